@@ -1,0 +1,83 @@
+"""create_app(): mounts every part's router and the error handlers (one place for HTTP errors)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from credential_service.certificates.routes import router as certificates_router
+from credential_service.core.config import Settings, load_settings
+from credential_service.core.errors import FieldError, InvalidInput, ServiceError
+from credential_service.http import BodySizeLimit, problem
+from credential_service.issuers.routes import router as issuers_router
+from credential_service.runtime import Runtime, build_runtime
+from credential_service.verification.routes import router as verification_router
+from credential_service.web.routes import router as web_router
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    """``("body", "credential", "type")`` → ``credential.type``."""
+    shown = [str(p) for p in parts if p not in ("body",)]
+    return ".".join(shown) or "body"
+
+
+def _validation_problem(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for item in exc.errors():
+        kind = item.get("type", "")
+        reason = "请求体不是合法的 JSON / body is not valid JSON" if kind == "json_invalid" else item["msg"]
+        if kind == "extra_forbidden":
+            reason = "unknown field (not allowed here)"
+        errors.append(FieldError(_loc(tuple(item.get("loc", ()))), reason))
+    malformed = any(e.get("type") == "json_invalid" for e in exc.errors())
+    error = InvalidInput("请求有误 / the request is invalid", errors)
+    if malformed:
+        error.status, error.code = 400, "malformed_json"
+    return problem(error)
+
+
+def _service_problem(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    return problem(exc)
+
+
+def _http_problem(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    error = ServiceError(message=str(exc.detail), code=f"http_{exc.status_code}", status=exc.status_code)
+    return problem(error)
+
+
+def _unexpected_problem(_request: Request, _exc: Exception) -> Response:
+    return problem(ServiceError(message="服务内部错误 / internal error", code="internal", status=500))
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """The ASGI application. Refuses to start on an unmigrated database or a wrong passphrase."""
+    runtime = runtime or build_runtime(settings or load_settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="职业技能等级证书服务 / Skills record and credential service",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Lifelong training file and verifiable skill-level certificates (OB 3.0 / VC 2.0).",
+    )
+    app.state.runtime = runtime
+    app.add_exception_handler(RequestValidationError, _validation_problem)
+    app.add_exception_handler(ServiceError, _service_problem)
+    app.add_exception_handler(StarletteHTTPException, _http_problem)
+    app.add_exception_handler(Exception, _unexpected_problem)
+    for router in (web_router, issuers_router, certificates_router, verification_router):
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_bytes)
+    return app

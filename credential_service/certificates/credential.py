@@ -1,0 +1,139 @@
+"""Build the Open Badges 3.0 credential of a 职业技能等级证书 (pure: no I/O, no signing)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from credential_service.certificates.rules import OCCUPATION_CODE, SkillLevel
+from credential_service.core.clock import to_xsd
+from credential_service.identity.rules import SaltedIdentityHash
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+CERTIFICATE_NAME = "职业技能等级证书"
+SKILL_CERTIFICATE_SCHEMA = "schemas/skill-certificate-v1.json"
+OCCUPATION_FRAMEWORK = "中华人民共和国职业分类大典（2022年版）"
+NO_SUBTYPE = "--"  # 工种 is printed "--" when there is none, never left blank
+
+
+@dataclass(frozen=True)
+class Occupation:
+    code: str  # 6-18-01-01
+    name: str  # 车工
+    subtype: str | None = None  # 工种
+
+    def __post_init__(self) -> None:
+        if not OCCUPATION_CODE.match(self.code):
+            raise ValueError("occupation code must look like 6-18-01-01")
+
+
+@dataclass(frozen=True)
+class SkillCertificate:
+    """Everything printed on a certificate, minus what is only on paper (photo, clear ID number)."""
+
+    certificate_number: str
+    issuer_did: str
+    issuer_name: str  # exactly as registered (备案名称)
+    holder_name: str
+    holder_id_hash: SaltedIdentityHash
+    occupation: Occupation
+    level: SkillLevel
+    issued_at: datetime
+    exam_date: date | None = None
+
+
+def skill_certificate_credential(cert: SkillCertificate, *, public_base_url: str) -> dict[str, Any]:
+    """The unsigned OpenBadgeCredential (VC 2.0) for ``cert``; status entries are added at issuance."""
+    base = public_base_url.rstrip("/")
+    occupation_url = f"{base}/occupations/{cert.occupation.code}"
+    achievement_id = occupation_url
+    if cert.occupation.subtype:
+        achievement_id += f"/subtypes/{quote(cert.occupation.subtype, safe='')}"
+    achievement_id += f"/levels/{int(cert.level)}"
+    levels_id = f"{base}/levels"
+    level_title = cert.level.title_zh
+    subtype = cert.occupation.subtype or NO_SUBTYPE
+    subject: dict[str, Any] = {
+        "type": ["AchievementSubject"],
+        "name": cert.holder_name,
+        "identifier": [
+            {
+                "type": "IdentityObject",
+                "identityType": "nationalIdentityNumber",  # 社会保障号码 = 公民身份号码
+                "hashed": True,
+                "identityHash": cert.holder_id_hash.identity_hash,
+                "salt": cert.holder_id_hash.salt,
+            }
+        ],
+        "licenseNumber": cert.certificate_number,  # 证书编号
+        "achievement": {
+            "id": achievement_id,
+            "type": ["Achievement"],
+            "achievementType": "Certificate",
+            "name": f"{cert.occupation.name}（{level_title}）",
+            "description": (
+                f"{CERTIFICATE_NAME}：职业 {cert.occupation.name}（{cert.occupation.code}），"
+                f"工种 {subtype}，等级 {level_title}"
+            ),
+            "criteria": {
+                "narrative": (
+                    f"按国家职业技能标准《{cert.occupation.name}》{level_title}要求考核，"
+                    "理论知识、技能操作"
+                    + ("、综合评审" if cert.level <= SkillLevel.LEVEL_2 else "")
+                    + "各项成绩均达到 60 分及以上。"
+                )
+            },
+            "humanCode": cert.occupation.code,
+            "specialization": subtype,
+            "alignment": [
+                {
+                    "type": ["Alignment"],
+                    "targetName": cert.occupation.name,
+                    "targetCode": cert.occupation.code,
+                    "targetFramework": OCCUPATION_FRAMEWORK,
+                    "targetUrl": occupation_url,
+                }
+            ],
+            "resultDescription": [
+                {
+                    "id": levels_id,
+                    "type": ["ResultDescription"],
+                    "name": "职业技能等级",
+                    "resultType": "RubricCriterionLevel",
+                    "rubricCriterionLevel": [
+                        {
+                            "id": f"{levels_id}#{int(level)}",
+                            "type": ["RubricCriterionLevel"],
+                            "name": level.title_zh,
+                            "level": str(int(level)),
+                        }
+                        for level in sorted(SkillLevel, reverse=True)
+                    ],
+                }
+            ],
+        },
+        "result": [
+            {
+                "type": ["Result"],
+                "resultDescription": levels_id,
+                "achievedLevel": f"{levels_id}#{int(cert.level)}",
+            }
+        ],
+    }
+    if cert.exam_date is not None:
+        subject["activityEndDate"] = f"{cert.exam_date.isoformat()}T00:00:00+08:00"
+    return {
+        "@context": [VC_V2, OB_V3],
+        "id": f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": CERTIFICATE_NAME,
+        "issuer": {"id": cert.issuer_did, "type": ["Profile"], "name": cert.issuer_name},
+        "validFrom": to_xsd(cert.issued_at),
+        "awardedDate": to_xsd(cert.issued_at),
+        "credentialSubject": subject,
+        "credentialSchema": [{"id": f"{base}/{SKILL_CERTIFICATE_SCHEMA}", "type": "JsonSchema"}],
+    }

@@ -1,0 +1,37 @@
+"""Allocation of certificate serials: one atomic counter row per number prefix.
+
+The counter update and the certificate row are written in the same transaction, and the
+certificate number column is unique: two concurrent issuances, a retry or a crash can never give
+two certificates the same number (a crash before commit rolls the counter back with the rest).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from credential_service.certificates.models import CertificateNumberCounter
+from credential_service.certificates.rules import SkillLevel, format_number, number_prefix
+
+
+def _ensure_counter(session: Session, prefix: str) -> None:
+    table = CertificateNumberCounter.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(table).values(prefix=prefix, last_serial=0).on_conflict_do_nothing())
+
+
+def allocate_certificate_number(
+    session: Session, *, organisation_code: str, year: int, level: SkillLevel
+) -> str:
+    """The next free 22-character number for this organisation, year and level."""
+    prefix = number_prefix(organisation_code, year, level)
+    _ensure_counter(session, prefix)
+    serial = session.execute(
+        update(CertificateNumberCounter)
+        .where(CertificateNumberCounter.prefix == prefix)
+        .values(last_serial=CertificateNumberCounter.last_serial + 1)
+        .returning(CertificateNumberCounter.last_serial)
+    ).scalar_one()
+    return format_number(prefix, serial)

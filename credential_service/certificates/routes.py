@@ -1,0 +1,82 @@
+"""VC API issuance, signed status lists, and a certificate's credential file."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from credential_service.certificates import service, status_lists
+from credential_service.certificates.schemas import IssueRequest
+from credential_service.core.errors import Forbidden
+from credential_service.http import JSON, CurrentPrincipal, RuntimeDep
+from credential_service.identity.tokens import Role
+from credential_service.issuers import service as issuers
+from credential_service.issuers.rules import PLATFORM_CODE
+
+router = APIRouter(tags=["credentials"])
+ERRORS = {
+    401: {"description": "no or bad access token"},
+    403: {"description": "not allowed"},
+    413: {"description": "body too large"},
+    422: {"description": "the credential breaks VC 2.0 (which field and why)"},
+}
+
+
+@router.post(
+    "/credentials/issue",
+    status_code=201,
+    responses=ERRORS,
+    summary="Sign a credential as the caller's organisation (or the platform, for administrators)",
+)
+def issue(body: IssueRequest, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    code = principal.org_code if principal.role is Role.ORGANISATION else PLATFORM_CODE
+    if code is None:
+        raise Forbidden()
+    with runtime.session() as session:
+        record = service.issue_credential(
+            session,
+            runtime.keystore,
+            runtime.issuance,
+            issuer=issuers.get_issuer(session, code),
+            credential=body.credential,
+            cryptosuite=body.options.cryptosuite,
+            idempotency_key=body.options.credentialId,
+        )
+        return JSON({"verifiableCredential": json.loads(record.credential_json)}, status_code=201)
+
+
+@router.get(
+    "/status/{list_id}",
+    summary="A signed BitstringStatusListCredential",
+    responses={404: {"description": "no such list"}, 304: {"description": "not modified"}},
+)
+def status_list(list_id: str, request: Request, runtime: RuntimeDep) -> Response:
+    with runtime.session() as session:
+        signed, version = status_lists.signed_status_list(
+            session, runtime.keystore, list_id, public_base_url=runtime.settings.public_base_url
+        )
+    etag = f'"{list_id}-{version}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={runtime.settings.status_list_cache_seconds}",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return JSON(signed, headers=headers, media_type="application/vc+ld+json")
+
+
+@router.get(
+    "/api/v1/certificates/{certificate_number}/credential.json",
+    responses=ERRORS,
+    summary="The signed credential of a certificate (issuing organisation and administrators)",
+)
+def certificate_credential(certificate_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        record = service.get_by_number(session, certificate_number)
+        if principal.role is not Role.ADMIN:
+            issuer = issuers.get_issuer(session, principal.org_code or "")
+            if issuer.id != record.issuer_id:
+                raise Forbidden()
+        return JSON(json.loads(record.credential_json), media_type="application/vc+ld+json")

@@ -1,0 +1,228 @@
+"""Issuance: validate, add status entries, sign with the issuer's current key, store."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+import rfc8785
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credential_service.certificates.credential import (
+    Occupation,
+    SkillCertificate,
+    skill_certificate_credential,
+)
+from credential_service.certificates.errors import CredentialRejected
+from credential_service.certificates.models import IssuedCredential
+from credential_service.certificates.numbering import allocate_certificate_number
+from credential_service.certificates.rules import SkillLevel
+from credential_service.certificates.status_lists import assign_status, set_status
+from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.errors import FieldError, NotFound
+from credential_service.crypto.data_integrity import create_proof
+from credential_service.crypto.jsonld import JsonLdError
+from credential_service.crypto.keystore import KeyStore
+from credential_service.crypto.vcdm import credential_problems
+from credential_service.identity.rules import DocumentType, blind_index, salted_identity_hash
+from credential_service.issuers import service as issuers
+from credential_service.issuers.models import Issuer
+
+Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
+CRYPTOSUITES: tuple[Cryptosuite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+
+
+@dataclass(frozen=True)
+class IssuanceSettings:
+    public_base_url: str
+    status_list_size: int
+
+
+def credential_digest(credential: dict[str, Any]) -> str:
+    """SHA-256 hex of the JCS (RFC 8785) form: stable across JSON re-serialisation."""
+    return hashlib.sha256(rfc8785.dumps(credential)).hexdigest()
+
+
+def _issuer_id_of(credential: dict[str, Any]) -> Any:
+    issuer = credential.get("issuer")
+    return issuer.get("id") if isinstance(issuer, dict) else issuer
+
+
+def _prepare(credential: dict[str, Any], issuer: Issuer, now: datetime) -> dict[str, Any]:
+    """Check the caller's credential and fill in what the service owns; raises CredentialRejected."""
+    draft = copy.deepcopy(credential)
+    if "issuer" not in draft:
+        draft["issuer"] = {"id": issuer.did, "type": ["Profile"], "name": issuer.name}
+    problems = credential_problems(draft)
+    if _issuer_id_of(draft) != issuer.did:
+        problems.append(FieldError("issuer", f"must be your own DID {issuer.did}"))
+    if "proof" in draft:
+        problems.append(FieldError("proof", "send the credential without a proof; the service signs it"))
+    if "credentialStatus" in draft:
+        problems.append(FieldError("credentialStatus", "is assigned by the service; leave it out"))
+    if problems:
+        raise CredentialRejected(problems)
+    draft.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
+    draft.setdefault("validFrom", to_xsd(now))
+    return draft
+
+
+def issue_credential(
+    session: Session,
+    keystore: KeyStore,
+    settings: IssuanceSettings,
+    *,
+    issuer: Issuer,
+    credential: dict[str, Any],
+    cryptosuite: Cryptosuite = "eddsa-rdfc-2022",
+    idempotency_key: str | None = None,
+    certificate_number: str | None = None,
+    holder_index: str | None = None,
+    now: datetime | None = None,
+) -> IssuedCredential:
+    """Sign ``credential`` as ``issuer`` and store it.
+
+    A repeated ``idempotency_key`` returns the credential issued the first time.
+    Raises CredentialRejected (with every field problem) and NoUsableKey.
+    """
+    if idempotency_key is not None:
+        existing = session.scalar(
+            select(IssuedCredential).where(
+                IssuedCredential.issuer_id == issuer.id,
+                IssuedCredential.idempotency_key == idempotency_key,
+            )
+        )
+        if existing is not None:
+            return existing
+    now = now or utcnow()
+    draft = _prepare(credential, issuer, now)
+    key, signer = issuers.signer_for(issuer, keystore)
+    revocation = assign_status(session, issuer, "revocation", draft["id"], size=settings.status_list_size)
+    suspension = assign_status(session, issuer, "suspension", draft["id"], size=settings.status_list_size)
+    draft["credentialStatus"] = [
+        revocation.entry(settings.public_base_url),
+        suspension.entry(settings.public_base_url),
+    ]
+    try:
+        signed = create_proof(
+            draft,
+            cryptosuite=cryptosuite,
+            verification_method=key.verification_method,
+            created=to_xsd(now),
+            sign=signer.sign,
+        )
+    except JsonLdError as exc:
+        raise CredentialRejected([FieldError(getattr(exc, "path", None) or "credential", str(exc))]) from exc
+    record = IssuedCredential(
+        credential_id=draft["id"],
+        issuer_id=issuer.id,
+        certificate_number=certificate_number,
+        idempotency_key=idempotency_key,
+        holder_index=holder_index,
+        credential_json=json.dumps(signed, ensure_ascii=False),
+        digest=credential_digest(signed),
+        verification_method=key.verification_method,
+        cryptosuite=cryptosuite,
+        issued_at=now,
+        revocation_list_id=revocation.list_id,
+        revocation_index=revocation.index,
+        suspension_list_id=suspension.list_id,
+        suspension_index=suspension.index,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+@dataclass(frozen=True)
+class Holder:
+    name: str
+    document_type: DocumentType
+    id_number: str  # already normalised; only its salted hash and blind index leave this object
+
+
+def issue_skill_certificate(
+    session: Session,
+    keystore: KeyStore,
+    settings: IssuanceSettings,
+    *,
+    issuer: Issuer,
+    holder: Holder,
+    occupation: Occupation,
+    level: SkillLevel,
+    data_key: bytes,
+    exam_date: date | None = None,
+    idempotency_key: str | None = None,
+    cryptosuite: Cryptosuite = "eddsa-rdfc-2022",
+    now: datetime | None = None,
+) -> IssuedCredential:
+    """Allocate a national number and issue the OB 3.0 certificate in the organisation's name."""
+    now = now or utcnow()
+    if idempotency_key is not None:
+        existing = session.scalar(
+            select(IssuedCredential).where(
+                IssuedCredential.issuer_id == issuer.id,
+                IssuedCredential.idempotency_key == idempotency_key,
+            )
+        )
+        if existing is not None:
+            return existing
+    number = allocate_certificate_number(session, organisation_code=issuer.code, year=now.year, level=level)
+    unsigned = skill_certificate_credential(
+        SkillCertificate(
+            certificate_number=number,
+            issuer_did=issuer.did,
+            issuer_name=issuer.name,
+            holder_name=holder.name,
+            holder_id_hash=salted_identity_hash(holder.id_number),
+            occupation=occupation,
+            level=level,
+            issued_at=now,
+            exam_date=exam_date,
+        ),
+        public_base_url=settings.public_base_url,
+    )
+    return issue_credential(
+        session,
+        keystore,
+        settings,
+        issuer=issuer,
+        credential=unsigned,
+        cryptosuite=cryptosuite,
+        idempotency_key=idempotency_key,
+        certificate_number=number,
+        holder_index=blind_index(data_key, holder.document_type, holder.id_number),
+        now=now,
+    )
+
+
+def get_by_number(session: Session, certificate_number: str) -> IssuedCredential:
+    record = session.scalar(
+        select(IssuedCredential).where(IssuedCredential.certificate_number == certificate_number)
+    )
+    if record is None:
+        raise NotFound("没有这个证书 / no such certificate", code="certificate_not_found")
+    return record
+
+
+def find_by_credential_id(session: Session, credential_id: str) -> IssuedCredential | None:
+    return session.scalar(select(IssuedCredential).where(IssuedCredential.credential_id == credential_id))
+
+
+def set_credential_status(session: Session, credential_id: str, purpose: str, flagged: bool) -> None:
+    """Set or clear a credential's revocation or suspension bit (the status workflow is built on this)."""
+    record = find_by_credential_id(session, credential_id)
+    if record is None:
+        raise NotFound("没有这个凭证 / no such credential", code="credential_not_found")
+    if purpose == "revocation" and record.revocation_list_id is not None and record.revocation_index is not None:
+        set_status(session, record.revocation_list_id, record.revocation_index, flagged)
+    elif purpose == "suspension" and record.suspension_list_id is not None and record.suspension_index is not None:
+        set_status(session, record.suspension_list_id, record.suspension_index, flagged)
+    else:
+        raise NotFound(f"该凭证没有 {purpose} 状态 / no {purpose} entry", code="status_entry_not_found")

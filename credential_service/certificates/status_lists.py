@@ -1,0 +1,185 @@
+"""Bitstring Status Lists per issuer and purpose: random index allocation, bit flips, signed lists."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from credential_service.certificates.errors import StatusListNotFound
+from credential_service.certificates.models import StatusEntry, StatusList
+from credential_service.core.clock import to_xsd, utcnow
+from credential_service.crypto import status_list as bits_codec
+from credential_service.crypto.data_integrity import create_proof
+from credential_service.crypto.keystore import KeyStore
+from credential_service.issuers import service as issuers
+from credential_service.issuers.models import Issuer
+
+StatusPurpose = Literal["revocation", "suspension"]
+PURPOSES: tuple[StatusPurpose, ...] = ("revocation", "suspension")
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+# Fill a list only to half: random indexes stay cheap to find and every list keeps herd privacy.
+FILL_RATIO = 0.5
+MAX_INDEX_TRIES = 64
+
+
+@dataclass(frozen=True)
+class StatusAssignment:
+    list_id: str
+    index: int
+    purpose: StatusPurpose
+
+    def entry(self, public_base_url: str) -> dict[str, Any]:
+        """The ``BitstringStatusListEntry`` placed in a credential's ``credentialStatus``."""
+        url = list_url(public_base_url, self.list_id)
+        return {
+            "id": f"{url}#{self.index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": self.purpose,
+            "statusListIndex": str(self.index),
+            "statusListCredential": url,
+        }
+
+
+def list_url(public_base_url: str, list_id: str) -> str:
+    return f"{public_base_url.rstrip('/')}/status/{list_id}"
+
+
+def _open_list(session: Session, issuer: Issuer, purpose: StatusPurpose, size: int) -> StatusList:
+    """The issuer's current list for ``purpose`` with room left, creating one when needed."""
+    current = session.scalars(
+        select(StatusList)
+        .where(
+            StatusList.issuer_id == issuer.id,
+            StatusList.purpose == purpose,
+            StatusList.used < StatusList.size * FILL_RATIO,
+        )
+        .order_by(StatusList.created_at)
+        .limit(1)
+    ).first()
+    if current is not None:
+        return current
+    created = StatusList(
+        list_id=f"{purpose[0]}{secrets.token_hex(8)}",
+        issuer_id=issuer.id,
+        purpose=purpose,
+        size=size,
+        used=0,
+        bits=bytes(bits_codec.empty_bitstring(size)),
+        version=1,
+        created_at=utcnow(),
+        signed_version=0,
+    )
+    session.add(created)
+    session.flush()
+    return created
+
+
+def assign_status(
+    session: Session, issuer: Issuer, purpose: StatusPurpose, credential_id: str, *, size: int
+) -> StatusAssignment:
+    """Reserve a random, never-used index; the unique (list, index) constraint settles races."""
+    status_list = _open_list(session, issuer, purpose, size)
+    for _ in range(MAX_INDEX_TRIES):
+        index = secrets.randbelow(status_list.size)
+        try:
+            with session.begin_nested():
+                session.add(
+                    StatusEntry(list_id=status_list.list_id, index=index, credential_id=credential_id)
+                )
+        except IntegrityError:
+            continue
+        session.execute(
+            update(StatusList)
+            .where(StatusList.list_id == status_list.list_id)
+            .values(used=StatusList.used + 1)
+        )
+        return StatusAssignment(status_list.list_id, index, purpose)
+    raise RuntimeError("no free status index found")  # only if FILL_RATIO were ignored
+
+
+def set_status(session: Session, list_id: str, index: int, value: bool) -> None:
+    """Flip one bit and bump the list's version so the next GET re-signs it."""
+    status_list = session.get(StatusList, list_id, with_for_update=True)
+    if status_list is None:
+        raise StatusListNotFound(list_id)
+    bits = bytearray(status_list.bits)
+    bits_codec.set_bit(bits, index, value)
+    status_list.bits = bytes(bits)
+    status_list.version += 1
+
+
+def read_status(session: Session, list_id: str, index: int) -> bool:
+    status_list = session.get(StatusList, list_id)
+    if status_list is None:
+        raise StatusListNotFound(list_id)
+    return bits_codec.get_bit(status_list.bits, index)
+
+
+def _list_credential(
+    status_list: StatusList, issuer: Issuer, public_base_url: str, now: datetime
+) -> dict[str, Any]:
+    url = list_url(public_base_url, status_list.list_id)
+    return {
+        "@context": [VC_V2],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer.did,
+        "validFrom": to_xsd(now),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": status_list.purpose,
+            "encodedList": bits_codec.encode_list(status_list.bits),
+        },
+    }
+
+
+def signed_status_list(
+    session: Session, keystore: KeyStore, list_id: str, *, public_base_url: str
+) -> tuple[dict[str, Any], int]:
+    """The signed ``BitstringStatusListCredential`` and its version, re-signed only after a change."""
+    status_list = session.get(StatusList, list_id)
+    if status_list is None:
+        raise StatusListNotFound(list_id)
+    if status_list.signed_json is not None and status_list.signed_version == status_list.version:
+        return json.loads(status_list.signed_json), status_list.version
+    issuer = session.get_one(Issuer, status_list.issuer_id)
+    key, signer = issuers.signer_for(issuer, keystore)
+    now = utcnow()
+    signed = create_proof(
+        _list_credential(status_list, issuer, public_base_url, now),
+        cryptosuite="eddsa-rdfc-2022",
+        verification_method=key.verification_method,
+        created=to_xsd(now),
+        sign=signer.sign,
+    )
+    status_list.signed_json = json.dumps(signed, ensure_ascii=False)
+    status_list.signed_version = status_list.version
+    return signed, status_list.version
+
+
+@dataclass(frozen=True)
+class CurrentBits:
+    bits: bytes
+    purpose: str
+    issuer_did: str
+
+
+def current_bits(session: Session, list_id: str) -> CurrentBits:
+    """The live bits of a list (no signature: for this service's own verifier)."""
+    status_list = session.get(StatusList, list_id)
+    if status_list is None:
+        raise StatusListNotFound(list_id)
+    issuer = session.get_one(Issuer, status_list.issuer_id)
+    return CurrentBits(status_list.bits, status_list.purpose, issuer.did)
+
+
+def all_list_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(StatusList.list_id).order_by(StatusList.created_at)))

@@ -1,0 +1,303 @@
+"""The ``credential-service`` command line (typer). Every command calls service functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from credential_service.core.clock import parse_xsd, utcnow
+from credential_service.core.config import Settings, load_settings
+from credential_service.core.db import make_engine
+from credential_service.core.errors import ServiceError
+from credential_service.core.migrations import upgrade
+from credential_service.identity.tokens import Principal, Role, ensure_token_key, mint_token
+from credential_service.issuers import service as issuers
+from credential_service.issuers.rules import PLATFORM_CODE
+from credential_service.runtime import Runtime, build_runtime
+
+app = typer.Typer(
+    help="职业技能等级证书服务 — lifelong training file and verifiable skill certificates.\n\n"
+    "Start with `credential-service init`, then `credential-service demo` and `credential-service serve`. "
+    "Settings come from CS_* environment variables (CS_DATABASE_URL, CS_KEYSTORE_DIR, "
+    "CS_KEYSTORE_PASSPHRASE, CS_PUBLIC_BASE_URL, CS_DATA_KEY) or the options below.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(
+    help="List and manage signing keys (rotate, retire, mark compromised).", no_args_is_help=True
+)
+token_app = typer.Typer(help="Mint a short-lived access token for scripts.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Register and list issuing organisations.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(token_app, name="token")
+app.add_typer(orgs_app, name="orgs")
+console = Console()
+DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides CS_DATABASE_URL")]
+BaseUrlOpt = Annotated[str | None, typer.Option("--public-base-url", help="overrides CS_PUBLIC_BASE_URL")]
+KeystoreOpt = Annotated[Path | None, typer.Option("--keystore-dir", help="overrides CS_KEYSTORE_DIR")]
+
+
+def _settings(database_url: str | None, public_base_url: str | None, keystore_dir: Path | None) -> Settings:
+    return load_settings(
+        database_url=database_url, public_base_url=public_base_url, keystore_dir=keystore_dir
+    )
+
+
+def _runtime(
+    database_url: str | None = None, public_base_url: str | None = None, keystore_dir: Path | None = None
+) -> Runtime:
+    try:
+        return build_runtime(_settings(database_url, public_base_url, keystore_dir))
+    except ServiceError as exc:
+        _fail(exc.message)
+
+
+def _fail(message: str) -> Any:
+    console.print(f"[red]错误 / error:[/red] {message}")
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def init(
+    database_url: DatabaseOpt = None, public_base_url: BaseUrlOpt = None, keystore_dir: KeystoreOpt = None
+) -> None:
+    """Create or migrate the database and create the platform issuer and its first key."""
+    settings = _settings(database_url, public_base_url, keystore_dir)
+    settings.ensure_local_dirs()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    runtime = _runtime(database_url, public_base_url, keystore_dir)
+    with runtime.session() as session:
+        platform = issuers.ensure_platform_issuer(
+            session, runtime.keystore, public_base_url=settings.public_base_url
+        )
+        did = platform.did
+    ensure_token_key(runtime.keystore)
+    console.print(f"数据库已就绪 / database ready; platform issuer {did}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Run the HTTP service (uvicorn)."""
+    import uvicorn
+
+    _runtime().close()  # fail fast and clearly on an unmigrated database or wrong passphrase
+    uvicorn.run(
+        "credential_service.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="print a machine-readable manifest")] = False,
+) -> None:
+    """Load demo organisations, workers and certificates (idempotent)."""
+    from credential_service.demo import load_demo
+
+    runtime = _runtime()
+    manifest = load_demo(runtime)
+    runtime.close()
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(
+        "证书编号 Certificate", "机构 Organisation", "持证人 Holder", "职业 Occupation", "等级 Level"
+    )
+    for cert in manifest.certificates:
+        table.add_row(
+            cert["certificateNumber"], cert["organisation"], cert["holder"], cert["occupation"], cert["level"]
+        )
+    console.print(table)
+
+
+@token_app.command("admin")
+def token_admin(
+    name: Annotated[str, typer.Option(help="who the token is for (appears in the audit trail)")] = "admin",
+    minutes: Annotated[int, typer.Option(help="lifetime in minutes")] = 60,
+) -> None:
+    """Mint an administrator's access token."""
+    _print_token(Principal(Role.ADMIN, f"admin:{name}", frozenset({"admin"})), minutes)
+
+
+@token_app.command("org")
+def token_org(
+    code: Annotated[str, typer.Argument(help="organisation code, e.g. Y000014010001")],
+    minutes: Annotated[int, typer.Option(help="lifetime in minutes")] = 60,
+) -> None:
+    """Mint an access token for an evaluation organisation's scripts."""
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            issuers.get_issuer(session, code)
+        except ServiceError as exc:
+            _fail(exc.message)
+    _print_token(
+        Principal(Role.ORGANISATION, f"org:{code}", frozenset({"issue"}), org_code=code), minutes, runtime
+    )
+
+
+def _print_token(principal: Principal, minutes: int, runtime: Runtime | None = None) -> None:
+    runtime = runtime or _runtime()
+    base = runtime.settings.public_base_url
+    sys.stdout.write(
+        mint_token(runtime.keystore, issuer=base, audience=base, principal=principal, minutes=minutes) + "\n"
+    )
+
+
+@orgs_app.command("add")
+def orgs_add(
+    code: Annotated[str, typer.Argument(help="[YS] + 4-digit MOHRSS code + province + 6-digit site serial")],
+    name: Annotated[str, typer.Argument(help="name exactly as registered (备案名称)")],
+) -> None:
+    """Register an issuing organisation and create its did:web and first key."""
+    from credential_service.certificates.rules import ORGANISATION_CODE
+    from credential_service.issuers.models import IssuerKind
+
+    if not ORGANISATION_CODE.match(code):
+        _fail("organisation code must be [YS] + 12 digits, e.g. Y000014010001")
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            issuer = issuers.register_issuer(
+                session,
+                runtime.keystore,
+                public_base_url=runtime.settings.public_base_url,
+                code=code,
+                name=name,
+                kind=IssuerKind.ORGANISATION,
+            )
+        except ServiceError as exc:
+            _fail(exc.message)
+        console.print(f"registered {code}: {issuer.did}")
+
+
+@orgs_app.command("list")
+def orgs_list() -> None:
+    """List issuers and their DIDs."""
+    runtime = _runtime()
+    table = Table("code", "name", "DID", "keys")
+    with runtime.session() as session:
+        for issuer in issuers.all_issuers(session):
+            table.add_row(issuer.code, issuer.name, issuer.did, str(len(issuer.keys)))
+    console.print(table)
+
+
+IssuerArg = Annotated[str, typer.Argument(help="'platform' or an organisation code")]
+
+
+@keys_app.command("list")
+def keys_list(code: Annotated[str | None, typer.Argument(help="only this issuer")] = None) -> None:
+    """Every key ever used, with created / retired / compromised-since times."""
+    runtime = _runtime()
+    table = Table("issuer", "verification method", "created", "retired", "compromised since")
+    with runtime.session() as session:
+        chosen = [issuers.get_issuer(session, code)] if code else issuers.all_issuers(session)
+        for issuer in chosen:
+            for key in issuer.keys:
+                table.add_row(
+                    issuer.code,
+                    key.verification_method,
+                    str(key.created_at),
+                    str(key.retired_at or "-"),
+                    str(key.compromised_since or "-"),
+                )
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate(code: IssuerArg = PLATFORM_CODE) -> None:
+    """Start signing with a new key; the old one is retired (its credentials still verify)."""
+    runtime = _runtime()
+    with runtime.session() as session:
+        key = issuers.rotate_key(session, runtime.keystore, issuers.get_issuer(session, code))
+        console.print(f"new key {key.verification_method}")
+
+
+@keys_app.command("retire")
+def keys_retire(code: IssuerArg, fragment: Annotated[str, typer.Argument(help="key id after '#'")]) -> None:
+    """Stop using a key for new signatures (credentials signed before stay valid)."""
+    runtime = _runtime()
+    with runtime.session() as session:
+        key = issuers.retire_key(issuers.get_issuer(session, code), fragment)
+        console.print(f"retired {key.verification_method} at {key.retired_at}")
+
+
+@keys_app.command("compromise")
+def keys_compromise(
+    code: IssuerArg,
+    fragment: Annotated[str, typer.Argument(help="key id after '#'")],
+    since: Annotated[str, typer.Option(help="from when the key is untrusted, e.g. 2026-11-01T00:00:00Z")],
+) -> None:
+    """Mark a key compromised: signatures from SINCE on fail the key check."""
+    try:
+        moment: datetime = parse_xsd(since)
+    except ValueError as exc:
+        _fail(f"--since: {exc}")
+    if moment > utcnow():
+        _fail("--since must not be in the future")
+    runtime = _runtime()
+    with runtime.session() as session:
+        key = issuers.compromise_key(issuers.get_issuer(session, code), fragment, moment)
+        console.print(f"{key.verification_method} compromised since {key.compromised_since}")
+
+
+@app.command()
+def verify(
+    source: Annotated[str, typer.Argument(help="a credential JSON file ('-' for stdin)")],
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            help="offline trust bundle (GET /api/v1/trust-bundle); without it, this service's own database"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Verify a credential offline; exit code 0 only when every check passes."""
+    from credential_service.verification.trust import BundleTrust, DatabaseTrust
+    from credential_service.verification.verifier import Outcome, verify_credential
+
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        credential = json.loads(text)
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read a JSON credential from {source}: {exc}")
+    if bundle is not None:
+        report = verify_credential(credential, BundleTrust.from_file(bundle))
+    else:
+        runtime = _runtime()
+        with runtime.session() as session:
+            report = verify_credential(credential, DatabaseTrust(session, runtime.settings.public_base_url))
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        marks = {
+            Outcome.VALID: "[green]✔[/green]",
+            Outcome.INVALID: "[red]✘[/red]",
+            Outcome.CANNOT_TELL: "[yellow]?[/yellow]",
+        }
+        for check in report.checks:
+            console.print(f"{marks[check.outcome]} {check.check}: {check.message_zh} {check.message_en}")
+        console.print(f"结论 / verdict: {report.verdict.value}")
+    raise typer.Exit(code=0 if report.verified else 1)
+
+
+def main() -> None:
+    app()

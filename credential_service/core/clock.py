@@ -1,0 +1,32 @@
+"""Time in one place: UTC, second precision, XML Schema dateTimeStamp text (VC 2.0 §4.9)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+# XMLSCHEMA11-2 dateTimeStamp: the time zone is mandatory.
+_DATETIME_STAMP = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_xsd(moment: datetime) -> str:
+    """``2026-11-27T04:54:02Z`` for an aware datetime."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_xsd(text: str) -> datetime:
+    """Parse a dateTimeStamp; raises ValueError for anything without a time zone or not a date."""
+    if not isinstance(text, str) or not _DATETIME_STAMP.match(text):
+        raise ValueError("not an XML Schema dateTimeStamp (e.g. 2026-01-01T00:00:00Z)")
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Database drivers may hand back naive datetimes (SQLite): they are UTC by our convention."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -1,0 +1,107 @@
+"""Typed settings read from ``CS_*`` environment variables (pydantic-settings).
+
+Defaults give a working single-machine set-up: a SQLite file and a keystore under the repository.
+Outside development the service refuses to start with a placeholder secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from credential_service.core.errors import ConfigurationError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEV_PASSPHRASE = "development-only-passphrase"  # noqa: S105 - refused outside development
+DATA_KEY_BYTES = 32
+
+
+class Settings(BaseSettings):
+    """Service configuration. Every field can be set as ``CS_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CS_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default=f"sqlite:///{REPO_ROOT / 'var' / 'credential-service.sqlite3'}",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    keystore_dir: Path = REPO_ROOT / "keys"
+    keystore_passphrase: str | None = Field(
+        default=None, description="Passphrase that encrypts private keys at rest"
+    )
+    keystore_passphrase_file: Path | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    data_key: str | None = Field(
+        default=None, description="base64 of 32 bytes: encrypts ID numbers (AES-GCM) at rest"
+    )
+    data_key_file: Path | None = None
+    province_code: str = "14"
+    max_body_bytes: int = 1_000_000
+    status_list_size: int = 131_072
+    status_list_cache_seconds: int = 60
+    access_token_minutes: int = 15
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_development(self) -> Settings:
+        if self.environment == "production":
+            if self.passphrase() == DEV_PASSPHRASE:
+                raise ValueError("CS_KEYSTORE_PASSPHRASE must be set in production")
+            if self.data_key is None and self.data_key_file is None:
+                raise ValueError("CS_DATA_KEY or CS_DATA_KEY_FILE must be set in production")
+        return self
+
+    def passphrase(self) -> str:
+        """The keystore passphrase: the file wins over the variable; development has a default."""
+        if self.keystore_passphrase_file is not None:
+            try:
+                return self.keystore_passphrase_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigurationError(f"cannot read CS_KEYSTORE_PASSPHRASE_FILE: {exc.strerror}") from exc
+        if self.keystore_passphrase:
+            return self.keystore_passphrase
+        return DEV_PASSPHRASE
+
+    @cached_property
+    def data_key_bytes(self) -> bytes:
+        """The 32-byte key for personal data. Development derives a fixed key from the passphrase."""
+        raw: str | None = self.data_key
+        if self.data_key_file is not None:
+            raw = self.data_key_file.read_text(encoding="utf-8").strip()
+        if raw is None:
+            import hashlib
+
+            return hashlib.sha256(b"cs-dev-data-key:" + self.passphrase().encode()).digest()
+        try:
+            key = base64.b64decode(raw, validate=True)
+        except ValueError as exc:
+            raise ConfigurationError("CS_DATA_KEY is not valid base64") from exc
+        if len(key) != DATA_KEY_BYTES:
+            raise ConfigurationError("CS_DATA_KEY must decode to 32 bytes")
+        return key
+
+    @property
+    def public_host(self) -> str:
+        """The host (with port) of the public base URL, as it appears in did:web DIDs."""
+        return self.public_base_url.split("://", 1)[-1].rstrip("/")
+
+    def ensure_local_dirs(self) -> None:
+        """Create the SQLite folder when the database is a local file."""
+        if self.database_url.startswith("sqlite:///"):
+            Path(self.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.keystore_dir.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (CLI flags) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"

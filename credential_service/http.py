@@ -1,0 +1,120 @@
+"""HTTP plumbing shared by every part's routes: the runtime, the caller, problem responses, limits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from credential_service.core.errors import Forbidden, ServiceError, Unauthorized
+from credential_service.identity.tokens import Principal, Role, read_token
+from credential_service.runtime import Runtime
+
+PROBLEM = "application/problem+json"
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized()
+    settings = runtime.settings
+    return read_token(
+        runtime.keystore, token.strip(), issuer=settings.public_base_url, audience=settings.public_base_url
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise Forbidden()
+
+
+class JSON(JSONResponse):
+    """orjson bodies (non-ASCII kept as is)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def problem(error: ServiceError) -> Response:
+    """RFC 9457 problem details, with the field errors when there are any."""
+    body: dict[str, Any] = {
+        "type": f"https://skills.example/problems/{error.code}",
+        "title": error.message,
+        "status": error.status,
+        "code": error.code,
+    }
+    if error.errors:
+        body["errors"] = [{"loc": e.loc, "reason": e.reason} for e in error.errors]
+    return Response(orjson.dumps(body), status_code=error.status, media_type=PROBLEM)
+
+
+class BodySizeLimit:
+    """Refuse request bodies above ``limit`` bytes with 413, before anything reads them whole."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = orjson.dumps(
+            {
+                "type": "https://skills.example/problems/body_too_large",
+                "title": f"请求内容过大（上限 {self.limit} 字节）/ body larger than {self.limit} bytes",
+                "status": 413,
+                "code": "body_too_large",
+            }
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass

@@ -1,0 +1,118 @@
+"""ID-number rules (pure functions). Source: GB 11643-1999; 社会保险法 §58 (社会保障号码 = 公民身份号码)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+_GB11643 = re.compile(r"^\d{17}[\dX]$")
+_FOREIGN_2017 = re.compile(r"^[A-Z]{3}\d{12}$")
+
+
+class DocumentType(StrEnum):
+    """证件类型 (the natural key of a person is (type, number))."""
+
+    RESIDENT_ID = "resident_id"  # 居民身份证
+    HK_MO_RESIDENCE = "hk_mo_residence"  # 港澳居民居住证 (810000 / 820000)
+    TW_RESIDENCE = "tw_residence"  # 台湾居民居住证 (830000)
+    FOREIGN_PERMANENT = "foreign_permanent"  # 外国人永久居留身份证
+    HK_MO_PASS = "hk_mo_pass"  # noqa: S105 - 港澳居民来往内地通行证
+    TW_PASS = "tw_pass"  # noqa: S105 - 台湾居民来往大陆通行证
+    PASSPORT = "passport"  # 护照
+    OTHER = "other"  # 其他
+
+
+class IdNumberError(ValueError):
+    """The number breaks a rule of its document type. The message never repeats the number."""
+
+
+def gb11643_check_char(first17: str) -> str:
+    """The 18th character of a GB 11643 number from its first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def _validate_gb11643(number: str, today: date) -> None:
+    if not _GB11643.match(number):
+        raise IdNumberError("应为 17 位数字加 1 位校验码 / must be 17 digits and a check character")
+    if gb11643_check_char(number[:17]) != number[17]:
+        raise IdNumberError("校验码不正确 / the check character is wrong")
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError as exc:
+        raise IdNumberError("出生日期不存在 / the birth date is not a real date") from exc
+    if born > today or born.year < 1880:
+        raise IdNumberError("出生日期不合理 / the birth date is impossible")
+
+
+def normalise_id_number(doc_type: DocumentType, number: str, *, today: date | None = None) -> str:
+    """Return the canonical form of ``number`` (trimmed, upper-case X) or raise IdNumberError.
+
+    Retired county codes are accepted on purpose: numbers never change when districts merge.
+    """
+    today = today or date.today()
+    value = number.strip().upper()
+    if doc_type in (DocumentType.RESIDENT_ID, DocumentType.HK_MO_RESIDENCE, DocumentType.TW_RESIDENCE):
+        _validate_gb11643(value, today)
+        prefix = value[:2]
+        if doc_type is DocumentType.HK_MO_RESIDENCE and value[:6] not in ("810000", "820000"):
+            raise IdNumberError("港澳居民居住证号码以 810000 或 820000 开头 / must start 810000 or 820000")
+        if doc_type is DocumentType.TW_RESIDENCE and value[:6] != "830000":
+            raise IdNumberError("台湾居民居住证号码以 830000 开头 / must start 830000")
+        if doc_type is DocumentType.RESIDENT_ID and prefix in ("81", "82", "83"):
+            raise IdNumberError("这是居住证号码，请选择居住证类型 / this is a residence-permit number")
+        return value
+    if doc_type is DocumentType.FOREIGN_PERMANENT:
+        if value.startswith("9") and len(value) == 18:  # 2023 format, GB 11643 check
+            _validate_gb11643(value, today)
+            return value
+        if _FOREIGN_2017.match(value):
+            return value
+        raise IdNumberError("外国人永久居留身份证号码格式不正确 / not a permanent-residence card number")
+    if not re.fullmatch(r"[A-Z0-9]{5,20}", value):
+        raise IdNumberError("证件号码应为 5–20 位字母或数字 / 5–20 letters or digits")
+    return value
+
+
+@dataclass(frozen=True)
+class SaltedIdentityHash:
+    """OB 3.0 IdentityObject values: ``sha256$`` + hex(sha256(identifier + salt))."""
+
+    identity_hash: str
+    salt: str
+
+
+def salted_identity_hash(identifier: str, salt: str | None = None) -> SaltedIdentityHash:
+    salt = salt if salt is not None else secrets.token_hex(16)
+    digest = hashlib.sha256((identifier + salt).encode("utf-8")).hexdigest()
+    return SaltedIdentityHash(identity_hash=f"sha256${digest}", salt=salt)
+
+
+def blind_index(key: bytes, doc_type: DocumentType, number: str) -> str:
+    """Keyed hash for look-ups and duplicate detection without storing the number in clear."""
+    message = f"{doc_type.value}:{number}".encode()
+    return hmac.new(key, b"blind-index:" + message, hashlib.sha256).hexdigest()
+
+
+def mask_id_number(number: str) -> str:
+    """``140***********1234``: first 3, eleven stars, last 4 (short numbers keep less)."""
+    if len(number) <= 7:
+        return number[:1] + "*" * (len(number) - 1)
+    return number[:3] + "*" * 11 + number[-4:]
+
+
+def mask_name(name: str) -> str:
+    """``张*三`` for three characters or more, ``张*`` for two."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

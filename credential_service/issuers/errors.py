@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from credential_service.core.errors import Conflict, NotFound
+
+
+class IssuerNotFound(NotFound):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"没有这个签发机构 / no issuer {what} is served here", code="issuer_not_found")
+
+
+class NoUsableKey(Conflict):
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"签发机构 {code} 没有可用的签名密钥 / issuer {code} has no usable key; rotate to add one",
+            code="no_usable_key",
+        )

@@ -1,0 +1,213 @@
+"""Issuers and keys: create, rotate, retire, mark compromised; publish DID documents."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.errors import Conflict, InvalidInput
+from credential_service.crypto.keystore import KeyStore, Signer
+from credential_service.crypto.multibase import decode_ed25519_public_key, encode_ed25519_public_key
+from credential_service.issuers.errors import IssuerNotFound, NoUsableKey
+from credential_service.issuers.models import Issuer, IssuerKey, IssuerKind
+from credential_service.issuers.rules import PLATFORM_CODE, KeyLifecycle, issuer_did
+
+DID_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    """What a verifier needs to know about one verification method."""
+
+    verification_method: str
+    controller: str
+    public_key: bytes
+    lifecycle: KeyLifecycle
+
+
+def get_issuer(session: Session, code: str) -> Issuer:
+    issuer = session.scalar(select(Issuer).where(Issuer.code == code))
+    if issuer is None:
+        raise IssuerNotFound(code)
+    return issuer
+
+
+def find_issuer_by_did(session: Session, did: str) -> Issuer | None:
+    return session.scalar(select(Issuer).where(Issuer.did == did))
+
+
+def _new_key(session: Session, keystore: KeyStore, issuer: Issuer, now: datetime) -> IssuerKey:
+    fragment = f"key-{now:%Y%m%d}-{secrets.token_hex(3)}"
+    keystore_id = f"{issuer.code}.{fragment}"
+    public = keystore.generate(keystore_id)
+    key = IssuerKey(
+        issuer=issuer,
+        fragment=fragment,
+        keystore_id=keystore_id,
+        public_key_multibase=encode_ed25519_public_key(public),
+        created_at=now,
+    )
+    session.add(key)
+    session.flush()
+    return key
+
+
+def register_issuer(
+    session: Session,
+    keystore: KeyStore,
+    *,
+    public_base_url: str,
+    code: str,
+    name: str,
+    kind: IssuerKind,
+    now: datetime | None = None,
+) -> Issuer:
+    """Create an issuer with its first key. Raises Conflict if the code is taken."""
+    now = now or utcnow()
+    if session.scalar(select(Issuer.id).where(Issuer.code == code)) is not None:
+        raise Conflict(f"签发机构代码 {code} 已存在 / issuer code {code} exists", code="issuer_exists")
+    issuer = Issuer(
+        kind=kind.value,
+        code=code,
+        did=issuer_did(public_base_url, code),
+        name=name,
+        created_at=now,
+    )
+    session.add(issuer)
+    session.flush()
+    _new_key(session, keystore, issuer, now)
+    return issuer
+
+
+def ensure_platform_issuer(
+    session: Session, keystore: KeyStore, *, public_base_url: str, name: str = "山西省职业技能评价服务平台"
+) -> Issuer:
+    issuer = session.scalar(select(Issuer).where(Issuer.code == PLATFORM_CODE))
+    if issuer is not None:
+        return issuer
+    return register_issuer(
+        session,
+        keystore,
+        public_base_url=public_base_url,
+        code=PLATFORM_CODE,
+        name=name,
+        kind=IssuerKind.PLATFORM,
+    )
+
+
+def lifecycle(key: IssuerKey) -> KeyLifecycle:
+    return KeyLifecycle(key.created_at, key.retired_at, key.compromised_since)
+
+
+def active_key(issuer: Issuer) -> IssuerKey:
+    """The newest key that may still sign; raises NoUsableKey."""
+    usable = [k for k in issuer.keys if lifecycle(k).usable_for_signing]
+    if not usable:
+        raise NoUsableKey(issuer.code)
+    return max(usable, key=lambda k: (k.created_at, k.id))
+
+
+def signer_for(issuer: Issuer, keystore: KeyStore) -> tuple[IssuerKey, Signer]:
+    key = active_key(issuer)
+    return key, keystore.signer(key.keystore_id)
+
+
+def _find_key(issuer: Issuer, fragment: str) -> IssuerKey:
+    for key in issuer.keys:
+        if key.fragment == fragment:
+            return key
+    raise InvalidInput(f"签发机构 {issuer.code} 没有密钥 {fragment} / no such key", code="key_not_found")
+
+
+def rotate_key(
+    session: Session, keystore: KeyStore, issuer: Issuer, now: datetime | None = None
+) -> IssuerKey:
+    """Add a new key and retire the keys that were signing until now; old credentials still verify."""
+    now = now or utcnow()
+    for key in issuer.keys:
+        if key.retired_at is None:
+            key.retired_at = now
+    return _new_key(session, keystore, issuer, now)
+
+
+def retire_key(issuer: Issuer, fragment: str, now: datetime | None = None) -> IssuerKey:
+    key = _find_key(issuer, fragment)
+    if key.retired_at is None:
+        key.retired_at = now or utcnow()
+    return key
+
+
+def compromise_key(issuer: Issuer, fragment: str, since: datetime) -> IssuerKey:
+    """Mark a key compromised from ``since``: signatures made from then on no longer verify."""
+    key = _find_key(issuer, fragment)
+    if key.compromised_since is None or since < key.compromised_since:
+        key.compromised_since = since
+    if key.retired_at is None:
+        key.retired_at = max(since, key.created_at)
+    return key
+
+
+def did_document(issuer: Issuer) -> dict[str, Any]:
+    """The did:web document: every key ever used, compromised ones marked ``revoked`` (CID 1.0)."""
+    methods = []
+    for key in issuer.keys:
+        method: dict[str, Any] = {
+            "id": key.verification_method,
+            "type": "Multikey",
+            "controller": issuer.did,
+            "publicKeyMultibase": key.public_key_multibase,
+        }
+        if key.compromised_since is not None:
+            method["revoked"] = to_xsd(key.compromised_since)
+        methods.append(method)
+    return {
+        "@context": DID_CONTEXT,
+        "id": issuer.did,
+        "verificationMethod": methods,
+        "assertionMethod": [m["id"] for m in methods],
+    }
+
+
+def key_lifecycle_document(issuer: Issuer) -> dict[str, Any]:
+    """Companion to the DID document: when each key was created, retired and compromised."""
+    return {
+        "controller": issuer.did,
+        "name": issuer.name,
+        "keys": [
+            {
+                "id": key.verification_method,
+                "publicKeyMultibase": key.public_key_multibase,
+                "created": to_xsd(key.created_at),
+                "retired": to_xsd(key.retired_at) if key.retired_at else None,
+                "compromisedSince": to_xsd(key.compromised_since) if key.compromised_since else None,
+            }
+            for key in issuer.keys
+        ],
+    }
+
+
+def resolve_key(session: Session, verification_method: str) -> ResolvedKey | None:
+    """The key behind ``did:web:…#fragment`` if this service serves it, else None."""
+    did, _, fragment = verification_method.partition("#")
+    issuer = find_issuer_by_did(session, did)
+    if issuer is None or not fragment:
+        return None
+    for key in issuer.keys:
+        if key.fragment == fragment:
+            return ResolvedKey(
+                verification_method=verification_method,
+                controller=issuer.did,
+                public_key=decode_ed25519_public_key(key.public_key_multibase),
+                lifecycle=lifecycle(key),
+            )
+    return None
+
+
+def all_issuers(session: Session) -> list[Issuer]:
+    return list(session.scalars(select(Issuer).order_by(Issuer.id)))

@@ -1,0 +1,138 @@
+"""Trust sources for the verifier: this service's own database, or an offline bundle of documents."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from credential_service.certificates import service as certificates
+from credential_service.certificates import status_lists
+from credential_service.core.clock import parse_xsd
+from credential_service.core.config import REPO_ROOT
+from credential_service.core.errors import NotFound
+from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
+from credential_service.crypto.multibase import MultibaseError, decode_ed25519_public_key
+from credential_service.crypto.status_list import StatusListError, decode_list
+from credential_service.issuers import service as issuers
+from credential_service.issuers.rules import KeyLifecycle
+from credential_service.verification.verifier import KnownKey, StatusBits, TrustSourceUnavailable
+
+SCHEMAS_DIR = REPO_ROOT / "schemas"
+
+
+@cache
+def published_schema(name: str) -> dict[str, Any] | None:
+    """A JSON Schema that this service publishes under /schemas/ (None if there is no such file)."""
+    path = SCHEMAS_DIR / name
+    if "/" in name or not name.endswith(".json") or not path.is_file():
+        return None
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _schema_from_url(public_base_url: str, url: str) -> dict[str, Any] | None:
+    prefix = f"{public_base_url.rstrip('/')}/schemas/"
+    return published_schema(url.removeprefix(prefix)) if url.startswith(prefix) else None
+
+
+class DatabaseTrust:
+    """Answers from this service's own records: always fresh, so a revocation shows at once."""
+
+    def __init__(self, session: Session, public_base_url: str) -> None:
+        self._session = session
+        self._base = public_base_url.rstrip("/")
+
+    def key(self, verification_method: str) -> KnownKey | None:
+        resolved = issuers.resolve_key(self._session, verification_method)
+        if resolved is None:
+            return None
+        return KnownKey(resolved.controller, resolved.public_key, resolved.lifecycle)
+
+    def status_bits(self, status_list_url: str) -> StatusBits:
+        prefix = f"{self._base}/status/"
+        if not status_list_url.startswith(prefix):
+            raise TrustSourceUnavailable(status_list_url)
+        try:
+            listing = status_lists.current_bits(self._session, status_list_url.removeprefix(prefix))
+        except NotFound as exc:
+            raise TrustSourceUnavailable(status_list_url) from exc
+        return StatusBits(listing.bits, listing.issuer_did, (listing.purpose,))
+
+    def schema(self, url: str) -> dict[str, Any] | None:
+        return _schema_from_url(self._base, url)
+
+    def recorded_issuance(self, credential_id: str) -> datetime | None:
+        record = certificates.find_by_credential_id(self._session, credential_id)
+        return record.issued_at if record is not None else None
+
+
+class BundleTrust:
+    """Offline answers from a downloaded trust bundle (``GET /api/v1/trust-bundle``).
+
+    The bundle's status lists are verified with the bundle's own keys before use.
+    """
+
+    def __init__(self, bundle: dict[str, Any]) -> None:
+        self._keys: dict[str, KnownKey] = {}
+        for lifecycle_doc in bundle.get("keyLifecycles", {}).values():
+            for key in lifecycle_doc.get("keys", []):
+                try:
+                    self._keys[key["id"]] = KnownKey(
+                        controller=lifecycle_doc["controller"],
+                        public_key=decode_ed25519_public_key(key["publicKeyMultibase"]),
+                        lifecycle=KeyLifecycle(
+                            created=parse_xsd(key["created"]),
+                            retired=parse_xsd(key["retired"]) if key.get("retired") else None,
+                            compromised_since=(
+                                parse_xsd(key["compromisedSince"]) if key.get("compromisedSince") else None
+                            ),
+                        ),
+                    )
+                except (KeyError, ValueError, MultibaseError):
+                    continue  # a damaged entry only makes that key unknown
+        self._lists: dict[str, Any] = dict(bundle.get("statusLists", {}))
+        self._schemas: dict[str, Any] = dict(bundle.get("schemas", {}))
+
+    @classmethod
+    def from_file(cls, path: Path) -> BundleTrust:
+        return cls(json.loads(path.read_text(encoding="utf-8")))
+
+    def key(self, verification_method: str) -> KnownKey | None:
+        return self._keys.get(verification_method)
+
+    def status_bits(self, status_list_url: str) -> StatusBits:
+        listing = self._lists.get(status_list_url)
+        if not isinstance(listing, dict):
+            raise TrustSourceUnavailable(status_list_url)
+
+        def public_key_for(method: str) -> bytes:
+            known = self._keys.get(method)
+            if known is None:
+                raise TrustSourceUnavailable(method)
+            return known.public_key
+
+        try:
+            proof = verify_proof(listing, public_key_for=public_key_for)
+            subject = listing["credentialSubject"]
+            bits = decode_list(subject["encodedList"])
+        except (ProofVerificationError, KeyError, TypeError, StatusListError) as exc:
+            raise TrustSourceUnavailable(status_list_url) from exc
+        issuer = listing.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if self._keys[proof.verification_method].controller != issuer_id:
+            raise TrustSourceUnavailable(status_list_url)
+        purposes = subject.get("statusPurpose")
+        purpose_tuple = tuple(purposes) if isinstance(purposes, list) else (str(purposes),)
+        return StatusBits(bits, str(issuer_id), purpose_tuple)
+
+    def schema(self, url: str) -> dict[str, Any] | None:
+        found = self._schemas.get(url)
+        return found if isinstance(found, dict) else None
+
+    def recorded_issuance(self, credential_id: str) -> datetime | None:
+        return None

@@ -1,0 +1,109 @@
+"""Start-up refusals and the command line, as a newcomer would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from credential_service.cli import app as cli
+from credential_service.core.config import Settings
+from credential_service.core.errors import ConfigurationError
+from credential_service.runtime import build_runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_app_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}", keystore_dir=tmp_path / "k")
+    with pytest.raises(ConfigurationError, match="credential-service init"):
+        build_runtime(settings)
+
+
+def test_wrong_passphrase_is_a_start_up_error(settings: Settings, runtime: object) -> None:
+    wrong = settings.model_copy(update={"keystore_passphrase": "not the passphrase"})
+    with pytest.raises(ConfigurationError, match="CS_KEYSTORE_PASSPHRASE"):
+        build_runtime(wrong)
+
+
+def test_production_refuses_placeholder_secrets() -> None:
+    with pytest.raises(ValueError, match="CS_KEYSTORE_PASSPHRASE"):
+        Settings(environment="production")
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("CS_KEYSTORE_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("CS_KEYSTORE_PASSPHRASE", "cli test")
+    monkeypatch.setenv("CS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    return tmp_path
+
+
+def test_init_demo_token_keys_and_offline_verify(cli_env: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    assert runner.invoke(cli, ["init"]).exit_code == 0  # idempotent
+    demo = runner.invoke(cli, ["demo", "--json"])
+    assert demo.exit_code == 0, demo.output
+    manifest = json.loads(demo.stdout)
+    assert len(manifest["organisations"]) == 3 and len(manifest["certificates"]) == 12
+    again = json.loads(runner.invoke(cli, ["demo", "--json"]).stdout)
+    assert again == manifest  # the demo is loaded once
+
+    token = runner.invoke(cli, ["token", "admin"]).stdout.strip()
+    assert token.count(".") == 2
+    assert runner.invoke(cli, ["token", "org", "Y999999999999"]).exit_code == 1
+
+    from fastapi.testclient import TestClient
+
+    from credential_service.app import create_app
+
+    with TestClient(create_app(Settings()), base_url="http://127.0.0.1:8000") as client:
+        number = manifest["certificates"][0]["certificateNumber"]
+        vc = client.get(f"/api/v1/certificates/{number}/credential.json", headers={"Authorization": f"Bearer {token}"})
+        assert vc.status_code == 200
+        bundle = client.get("/api/v1/trust-bundle").json()
+    (cli_env / "vc.json").write_text(json.dumps(vc.json(), ensure_ascii=False))
+    (cli_env / "bundle.json").write_text(json.dumps(bundle))
+    offline = runner.invoke(cli, ["verify", str(cli_env / "vc.json"), "--bundle", str(cli_env / "bundle.json"), "--json"])
+    assert offline.exit_code == 0, offline.output
+    assert json.loads(offline.stdout)["verdict"] == "valid"
+    local = runner.invoke(cli, ["verify", str(cli_env / "vc.json")])
+    assert local.exit_code == 0 and "valid" in local.stdout
+
+    tampered = vc.json()
+    tampered["credentialSubject"]["name"] = "冒名"
+    (cli_env / "bad.json").write_text(json.dumps(tampered, ensure_ascii=False))
+    refused = runner.invoke(cli, ["verify", str(cli_env / "bad.json"), "--bundle", str(cli_env / "bundle.json")])
+    assert refused.exit_code == 1 and "invalid" in refused.stdout
+    assert runner.invoke(cli, ["verify", str(cli_env / "missing.json")]).exit_code == 1
+
+    rotated = runner.invoke(cli, ["keys", "rotate", "Y000014010001"])
+    assert rotated.exit_code == 0 and "new key" in rotated.stdout
+    listing = runner.invoke(cli, ["keys", "list", "Y000014010001"])
+    assert listing.exit_code == 0 and listing.stdout.count("did:web") >= 2
+    bad_since = runner.invoke(cli, ["keys", "compromise", "platform", "key-x", "--since", "yesterday"])
+    assert bad_since.exit_code == 1
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    for command in (
+        [], ["init"], ["serve"], ["demo"], ["keys"], ["keys", "rotate"], ["keys", "compromise"], ["token"],
+        ["token", "admin"], ["token", "org"], ["verify"], ["orgs"], ["orgs", "add"],
+    ):
+        result = runner.invoke(cli, [*command, "--help"])
+        assert result.exit_code == 0, command
+        assert "Usage" in result.stdout
+
+
+def test_console_script_is_installed(cli_env: Path) -> None:
+    exe = Path(sys.executable).parent / "credential-service"
+    result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, env=os.environ.copy(), check=False)
+    assert result.returncode == 0 and "credential-service" in result.stdout

@@ -1,0 +1,115 @@
+"""Interop, both directions, offline: our credentials in Digital Bazaar's @digitalbazaar/vc, and theirs in ours."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from credential_service.certificates import service as certificates
+from credential_service.core.clock import to_xsd, utcnow
+from credential_service.crypto.multibase import ED25519_PRIV_HEADER, encode_base58btc
+from credential_service.issuers.models import Issuer
+from credential_service.runtime import Runtime
+from tests.conftest import BASE_URL
+from tests.factories import issue_certificate
+from tests.interop import nodevc
+
+pytestmark = pytest.mark.node
+SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+
+
+@pytest.fixture(autouse=True)
+def _require_node() -> None:
+    reason = nodevc.node_available()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but the node interop oracle is not ready: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # the interop half is about formats, not storage
+
+
+def _documents(client: TestClient, vc: dict[str, Any], issuer: Issuer) -> dict[str, Any]:
+    """What a verifier fetches: the issuer's DID document and the signed status lists."""
+    docs: dict[str, Any] = {issuer.did: client.get(f"/orgs/{issuer.code}/did.json").json()}
+    for entry in vc.get("credentialStatus", []):
+        url = entry["statusListCredential"]
+        docs[url] = client.get(url.removeprefix(BASE_URL)).json()
+    return docs
+
+
+@pytest.mark.parametrize("cryptosuite", SUITES)
+def test_our_certificate_verifies_in_digital_bazaar(
+    client: TestClient, runtime: Runtime, organisation: Issuer, cryptosuite: certificates.Cryptosuite
+) -> None:
+    record = issue_certificate(runtime, organisation, cryptosuite=cryptosuite)
+    vc = json.loads(record.credential_json)
+    result = nodevc.node_verify(vc, _documents(client, vc, organisation), full=True, check_status=True)
+    assert result["verified"] is True, result["error"]
+    assert {s["statusPurpose"] for s in result["statusResults"]} == {"revocation", "suspension"}
+
+    tampered = copy.deepcopy(vc)
+    tampered["credentialSubject"]["achievement"]["name"] = "焊工（一级/高级技师）"
+    assert nodevc.node_verify(tampered, _documents(client, vc, organisation))["verified"] is False
+
+    with runtime.session() as session:
+        certificates.set_credential_status(session, record.credential_id, "revocation", True)
+    revoked = nodevc.node_verify(vc, _documents(client, vc, organisation))
+    assert revoked["verified"] is False and "revoked" in (revoked["error"] or "")
+
+
+@pytest.mark.parametrize("cryptosuite", SUITES)
+def test_a_credential_signed_by_digital_bazaar_verifies_in_ours(
+    client: TestClient, runtime: Runtime, organisation: Issuer, cryptosuite: str
+) -> None:
+    key = organisation.keys[0]
+    seed = bytes(runtime.keystore.signer(key.keystore_id)._signing_key)
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": "urn:uuid:2f3a6c1e-8d4b-4f5a-9c2e-1b7d3e9a0f11",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": organisation.did, "type": ["Profile"], "name": organisation.name},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "name": "职业技能等级证书",
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "name": "赵六",
+            "achievement": {
+                "id": f"{BASE_URL}/occupations/6-31-01-03/levels/4",
+                "type": ["Achievement"],
+                "name": "电工（四级/中级工）",
+                "description": "职业技能等级证书",
+                "criteria": {"narrative": "理论知识、技能操作各项成绩均达到 60 分及以上。"},
+            },
+        },
+    }
+    signed = nodevc.node_sign(
+        unsigned,
+        cryptosuite=cryptosuite,
+        key={
+            "id": key.verification_method,
+            "controller": organisation.did,
+            "publicKeyMultibase": key.public_key_multibase,
+            "secretKeyMultibase": encode_base58btc(ED25519_PRIV_HEADER + seed),
+        },
+        date=to_xsd(utcnow()),  # after the key was created, as a real signature would be
+        documents={organisation.did: client.get(f"/orgs/{organisation.code}/did.json").json()},
+    )["signed"]
+    assert signed["proof"]["cryptosuite"] == cryptosuite
+    ours = client.post("/credentials/verify", json={"verifiableCredential": signed})
+    assert ours.status_code == 200, ours.text
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["name"] = "钱七"
+    assert client.post("/credentials/verify", json={"verifiableCredential": tampered}).status_code == 422
+    assert nodevc.node_verify(tampered, {organisation.did: client.get(f"/orgs/{organisation.code}/did.json").json()})[
+        "verified"
+    ] is False

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from credential_service.identity.rules import (
+    DocumentType,
+    IdNumberError,
+    blind_index,
+    gb11643_check_char,
+    mask_id_number,
+    mask_name,
+    normalise_id_number,
+    salted_identity_hash,
+)
+
+RID = DocumentType.RESIDENT_ID
+
+
+@pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014"])
+def test_published_examples_are_valid(number: str) -> None:
+    assert normalise_id_number(RID, number) == number
+
+
+def test_lowercase_x_is_normalised() -> None:
+    assert normalise_id_number(RID, " 11010519491231002x ") == "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [
+        ("110105194912310021", "校验码"),  # wrong check digit
+        ("11010519491331002X", "出生日期"),  # month 13
+        ("1101051949123100", "17 位"),  # too short
+    ],
+)
+def test_bad_numbers_are_refused_without_echoing_them(number: str, why: str) -> None:
+    with pytest.raises(IdNumberError) as caught:
+        normalise_id_number(RID, number)
+    assert why in str(caught.value)
+    assert number not in str(caught.value)
+
+
+def test_future_birth_date_is_refused() -> None:
+    first17 = "14010520990101001"
+    with pytest.raises(IdNumberError):
+        normalise_id_number(RID, first17 + gb11643_check_char(first17), today=date(2026, 1, 1))
+
+
+def test_retired_county_codes_are_accepted() -> None:
+    # 140111 was reorganised long ago; numbers issued there never change.
+    first17 = "14011119800101001"
+    assert normalise_id_number(RID, first17 + gb11643_check_char(first17))
+
+
+def test_residence_permits_and_foreign_cards() -> None:
+    hk = "81000019900101001"
+    assert normalise_id_number(DocumentType.HK_MO_RESIDENCE, hk + gb11643_check_char(hk))
+    tw = "83000019900101001"
+    assert normalise_id_number(DocumentType.TW_RESIDENCE, tw + gb11643_check_char(tw))
+    with pytest.raises(IdNumberError):
+        normalise_id_number(RID, hk + gb11643_check_char(hk))  # a permit number is not an ID card
+    foreign = "93310019900101001"
+    assert normalise_id_number(DocumentType.FOREIGN_PERMANENT, foreign + gb11643_check_char(foreign))
+    assert normalise_id_number(DocumentType.FOREIGN_PERMANENT, "usa123456789012") == "USA123456789012"
+
+
+def test_masking() -> None:
+    assert mask_id_number("140105199001011234") == "140***********1234"
+    assert mask_name("张三") == "张*"
+    assert mask_name("张小三") == "张*三"
+    assert mask_name("欧阳小明") == "欧**明"
+
+
+def test_salted_hash_matches_ob3_identity_hash_rule() -> None:
+    hashed = salted_identity_hash("11010519491231002X", salt="0123456789abcdef")
+    import hashlib
+
+    expected = hashlib.sha256(b"11010519491231002X0123456789abcdef").hexdigest()
+    assert hashed.identity_hash == f"sha256${expected}"
+
+
+def test_blind_index_is_keyed() -> None:
+    a = blind_index(b"k" * 32, RID, "11010519491231002X")
+    assert a == blind_index(b"k" * 32, RID, "11010519491231002X")
+    assert a != blind_index(b"j" * 32, RID, "11010519491231002X")
+    assert "11010519491231002X" not in a
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_every_check_char_round_trips(first17: str) -> None:
+    number = first17 + gb11643_check_char(first17)
+    try:
+        normalise_id_number(RID, number, today=date(2026, 1, 1))
+    except IdNumberError as exc:
+        assert "校验码" not in str(exc)  # only dates or region may fail, never the check char
