@@ -7,7 +7,7 @@ import sys
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -60,7 +60,7 @@ def _runtime(
         _fail(exc.message)
 
 
-def _fail(message: str) -> Any:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]错误 / error:[/red] {message}")
     raise typer.Exit(code=1)
 

@@ -12,6 +12,7 @@ from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.rules import SkillLevel
 from credential_service.demo import demo_id_number, demo_name
 from credential_service.identity.rules import DocumentType
+from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
 
@@ -37,7 +38,7 @@ def issue_certificate(
     **kwargs: Any,
 ) -> IssuedCredential:
     with runtime.session() as session:
-        issuer = session.merge(issuer)
+        issuer = issuers.get_issuer(session, issuer.code)  # fresh: keys may have rotated
         return certificates.issue_skill_certificate(
             session,
             runtime.keystore,

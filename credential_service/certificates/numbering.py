@@ -7,7 +7,7 @@ two certificates the same number (a crash before commit rolls the counter back w
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from credential_service.certificates.rules import SkillLevel, format_number, num
 
 def _ensure_counter(session: Session, prefix: str) -> None:
     table = CertificateNumberCounter.__table__
+    assert isinstance(table, Table)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(insert(table).values(prefix=prefix, last_serial=0).on_conflict_do_nothing())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -16,7 +17,7 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
 
 router = APIRouter(tags=["credentials"])
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or bad access token"},
     403: {"description": "not allowed"},
     413: {"description": "body too large"},

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.certificates.credential import (
+    OB_V3,
     Occupation,
     SkillCertificate,
     skill_certificate_credential,
@@ -26,8 +27,8 @@ from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status_lists import assign_status, set_status
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import FieldError, NotFound
-from credential_service.crypto.data_integrity import create_proof
-from credential_service.crypto.jsonld import JsonLdError
+from credential_service.crypto.data_integrity import TransformationError, create_proof
+from credential_service.crypto.jsonld import JsonLdError, UnknownContextError
 from credential_service.crypto.keystore import KeyStore
 from credential_service.crypto.vcdm import credential_problems
 from credential_service.identity.rules import DocumentType, blind_index, salted_identity_hash
@@ -54,11 +55,17 @@ def _issuer_id_of(credential: dict[str, Any]) -> Any:
     return issuer.get("id") if isinstance(issuer, dict) else issuer
 
 
+def _context_path(exc: Exception) -> str | None:
+    return "@context" if isinstance(exc, UnknownContextError) else None
+
+
 def _prepare(credential: dict[str, Any], issuer: Issuer, now: datetime) -> dict[str, Any]:
     """Check the caller's credential and fill in what the service owns; raises CredentialRejected."""
     draft = copy.deepcopy(credential)
     if "issuer" not in draft:
-        draft["issuer"] = {"id": issuer.did, "type": ["Profile"], "name": issuer.name}
+        draft["issuer"] = {"id": issuer.did, "name": issuer.name}
+        if OB_V3 in (draft.get("@context") or []):
+            draft["issuer"]["type"] = ["Profile"]  # an OB 3.0 Profile, defined only by the OB context
     problems = credential_problems(draft)
     if _issuer_id_of(draft) != issuer.did:
         problems.append(FieldError("issuer", f"must be your own DID {issuer.did}"))
@@ -117,8 +124,9 @@ def issue_credential(
             created=to_xsd(now),
             sign=signer.sign,
         )
-    except JsonLdError as exc:
-        raise CredentialRejected([FieldError(getattr(exc, "path", None) or "credential", str(exc))]) from exc
+    except (JsonLdError, TransformationError) as exc:
+        where = getattr(exc, "path", None) or _context_path(exc) or "credential"
+        raise CredentialRejected([FieldError(where, str(exc))]) from exc
     record = IssuedCredential(
         credential_id=draft["id"],
         issuer_id=issuer.id,
@@ -220,9 +228,17 @@ def set_credential_status(session: Session, credential_id: str, purpose: str, fl
     record = find_by_credential_id(session, credential_id)
     if record is None:
         raise NotFound("没有这个凭证 / no such credential", code="credential_not_found")
-    if purpose == "revocation" and record.revocation_list_id is not None and record.revocation_index is not None:
+    if (
+        purpose == "revocation"
+        and record.revocation_list_id is not None
+        and record.revocation_index is not None
+    ):
         set_status(session, record.revocation_list_id, record.revocation_index, flagged)
-    elif purpose == "suspension" and record.suspension_list_id is not None and record.suspension_index is not None:
+    elif (
+        purpose == "suspension"
+        and record.suspension_list_id is not None
+        and record.suspension_index is not None
+    ):
         set_status(session, record.suspension_list_id, record.suspension_index, flagged)
     else:
         raise NotFound(f"该凭证没有 {purpose} 状态 / no {purpose} entry", code="status_entry_not_found")

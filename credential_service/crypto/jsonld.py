@@ -224,6 +224,11 @@ def _check_input_values(value: object, path: str) -> None:
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise UnsafeValueError("number is not finite", path)
+        # jsonld.js types a number as xsd:double only if String(n) has a "." (or |n| >= 1e21),
+        # so 1e-7 becomes "0"^^xsd:integer there but "1.0E-7"^^xsd:double here. Python's repr
+        # and JavaScript's String give the same shortest digits.
+        if not value.is_integer() and abs(value) < 1e-6 and "." not in repr(value):
+            raise UnsafeValueError(f"number {value!r} is typed differently by jsonld.js", path)
     else:
         raise JsonLdError(f"not a JSON value ({type(value).__name__}) at {path}")
 
@@ -246,6 +251,11 @@ def _check_expanded(items: Sequence[Any], path: str) -> None:
                 raise DataLossError("@direction cannot be kept in RDF", item["@direction"], path)
             continue
         if "@list" in item:
+            # A list object has nothing besides @list and @index; pyld lets e.g. @type through
+            # and toRDF would then silently drop it with the node's other members.
+            extra = sorted(set(item) - {"@list", "@index"})
+            if extra:
+                raise DataLossError("members beside @list are dropped", extra[0], path)
             _check_expanded(item["@list"], path)
             continue
         for key, value in item.items():
@@ -258,21 +268,26 @@ def _check_expanded(items: Sequence[Any], path: str) -> None:
                         raise DataLossError("undefined or relative @type", str(type_), path)
             elif key == "@reverse":
                 for prop, nodes in value.items():
-                    _check_property(prop, path)
+                    _check_property(prop, path, bool(nodes))
                     _check_expanded(nodes, f"{path}/@reverse/{prop}")
             elif key in ("@graph", "@included"):
                 _check_expanded(value, f"{path}/{key}")
+            elif key == "@index":
+                continue  # a string that RDF does not keep, by design of JSON-LD
             elif key.startswith("@"):
-                continue  # @index and the like carry no IRI
+                # e.g. "@json" or "@set" used as a member of a node object: pyld keeps it in the
+                # expanded node and toRDF then drops it (jsonld.js even mis-assigns such data).
+                raise DataLossError("keyword not allowed in a node object", key, path)
             else:
-                _check_property(key, path)
+                _check_property(key, path, bool(value))
                 _check_expanded(value, f"{path}/{key}" if path else key)
 
 
-def _check_property(prop: str, path: str) -> None:
+def _check_property(prop: str, path: str, has_values: bool = True) -> None:
     if not _is_absolute_iri(prop):
         raise DataLossError("relative property IRI", prop, path)
-    if prop.startswith("_:"):
+    if prop.startswith("_:") and has_values:
+        # toRDF drops every triple of a blank node predicate (no triples, nothing lost).
         raise DataLossError("blank node predicate is dropped in RDF", prop, path)
 
 
@@ -338,6 +353,7 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
         super().__init__(on_property_dropped=self._property_dropped)
         self._memoise = memoise
         self._stack: list[tuple[str | None, Mapping[str, Any]]] = []
+        self._iri_cache: dict[tuple[int, str, Any, bool], tuple[object, Any]] = {}
 
     def _path(self) -> str:
         return ".".join(p for p, _ in self._stack if p)
@@ -354,7 +370,8 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
                     break
         raise DataLossError("undefined term (dropped by JSON-LD expansion)", term, self._path())
 
-    def _expand(self, active_ctx: Any, active_property: Any, element: Any, options: Any,
+    # The overrides keep pyld's signatures, hence the positional parameters.
+    def _expand(self, active_ctx: Any, active_property: Any, element: Any, options: Any,  # noqa: PLR0917
                 inside_list: bool = False, inside_index: bool = False,
                 type_scoped_ctx: Any = None) -> Any:
         if isinstance(element, dict):
@@ -387,7 +404,24 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
                                inside_list=inside_list, inside_index=inside_index,
                                type_scoped_ctx=type_scoped_ctx)
 
-    def _process_context(self, active_ctx: Any, local_ctx: Any, options: Any,
+    def _expand_iri(self, active_ctx: Any, value: Any, base: Any = None, vocab: bool = False,  # noqa: PLR0917
+                    local_ctx: Any = None, defined: Any = None) -> Any:
+        # Outside context processing (no local_ctx/defined) IRI expansion is a pure function of
+        # an immutable active context, the value, base and vocab: cache it for this call. The
+        # entry keeps the context, so its id() cannot be reused while the entry exists.
+        if (local_ctx is not None or defined is not None or not self._memoise
+                or not isinstance(value, str) or not isinstance(active_ctx, frozendict)):
+            return super()._expand_iri(active_ctx, value, base=base, vocab=vocab,
+                                       local_ctx=local_ctx, defined=defined)
+        key = (id(active_ctx), value, base, vocab)
+        entry = self._iri_cache.get(key)
+        if entry is not None and entry[0] is active_ctx:
+            return entry[1]
+        result = super()._expand_iri(active_ctx, value, base=base, vocab=vocab)
+        self._iri_cache[key] = (active_ctx, result)
+        return result
+
+    def _process_context(self, active_ctx: Any, local_ctx: Any, options: Any,  # noqa: PLR0917
                          override_protected: bool = False, propagate: bool = True,
                          validate_scoped: bool = True, cycles: Any = None) -> Any:
         def compute() -> Any:
@@ -433,7 +467,9 @@ def _options() -> dict[str, Any]:
 def _unwrap(exc: BaseException) -> JsonLdError:
     """Our own error inside pyld's wrappers (pyld chains causes with ``raise … from``)."""
     cause: BaseException | None = exc
-    while cause is not None:
+    for _ in range(32):  # chains are short; the bound only guards against a cycle
+        if cause is None:
+            break
         if isinstance(cause, JsonLdError):
             return cause
         cause = cause.__cause__ or cause.__context__
@@ -447,15 +483,17 @@ def expand_safe(document: Mapping[str, Any], *, memoise: bool = True) -> list[An
     Returns the expanded JSON-LD array. Raises :class:`DataLossError`,
     :class:`UnsafeValueError`, :class:`UnknownContextError` or :class:`JsonLdError`.
     """
-    _check_input_values(document, "")
     processor = _SafeProcessor(memoise=memoise)
     try:
+        _check_input_values(document, "")
         expanded: list[Any] = processor.expand(document, _options())
+        _check_expanded(expanded, "")
     except JsonLdError:
         raise
-    except _pyld.JsonLdError as exc:
+    except RecursionError as exc:
+        raise JsonLdError("the document is nested too deeply") from exc
+    except Exception as exc:  # pyld raises JsonLdError, ValueError, TypeError, KeyError…
         raise _unwrap(exc) from exc
-    _check_expanded(expanded, "")
     return expanded
 
 
@@ -474,13 +512,72 @@ def to_rdf_safe(document: Mapping[str, Any], *, memoise: bool = True) -> list[rd
         # JSON-LD 1.1 API §"Deserialize JSON-LD to RDF": node map, then each graph to triples.
         node_map: dict[str, Any] = {"@default": {}}
         processor._create_node_map(expanded, node_map, "@default", issuer)
-        dataset: dict[str, Any] = {}
+        quads: list[rdfc.Quad] = []
         for graph_name, graph in sorted(node_map.items()):
-            if graph_name == "@default" or _is_absolute_iri(graph_name):
-                dataset[graph_name] = processor._graph_to_rdf(graph, issuer, options)
-    except _pyld.JsonLdError as exc:
+            if graph_name == "@default":
+                _graph_to_quads(processor, graph, "", issuer, options, quads)
+            elif _pyld._is_absolute_iri(graph_name):
+                graph_term = graph_name if graph_name.startswith("_:") else rdfc.iri(graph_name)
+                _graph_to_quads(processor, graph, graph_term, issuer, options, quads)
+        return quads
+    except JsonLdError:
+        raise
+    except RecursionError as exc:
+        raise JsonLdError("the document is nested too deeply") from exc
+    except Exception as exc:  # as in expand_safe
         raise _unwrap(exc) from exc
-    return rdfc.quads_from_pyld(dataset)
+
+
+def _graph_to_quads(processor: _SafeProcessor, graph: Mapping[str, Any], graph_term: str,
+                    issuer: Any, options: Mapping[str, Any], out: list[rdfc.Quad]) -> None:
+    """pyld's ``_graph_to_rdf`` writing quads directly, in the same order and with the same
+    issuer calls. Node references and plain string literals are converted here; every other
+    object (numbers, booleans, lists, @json, xsd:double strings…) goes through pyld's own
+    ``_object_to_rdf`` so that its conversion rules apply unchanged."""
+    is_absolute = _pyld._is_absolute_iri
+    for node_id, node in sorted(graph.items()):
+        if not is_absolute(node_id):
+            continue  # relative subjects are skipped by pyld (and refused earlier in safe mode)
+        subject = node_id if node_id.startswith("_:") else rdfc.iri(node_id)
+        for prop, items in sorted(node.items()):
+            if prop == "@type":
+                prop = _pyld.RDF_TYPE
+            elif _pyld._is_keyword(prop):
+                continue
+            if not is_absolute(prop) or prop.startswith("_:"):
+                continue  # not RDF (generalized RDF is off)
+            predicate = rdfc.iri(prop)
+            for item in items:
+                obj: str | None
+                if isinstance(item, str):  # a @type value
+                    obj = item if item.startswith("_:") else (
+                        rdfc.iri(item) if is_absolute(item) else None)
+                elif len(item) == 1 and "@id" in item:
+                    ref = item["@id"]
+                    obj = ref if ref.startswith("_:") else (
+                        rdfc.iri(ref) if is_absolute(ref) else None)
+                elif (isinstance(item.get("@value"), str) and "@direction" not in item
+                      and item.get("@type") not in ("@json", _pyld.XSD_DOUBLE)):
+                    if "@language" in item:
+                        obj = rdfc.literal(item["@value"], _pyld.RDF_LANGSTRING,
+                                           item["@language"])
+                    else:
+                        obj = rdfc.literal(item["@value"], item.get("@type") or rdfc.XSD_STRING)
+                else:
+                    triples: list[Any] = []
+                    converted = processor._object_to_rdf(item, issuer, triples, options)
+                    out.extend(rdfc.quads_from_pyld({"@default": triples}, graph_term))
+                    obj = None if converted is None else _term_from_pyld(converted)
+                if obj is not None:
+                    out.append((subject, predicate, obj, graph_term))
+
+
+def _term_from_pyld(term: Mapping[str, str]) -> str:
+    if term["type"] == "literal":
+        return rdfc.literal(term["value"], term.get("datatype", rdfc.XSD_STRING),
+                            term.get("language"))
+    value = term["value"]
+    return value if value.startswith("_:") else rdfc.iri(value)
 
 
 def canonicalize(document: Mapping[str, Any], *, memoise: bool = True) -> str:

@@ -22,7 +22,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from itertools import permutations
+from itertools import pairwise, permutations
 from typing import Final, Literal
 
 Quad = tuple[str, str, str, str]
@@ -286,7 +286,7 @@ class _Canonicalizer:
                 bn_to_quads.setdefault(s, []).append(quad)
             if o[0] == "_" and o != s:
                 bn_to_quads.setdefault(o, []).append(quad)
-            if g and g[0] == "_" and g != s and g != o:
+            if g and g[0] == "_" and g not in (s, o):
                 bn_to_quads.setdefault(g, []).append(quad)
 
         # Step 3: first-degree hash of every blank node, grouped by hash.
@@ -325,13 +325,10 @@ class _Canonicalizer:
         labels = {node: "_:" + label for node, label in self.canonical_issuer.issued.items()}
         lines = []
         for s, p, o, g in self.quads:
-            if s[0] == "_":
-                s = labels[s]
-            if o[0] == "_":
-                o = labels[o]
-            if g and g[0] == "_":
-                g = labels[g]
-            lines.append(f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n")
+            s2 = labels[s] if s[0] == "_" else s
+            o2 = labels[o] if o[0] == "_" else o
+            g2 = labels[g] if g and g[0] == "_" else g
+            lines.append(f"{s2} {p} {o2} {g2} .\n" if g2 else f"{s2} {p} {o2} .\n")
         lines.sort()
         if self.check_utf16:
             _check_utf16_order(lines)
@@ -345,13 +342,10 @@ class _Canonicalizer:
         nquads = []
         # Step 3: serialise each quad, blank nodes as _:a (the reference) or _:z (any other).
         for s, p, o, g in self.blank_node_to_quads[reference]:
-            if s[0] == "_":
-                s = "_:a" if s == reference else "_:z"
-            if o[0] == "_":
-                o = "_:a" if o == reference else "_:z"
-            if g and g[0] == "_":
-                g = "_:a" if g == reference else "_:z"
-            nquads.append(f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n")
+            s2 = ("_:a" if s == reference else "_:z") if s[0] == "_" else s
+            o2 = ("_:a" if o == reference else "_:z") if o[0] == "_" else o
+            g2 = ("_:a" if g == reference else "_:z") if g and g[0] == "_" else g
+            nquads.append(f"{s2} {p} {o2} {g2} .\n" if g2 else f"{s2} {p} {o2} .\n")
         nquads.sort()  # Step 4
         if self.check_utf16:
             _check_utf16_order(nquads)
@@ -436,16 +430,19 @@ class _Canonicalizer:
         return self._hash(data), issuer  # Step 6
 
 
+_SUPPLEMENTARY: Final = re.compile("[\U00010000-\U0010ffff]")
+
+
 def _utf16_key(line: str) -> bytes:
     return line.encode("utf-16-be", "surrogatepass")
 
 
 def _check_utf16_order(sorted_lines: Sequence[str]) -> None:
     """Raise :class:`Utf16OrderError` if UTF-16 code unit order would sort differently."""
-    if not any(max(line) > "\uffff" for line in sorted_lines):
+    if not any(_SUPPLEMENTARY.search(line) for line in sorted_lines):
         return
     # Two total orders agree on a list iff they agree on every adjacent pair of it.
-    for a, b in zip(sorted_lines, sorted_lines[1:], strict=False):
+    for a, b in pairwise(sorted_lines):
         if _utf16_key(a) > _utf16_key(b):
             raise Utf16OrderError(
                 "code point order and UTF-16 order of the N-Quads differ (characters above U+FFFF "
@@ -470,9 +467,15 @@ def canonicalize_with_map(
     ``reject_utf16_divergence`` is set and rdf-canonize would order the lines differently, and
     :class:`RdfcError` for terms that are not valid Unicode.
     """
+    quads = list(quads)
     state = _Canonicalizer(quads, hash_algorithm, work_factor)
-    state.check_utf16 = reject_utf16_divergence
     text = "".join(state.run())
+    # Every term appears in the output, so without a character above U+FFFF there the two
+    # orders agree everywhere; otherwise run again checking each sort (rare, so not optimised).
+    if reject_utf16_divergence and _SUPPLEMENTARY.search(text):
+        checking = _Canonicalizer(quads, hash_algorithm, work_factor)
+        checking.check_utf16 = True
+        checking.run()
     issued = {node[2:]: label for node, label in state.canonical_issuer.issued.items()}
     return text, issued
 
@@ -498,11 +501,15 @@ def canonicalize_nquads(text: str, *, hash_algorithm: HashAlgorithm = "sha256") 
     return canonicalize(parse_nquads(text), hash_algorithm=hash_algorithm)
 
 
-def quads_from_pyld(dataset: Mapping[str, Sequence[Mapping[str, Mapping[str, str]]]]) -> list[Quad]:
-    """Convert a pyld ``to_rdf`` dataset (graph name -> triples of term dicts) to quads."""
+def quads_from_pyld(dataset: Mapping[str, Sequence[Mapping[str, Mapping[str, str]]]],
+                    default_graph: str = "") -> list[Quad]:
+    """Convert a pyld ``to_rdf`` dataset (graph name -> triples of term dicts) to quads.
+
+    Triples of ``@default`` go to ``default_graph`` (the default graph unless given).
+    """
     quads: list[Quad] = []
     for graph_name, triples in dataset.items():
-        graph = "" if graph_name == "@default" else _pyld_node(graph_name)
+        graph = default_graph if graph_name == "@default" else _pyld_node(graph_name)
         for triple in triples:
             o = triple["object"]
             if o["type"] == "literal":

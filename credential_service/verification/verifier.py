@@ -167,7 +167,7 @@ def _check_proof(
         report.add(
             "proof",
             Outcome.INVALID,
-            exc.code,
+            exc.reason.value,
             "数字签名不正确：证书内容被改动过，或不是由签发机构签发的。",
             f"The digital signature does not match ({exc.message}): the content was changed "
             "or it was not signed by the issuer.",

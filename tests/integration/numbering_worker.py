@@ -30,15 +30,20 @@ def main() -> None:
         record = issue_certificate(runtime, issuer)
         print(f"committed {record.certificate_number}", flush=True)
     if args.hang_in_transaction:
+        from credential_service.assessment.occupations import builtin_occupation
         from credential_service.certificates import service as certificates
         from credential_service.certificates.rules import SkillLevel
-        from credential_service.assessment.occupations import builtin_occupation
         from tests.factories import holder
 
         with runtime.session() as session:
             record = certificates.issue_skill_certificate(
-                session, runtime.keystore, runtime.issuance, issuer=session.merge(issuer), holder=holder(),
-                occupation=builtin_occupation("6-18-02-04"), level=SkillLevel.LEVEL_3,
+                session,
+                runtime.keystore,
+                runtime.issuance,
+                issuer=issuers.get_issuer(session, args.org),
+                holder=holder(),
+                occupation=builtin_occupation("6-18-02-04"),
+                level=SkillLevel.LEVEL_3,
                 data_key=runtime.settings.data_key_bytes,
             )
             print(f"pending {record.certificate_number}", flush=True)

@@ -42,7 +42,11 @@ def _worker_env(settings: Settings) -> dict[str, str]:
 def _spawn(settings: Settings, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.integration.numbering_worker", "--org", ORG_CODE, *args],
-        env=_worker_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env=_worker_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
 
 

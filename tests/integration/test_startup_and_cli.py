@@ -66,12 +66,16 @@ def test_init_demo_token_keys_and_offline_verify(cli_env: Path) -> None:
 
     with TestClient(create_app(Settings()), base_url="http://127.0.0.1:8000") as client:
         number = manifest["certificates"][0]["certificateNumber"]
-        vc = client.get(f"/api/v1/certificates/{number}/credential.json", headers={"Authorization": f"Bearer {token}"})
+        vc = client.get(
+            f"/api/v1/certificates/{number}/credential.json", headers={"Authorization": f"Bearer {token}"}
+        )
         assert vc.status_code == 200
         bundle = client.get("/api/v1/trust-bundle").json()
     (cli_env / "vc.json").write_text(json.dumps(vc.json(), ensure_ascii=False))
     (cli_env / "bundle.json").write_text(json.dumps(bundle))
-    offline = runner.invoke(cli, ["verify", str(cli_env / "vc.json"), "--bundle", str(cli_env / "bundle.json"), "--json"])
+    offline = runner.invoke(
+        cli, ["verify", str(cli_env / "vc.json"), "--bundle", str(cli_env / "bundle.json"), "--json"]
+    )
     assert offline.exit_code == 0, offline.output
     assert json.loads(offline.stdout)["verdict"] == "valid"
     local = runner.invoke(cli, ["verify", str(cli_env / "vc.json")])
@@ -80,7 +84,9 @@ def test_init_demo_token_keys_and_offline_verify(cli_env: Path) -> None:
     tampered = vc.json()
     tampered["credentialSubject"]["name"] = "冒名"
     (cli_env / "bad.json").write_text(json.dumps(tampered, ensure_ascii=False))
-    refused = runner.invoke(cli, ["verify", str(cli_env / "bad.json"), "--bundle", str(cli_env / "bundle.json")])
+    refused = runner.invoke(
+        cli, ["verify", str(cli_env / "bad.json"), "--bundle", str(cli_env / "bundle.json")]
+    )
     assert refused.exit_code == 1 and "invalid" in refused.stdout
     assert runner.invoke(cli, ["verify", str(cli_env / "missing.json")]).exit_code == 1
 
@@ -95,8 +101,19 @@ def test_init_demo_token_keys_and_offline_verify(cli_env: Path) -> None:
 def test_every_command_has_help() -> None:
     runner = CliRunner()
     for command in (
-        [], ["init"], ["serve"], ["demo"], ["keys"], ["keys", "rotate"], ["keys", "compromise"], ["token"],
-        ["token", "admin"], ["token", "org"], ["verify"], ["orgs"], ["orgs", "add"],
+        [],
+        ["init"],
+        ["serve"],
+        ["demo"],
+        ["keys"],
+        ["keys", "rotate"],
+        ["keys", "compromise"],
+        ["token"],
+        ["token", "admin"],
+        ["token", "org"],
+        ["verify"],
+        ["orgs"],
+        ["orgs", "add"],
     ):
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0, command
@@ -105,5 +122,7 @@ def test_every_command_has_help() -> None:
 
 def test_console_script_is_installed(cli_env: Path) -> None:
     exe = Path(sys.executable).parent / "credential-service"
-    result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, env=os.environ.copy(), check=False)
+    result = subprocess.run(
+        [str(exe), "--help"], capture_output=True, text=True, env=os.environ.copy(), check=False
+    )
     assert result.returncode == 0 and "credential-service" in result.stdout

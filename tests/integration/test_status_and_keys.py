@@ -21,7 +21,9 @@ def _verify(client: TestClient, vc: dict[str, object]) -> dict[str, str]:
     return {c["check"]: c["code"] for c in response.json()["checks"]} | {"_status": str(response.status_code)}
 
 
-def test_status_list_is_signed_large_and_cacheable(client: TestClient, runtime: Runtime, organisation: Issuer) -> None:
+def test_status_list_is_signed_large_and_cacheable(
+    client: TestClient, runtime: Runtime, organisation: Issuer
+) -> None:
     record = issue_certificate(runtime, organisation)
     vc = json.loads(record.credential_json)
     revocation = vc["credentialStatus"][0]
@@ -36,12 +38,16 @@ def test_status_list_is_signed_large_and_cacheable(client: TestClient, runtime: 
     bits = decode_list(listing["credentialSubject"]["encodedList"])
     assert len(bits) * 8 >= MINIMUM_ENTRIES
     assert not get_bit(bits, int(revocation["statusListIndex"]))
-    again = client.get(url.removeprefix("https://skills.test"), headers={"If-None-Match": response.headers["etag"]})
+    again = client.get(
+        url.removeprefix("https://skills.test"), headers={"If-None-Match": response.headers["etag"]}
+    )
     assert again.status_code == 304
     assert client.get("/status/nope").status_code == 404
 
 
-def test_revocation_and_suspension_show_immediately(client: TestClient, runtime: Runtime, organisation: Issuer) -> None:
+def test_revocation_and_suspension_show_immediately(
+    client: TestClient, runtime: Runtime, organisation: Issuer
+) -> None:
     record = issue_certificate(runtime, organisation)
     vc = json.loads(record.credential_json)
     list_path = vc["credentialStatus"][0]["statusListCredential"].removeprefix("https://skills.test")
@@ -69,10 +75,14 @@ def test_random_indexes_never_repeat(runtime: Runtime, organisation: Issuer) -> 
     assert len(seen) == 60
 
 
-def test_rotation_keeps_old_credentials_valid(client: TestClient, runtime: Runtime, organisation: Issuer) -> None:
+def test_rotation_keeps_old_credentials_valid(
+    client: TestClient, runtime: Runtime, organisation: Issuer
+) -> None:
     old = json.loads(issue_certificate(runtime, organisation).credential_json)
     with runtime.session() as session:
-        new_key = issuers.rotate_key(session, runtime.keystore, issuers.get_issuer(session, organisation.code))
+        new_key = issuers.rotate_key(
+            session, runtime.keystore, issuers.get_issuer(session, organisation.code)
+        )
         new_method = new_key.verification_method
     new = json.loads(issue_certificate(runtime, organisation).credential_json)
     assert new["proof"]["verificationMethod"] == new_method != old["proof"]["verificationMethod"]
@@ -82,11 +92,14 @@ def test_rotation_keeps_old_credentials_valid(client: TestClient, runtime: Runti
     assert len(doc["verificationMethod"]) == 2  # every key ever used stays listed
 
 
-def test_signature_after_retirement_fails_the_key_check(client: TestClient, runtime: Runtime, organisation: Issuer) -> None:
+def test_signature_after_retirement_fails_the_key_check(
+    client: TestClient, runtime: Runtime, organisation: Issuer
+) -> None:
     before = json.loads(issue_certificate(runtime, organisation).credential_json)
     fragment = before["proof"]["verificationMethod"].split("#")[1]
     with runtime.session() as session:
-        issuers.retire_key(issuers.get_issuer(session, organisation.code), fragment, now=utcnow() - timedelta(hours=1))
+        retired = issuers.retire_key(issuers.get_issuer(session, organisation.code), fragment).retired_at
+    assert retired is not None
     # A credential made with the retired key after its retirement (e.g. by a stolen backup):
     from credential_service.core.clock import to_xsd
     from credential_service.crypto.data_integrity import create_proof
@@ -95,8 +108,11 @@ def test_signature_after_retirement_fails_the_key_check(client: TestClient, runt
     forged["id"] = "urn:uuid:00000000-0000-4000-8000-000000000001"
     signer = runtime.keystore.signer(f"{organisation.code}.{fragment}")
     forged = create_proof(
-        forged, cryptosuite="eddsa-rdfc-2022", verification_method=before["proof"]["verificationMethod"],
-        created=to_xsd(utcnow()), sign=signer.sign,
+        forged,
+        cryptosuite="eddsa-rdfc-2022",
+        verification_method=before["proof"]["verificationMethod"],
+        created=to_xsd(retired + timedelta(minutes=1)),
+        sign=signer.sign,
     )
     assert _verify(client, before)["issuer_key"] == "key_valid_at_issuance"
     result = _verify(client, forged)
@@ -109,14 +125,23 @@ def test_compromised_key_fails_from_since_on(client: TestClient, runtime: Runtim
 
     with runtime.session() as session:
         organisation = issuers.register_issuer(
-            session, runtime.keystore, public_base_url="https://skills.test", code="S000014990001",
-            name="山西省某评价组织", kind=IssuerKind.ORGANISATION, now=utcnow() - timedelta(days=3),
+            session,
+            runtime.keystore,
+            public_base_url="https://skills.test",
+            code="S000014990001",
+            name="山西省某评价组织",
+            kind=IssuerKind.ORGANISATION,
+            now=utcnow() - timedelta(days=3),
         )
-    early = json.loads(issue_certificate(runtime, organisation, now=utcnow() - timedelta(days=2)).credential_json)
+    early = json.loads(
+        issue_certificate(runtime, organisation, now=utcnow() - timedelta(days=2)).credential_json
+    )
     late = json.loads(issue_certificate(runtime, organisation).credential_json)
     fragment = late["proof"]["verificationMethod"].split("#")[1]
     with runtime.session() as session:
-        issuers.compromise_key(issuers.get_issuer(session, organisation.code), fragment, utcnow() - timedelta(days=1))
+        issuers.compromise_key(
+            issuers.get_issuer(session, organisation.code), fragment, utcnow() - timedelta(days=1)
+        )
     assert _verify(client, early)["_status"] == "200"
     assert _verify(client, late)["issuer_key"] == "key_compromised"
     doc = client.get(f"/orgs/{organisation.code}/did.json").json()
@@ -124,4 +149,7 @@ def test_compromised_key_fails_from_since_on(client: TestClient, runtime: Runtim
     # The issuer can no longer sign until it rotates to a fresh key.
     with runtime.session() as session:
         issuers.rotate_key(session, runtime.keystore, issuers.get_issuer(session, organisation.code))
-    assert _verify(client, json.loads(issue_certificate(runtime, organisation).credential_json))["_status"] == "200"
+    assert (
+        _verify(client, json.loads(issue_certificate(runtime, organisation).credential_json))["_status"]
+        == "200"
+    )

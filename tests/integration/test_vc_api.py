@@ -45,7 +45,13 @@ def test_issue_then_verify_round_trip(
     body = verified.json()
     assert body["verified"] is True
     assert {c["check"] for c in body["checks"]} >= {
-        "proof", "issuer_key", "issuer", "validity_period", "status_revocation", "status_suspension", "schema"
+        "proof",
+        "issuer_key",
+        "issuer",
+        "validity_period",
+        "status_revocation",
+        "status_suspension",
+        "schema",
     }
 
     tampered = copy.deepcopy(vc)
@@ -77,12 +83,19 @@ def test_skill_certificate_verifies_and_hides_the_id_number(
     assert response.status_code == 200, response.text
     schema_check = next(c for c in response.json()["checks"] if c["check"] == "schema")
     assert schema_check["code"] == "schema_valid"
-    fetched = client.get(f"/api/v1/certificates/{record.certificate_number}/credential.json", headers=admin_headers)
+    fetched = client.get(
+        f"/api/v1/certificates/{record.certificate_number}/credential.json", headers=admin_headers
+    )
     assert fetched.status_code == 200 and fetched.json() == vc
 
 
 BAD_REQUESTS: list[tuple[str, Any, int, str]] = [
-    ("missing type", {"credential": {**plain_credential(), "type": ["ExampleAchievementCredential"]}}, 422, "type"),
+    (
+        "missing type",
+        {"credential": {**plain_credential(), "type": ["ExampleAchievementCredential"]}},
+        422,
+        "type",
+    ),
     ("bad validFrom", {"credential": plain_credential(validFrom="2026-13-01")}, 422, "validFrom"),
     (
         "validUntil before validFrom",
@@ -98,42 +111,67 @@ BAD_REQUESTS: list[tuple[str, Any, int, str]] = [
     ),
     (
         "unknown context",
-        {"credential": {**plain_credential(), "@context": ["https://www.w3.org/ns/credentials/v2", "https://evil.example/ctx"]}},
+        {
+            "credential": {
+                **plain_credential(),
+                "@context": ["https://www.w3.org/ns/credentials/v2", "https://evil.example/ctx"],
+            }
+        },
         422,
         "@context",
     ),
     (
         "undefined term",
-        {"credential": {
-            **plain_credential(),
-            "@context": ["https://www.w3.org/ns/credentials/v2"],
-            "type": ["VerifiableCredential"],
-            "credentialSubject": {"id": "did:example:x", "invalidTerm": 1},
-        }},
+        {
+            "credential": {
+                **plain_credential(),
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiableCredential"],
+                "credentialSubject": {"id": "did:example:x", "invalidTerm": 1},
+            }
+        },
         422,
         "invalidTerm",
     ),
     (
         "undefined type",
-        {"credential": {
-            **plain_credential(),
-            "@context": ["https://www.w3.org/ns/credentials/v2"],
-            "type": ["VerifiableCredential", "InvalidType"],
-        }},
+        {
+            "credential": {
+                **plain_credential(),
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiableCredential", "InvalidType"],
+            }
+        },
         422,
         "InvalidType",
     ),
     ("someone else's issuer", {"credential": plain_credential("did:web:other.example")}, 422, "issuer"),
-    ("unknown option", {"credential": plain_credential(), "options": {"mandatoryPointers": ["/x"]}}, 422, "mandatoryPointers"),
+    (
+        "unknown option",
+        {"credential": plain_credential(), "options": {"mandatoryPointers": ["/x"]}},
+        422,
+        "mandatoryPointers",
+    ),
     ("wrong type", {"credential": "not an object"}, 422, "credential"),
     ("unknown field", {"credential": plain_credential(), "extra": 1}, 422, "extra"),
-    ("status given", {"credential": plain_credential(credentialStatus={"type": "X"})}, 422, "credentialStatus"),
+    (
+        "status given",
+        {"credential": plain_credential(credentialStatus={"type": "X"})},
+        422,
+        "credentialStatus",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("why", "body", "status", "field"), BAD_REQUESTS, ids=[b[0] for b in BAD_REQUESTS])
 def test_bad_issue_requests_are_refused_and_change_nothing(
-    client: TestClient, runtime: Runtime, org_headers: dict[str, str], why: str, body: Any, status: int, field: str
+    client: TestClient,
+    runtime: Runtime,
+    org_headers: dict[str, str],
+    why: str,
+    body: Any,
+    status: int,
+    field: str,
 ) -> None:
     before = _count(runtime)
     response = client.post("/credentials/issue", json=body, headers=org_headers)
@@ -148,21 +186,30 @@ def test_malformed_json_oversized_and_unauthenticated(
 ) -> None:
     before = _count(runtime)
     malformed = client.post(
-        "/credentials/issue", content=b'{"credential": {', headers={**org_headers, "content-type": "application/json"}
+        "/credentials/issue",
+        content=b'{"credential": {',
+        headers={**org_headers, "content-type": "application/json"},
     )
     assert malformed.status_code == 400 and malformed.json()["code"] == "malformed_json"
     huge = {"credential": plain_credential(description="x" * 2_000_000)}
     assert client.post("/credentials/issue", json=huge, headers=org_headers).status_code == 413
     assert client.post("/credentials/issue", json={"credential": plain_credential()}).status_code == 401
     bad_token = {"Authorization": "Bearer abc.def.ghi"}
-    assert client.post("/credentials/issue", json={"credential": plain_credential()}, headers=bad_token).status_code == 401
+    assert (
+        client.post(
+            "/credentials/issue", json={"credential": plain_credential()}, headers=bad_token
+        ).status_code
+        == 401
+    )
     assert _count(runtime) == before
 
 
-def test_verify_refuses_credentials_from_dids_we_do_not_serve(client: TestClient, org_headers: dict[str, str]) -> None:
-    vc = client.post("/credentials/issue", json={"credential": plain_credential()}, headers=org_headers).json()[
-        "verifiableCredential"
-    ]
+def test_verify_refuses_credentials_from_dids_we_do_not_serve(
+    client: TestClient, org_headers: dict[str, str]
+) -> None:
+    vc = client.post(
+        "/credentials/issue", json={"credential": plain_credential()}, headers=org_headers
+    ).json()["verifiableCredential"]
     foreign = copy.deepcopy(vc)
     foreign["proof"]["verificationMethod"] = "did:web:elsewhere.example#key-1"
     response = client.post("/credentials/verify", json={"verifiableCredential": foreign})

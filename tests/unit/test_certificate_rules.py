@@ -17,13 +17,19 @@ def test_number_has_the_national_22_character_layout() -> None:
     assert number == "Y000014010001263000001"
     assert len(number) == 22 and CERTIFICATE_NUMBER.match(number)
     parsed = parse_number(number)
-    assert (parsed.org_type, parsed.mohrss_code, parsed.province, parsed.site_serial) == ("Y", "0000", "14", "010001")
+    assert (parsed.org_type, parsed.mohrss_code, parsed.province, parsed.site_serial) == (
+        "Y",
+        "0000",
+        "14",
+        "010001",
+    )
     assert (parsed.year, parsed.level, parsed.serial) == (26, SkillLevel.LEVEL_3, 1)
     assert str(parsed) == number
 
 
 @pytest.mark.parametrize(
-    "bad", ["X000014010001263000001", "Y00001401000126300000", "Y000014010001266000001", "Y0000140100012630000011"]
+    "bad",
+    ["X000014010001263000001", "Y00001401000126300000", "Y000014010001266000001", "Y0000140100012630000011"],
 )
 def test_malformed_numbers_are_refused(bad: str) -> None:
     with pytest.raises(CertificateNumberError):

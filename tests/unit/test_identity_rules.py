@@ -33,7 +33,7 @@ def test_lowercase_x_is_normalised() -> None:
     ("number", "why"),
     [
         ("110105194912310021", "校验码"),  # wrong check digit
-        ("11010519491331002X", "出生日期"),  # month 13
+        ("11010519491331002" + gb11643_check_char("11010519491331002"), "出生日期"),  # month 13
         ("1101051949123100", "17 位"),  # too short
     ],
 )

@@ -19,7 +19,9 @@ from tests.conftest import VECTORS
 
 
 def test_spec_example_decodes_to_131072_clear_bits() -> None:
-    example = json.loads((VECTORS / "bitstring-status-list/spec-example-status-list-credential.json").read_text())
+    example = json.loads(
+        (VECTORS / "bitstring-status-list/spec-example-status-list-credential.json").read_text()
+    )
     bits = decode_list(example["credentialSubject"]["encodedList"])
     assert len(bits) * 8 == MINIMUM_ENTRIES
     assert not any(bits)

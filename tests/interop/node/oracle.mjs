@@ -546,6 +546,32 @@ async function opPing() {
 
 class HarnessError extends Error {}
 
+// Throughput of a proof-only verification (jsigs.verify) of one credential, for scripts/bench.
+async function opBench(job) {
+  const documentLoader = createDocumentLoader(job.documents || {});
+  const suite = verifySuites();
+  const seconds = Number(job.seconds || 2);
+  const once = async () => {
+    const result = await jsigs.verify(clone(job.credential), {
+      suite, purpose: new AssertionProofPurpose(), documentLoader
+    });
+    if(!result.verified) {
+      throw new HarnessError('bench credential does not verify: ' +
+        describeError(result.error));
+    }
+  };
+  await once(); // warm-up: contexts loaded and processed once
+  let count = 0;
+  const start = process.hrtime.bigint();
+  const limit = BigInt(Math.round(seconds * 1e9));
+  while(process.hrtime.bigint() - start < limit) {
+    await once();
+    count++;
+  }
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  return {ops: count, seconds: elapsed, perSecond: count / elapsed};
+}
+
 async function runJob(job) {
   if(!(job && typeof job === 'object' && !Array.isArray(job))) {
     throw new HarnessError('a job must be a JSON object');
@@ -557,9 +583,11 @@ async function runJob(job) {
       return opSign(job);
     case 'ping':
       return opPing();
+    case 'bench':
+      return opBench(job);
     default:
       throw new HarnessError(
-        `unknown op ${JSON.stringify(job.op)} (verify, sign, ping)`);
+        `unknown op ${JSON.stringify(job.op)} (verify, sign, ping, bench)`);
   }
 }
 
