@@ -54,6 +54,9 @@ def issue_certificate(
         )
 
 
+ORG_DID = "did:web:skills.test:orgs:Y000014010001"
+
+
 def plain_credential(issuer_did: str | None = None, **extra: Any) -> dict[str, Any]:
     """A minimal VC 2.0 credential as a VC API client would send it."""
     credential: dict[str, Any] = {
@@ -61,7 +64,6 @@ def plain_credential(issuer_did: str | None = None, **extra: Any) -> dict[str, A
         "type": ["VerifiableCredential", "ExampleAchievementCredential"],
         "credentialSubject": {"id": "did:example:worker", "name": "张三"},
     }
-    if issuer_did:
-        credential["issuer"] = issuer_did
+    credential["issuer"] = issuer_did or ORG_DID
     credential.update(extra)
     return credential

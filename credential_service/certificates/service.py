@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.certificates.credential import (
-    OB_V3,
     Occupation,
     SkillCertificate,
     skill_certificate_credential,
@@ -62,17 +61,9 @@ def _context_path(exc: Exception) -> str | None:
 def _prepare(credential: dict[str, Any], issuer: Issuer, now: datetime) -> dict[str, Any]:
     """Check the caller's credential and fill in what the service owns; raises CredentialRejected."""
     draft = copy.deepcopy(credential)
-    if "issuer" not in draft:
-        draft["issuer"] = {"id": issuer.did, "name": issuer.name}
-        if OB_V3 in (draft.get("@context") or []):
-            draft["issuer"]["type"] = ["Profile"]  # an OB 3.0 Profile, defined only by the OB context
     problems = credential_problems(draft)
     if _issuer_id_of(draft) != issuer.did:
-        problems.append(FieldError("issuer", f"must be your own DID {issuer.did}"))
-    if "proof" in draft:
-        problems.append(FieldError("proof", "send the credential without a proof; the service signs it"))
-    if "credentialStatus" in draft:
-        problems.append(FieldError("credentialStatus", "is assigned by the service; leave it out"))
+        problems.append(FieldError("issuer", f"must be your own DID: {issuer.did}"))
     if problems:
         raise CredentialRejected(problems)
     draft.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
@@ -112,7 +103,10 @@ def issue_credential(
     key, signer = issuers.signer_for(issuer, keystore)
     revocation = assign_status(session, issuer, "revocation", draft["id"], size=settings.status_list_size)
     suspension = assign_status(session, issuer, "suspension", draft["id"], size=settings.status_list_size)
+    # The service's own entries come after any the caller manages itself (VC 2.0 allows a set).
+    given = draft.get("credentialStatus", [])
     draft["credentialStatus"] = [
+        *(given if isinstance(given, list) else [given]),
         revocation.entry(settings.public_base_url),
         suspension.entry(settings.public_base_url),
     ]

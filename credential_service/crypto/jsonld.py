@@ -5,14 +5,18 @@
   network and raises :class:`UnknownContextError` for any other URL (vc-data-integrity §"Validating
   Contexts": a loader that only uses local copies of approved contexts).
 * **Safe mode** (vc-data-integrity §"Securing Data Losslessly"): :func:`to_rdf_safe` expands with
-  base IRI null and raises :class:`DataLossError` whenever jsonld.js ``safe: true`` would
-  (its ``_notSafeEventCodes``: dropped terms, relative ``@id``/``@type``/``@vocab`` references,
-  dropped objects and scalars, invalid language tags, reserved terms, blank node predicates,
-  ``@direction`` without an ``rdfDirection``). It raises :class:`UnsafeValueError` for values that
-  JavaScript implementations read or canonicalise differently from Python: integers outside
-  ±(2^53−1) (RFC 7493 §2.2), non-finite numbers, unpaired surrogates, U+FFFE/U+FFFF, IRIs holding
-  characters that Python and JavaScript disagree are whitespace, and datasets whose canonical
-  order differs between code points and UTF-16 code units (see :mod:`.rdfc`).
+  base IRI null and raises :class:`DataLossError` whenever jsonld.js ``safe: true`` would (its
+  ``_notSafeEventCodes``: dropped terms, relative ``@id``/``@type``/``@vocab`` references, dropped
+  objects and scalars, invalid language tags, reserved terms, blank node predicates, ``@direction``
+  without an ``rdfDirection``). It is deliberately stricter where pyld or jsonld.js lose data
+  without an event: keywords such as ``@json``/``@set``/``@language`` as node members, list objects
+  with other members, empty IRI references, and IRIs holding characters that Python and JavaScript
+  disagree are whitespace (U+001C–U+001F, U+0085, U+FEFF). :class:`UnsafeValueError` is raised for
+  values that JavaScript implementations read or canonicalise differently from Python: integers
+  outside ±(2^53−1) (RFC 7493 §2.2), numbers such as 1e-7 (an integer for jsonld.js), non-finite
+  numbers, unpaired surrogates, U+FFFE/U+FFFF, and datasets whose canonical order differs between
+  code points and UTF-16 code units (see :mod:`.rdfc`). A differential test against jsonld.js
+  checks that nothing it refuses is accepted here and that accepted documents canonicalise alike.
 * **Memoised context processing.** pyld re-processes every type-scoped context (they do not
   propagate, so each use gets a fresh clone whose cache key is new) on every document. Here
   ``_process_context`` results are memoised process-wide, keyed by everything they depend on:
@@ -21,7 +25,8 @@
   immutable context), the three processing flags, the base IRI and the processing mode. The
   document loader is fixed (ours), and each call gets its own pyld ``ContextResolver`` so no pyld
   cache is shared between calls or threads; pyld's global ``_resolved_context_cache`` (keyed by
-  URL only, standards.md §2.8 item 5) is never used. The memo itself is a locked LRU.
+  URL only, standards.md §2.8 item 5) is never used. The memo itself is a locked LRU. Within one
+  call, IRI expansion against these immutable contexts is cached as well.
 """
 
 from __future__ import annotations
@@ -293,7 +298,9 @@ def _check_property(prop: str, path: str, has_values: bool = True) -> None:
 
 # --- Memoised, safe pyld processor ------------------------------------------------------------
 
-_MEMO_MAX_ENTRIES: Final = 4096
+# An entry is ~30 KB (a processed OB 3.0 context); a credential family needs a few dozen. The
+# bound caps what documents with ever-new inline contexts can make the process hold (~30 MB).
+_MEMO_MAX_ENTRIES: Final = 1024
 
 
 class _ContextMemo:
@@ -515,10 +522,11 @@ def to_rdf_safe(document: Mapping[str, Any], *, memoise: bool = True) -> list[rd
         quads: list[rdfc.Quad] = []
         for graph_name, graph in sorted(node_map.items()):
             if graph_name == "@default":
-                _graph_to_quads(processor, graph, "", issuer, options, quads)
+                _graph_to_quads(processor, graph, "", issuer=issuer, options=options, out=quads)
             elif _pyld._is_absolute_iri(graph_name):
                 graph_term = graph_name if graph_name.startswith("_:") else rdfc.iri(graph_name)
-                _graph_to_quads(processor, graph, graph_term, issuer, options, quads)
+                _graph_to_quads(processor, graph, graph_term, issuer=issuer, options=options,
+                                out=quads)
         return quads
     except JsonLdError:
         raise
@@ -528,7 +536,7 @@ def to_rdf_safe(document: Mapping[str, Any], *, memoise: bool = True) -> list[rd
         raise _unwrap(exc) from exc
 
 
-def _graph_to_quads(processor: _SafeProcessor, graph: Mapping[str, Any], graph_term: str,
+def _graph_to_quads(processor: _SafeProcessor, graph: Mapping[str, Any], graph_term: str, *,
                     issuer: Any, options: Mapping[str, Any], out: list[rdfc.Quad]) -> None:
     """pyld's ``_graph_to_rdf`` writing quads directly, in the same order and with the same
     issuer calls. Node references and plain string literals are converted here; every other
@@ -539,11 +547,13 @@ def _graph_to_quads(processor: _SafeProcessor, graph: Mapping[str, Any], graph_t
         if not is_absolute(node_id):
             continue  # relative subjects are skipped by pyld (and refused earlier in safe mode)
         subject = node_id if node_id.startswith("_:") else rdfc.iri(node_id)
-        for prop, items in sorted(node.items()):
-            if prop == "@type":
+        for key, items in sorted(node.items()):
+            if key == "@type":
                 prop = _pyld.RDF_TYPE
-            elif _pyld._is_keyword(prop):
+            elif _pyld._is_keyword(key):
                 continue
+            else:
+                prop = key
             if not is_absolute(prop) or prop.startswith("_:"):
                 continue  # not RDF (generalized RDF is off)
             predicate = rdfc.iri(prop)

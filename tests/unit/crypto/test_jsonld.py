@@ -361,6 +361,21 @@ MEMO_DOCS = {
     "clr2-signed": lambda: vector("ob3/clr2-rdfc-2022-signed.json"),
     "ob3-embedded": lambda: vector("ob3/clr2-embedded-achievementcredential-signed.json"),
     "realistic": realistic_ob3_credential,
+    "lists-json-numbers": lambda: {
+        "@context": [V2, {
+            "seq": {"@id": "https://ex.org/seq", "@container": "@list"},
+            "data": {"@id": "https://ex.org/data", "@type": "@json"},
+            "dbl": {"@id": "https://ex.org/dbl",
+                    "@type": "http://www.w3.org/2001/XMLSchema#double"},
+            "graphs": {"@id": "https://ex.org/graphs", "@container": "@graph"},
+        }],
+        "id": "urn:ex:s", "type": "VerifiableCredential",
+        "seq": ["a", 1, True, 2.5, {"id": "urn:ex:o"}, {"seq": []}],
+        "data": {"b": [1, 2.5, "x"], "a": None},
+        "dbl": ["5", 7, 1.25],
+        "name": [{"@value": "n", "@language": "en"}, "plain"],
+        "graphs": {"id": "urn:ex:g1", "name": "in a graph"},
+    },
 }
 
 
