@@ -90,7 +90,9 @@ def node_rate(credential: dict[str, Any], seconds: float) -> float | None:
     did_doc = {
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
         "id": DID,
-        "verificationMethod": [{"id": VM, "type": "Multikey", "controller": DID, "publicKeyMultibase": public}],
+        "verificationMethod": [
+            {"id": VM, "type": "Multikey", "controller": DID, "publicKeyMultibase": public}
+        ],
         "assertionMethod": [VM],
     }
     answer = nodevc.run_oracle(
@@ -117,15 +119,23 @@ def main() -> None:
     signature = sign(digest)
     rows: dict[str, float | None] = {
         "pynacl sign (64-byte hash data)": rate(lambda: sign(digest), args.seconds),
-        "pynacl verify (64-byte hash data)": rate(lambda: key.verify_key.verify(digest, signature), args.seconds),
+        "pynacl verify (64-byte hash data)": rate(
+            lambda: key.verify_key.verify(digest, signature), args.seconds
+        ),
     }
     for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
-        signed = create_proof(unsigned, cryptosuite=suite, verification_method=VM, created="2026-11-27T08:00:00Z", sign=sign)
+        signed = create_proof(
+            unsigned, cryptosuite=suite, verification_method=VM, created="2026-11-27T08:00:00Z", sign=sign
+        )
         rows[f"{suite} sign (ours)"] = rate(
-            lambda s=suite: create_proof(unsigned, cryptosuite=s, verification_method=VM, created="2026-11-27T08:00:00Z", sign=sign),
+            lambda s=suite: create_proof(
+                unsigned, cryptosuite=s, verification_method=VM, created="2026-11-27T08:00:00Z", sign=sign
+            ),
             args.seconds,
         )
-        rows[f"{suite} verify (ours)"] = rate(lambda d=signed: verify_proof(d, public_key_for=lambda _: public), args.seconds)
+        rows[f"{suite} verify (ours)"] = rate(
+            lambda d=signed: verify_proof(d, public_key_for=lambda _: public), args.seconds
+        )
         rows[f"{suite} verify (Digital Bazaar, Node)"] = node_rate(signed, args.seconds)
 
     size = len(json.dumps(unsigned, ensure_ascii=False).encode())
@@ -143,7 +153,9 @@ def main() -> None:
     if args.json:
         print(json.dumps({"credential_bytes": size, "ops_per_second": rows, "ratios": ratios}, indent=2))
         return
-    print(f"Skill certificate: {size} bytes of JSON; {args.seconds:.1f} s per measurement, best of 3 rounds\n")
+    print(
+        f"Skill certificate: {size} bytes of JSON; {args.seconds:.1f} s per measurement, best of 3 rounds\n"
+    )
     for name, value in rows.items():
         print(f"  {name:<45} {'n/a (node not set up)' if value is None else f'{value:>10,.0f} /s'}")
     print()

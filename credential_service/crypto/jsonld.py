@@ -7,8 +7,9 @@
 * **Safe mode** (vc-data-integrity §"Securing Data Losslessly"): :func:`to_rdf_safe` expands with
   base IRI null and raises :class:`DataLossError` whenever jsonld.js ``safe: true`` would (its
   ``_notSafeEventCodes``: dropped terms, relative ``@id``/``@type``/``@vocab`` references, dropped
-  objects and scalars, invalid language tags, reserved terms, blank node predicates, ``@direction``
-  without an ``rdfDirection``). It is deliberately stricter where pyld or jsonld.js lose data
+  objects and scalars, invalid language tags, reserved terms, blank node predicates). Text
+  direction is kept as Digital Bazaar's eddsa-rdfc-2022 cryptosuite keeps it (``rdfDirection:
+  i18n-datatype``). It is deliberately stricter where pyld or jsonld.js lose data
   without an event: keywords such as ``@json``/``@set``/``@language`` as node members, list objects
   with other members, empty IRI references, and IRIs holding characters that Python and JavaScript
   disagree are whitespace (U+001C–U+001F, U+0085, U+FEFF). :class:`UnsafeValueError` is raised for
@@ -199,6 +200,9 @@ def _check_local_context(local_ctx: object, path: str) -> None:
         for term, definition in ctx.items():
             if _KEYWORD_FORM.match(term) and term not in _KEYWORDS:
                 raise DataLossError("reserved term in context", term, path)
+            if (isinstance(definition, str) and _KEYWORD_FORM.match(definition)
+                    and definition not in _KEYWORDS):
+                raise DataLossError("reserved @id value", definition, f"{path}/{term}")
             if isinstance(definition, dict):
                 for key, reason in (("@id", "reserved @id value"),
                                     ("@reverse", "reserved @reverse value")):
@@ -251,9 +255,6 @@ def _check_expanded(items: Sequence[Any], path: str) -> None:
             if language is not None and not (isinstance(language, str)
                                              and _BCP47.match(language)):
                 raise DataLossError("invalid @language value", str(language), path)
-            if "@direction" in item:
-                # rdfDirection is not set (as in jsonld.js defaults): the direction would be lost.
-                raise DataLossError("@direction cannot be kept in RDF", item["@direction"], path)
             continue
         if "@list" in item:
             # A list object has nothing besides @list and @index; pyld lets e.g. @type through
@@ -413,19 +414,25 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
 
     def _expand_iri(self, active_ctx: Any, value: Any, base: Any = None, vocab: bool = False,  # noqa: PLR0917
                     local_ctx: Any = None, defined: Any = None) -> Any:
+        if local_ctx is not None or defined is not None or not isinstance(value, str):
+            return super()._expand_iri(active_ctx, value, base=base, vocab=vocab,
+                                       local_ctx=local_ctx, defined=defined)
         # Outside context processing (no local_ctx/defined) IRI expansion is a pure function of
         # an immutable active context, the value, base and vocab: cache it for this call. The
         # entry keeps the context, so its id() cannot be reused while the entry exists.
-        if (local_ctx is not None or defined is not None or not self._memoise
-                or not isinstance(value, str) or not isinstance(active_ctx, frozendict)):
-            return super()._expand_iri(active_ctx, value, base=base, vocab=vocab,
-                                       local_ctx=local_ctx, defined=defined)
+        cacheable = self._memoise and isinstance(active_ctx, frozendict)
         key = (id(active_ctx), value, base, vocab)
-        entry = self._iri_cache.get(key)
-        if entry is not None and entry[0] is active_ctx:
-            return entry[1]
+        if cacheable:
+            entry = self._iri_cache.get(key)
+            if entry is not None and entry[0] is active_ctx:
+                return entry[1]
         result = super()._expand_iri(active_ctx, value, base=base, vocab=vocab)
-        self._iri_cache[key] = (active_ctx, result)
+        if result is None and _KEYWORD_FORM.match(value) and value not in _KEYWORDS:
+            # pyld turns "@foo" into nothing: a dropped key, @id or @type (e.g. a value object's
+            # datatype vanishes without a trace). jsonld.js safe mode refuses all of these.
+            raise DataLossError("reserved keyword-like value dropped", value, self._path())
+        if cacheable:
+            self._iri_cache[key] = (active_ctx, result)
         return result
 
     def _process_context(self, active_ctx: Any, local_ctx: Any, options: Any,  # noqa: PLR0917
@@ -467,7 +474,9 @@ def _options() -> dict[str, Any]:
         "produceGeneralizedRdf": False,
         "isFrame": False,
         "keepFreeFloatingNodes": False,
-        "rdfDirection": None,
+        # As Digital Bazaar's eddsa-rdfc-2022 cryptosuite: "@direction" becomes the datatype
+        # https://www.w3.org/ns/i18n#{language}_{direction} instead of being dropped.
+        "rdfDirection": "i18n-datatype",
     }
 
 

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -192,13 +193,20 @@ def test_relative_vocab_and_reserved_context_terms_are_refused() -> None:
 @pytest.mark.parametrize(("extra", "reason"), [
     ({"name": {"@value": None}}, "object dropped"),
     ({"name": {"@language": "en"}}, "object dropped"),
-    ({"name": {"@value": "x", "@direction": "rtl"}}, "@direction"),
     ({"name": {"@value": "x", "@language": "not a tag!"}}, "invalid @language"),
     ({"@graph": ["free-floating"]}, "free-floating"),
-], ids=["null-value", "only-language", "direction", "bad-language", "free-floating"])
+], ids=["null-value", "only-language", "bad-language", "free-floating"])
 def test_dropped_values_are_refused(extra: dict[str, Any], reason: str) -> None:
     with pytest.raises(DataLossError, match=reason):
         to_rdf_safe(strict_credential(**extra))
+
+
+def test_text_direction_becomes_an_i18n_datatype_as_in_digital_bazaars_suite() -> None:
+    out = canonicalize(strict_credential(name={"@value": "مرحبا", "@language": "AR",
+                                               "@direction": "rtl"},
+                                         description={"@value": "x", "@direction": "ltr"}))
+    assert '"مرحبا"^^<https://www.w3.org/ns/i18n#ar_rtl>' in out
+    assert '"x"^^<https://www.w3.org/ns/i18n#_ltr>' in out
 
 
 def test_blank_node_predicate_is_refused() -> None:
@@ -248,6 +256,19 @@ def test_list_object_with_other_members_is_refused() -> None:
     doc["knows"] = {"http://ex/p": "ok", "@list": []}
     with pytest.raises(jsonld.JsonLdError):
         to_rdf_safe(doc)
+
+
+@pytest.mark.parametrize("memoise", [True, False])
+def test_keyword_like_datatype_is_refused(memoise: bool) -> None:
+    # pyld would drop the datatype "@foo" and keep a plain literal.
+    doc = {"@context": VOCAB, "@id": "urn:ex:s", "p": {"@value": "v", "@type": "@foo"}}
+    with pytest.raises(DataLossError, match="reserved"):
+        to_rdf_safe(doc, memoise=memoise)
+
+
+def test_keyword_like_term_definition_is_refused() -> None:
+    with pytest.raises(DataLossError, match="reserved @id value"):
+        to_rdf_safe(credential(credentialSubject={"id": "did:ex:1", "@context": {"type": "@foo"}}))
 
 
 def test_blank_node_predicate_without_values_drops_nothing() -> None:
@@ -354,7 +375,7 @@ def _plain_pyld_nquads(doc: dict[str, Any]) -> list[str]:
     return sorted(out.splitlines(keepends=True))
 
 
-MEMO_DOCS = {
+MEMO_DOCS: dict[str, Callable[[], dict[str, Any]]] = {
     "w3c": lambda: vector("unsigned.json"),
     "ob3": lambda: vector("ob3/ob3-unsigned.json"),
     "clr2": lambda: vector("ob3/clr2-unsigned.json"),
@@ -454,8 +475,9 @@ const documentLoader = async url => {
 const out = [];
 for(const doc of JSON.parse(readFileSync(0, 'utf8'))) {
   try {
+    // The options of @digitalbazaar/eddsa-rdfc-2022-cryptosuite's canonize().
     out.push({ok: await jsonld.canonize(doc, {algorithm: 'RDFC-1.0', base: null, safe: true,
-      format: 'application/n-quads', documentLoader})});
+      rdfDirection: 'i18n-datatype', format: 'application/n-quads', documentLoader})});
   } catch(e) { out.push({error: String(e.message)}); }
 }
 process.stdout.write(JSON.stringify(out));
@@ -485,6 +507,8 @@ def _random_value(rng: Any, depth: int = 0) -> Any:
             value["@language"] = rng.choice(_STRINGS)
         if rng.random() < 0.2:
             value["@type"] = rng.choice(_STRINGS)
+        if rng.random() < 0.15:
+            value["@direction"] = rng.choice(["rtl", "ltr", "up"])
         return value
     if r < 0.8:
         ctx = rng.choice([{"@vocab": rng.choice(_STRINGS)}, {"t": rng.choice(_STRINGS)}, None, []])
