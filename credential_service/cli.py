@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from datetime import datetime
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from credential_service.core.clock import parse_xsd, utcnow
-from credential_service.core.config import Settings, load_settings
+from credential_service.core.config import load_settings
 from credential_service.core.db import make_engine
 from credential_service.core.errors import ServiceError
 from credential_service.core.migrations import upgrade
@@ -40,22 +41,27 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(token_app, name="token")
 app.add_typer(orgs_app, name="orgs")
 console = Console()
-DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides CS_DATABASE_URL")]
-BaseUrlOpt = Annotated[str | None, typer.Option("--public-base-url", help="overrides CS_PUBLIC_BASE_URL")]
-KeystoreOpt = Annotated[Path | None, typer.Option("--keystore-dir", help="overrides CS_KEYSTORE_DIR")]
 
 
-def _settings(database_url: str | None, public_base_url: str | None, keystore_dir: Path | None) -> Settings:
-    return load_settings(
-        database_url=database_url, public_base_url=public_base_url, keystore_dir=keystore_dir
-    )
+@app.callback()
+def _global_options(
+    database_url: Annotated[str | None, typer.Option(help="overrides CS_DATABASE_URL")] = None,
+    public_base_url: Annotated[str | None, typer.Option(help="overrides CS_PUBLIC_BASE_URL")] = None,
+    keystore_dir: Annotated[Path | None, typer.Option(help="overrides CS_KEYSTORE_DIR")] = None,
+) -> None:
+    """Options given before the command override the CS_* environment variables."""
+    for name, value in (
+        ("CS_DATABASE_URL", database_url),
+        ("CS_PUBLIC_BASE_URL", public_base_url),
+        ("CS_KEYSTORE_DIR", keystore_dir),
+    ):
+        if value is not None:
+            os.environ[name] = str(value)  # also reaches `serve`, whose app reads the environment
 
 
-def _runtime(
-    database_url: str | None = None, public_base_url: str | None = None, keystore_dir: Path | None = None
-) -> Runtime:
+def _runtime() -> Runtime:
     try:
-        return build_runtime(_settings(database_url, public_base_url, keystore_dir))
+        return build_runtime(load_settings())
     except ServiceError as exc:
         _fail(exc.message)
 
@@ -66,16 +72,14 @@ def _fail(message: str) -> NoReturn:
 
 
 @app.command()
-def init(
-    database_url: DatabaseOpt = None, public_base_url: BaseUrlOpt = None, keystore_dir: KeystoreOpt = None
-) -> None:
+def init() -> None:
     """Create or migrate the database and create the platform issuer and its first key."""
-    settings = _settings(database_url, public_base_url, keystore_dir)
+    settings = load_settings()
     settings.ensure_local_dirs()
     engine = make_engine(settings.database_url)
     upgrade(engine)
     engine.dispose()
-    runtime = _runtime(database_url, public_base_url, keystore_dir)
+    runtime = _runtime()
     with runtime.session() as session:
         platform = issuers.ensure_platform_issuer(
             session, runtime.keystore, public_base_url=settings.public_base_url

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-import rfc8785
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from credential_service.certificates.credential import (
@@ -27,9 +27,10 @@ from credential_service.certificates.status_lists import assign_status, set_stat
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
+from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.jsonld import JsonLdError, UnknownContextError
 from credential_service.crypto.keystore import KeyStore
-from credential_service.crypto.vcdm import credential_problems
+from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity.rules import DocumentType, blind_index, salted_identity_hash
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
@@ -46,7 +47,7 @@ class IssuanceSettings:
 
 def credential_digest(credential: dict[str, Any]) -> str:
     """SHA-256 hex of the JCS (RFC 8785) form: stable across JSON re-serialisation."""
-    return hashlib.sha256(rfc8785.dumps(credential)).hexdigest()
+    return hashlib.sha256(canonical_json(credential)).hexdigest()
 
 
 def _issuer_id_of(credential: dict[str, Any]) -> Any:
@@ -58,8 +59,22 @@ def _context_path(exc: Exception) -> str | None:
     return "@context" if isinstance(exc, UnknownContextError) else None
 
 
+def _find_idempotent(
+    session: Session, issuer: Issuer, idempotency_key: str | None
+) -> IssuedCredential | None:
+    if idempotency_key is None:
+        return None
+    return session.scalar(
+        select(IssuedCredential).where(
+            IssuedCredential.issuer_id == issuer.id, IssuedCredential.idempotency_key == idempotency_key
+        )
+    )
+
+
 def _prepare(credential: dict[str, Any], issuer: Issuer, now: datetime) -> dict[str, Any]:
     """Check the caller's credential and fill in what the service owns; raises CredentialRejected."""
+    if too_deep(credential):  # refused before anything recursive touches it
+        raise CredentialRejected([FieldError("credential", f"nests deeper than {MAX_NESTING} levels")])
     draft = copy.deepcopy(credential)
     problems = credential_problems(draft)
     if _issuer_id_of(draft) != issuer.did:
@@ -89,15 +104,9 @@ def issue_credential(
     A repeated ``idempotency_key`` returns the credential issued the first time.
     Raises CredentialRejected (with every field problem) and NoUsableKey.
     """
-    if idempotency_key is not None:
-        existing = session.scalar(
-            select(IssuedCredential).where(
-                IssuedCredential.issuer_id == issuer.id,
-                IssuedCredential.idempotency_key == idempotency_key,
-            )
-        )
-        if existing is not None:
-            return existing
+    existing = _find_idempotent(session, issuer, idempotency_key)
+    if existing is not None:
+        return existing
     now = now or utcnow()
     draft = _prepare(credential, issuer, now)
     key, signer = issuers.signer_for(issuer, keystore)
@@ -137,8 +146,15 @@ def issue_credential(
         suspension_list_id=suspension.list_id,
         suspension_index=suspension.index,
     )
-    session.add(record)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        # A concurrent retry with the same idempotency key committed first: answer with its result.
+        existing = _find_idempotent(session, issuer, idempotency_key)
+        if existing is None:
+            raise
+        return existing
     return record
 
 
@@ -166,15 +182,9 @@ def issue_skill_certificate(
 ) -> IssuedCredential:
     """Allocate a national number and issue the OB 3.0 certificate in the organisation's name."""
     now = now or utcnow()
-    if idempotency_key is not None:
-        existing = session.scalar(
-            select(IssuedCredential).where(
-                IssuedCredential.issuer_id == issuer.id,
-                IssuedCredential.idempotency_key == idempotency_key,
-            )
-        )
-        if existing is not None:
-            return existing
+    existing = _find_idempotent(session, issuer, idempotency_key)
+    if existing is not None:
+        return existing
     number = allocate_certificate_number(session, organisation_code=issuer.code, year=now.year, level=level)
     unsigned = skill_certificate_credential(
         SkillCertificate(

@@ -21,9 +21,9 @@ from typing import Any, Final, Literal, get_args
 
 import nacl.exceptions
 import nacl.signing
-import rfc8785
 
 from . import jsonld
+from .jcs import JcsError, canonical_json
 from .multibase import MultibaseError, decode_base58btc, encode_base58btc
 
 Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
@@ -65,8 +65,9 @@ class FailureReason(StrEnum):
 class ProofVerificationError(Exception):
     """A proof did not verify; ``code`` is the vc-data-integrity error type."""
 
-    def __init__(self, code: ErrorCode, message: str, *,
-                 reason: FailureReason = FailureReason.BAD_SIGNATURE) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, *, reason: FailureReason = FailureReason.BAD_SIGNATURE
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -135,13 +136,14 @@ def transform(document: Mapping[str, Any], cryptosuite: Cryptosuite) -> str:
     if _check_suite(cryptosuite) == "eddsa-rdfc-2022":
         return jsonld.canonicalize(document)
     try:
-        return rfc8785.dumps(document).decode("utf-8")
-    except rfc8785.CanonicalizationError as exc:
+        return canonical_json(document).decode("utf-8")
+    except JcsError as exc:
         raise TransformationError(f"JCS: {exc}") from exc
 
 
-def proof_configuration(proof_options: Mapping[str, Any], document: Mapping[str, Any],
-                        cryptosuite: Cryptosuite) -> str:
+def proof_configuration(
+    proof_options: Mapping[str, Any], document: Mapping[str, Any], cryptosuite: Cryptosuite
+) -> str:
     """Proof Configuration (vc-di-eddsa §3.2.5 / §3.3.5): the canonical proof configuration.
 
     ``proof_options`` is the proof without ``proofValue``. For eddsa-rdfc-2022 its ``@context`` is
@@ -154,8 +156,7 @@ def proof_configuration(proof_options: Mapping[str, Any], document: Mapping[str,
     config = dict(proof_options)  # Step 1: clone
     # Step 2: type and cryptosuite.
     if config.get("type") != PROOF_TYPE or config.get("cryptosuite") != suite:
-        raise ProofGenerationError(
-            f"proof options must have type {PROOF_TYPE} and cryptosuite {suite}")
+        raise ProofGenerationError(f"proof options must have type {PROOF_TYPE} and cryptosuite {suite}")
     # Step 3: created, if present, is an XML Schema dateTime.
     if "created" in config and not is_xsd_datetime(config["created"]):
         raise ProofGenerationError(f"created is not an XML Schema dateTime: {config['created']!r}")
@@ -171,8 +172,10 @@ def proof_configuration(proof_options: Mapping[str, Any], document: Mapping[str,
 
 def hash_data(canonical_proof_config: str, transformed_document: str) -> bytes:
     """Hashing (vc-di-eddsa §3.2.4 / §3.3.4): SHA-256(proof config) ‖ SHA-256(document), 64 bytes."""
-    return (hashlib.sha256(canonical_proof_config.encode("utf-8")).digest()
-            + hashlib.sha256(transformed_document.encode("utf-8")).digest())
+    return (
+        hashlib.sha256(canonical_proof_config.encode("utf-8")).digest()
+        + hashlib.sha256(transformed_document.encode("utf-8")).digest()
+    )
 
 
 def ed25519_signer(seed: bytes) -> Callable[[bytes], bytes]:
@@ -200,10 +203,15 @@ def _format_created(created: datetime | str) -> str:
     return created
 
 
-def create_proof(document: Mapping[str, Any], *, cryptosuite: Cryptosuite,
-                 verification_method: str, created: datetime | str,
-                 sign: Callable[[bytes], bytes],
-                 proof_purpose: str = "assertionMethod") -> dict[str, Any]:
+def create_proof(
+    document: Mapping[str, Any],
+    *,
+    cryptosuite: Cryptosuite,
+    verification_method: str,
+    created: datetime | str,
+    sign: Callable[[bytes], bytes],
+    proof_purpose: str = "assertionMethod",
+) -> dict[str, Any]:
     """Create Proof (vc-di-eddsa §3.2.1 / §3.3.1) and return a new document carrying it.
 
     ``sign`` receives the 64-byte hash data and returns the Ed25519 signature. With eddsa-jcs-2022
@@ -258,31 +266,36 @@ def _context_list(value: object) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _verify_one(unsecured: dict[str, Any], proof: object,
-                public_key_for: Callable[[str], bytes],
-                expected_proof_purpose: str | None) -> VerifiedProof:
+def _verify_one(
+    unsecured: dict[str, Any],
+    proof: object,
+    public_key_for: Callable[[str], bytes],
+    expected_proof_purpose: str | None,
+) -> VerifiedProof:
     """vc-data-integrity §4.4 Verify Proof steps 3–8 with the cryptosuite's Verify Proof."""
     code = ErrorCode.PROOF_VERIFICATION_ERROR
     if not isinstance(proof, Mapping):
-        raise _fail(ErrorCode.PARSING_ERROR, FailureReason.MALFORMED_PROOF,
-                    "proof is not a JSON object")
+        raise _fail(ErrorCode.PARSING_ERROR, FailureReason.MALFORMED_PROOF, "proof is not a JSON object")
     # DI §4.4 step 4: type, verificationMethod and proofPurpose must exist.
     for member in ("type", "verificationMethod", "proofPurpose", "proofValue"):
         if not isinstance(proof.get(member), str) or not proof[member]:
-            raise _fail(code, FailureReason.MALFORMED_PROOF,
-                        f"proof.{member} is missing or not a string")
+            raise _fail(code, FailureReason.MALFORMED_PROOF, f"proof.{member} is missing or not a string")
     if proof["type"] != PROOF_TYPE:
-        raise _fail(code, FailureReason.UNSUPPORTED_TYPE,
-                    f"unsupported proof type {proof['type']!r}")
+        raise _fail(code, FailureReason.UNSUPPORTED_TYPE, f"unsupported proof type {proof['type']!r}")
     if proof.get("cryptosuite") not in CRYPTOSUITES:
-        raise _fail(code, FailureReason.UNSUPPORTED_CRYPTOSUITE,
-                    f"unsupported cryptosuite {proof.get('cryptosuite')!r}")
+        raise _fail(
+            code,
+            FailureReason.UNSUPPORTED_CRYPTOSUITE,
+            f"unsupported cryptosuite {proof.get('cryptosuite')!r}",
+        )
     suite: Cryptosuite = proof["cryptosuite"]
     # DI §4.4 step 5: proof purpose.
     if expected_proof_purpose is not None and proof["proofPurpose"] != expected_proof_purpose:
-        raise _fail(code, FailureReason.PROOF_PURPOSE_MISMATCH,
-                    f"proofPurpose is {proof['proofPurpose']!r}, "
-                    f"expected {expected_proof_purpose!r}")
+        raise _fail(
+            code,
+            FailureReason.PROOF_PURPOSE_MISMATCH,
+            f"proofPurpose is {proof['proofPurpose']!r}, expected {expected_proof_purpose!r}",
+        )
     created = proof.get("created")
     if created is not None and not is_xsd_datetime(created):
         raise _fail(code, FailureReason.INVALID_CREATED, "proof.created is not a dateTime")
@@ -293,42 +306,52 @@ def _verify_one(unsecured: dict[str, Any], proof: object,
     try:
         proof_bytes = decode_base58btc(proof["proofValue"])
     except MultibaseError as exc:
-        raise _fail(code, FailureReason.PROOF_VALUE_ENCODING,
-                    f"proofValue must be base58-btc multibase ('z'): {exc}") from exc
+        raise _fail(
+            code, FailureReason.PROOF_VALUE_ENCODING, f"proofValue must be base58-btc multibase ('z'): {exc}"
+        ) from exc
     if len(proof_bytes) != ED25519_SIGNATURE_LENGTH:
-        raise _fail(code, FailureReason.PROOF_VALUE_ENCODING,
-                    "proofValue does not hold a 64-byte Ed25519 signature")
+        raise _fail(
+            code, FailureReason.PROOF_VALUE_ENCODING, "proofValue does not hold a 64-byte Ed25519 signature"
+        )
 
     if suite == "eddsa-jcs-2022" and "@context" in proof_options:
         # §3.3.2 step 4.1: the document's @context starts with the proof's, in order.
         proof_context = _context_list(proof_options["@context"])
-        document_context = (_context_list(unsecured["@context"]) if "@context" in unsecured
-                            else [])
-        if document_context[:len(proof_context)] != proof_context:
-            raise _fail(code, FailureReason.CONTEXT_MISMATCH,
-                        "the document @context does not start with the proof @context")
+        document_context = _context_list(unsecured["@context"]) if "@context" in unsecured else []
+        if document_context[: len(proof_context)] != proof_context:
+            raise _fail(
+                code,
+                FailureReason.CONTEXT_MISMATCH,
+                "the document @context does not start with the proof @context",
+            )
         unsecured = {**unsecured, "@context": proof_options["@context"]}  # Step 4.2
 
     # Proof Verification step 1: the public key of the verification method (errors propagate).
     public_key = public_key_for(proof["verificationMethod"])
     if not isinstance(public_key, bytes) or len(public_key) != ED25519_PUBLIC_KEY_LENGTH:
-        raise _fail(code, FailureReason.INVALID_PUBLIC_KEY,
-                    "the verification method does not give a 32-byte Ed25519 public key")
+        raise _fail(
+            code,
+            FailureReason.INVALID_PUBLIC_KEY,
+            "the verification method does not give a 32-byte Ed25519 public key",
+        )
 
     try:
         transformed = transform(unsecured, suite)  # rdfc step 4 / jcs step 5
         canonical_config = proof_configuration(proof_options, unsecured, suite)  # step 5 / 6
     except jsonld.DataLossError as exc:
-        raise _fail(ErrorCode.DATA_LOSS_DETECTION_ERROR, FailureReason.DATA_LOSS,
-                    str(exc)) from exc
+        raise _fail(ErrorCode.DATA_LOSS_DETECTION_ERROR, FailureReason.DATA_LOSS, str(exc)) from exc
     except ProofGenerationError as exc:
         raise _fail(code, FailureReason.MALFORMED_PROOF, str(exc)) from exc
     except (jsonld.JsonLdError, TransformationError) as exc:
-        raise _fail(ErrorCode.PROOF_TRANSFORMATION_ERROR, FailureReason.TRANSFORMATION_FAILED,
-                    str(exc)) from exc
+        raise _fail(
+            ErrorCode.PROOF_TRANSFORMATION_ERROR, FailureReason.TRANSFORMATION_FAILED, str(exc)
+        ) from exc
     except Exception as exc:  # malformed input must be a typed rejection, never a crash
-        raise _fail(ErrorCode.PROOF_TRANSFORMATION_ERROR, FailureReason.TRANSFORMATION_FAILED,
-                    f"cannot canonicalise the document: {type(exc).__name__}: {exc}") from exc
+        raise _fail(
+            ErrorCode.PROOF_TRANSFORMATION_ERROR,
+            FailureReason.TRANSFORMATION_FAILED,
+            f"cannot canonicalise the document: {type(exc).__name__}: {exc}",
+        ) from exc
     data = hash_data(canonical_config, transformed)  # step 6 / 7
 
     # Proof Verification step 2: Ed25519 (RFC 8032, pure) with libsodium.
@@ -344,9 +367,12 @@ def _verify_one(unsecured: dict[str, Any], proof: object,
     )
 
 
-def verify_proof_set(document: Mapping[str, Any], *,
-                     public_key_for: Callable[[str], bytes],
-                     expected_proof_purpose: str | None = None) -> tuple[VerifiedProof, ...]:
+def verify_proof_set(
+    document: Mapping[str, Any],
+    *,
+    public_key_for: Callable[[str], bytes],
+    expected_proof_purpose: str | None = None,
+) -> tuple[VerifiedProof, ...]:
     """Verify every proof of ``document`` (one proof, a proof set, or a chain); all must pass.
 
     Follows vc-data-integrity §4.5 (Verify Proof Sets and Chains): each proof is checked against
@@ -355,14 +381,16 @@ def verify_proof_set(document: Mapping[str, Any], *,
     exceptions from ``public_key_for(verification_method_url)`` propagate unchanged.
     """
     if not isinstance(document, Mapping):
-        raise _fail(ErrorCode.PARSING_ERROR, FailureReason.MALFORMED_DOCUMENT,
-                    "the secured document is not a JSON object")
+        raise _fail(
+            ErrorCode.PARSING_ERROR,
+            FailureReason.MALFORMED_DOCUMENT,
+            "the secured document is not a JSON object",
+        )
     all_proofs = document.get("proof")
     if isinstance(all_proofs, Mapping):
         all_proofs = [all_proofs]
     if not isinstance(all_proofs, list) or not all_proofs:
-        raise _fail(ErrorCode.PARSING_ERROR, FailureReason.MISSING_PROOF,
-                    "the document has no proof")
+        raise _fail(ErrorCode.PARSING_ERROR, FailureReason.MISSING_PROOF, "the document has no proof")
     base = {k: v for k, v in document.items() if k != "proof"}
     results = []
     for proof in all_proofs:  # §4.5 step 3
@@ -378,20 +406,30 @@ def _previous_proofs(proof: object, all_proofs: Sequence[Any]) -> list[Any]:
     wanted = proof["previousProof"]
     ids = [wanted] if isinstance(wanted, str) else wanted
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise _fail(ErrorCode.PROOF_VERIFICATION_ERROR, FailureReason.MALFORMED_PROOF,
-                    "previousProof must be a string or a list of strings")
+        raise _fail(
+            ErrorCode.PROOF_VERIFICATION_ERROR,
+            FailureReason.MALFORMED_PROOF,
+            "previousProof must be a string or a list of strings",
+        )
     matching = []
     for wanted_id in ids:
         found = [p for p in all_proofs if isinstance(p, Mapping) and p.get("id") == wanted_id]
         if not found:
-            raise _fail(ErrorCode.PROOF_VERIFICATION_ERROR, FailureReason.PREVIOUS_PROOF_MISSING,
-                        f"previousProof {wanted_id!r} is not in the proof set")
+            raise _fail(
+                ErrorCode.PROOF_VERIFICATION_ERROR,
+                FailureReason.PREVIOUS_PROOF_MISSING,
+                f"previousProof {wanted_id!r} is not in the proof set",
+            )
         matching.extend(found)
     return matching
 
 
-def verify_proof(document: Mapping[str, Any], *, public_key_for: Callable[[str], bytes],
-                 expected_proof_purpose: str | None = None) -> VerifiedProof:
+def verify_proof(
+    document: Mapping[str, Any],
+    *,
+    public_key_for: Callable[[str], bytes],
+    expected_proof_purpose: str | None = None,
+) -> VerifiedProof:
     """Verify the proof (or every proof of a proof set) of ``document``.
 
     Returns the :class:`VerifiedProof` of the first proof. Raises :class:`ProofVerificationError`
@@ -400,8 +438,9 @@ def verify_proof(document: Mapping[str, Any], *, public_key_for: Callable[[str],
     that is not 32 bytes, a failed canonicalisation or data loss, or a bad signature. Exceptions
     raised by ``public_key_for`` propagate unchanged.
     """
-    return verify_proof_set(document, public_key_for=public_key_for,
-                            expected_proof_purpose=expected_proof_purpose)[0]
+    return verify_proof_set(
+        document, public_key_for=public_key_for, expected_proof_purpose=expected_proof_purpose
+    )[0]
 
 
 __all__ = [

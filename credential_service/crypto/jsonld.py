@@ -65,10 +65,8 @@ PINNED_CONTEXTS: Final[Mapping[str, str]] = {
 
 PINNED_CONTEXT_SHA256: Final[Mapping[str, str]] = {
     "credentials-v2.jsonld": "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734",
-    "credentials-examples-v2.jsonld":
-        "57393fbc69d6efb9b9b5dc9cb6b9880b0944360abfe2eaf459c9e58cf2279d7c",
-    "credentials-status-v1.jsonld":
-        "fda5add353231e6a6884a46b12e6c75464281900cb348284d9c360f62381d9f7",
+    "credentials-examples-v2.jsonld": "57393fbc69d6efb9b9b5dc9cb6b9880b0944360abfe2eaf459c9e58cf2279d7c",
+    "credentials-status-v1.jsonld": "fda5add353231e6a6884a46b12e6c75464281900cb348284d9c360f62381d9f7",
     "ob-context-3.0.3.json": "ef2fa9c7846dce233cc166b43639027278be4ee44f00bb1d45c75de2dd0cd761",
     "ob-extensions.json": "146f85aa16effd7ca1da8056eb443f53ce1eca8a34186cb062832c0a97d889c3",
     "clr-context-2.0.1.json": "880f1902d4158f2f33ce06af41b90719977cd1ea337a9de2e41edb3ff5e543d6",
@@ -93,8 +91,7 @@ class DataLossError(JsonLdError):
 
     def __init__(self, reason: str, term: str | None, path: str) -> None:
         where = path or "(document)"
-        super().__init__(f"{reason}: {term!r} at {where}" if term is not None else
-                         f"{reason} at {where}")
+        super().__init__(f"{reason}: {term!r} at {where}" if term is not None else f"{reason} at {where}")
         self.reason = reason
         self.term = term
         self.path = path
@@ -167,15 +164,21 @@ def document_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[
 # --- Safe-mode checks shared by the processor ------------------------------------------------
 
 _KEYWORD_FORM: Final = re.compile(r"^@[a-zA-Z]+$")
-_KEYWORDS: Final = frozenset(_pyld.KEYWORDS) | {"@propagate", "@import", "@json", "@none",
-                                                "@direction", "@protected", "@nest",
-                                                "@included", "@version"}
+_KEYWORDS: Final = frozenset(_pyld.KEYWORDS) | {
+    "@propagate",
+    "@import",
+    "@json",
+    "@none",
+    "@direction",
+    "@protected",
+    "@nest",
+    "@included",
+    "@version",
+}
 # Python's `\s` (str.isspace) and JavaScript's `\s` differ: U+001C–U+001F and U+0085 are
 # whitespace only in Python, U+FEFF only in JavaScript. pyld and jsonld.js test "absolute IRI"
 # with `[^\s]*`, so an IRI holding any of the union is refused rather than classified two ways.
-_WHITESPACE: Final = (
-    "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-)
+_WHITESPACE: Final = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^" + _WHITESPACE + "]*$")
 _BCP47: Final = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")  # jsonld.js REGEX_BCP47
 _UNSAFE_CHARS: Final = re.compile("[\ud800-\udfff\ufffe\uffff]")
@@ -200,15 +203,16 @@ def _check_local_context(local_ctx: object, path: str) -> None:
         for term, definition in ctx.items():
             if _KEYWORD_FORM.match(term) and term not in _KEYWORDS:
                 raise DataLossError("reserved term in context", term, path)
-            if (isinstance(definition, str) and _KEYWORD_FORM.match(definition)
-                    and definition not in _KEYWORDS):
+            if (
+                isinstance(definition, str)
+                and _KEYWORD_FORM.match(definition)
+                and definition not in _KEYWORDS
+            ):
                 raise DataLossError("reserved @id value", definition, f"{path}/{term}")
             if isinstance(definition, dict):
-                for key, reason in (("@id", "reserved @id value"),
-                                    ("@reverse", "reserved @reverse value")):
+                for key, reason in (("@id", "reserved @id value"), ("@reverse", "reserved @reverse value")):
                     value = definition.get(key)
-                    if (isinstance(value, str) and _KEYWORD_FORM.match(value)
-                            and value not in _KEYWORDS):
+                    if isinstance(value, str) and _KEYWORD_FORM.match(value) and value not in _KEYWORDS:
                         raise DataLossError(reason, value, f"{path}/{term}")
 
 
@@ -252,8 +256,7 @@ def _check_expanded(items: Sequence[Any], path: str) -> None:
             if datatype is not None and datatype != "@json" and not _is_absolute_iri(datatype):
                 raise DataLossError("relative datatype IRI", datatype, path)
             language = item.get("@language")
-            if language is not None and not (isinstance(language, str)
-                                             and _BCP47.match(language)):
+            if language is not None and not (isinstance(language, str) and _BCP47.match(language)):
                 raise DataLossError("invalid @language value", str(language), path)
             continue
         if "@list" in item:
@@ -372,51 +375,92 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
         if self._stack:
             element = self._stack[-1][1]
             for key in element:
-                if key == expanded or (expanded is None and _KEYWORD_FORM.match(key)
-                                       and key not in _KEYWORDS):
+                if key == expanded or (
+                    expanded is None and _KEYWORD_FORM.match(key) and key not in _KEYWORDS
+                ):
                     term = key
                     break
         raise DataLossError("undefined term (dropped by JSON-LD expansion)", term, self._path())
 
     # The overrides keep pyld's signatures, hence the positional parameters.
-    def _expand(self, active_ctx: Any, active_property: Any, element: Any, options: Any,  # noqa: PLR0917
-                inside_list: bool = False, inside_index: bool = False,
-                type_scoped_ctx: Any = None) -> Any:
+    def _expand(
+        self,
+        active_ctx: Any,
+        active_property: Any,
+        element: Any,
+        options: Any,  # noqa: PLR0917
+        inside_list: bool = False,
+        inside_index: bool = False,
+        type_scoped_ctx: Any = None,
+    ) -> Any:
         if isinstance(element, dict):
             self._stack.append((active_property, element))
             try:
-                result = super()._expand(active_ctx, active_property, element, options,
-                                         inside_list=inside_list, inside_index=inside_index,
-                                         type_scoped_ctx=type_scoped_ctx)
+                result = super()._expand(
+                    active_ctx,
+                    active_property,
+                    element,
+                    options,
+                    inside_list=inside_list,
+                    inside_index=inside_index,
+                    type_scoped_ctx=type_scoped_ctx,
+                )
             finally:
                 self._stack.pop()
             if result is None:
                 # null @value, object with only @language, or a dropped top-level object.
-                raise DataLossError("object dropped by JSON-LD expansion", active_property,
-                                    self._path())
-            if (isinstance(result, dict) and not inside_list and active_property is not None
-                    and "@graph" in _pyld.JsonLdProcessor.arrayify(
-                        _pyld.JsonLdProcessor.get_context_value(
-                            active_ctx, active_property, "@container") or [])
-                    and (not result or "@value" in result or "@list" in result
-                         or (len(result) == 1 and "@id" in result))):
+                raise DataLossError("object dropped by JSON-LD expansion", active_property, self._path())
+            if (
+                isinstance(result, dict)
+                and not inside_list
+                and active_property is not None
+                and "@graph"
+                in _pyld.JsonLdProcessor.arrayify(
+                    _pyld.JsonLdProcessor.get_context_value(active_ctx, active_property, "@container") or []
+                )
+                and (
+                    not result
+                    or "@value" in result
+                    or "@list" in result
+                    or (len(result) == 1 and "@id" in result)
+                )
+            ):
                 # jsonld.js also drops these in @graph containers; pyld keeps them.
-                raise DataLossError("object dropped in @graph container", active_property,
-                                    self._path())
+                raise DataLossError("object dropped in @graph container", active_property, self._path())
             return result
-        if (element is not None and not isinstance(element, list) and not inside_list
-                and (active_property is None
-                     or self._expand_iri(active_ctx, active_property, vocab=True) == "@graph")):
+        if (
+            element is not None
+            and not isinstance(element, list)
+            and not inside_list
+            and (
+                active_property is None
+                or self._expand_iri(active_ctx, active_property, vocab=True) == "@graph"
+            )
+        ):
             raise DataLossError("free-floating scalar dropped", str(element), self._path())
-        return super()._expand(active_ctx, active_property, element, options,
-                               inside_list=inside_list, inside_index=inside_index,
-                               type_scoped_ctx=type_scoped_ctx)
+        return super()._expand(
+            active_ctx,
+            active_property,
+            element,
+            options,
+            inside_list=inside_list,
+            inside_index=inside_index,
+            type_scoped_ctx=type_scoped_ctx,
+        )
 
-    def _expand_iri(self, active_ctx: Any, value: Any, base: Any = None, vocab: bool = False,  # noqa: PLR0917
-                    local_ctx: Any = None, defined: Any = None) -> Any:
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,  # noqa: PLR0917
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
         if local_ctx is not None or defined is not None or not isinstance(value, str):
-            return super()._expand_iri(active_ctx, value, base=base, vocab=vocab,
-                                       local_ctx=local_ctx, defined=defined)
+            return super()._expand_iri(
+                active_ctx, value, base=base, vocab=vocab, local_ctx=local_ctx, defined=defined
+            )
         # Outside context processing (no local_ctx/defined) IRI expansion is a pure function of
         # an immutable active context, the value, base and vocab: cache it for this call. The
         # entry keeps the context, so its id() cannot be reused while the entry exists.
@@ -435,14 +479,27 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
             self._iri_cache[key] = (active_ctx, result)
         return result
 
-    def _process_context(self, active_ctx: Any, local_ctx: Any, options: Any,  # noqa: PLR0917
-                         override_protected: bool = False, propagate: bool = True,
-                         validate_scoped: bool = True, cycles: Any = None) -> Any:
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,  # noqa: PLR0917
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
         def compute() -> Any:
             _check_local_context(local_ctx, "@context")
             return super(_SafeProcessor, self)._process_context(
-                active_ctx, local_ctx, options, override_protected=override_protected,
-                propagate=propagate, validate_scoped=validate_scoped, cycles=cycles)
+                active_ctx,
+                local_ctx,
+                options,
+                override_protected=override_protected,
+                propagate=propagate,
+                validate_scoped=validate_scoped,
+                cycles=cycles,
+            )
 
         # Only top-level calls on immutable (frozen) active contexts are memoised; nested
         # validation calls carry a cycle set and work on a context under construction.
@@ -451,8 +508,15 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
         local_key = _local_context_key(local_ctx)
         if local_key is None:
             return compute()
-        key = (id(active_ctx), local_key, override_protected, propagate, validate_scoped,
-               options.get("base"), options.get("processingMode"))
+        key = (
+            id(active_ctx),
+            local_key,
+            override_protected,
+            propagate,
+            validate_scoped,
+            options.get("base"),
+            options.get("processingMode"),
+        )
         found = _CONTEXT_MEMO.get(key, active_ctx)
         if found is not None:
             return found
@@ -534,8 +598,7 @@ def to_rdf_safe(document: Mapping[str, Any], *, memoise: bool = True) -> list[rd
                 _graph_to_quads(processor, graph, "", issuer=issuer, options=options, out=quads)
             elif _pyld._is_absolute_iri(graph_name):
                 graph_term = graph_name if graph_name.startswith("_:") else rdfc.iri(graph_name)
-                _graph_to_quads(processor, graph, graph_term, issuer=issuer, options=options,
-                                out=quads)
+                _graph_to_quads(processor, graph, graph_term, issuer=issuer, options=options, out=quads)
         return quads
     except JsonLdError:
         raise
@@ -545,8 +608,15 @@ def to_rdf_safe(document: Mapping[str, Any], *, memoise: bool = True) -> list[rd
         raise _unwrap(exc) from exc
 
 
-def _graph_to_quads(processor: _SafeProcessor, graph: Mapping[str, Any], graph_term: str, *,
-                    issuer: Any, options: Mapping[str, Any], out: list[rdfc.Quad]) -> None:
+def _graph_to_quads(
+    processor: _SafeProcessor,
+    graph: Mapping[str, Any],
+    graph_term: str,
+    *,
+    issuer: Any,
+    options: Mapping[str, Any],
+    out: list[rdfc.Quad],
+) -> None:
     """pyld's ``_graph_to_rdf`` writing quads directly, in the same order and with the same
     issuer calls. Node references and plain string literals are converted here; every other
     object (numbers, booleans, lists, @json, xsd:double strings…) goes through pyld's own
@@ -569,17 +639,17 @@ def _graph_to_quads(processor: _SafeProcessor, graph: Mapping[str, Any], graph_t
             for item in items:
                 obj: str | None
                 if isinstance(item, str):  # a @type value
-                    obj = item if item.startswith("_:") else (
-                        rdfc.iri(item) if is_absolute(item) else None)
+                    obj = item if item.startswith("_:") else (rdfc.iri(item) if is_absolute(item) else None)
                 elif len(item) == 1 and "@id" in item:
                     ref = item["@id"]
-                    obj = ref if ref.startswith("_:") else (
-                        rdfc.iri(ref) if is_absolute(ref) else None)
-                elif (isinstance(item.get("@value"), str) and "@direction" not in item
-                      and item.get("@type") not in ("@json", _pyld.XSD_DOUBLE)):
+                    obj = ref if ref.startswith("_:") else (rdfc.iri(ref) if is_absolute(ref) else None)
+                elif (
+                    isinstance(item.get("@value"), str)
+                    and "@direction" not in item
+                    and item.get("@type") not in ("@json", _pyld.XSD_DOUBLE)
+                ):
                     if "@language" in item:
-                        obj = rdfc.literal(item["@value"], _pyld.RDF_LANGSTRING,
-                                           item["@language"])
+                        obj = rdfc.literal(item["@value"], _pyld.RDF_LANGSTRING, item["@language"])
                     else:
                         obj = rdfc.literal(item["@value"], item.get("@type") or rdfc.XSD_STRING)
                 else:
@@ -593,8 +663,7 @@ def _graph_to_quads(processor: _SafeProcessor, graph: Mapping[str, Any], graph_t
 
 def _term_from_pyld(term: Mapping[str, str]) -> str:
     if term["type"] == "literal":
-        return rdfc.literal(term["value"], term.get("datatype", rdfc.XSD_STRING),
-                            term.get("language"))
+        return rdfc.literal(term["value"], term.get("datatype", rdfc.XSD_STRING), term.get("language"))
     value = term["value"]
     return value if value.startswith("_:") else rdfc.iri(value)
 

@@ -75,11 +75,9 @@ _LITERAL_ESCAPES: Final[dict[int, str]] = {
 }
 # ECHAR for BS HT LF FF CR " \ ; UCHAR for other C0 controls, DEL, and non-XML-1.1 `Char`s
 # (surrogates, U+FFFE, U+FFFF).
-_LITERAL_NEEDS_ESCAPE: Final = re.compile("[\x00-\x1f\x7f\"\\\\\ud800-\udfff\ufffe\uffff]")
+_LITERAL_NEEDS_ESCAPE: Final = re.compile('[\x00-\x1f\x7f"\\\\\ud800-\udfff\ufffe\uffff]')
 
-_IRI_ESCAPES: Final[dict[int, str]] = {
-    c: f"\\u{c:04X}" for c in (*range(0x21), *map(ord, '<>"{}|^`\\'))
-}
+_IRI_ESCAPES: Final[dict[int, str]] = {c: f"\\u{c:04X}" for c in (*range(0x21), *map(ord, '<>"{}|^`\\'))}
 _IRI_NEEDS_ESCAPE: Final = re.compile('[\x00-\x20<>"{}|^`\\\\]')
 
 
@@ -152,8 +150,7 @@ def serialize_nquads(quads: Iterable[Quad]) -> str:
 
 _UCHAR: Final = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ECHAR_OR_UCHAR: Final = re.compile(r"\\(?:([tbnrf\"'\\])|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))")
-_ECHAR_VALUES: Final = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'",
-                        "\\": "\\"}
+_ECHAR_VALUES: Final = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 _PN_CHARS_BASE: Final = (
     "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
@@ -253,8 +250,7 @@ class _IdentifierIssuer:
 class _Canonicalizer:
     """The canonicalization state of RDFC-1.0 §4.2 and the algorithms of §4.4–§4.8."""
 
-    def __init__(self, quads: Iterable[Quad], hash_algorithm: HashAlgorithm,
-                 work_factor: int) -> None:
+    def __init__(self, quads: Iterable[Quad], hash_algorithm: HashAlgorithm, work_factor: int) -> None:
         if hash_algorithm not in ("sha256", "sha384"):
             raise RdfcError(f"unsupported hash algorithm {hash_algorithm!r}")
         self._hash_name = hash_algorithm
@@ -353,8 +349,9 @@ class _Canonicalizer:
         self.first_degree_hash[reference] = result
         return result
 
-    def hash_related_blank_node(self, related: str, quad: Quad, issuer: _IdentifierIssuer,
-                                position: str) -> str:
+    def hash_related_blank_node(
+        self, related: str, quad: Quad, issuer: _IdentifierIssuer, position: str
+    ) -> str:
         """Hash Related Blank Node (§4.7.3)."""
         # Step 1: position; Step 2: <predicate> unless the position is the graph.
         data = position if position == "g" else position + "<" + _unescape_iri_term(quad[1]) + ">"
@@ -366,8 +363,9 @@ class _Canonicalizer:
         data += "_:" + label if label is not None else self.hash_first_degree_quads(related)
         return self._hash(data)
 
-    def hash_n_degree_quads(self, identifier: str,
-                            issuer: _IdentifierIssuer) -> tuple[str, _IdentifierIssuer]:
+    def hash_n_degree_quads(
+        self, identifier: str, issuer: _IdentifierIssuer
+    ) -> tuple[str, _IdentifierIssuer]:
         """Hash N-Degree Quads (§4.8.3); returns (hash, issuer)."""
         if self.remaining_calls <= 0:
             raise PoisonedDatasetError(
@@ -501,8 +499,9 @@ def canonicalize_nquads(text: str, *, hash_algorithm: HashAlgorithm = "sha256") 
     return canonicalize(parse_nquads(text), hash_algorithm=hash_algorithm)
 
 
-def quads_from_pyld(dataset: Mapping[str, Sequence[Mapping[str, Mapping[str, str]]]],
-                    default_graph: str = "") -> list[Quad]:
+def quads_from_pyld(
+    dataset: Mapping[str, Sequence[Mapping[str, Mapping[str, str]]]], default_graph: str = ""
+) -> list[Quad]:
     """Convert a pyld ``to_rdf`` dataset (graph name -> triples of term dicts) to quads.
 
     Triples of ``@default`` go to ``default_graph`` (the default graph unless given).
@@ -516,8 +515,9 @@ def quads_from_pyld(dataset: Mapping[str, Sequence[Mapping[str, Mapping[str, str
                 obj = literal(o["value"], o.get("datatype", XSD_STRING), o.get("language"))
             else:
                 obj = _pyld_node(o["value"])
-            quads.append((_pyld_node(triple["subject"]["value"]),
-                          _pyld_node(triple["predicate"]["value"]), obj, graph))
+            quads.append(
+                (_pyld_node(triple["subject"]["value"]), _pyld_node(triple["predicate"]["value"]), obj, graph)
+            )
     return quads
 
 

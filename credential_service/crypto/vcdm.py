@@ -20,6 +20,23 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
 _LANGUAGE_KEYS = {"@value", "@language", "@direction"}
 
 
+# Real credentials nest about 8 levels; anything far deeper is refused before recursive processing.
+MAX_NESTING = 48
+
+
+def too_deep(value: Any) -> bool:
+    """True when lists and objects nest deeper than MAX_NESTING (checked iteratively)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_NESTING:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def is_url(value: object) -> bool:
     return isinstance(value, str) and bool(_URL.match(value))
 

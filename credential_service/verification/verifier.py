@@ -23,7 +23,7 @@ from credential_service.crypto.data_integrity import (
     VerifiedProof,
     verify_proof,
 )
-from credential_service.crypto.vcdm import credential_problems
+from credential_service.crypto.vcdm import credential_problems, too_deep
 from credential_service.issuers.rules import KeyLifecycle
 
 
@@ -398,13 +398,13 @@ def verify_credential(
 ) -> VerificationReport:
     """Run every check on ``credential`` and return the per-check report (never raises for bad input)."""
     report = VerificationReport()
-    if not isinstance(credential, dict):
+    if not isinstance(credential, dict) or too_deep(credential):
         report.add(
             "proof",
             Outcome.INVALID,
             "not_a_credential",
             "这不是一份证书数据。",
-            "This is not a credential (a JSON object is expected).",
+            "This is not a credential (a JSON object, nested at most a few dozen levels, is expected).",
         )
         return report
     now = now or utcnow()

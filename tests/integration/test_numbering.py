@@ -102,3 +102,20 @@ def runtime_org(runtime: Runtime) -> Issuer:
 
     with runtime.session() as session:
         return issuers.get_issuer(session, ORG_CODE)
+
+
+def test_concurrent_retries_with_one_idempotency_key_issue_once(
+    runtime: Runtime, organisation: Issuer
+) -> None:
+    from tests.factories import holder
+
+    worker = holder()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        records = list(
+            pool.map(
+                lambda _: issue_certificate(runtime, organisation, who=worker, idempotency_key="retry-1"),
+                range(6),
+            )
+        )
+    assert len({r.credential_id for r in records}) == 1
+    assert len(_numbers(runtime)) == 1

@@ -78,6 +78,15 @@ def test_init_demo_token_keys_and_offline_verify(cli_env: Path) -> None:
     )
     assert offline.exit_code == 0, offline.output
     assert json.loads(offline.stdout)["verdict"] == "valid"
+    # Without the status lists an offline verifier cannot know about revocation: "cannot tell".
+    (cli_env / "no-status.json").write_text(json.dumps({**bundle, "statusLists": {}}))
+    unknown = runner.invoke(
+        cli, ["verify", str(cli_env / "vc.json"), "--bundle", str(cli_env / "no-status.json"), "--json"]
+    )
+    report = json.loads(unknown.stdout)
+    assert unknown.exit_code == 1 and report["verdict"] == "cannot_tell"
+    assert {c["check"]: c["outcome"] for c in report["checks"]}["status_revocation"] == "cannot_tell"
+    assert {c["check"]: c["outcome"] for c in report["checks"]}["proof"] == "valid"
     local = runner.invoke(cli, ["verify", str(cli_env / "vc.json")])
     assert local.exit_code == 0 and "valid" in local.stdout
 

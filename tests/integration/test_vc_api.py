@@ -287,3 +287,25 @@ def test_w3c_vcdm2_test_suite_inputs(
     else:
         assert response.status_code in (400, 422), response.text
         assert response.json()["errors"] or response.json()["title"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("depth", [60, 900, 5000])
+def test_deeply_nested_input_is_a_clear_4xx(
+    client: TestClient, runtime: Runtime, org_headers: dict[str, str], depth: int
+) -> None:
+    before = _count(runtime)
+    nested = '{"a":' * depth + "1" + "}" * depth
+    credential = (
+        '{"@context":["https://www.w3.org/ns/credentials/v2","https://www.w3.org/ns/credentials/examples/v2"],'
+        f'"type":["VerifiableCredential"],"issuer":"did:web:skills.test:orgs:{ORG_CODE}","credentialSubject":{nested}'
+    )
+    headers = {**org_headers, "content-type": "application/json"}
+    issued = client.post("/credentials/issue", content=f'{{"credential":{credential}}}}}', headers=headers)
+    assert issued.status_code in (400, 422), issued.text
+    proof = '"proof":{"type":"DataIntegrityProof","cryptosuite":"eddsa-rdfc-2022","proofValue":"z1"}'
+    verified = client.post(
+        "/credentials/verify", content=f'{{"verifiableCredential":{credential},{proof}}}}}', headers=headers
+    )
+    assert verified.status_code in (400, 422), verified.text
+    assert _count(runtime) == before
