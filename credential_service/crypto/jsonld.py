@@ -383,12 +383,12 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
         raise DataLossError("undefined term (dropped by JSON-LD expansion)", term, self._path())
 
     # The overrides keep pyld's signatures, hence the positional parameters.
-    def _expand(
+    def _expand(  # noqa: PLR0917
         self,
         active_ctx: Any,
         active_property: Any,
         element: Any,
-        options: Any,  # noqa: PLR0917
+        options: Any,
         inside_list: bool = False,
         inside_index: bool = False,
         type_scoped_ctx: Any = None,
@@ -448,12 +448,12 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
             type_scoped_ctx=type_scoped_ctx,
         )
 
-    def _expand_iri(
+    def _expand_iri(  # noqa: PLR0917
         self,
         active_ctx: Any,
         value: Any,
         base: Any = None,
-        vocab: bool = False,  # noqa: PLR0917
+        vocab: bool = False,
         local_ctx: Any = None,
         defined: Any = None,
     ) -> Any:
@@ -479,11 +479,11 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
             self._iri_cache[key] = (active_ctx, result)
         return result
 
-    def _process_context(
+    def _process_context(  # noqa: PLR0917
         self,
         active_ctx: Any,
         local_ctx: Any,
-        options: Any,  # noqa: PLR0917
+        options: Any,
         override_protected: bool = False,
         propagate: bool = True,
         validate_scoped: bool = True,
