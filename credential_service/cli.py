@@ -40,7 +40,7 @@ orgs_app = typer.Typer(help="Register and list issuing organisations.", no_args_
 app.add_typer(keys_app, name="keys")
 app.add_typer(token_app, name="token")
 app.add_typer(orgs_app, name="orgs")
-console = Console()
+console = Console(width=max(Console().width, 140))  # 22-character certificate numbers fit
 
 
 @app.callback()
@@ -122,9 +122,8 @@ def demo(
     if as_json:
         sys.stdout.write(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(
-        "证书编号 Certificate", "机构 Organisation", "持证人 Holder", "职业 Occupation", "等级 Level"
-    )
+    table = Table("证书编号 Certificate", "机构 Organisation", "持证人 Holder", "职业 Occupation", "等级 Level")
+    table.columns[0].no_wrap = True
     for cert in manifest.certificates:
         table.add_row(
             cert["certificateNumber"], cert["organisation"], cert["holder"], cert["occupation"], cert["level"]

@@ -14,6 +14,8 @@ from credential_service.identity.tokens import Principal, Role, read_token
 from credential_service.runtime import Runtime
 
 PROBLEM = "application/problem+json"
+# RFC 9457 problem types: stable identifiers (``code`` carries the same name for programs).
+PROBLEM_TYPE_PREFIX = "urn:credential-service:problem:"
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -53,7 +55,7 @@ class JSON(JSONResponse):
 def problem(error: ServiceError) -> Response:
     """RFC 9457 problem details, with the field errors when there are any."""
     body: dict[str, Any] = {
-        "type": f"https://skills.example/problems/{error.code}",
+        "type": f"{PROBLEM_TYPE_PREFIX}{error.code}",
         "title": error.message,
         "status": error.status,
         "code": error.code,
@@ -97,7 +99,7 @@ class BodySizeLimit:
     async def _refuse(self, send: Send) -> None:
         body = orjson.dumps(
             {
-                "type": "https://skills.example/problems/body_too_large",
+                "type": f"{PROBLEM_TYPE_PREFIX}body_too_large",
                 "title": f"请求内容过大（上限 {self.limit} 字节）/ body larger than {self.limit} bytes",
                 "status": 413,
                 "code": "body_too_large",
