@@ -122,7 +122,9 @@ def demo(
     if as_json:
         sys.stdout.write(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table("证书编号 Certificate", "机构 Organisation", "持证人 Holder", "职业 Occupation", "等级 Level")
+    table = Table(
+        "证书编号 Certificate", "机构 Organisation", "持证人 Holder", "职业 Occupation", "等级 Level"
+    )
     table.columns[0].no_wrap = True
     for cert in manifest.certificates:
         table.add_row(
