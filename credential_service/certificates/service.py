@@ -25,7 +25,7 @@ from credential_service.certificates.numbering import allocate_certificate_numbe
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status_lists import assign_status, set_status
 from credential_service.core.clock import to_xsd, utcnow
-from credential_service.core.errors import FieldError, NotFound
+from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.jsonld import JsonLdError, UnknownContextError
@@ -71,6 +71,12 @@ def _find_idempotent(
     )
 
 
+def _id_taken() -> Conflict:
+    return Conflict(
+        "凭证 id 已被使用 / a credential with this id was already issued", code="credential_id_taken"
+    )
+
+
 def _prepare(credential: dict[str, Any], issuer: Issuer, now: datetime) -> dict[str, Any]:
     """Check the caller's credential and fill in what the service owns; raises CredentialRejected."""
     if too_deep(credential):  # refused before anything recursive touches it
@@ -109,6 +115,8 @@ def issue_credential(
         return existing
     now = now or utcnow()
     draft = _prepare(credential, issuer, now)
+    if find_by_credential_id(session, draft["id"]) is not None:
+        raise _id_taken()
     key, signer = issuers.signer_for(issuer, keystore)
     revocation = assign_status(session, issuer, "revocation", draft["id"], size=settings.status_list_size)
     suspension = assign_status(session, issuer, "suspension", draft["id"], size=settings.status_list_size)
@@ -153,7 +161,7 @@ def issue_credential(
         # A concurrent retry with the same idempotency key committed first: answer with its result.
         existing = _find_idempotent(session, issuer, idempotency_key)
         if existing is None:
-            raise
+            raise _id_taken() from None
         return existing
     return record
 

@@ -115,13 +115,6 @@ def set_status(session: Session, list_id: str, index: int, value: bool) -> None:
     status_list.version += 1
 
 
-def read_status(session: Session, list_id: str, index: int) -> bool:
-    status_list = session.get(StatusList, list_id)
-    if status_list is None:
-        raise StatusListNotFound(list_id)
-    return bits_codec.get_bit(status_list.bits, index)
-
-
 def _list_credential(
     status_list: StatusList, issuer: Issuer, public_base_url: str, now: datetime
 ) -> dict[str, Any]:

@@ -7,7 +7,7 @@ Outside development the service refuses to start with a placeholder secret.
 from __future__ import annotations
 
 import base64
-import os
+import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -75,8 +75,6 @@ class Settings(BaseSettings):
         if self.data_key_file is not None:
             raw = self.data_key_file.read_text(encoding="utf-8").strip()
         if raw is None:
-            import hashlib
-
             return hashlib.sha256(b"cs-dev-data-key:" + self.passphrase().encode()).digest()
         try:
             key = base64.b64decode(raw, validate=True)
@@ -101,7 +99,3 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (CLI flags) on top."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import jsonschema
 
-from credential_service.core.clock import parse_xsd, to_xsd, utcnow
+from credential_service.core.clock import parse_xsd, utcnow
 from credential_service.crypto import status_list as bits_codec
 from credential_service.crypto.data_integrity import (
     ProofVerificationError,
@@ -416,16 +416,3 @@ def verify_credential(
     _check_status(credential, trust, report)
     _check_schema(credential, trust, report)
     return report
-
-
-__all__ = [
-    "CheckResult",
-    "KnownKey",
-    "Outcome",
-    "StatusBits",
-    "TrustSource",
-    "TrustSourceUnavailable",
-    "VerificationReport",
-    "to_xsd",
-    "verify_credential",
-]

@@ -135,3 +135,18 @@ def test_console_script_is_installed(cli_env: Path) -> None:
         [str(exe), "--help"], capture_output=True, text=True, env=os.environ.copy(), check=False
     )
     assert result.returncode == 0 and "credential-service" in result.stdout
+
+
+def test_migrations_match_the_models(settings: Settings) -> None:
+    """The tables Alembic builds are exactly the ones the models declare (on SQLite and PostgreSQL)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from credential_service.core.db import make_engine
+    from credential_service.models import metadata
+
+    engine = make_engine(settings.database_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    engine.dispose()

@@ -235,6 +235,17 @@ def test_idempotent_issue(client: TestClient, runtime: Runtime, org_headers: dic
     assert _count(runtime) == before
 
 
+def test_a_credential_id_is_issued_once(
+    client: TestClient, runtime: Runtime, org_headers: dict[str, str]
+) -> None:
+    body = {"credential": plain_credential(id="urn:uuid:6e1f2a3b-0000-4000-8000-00000000abcd")}
+    assert client.post("/credentials/issue", json=body, headers=org_headers).status_code == 201
+    before = _count(runtime)
+    again = client.post("/credentials/issue", json=body, headers=org_headers)
+    assert again.status_code == 409 and again.json()["code"] == "credential_id_taken"
+    assert _count(runtime) == before
+
+
 def test_did_documents_and_schemas_are_served(client: TestClient, organisation: Issuer) -> None:
     doc = client.get(f"/orgs/{ORG_CODE}/did.json").json()
     assert doc["id"] == organisation.did

@@ -67,9 +67,7 @@ def node_available() -> str | None:
     if node is None:
         return "node is not on PATH (run scripts/setup_node.sh)"
     try:
-        out = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=30, check=False
-        )
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"cannot run {node} --version: {exc}"
     version = out.stdout.strip().lstrip("v")
@@ -136,9 +134,7 @@ def run_oracle(
             problems.append(str(item["harnessError"]))
     if proc.returncode != 0 or problems:
         detail = "; ".join(problems) or "(no harnessError given)"
-        raise NodeOracleError(
-            f"node oracle failed (exit {proc.returncode}): {detail}\n{stderr[-4000:]}"
-        )
+        raise NodeOracleError(f"node oracle failed (exit {proc.returncode}): {detail}\n{stderr[-4000:]}")
     return answer
 
 
@@ -208,9 +204,7 @@ def node_verify(
     return result
 
 
-def node_verify_many(
-    jobs: Sequence[Mapping[str, Any]], *, timeout: float = DEFAULT_TIMEOUT
-) -> list[JsonObj]:
+def node_verify_many(jobs: Sequence[Mapping[str, Any]], *, timeout: float = DEFAULT_TIMEOUT) -> list[JsonObj]:
     """Run many jobs in one node process; results in the same order.
 
     Each job is a full oracle job (e.g. from make_verify_job); a job without ``op`` is a

@@ -157,9 +157,9 @@ def test_node_signing_reproduces_w3c_vectors(suite: str) -> None:
 @pytest.mark.parametrize("suite", SUITES)
 def test_round_trip_did_key(suite: str) -> None:
     key = _keypair()
-    signed = nodevc.node_sign(
-        _unsigned_for(key["controller"]), cryptosuite=suite, key=key, date=DATE
-    )["signed"]
+    signed = nodevc.node_sign(_unsigned_for(key["controller"]), cryptosuite=suite, key=key, date=DATE)[
+        "signed"
+    ]
     assert signed["proof"]["cryptosuite"] == suite
     assert signed["proof"]["created"] == DATE
     for full in (True, False):
@@ -208,12 +208,8 @@ def test_round_trip_did_web_from_job_documents(suite: str) -> None:
 def test_verification_method_revoked_is_ignored_by_library_but_checkable() -> None:
     did = "did:web:example.org"
     key = {**_keypair(), "id": f"{did}#key-1", "controller": did}
-    documents = {
-        did: _did_web_document(did, key["publicKeyMultibase"], revoked="2025-06-01T00:00:00Z")
-    }
-    signed = nodevc.node_sign(
-        _unsigned_for(did), cryptosuite="eddsa-rdfc-2022", key=key, date=DATE
-    )["signed"]
+    documents = {did: _did_web_document(did, key["publicKeyMultibase"], revoked="2025-06-01T00:00:00Z")}
+    signed = nodevc.node_sign(_unsigned_for(did), cryptosuite="eddsa-rdfc-2022", key=key, date=DATE)["signed"]
     library = nodevc.node_verify(signed, documents)
     assert library["verified"] is True, library["error"]
     assert library["proofResults"][0]["vmRevoked"] == "2025-06-01T00:00:00Z"
@@ -307,9 +303,7 @@ def test_status_bit_clear_verifies() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("purpose", "word"), [("revocation", "revoked"), ("suspension", "suspended")]
-)
+@pytest.mark.parametrize(("purpose", "word"), [("revocation", "revoked"), ("suspension", "suspended")])
 def test_status_bit_set_fails(purpose: str, word: str) -> None:
     credential, documents = _status_fixture(set_bits={94567}, purpose=purpose)
     result = nodevc.node_verify(credential, documents)
@@ -369,9 +363,7 @@ def test_unsigned_undefined_term_is_rejected_when_signing() -> None:
     key = _keypair()
     credential = _unsigned_for(key["controller"])
     credential["@context"] = ["https://www.w3.org/ns/credentials/v2"]  # drops examples/v2
-    result = nodevc.node_sign(
-        credential, cryptosuite="eddsa-rdfc-2022", key=key, date=DATE, check=False
-    )
+    result = nodevc.node_sign(credential, cryptosuite="eddsa-rdfc-2022", key=key, date=DATE, check=False)
     assert result["signed"] is None
     assert "alumniOf" in result["error"]
 

@@ -23,8 +23,7 @@ NEGATIVE = VECTORS / "negative"
 
 W3C_KEYPAIR: dict[str, str] = json.loads((VECTORS / "keypair.json").read_text())
 W3C_SEED = decode_ed25519_secret_key(W3C_KEYPAIR["privateKeyMultibase"])
-W3C_VM = (f"did:key:{W3C_KEYPAIR['publicKeyMultibase']}"
-          f"#{W3C_KEYPAIR['publicKeyMultibase']}")
+W3C_VM = f"did:key:{W3C_KEYPAIR['publicKeyMultibase']}#{W3C_KEYPAIR['publicKeyMultibase']}"
 W3C_CREATED = "2023-02-24T23:36:38Z"
 
 _OB3_EXPECTED: dict[str, Any] = json.loads((OB3 / "ob3-expected.json").read_text())
@@ -32,8 +31,7 @@ OB_SEED = bytes.fromhex(_OB3_EXPECTED["privateKeyHex"])[:32]  # 64-byte seed‖p
 OB_VM: str = _OB3_EXPECTED["proof"]["verificationMethod"]
 OB_CREATED: str = _OB3_EXPECTED["proof"]["created"]
 
-_CONTROLLER_FIXTURE: dict[str, Any] = json.loads(
-    (OB3 / "https-controller-document-fixture.json").read_text())
+_CONTROLLER_FIXTURE: dict[str, Any] = json.loads((OB3 / "https-controller-document-fixture.json").read_text())
 
 # A key that is in no vector: for property tests that sign their own credentials.
 TEST_SEED = bytes(range(100, 132))
@@ -94,8 +92,11 @@ _REALISTIC: dict[str, Any] = {
         "url": "https://certs.example.org",
         "email": "registry@certs.example.org",
         "phone": "+86-10-5555-0451",
-        "image": {"id": "https://certs.example.org/static/seal.png", "type": "Image",
-                  "caption": "Centre seal"},
+        "image": {
+            "id": "https://certs.example.org/static/seal.png",
+            "type": "Image",
+            "caption": "Centre seal",
+        },
     },
     "validFrom": "2025-03-01T00:00:00Z",
     "validUntil": "2030-02-28T23:59:59Z",
@@ -114,31 +115,39 @@ _REALISTIC: dict[str, Any] = {
             "fieldOfStudy": "Industrial robotics",
             "tag": ["robotics", "maintenance", "level-3"],
             "alignment": [
-                {"type": ["Alignment"],
-                 "targetName": "Industrial Robot System Operator (6-31-01-10)",
-                 "targetUrl": "https://standards.example.gov/occupations/6-31-01-10",
-                 "targetFramework": "National Occupational Skill Standards",
-                 "targetCode": "6-31-01-10"},
-                {"type": ["Alignment"], "targetName": "Qualifications framework, level 4",
-                 "targetUrl": "https://standards.example.gov/qf/level-4",
-                 "targetType": "CFItem"},
+                {
+                    "type": ["Alignment"],
+                    "targetName": "Industrial Robot System Operator (6-31-01-10)",
+                    "targetUrl": "https://standards.example.gov/occupations/6-31-01-10",
+                    "targetFramework": "National Occupational Skill Standards",
+                    "targetCode": "6-31-01-10",
+                },
+                {
+                    "type": ["Alignment"],
+                    "targetName": "Qualifications framework, level 4",
+                    "targetUrl": "https://standards.example.gov/qf/level-4",
+                    "targetType": "CFItem",
+                },
             ],
-            "image": {"id": "https://certs.example.org/static/badges/robotics-l3.png",
-                      "type": "Image"},
+            "image": {"id": "https://certs.example.org/static/badges/robotics-l3.png", "type": "Image"},
         },
         "result": [{"type": ["Result"], "value": "Pass", "status": "Completed"}],
     },
-    "evidence": [{
-        "id": "https://certs.example.org/assessments/2025-0451-00981",
-        "type": ["Evidence"],
-        "name": "Practical assessment record",
-        "narrative": "Programmed a palletising cell and diagnosed two injected faults.",
-    }],
-    "credentialSchema": [{
-        "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
-              "ob_v3p0_achievementcredential_schema.json",
-        "type": "1EdTechJsonSchemaValidator2019",
-    }],
+    "evidence": [
+        {
+            "id": "https://certs.example.org/assessments/2025-0451-00981",
+            "type": ["Evidence"],
+            "name": "Practical assessment record",
+            "narrative": "Programmed a palletising cell and diagnosed two injected faults.",
+        }
+    ],
+    "credentialSchema": [
+        {
+            "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
+            "ob_v3p0_achievementcredential_schema.json",
+            "type": "1EdTechJsonSchemaValidator2019",
+        }
+    ],
 }
 
 

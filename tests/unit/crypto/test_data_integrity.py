@@ -75,25 +75,31 @@ def test_w3c_eddsa_jcs_2022_intermediates() -> None:
     options = vector("jcs-2022-proof-config.json")
 
     canonical_doc = transform(unsigned, "eddsa-jcs-2022")
-    assert canonical_doc == expected["canonicalDocument"] == upstream(
-        "eddsa-jcs-2022/canonDocJCS.txt")
-    assert sha256_hex(canonical_doc) == expected["documentHashHex"] == upstream(
-        "eddsa-jcs-2022/docHashJCS.txt")
+    assert canonical_doc == expected["canonicalDocument"] == upstream("eddsa-jcs-2022/canonDocJCS.txt")
+    assert (
+        sha256_hex(canonical_doc) == expected["documentHashHex"] == upstream("eddsa-jcs-2022/docHashJCS.txt")
+    )
 
     canonical_config = proof_configuration(options, unsigned, "eddsa-jcs-2022")
-    assert canonical_config == expected["canonicalProofConfig"] == upstream(
-        "eddsa-jcs-2022/proofCanonJCS.txt")
-    assert sha256_hex(canonical_config) == expected["proofConfigHashHex"] == upstream(
-        "eddsa-jcs-2022/proofHashJCS.txt")
+    assert (
+        canonical_config == expected["canonicalProofConfig"] == upstream("eddsa-jcs-2022/proofCanonJCS.txt")
+    )
+    assert (
+        sha256_hex(canonical_config)
+        == expected["proofConfigHashHex"]
+        == upstream("eddsa-jcs-2022/proofHashJCS.txt")
+    )
 
     data = hash_data(canonical_config, canonical_doc)
-    assert data.hex() == expected["hashDataHex (proofConfigHash || documentHash)"] == upstream(
-        "eddsa-jcs-2022/combinedHashJCS.txt")
+    assert (
+        data.hex()
+        == expected["hashDataHex (proofConfigHash || documentHash)"]
+        == upstream("eddsa-jcs-2022/combinedHashJCS.txt")
+    )
 
     signature = di.ed25519_signer(W3C_SEED)(data)
     assert signature.hex() == expected["signatureHex"] == upstream("eddsa-jcs-2022/sigHexJCS.txt")
-    assert encode_base58btc(signature) == expected["proofValue"] == upstream(
-        "eddsa-jcs-2022/sigBTC58JCS.txt")
+    assert encode_base58btc(signature) == expected["proofValue"] == upstream("eddsa-jcs-2022/sigBTC58JCS.txt")
 
 
 def test_w3c_eddsa_rdfc_2022_intermediates() -> None:
@@ -104,36 +110,57 @@ def test_w3c_eddsa_rdfc_2022_intermediates() -> None:
     canonical_doc = transform(unsigned, "eddsa-rdfc-2022")
     assert canonical_doc == expected["canonicalDocument (N-Quads, note trailing newline)"]
     assert canonical_doc == upstream("eddsa-rdfc-2022/canonDocDataInt.txt")
-    assert sha256_hex(canonical_doc) == expected["documentHashHex"] == upstream(
-        "eddsa-rdfc-2022/docHashDataInt.txt")
+    assert (
+        sha256_hex(canonical_doc)
+        == expected["documentHashHex"]
+        == upstream("eddsa-rdfc-2022/docHashDataInt.txt")
+    )
 
     canonical_config = proof_configuration(options, unsigned, "eddsa-rdfc-2022")
-    assert canonical_config == expected["canonicalProofConfig (N-Quads)"] == upstream(
-        "eddsa-rdfc-2022/proofCanonDataInt.txt")
-    assert sha256_hex(canonical_config) == expected["proofConfigHashHex"] == upstream(
-        "eddsa-rdfc-2022/proofHashDataInt.txt")
+    assert (
+        canonical_config
+        == expected["canonicalProofConfig (N-Quads)"]
+        == upstream("eddsa-rdfc-2022/proofCanonDataInt.txt")
+    )
+    assert (
+        sha256_hex(canonical_config)
+        == expected["proofConfigHashHex"]
+        == upstream("eddsa-rdfc-2022/proofHashDataInt.txt")
+    )
 
     data = hash_data(canonical_config, canonical_doc)
-    assert data.hex() == expected["hashDataHex (proofConfigHash || documentHash)"] == upstream(
-        "eddsa-rdfc-2022/combinedHashDataInt.txt")
+    assert (
+        data.hex()
+        == expected["hashDataHex (proofConfigHash || documentHash)"]
+        == upstream("eddsa-rdfc-2022/combinedHashDataInt.txt")
+    )
 
     signature = di.ed25519_signer(W3C_SEED)(data)
-    assert signature.hex() == expected["signatureHex"] == upstream(
-        "eddsa-rdfc-2022/sigHexDataInt.txt")
-    assert encode_base58btc(signature) == expected["proofValue"] == upstream(
-        "eddsa-rdfc-2022/sigBTC58DataInt.txt")
+    assert signature.hex() == expected["signatureHex"] == upstream("eddsa-rdfc-2022/sigHexDataInt.txt")
+    assert (
+        encode_base58btc(signature)
+        == expected["proofValue"]
+        == upstream("eddsa-rdfc-2022/sigBTC58DataInt.txt")
+    )
 
 
-@pytest.mark.parametrize(("suite", "signed_file"), [
-    ("eddsa-jcs-2022", "jcs-2022-signed.json"),
-    ("eddsa-rdfc-2022", "rdfc-2022-signed.json"),
-])
-def test_w3c_create_proof_reproduces_the_signed_vector(suite: di.Cryptosuite,
-                                                       signed_file: str) -> None:
+@pytest.mark.parametrize(
+    ("suite", "signed_file"),
+    [
+        ("eddsa-jcs-2022", "jcs-2022-signed.json"),
+        ("eddsa-rdfc-2022", "rdfc-2022-signed.json"),
+    ],
+)
+def test_w3c_create_proof_reproduces_the_signed_vector(suite: di.Cryptosuite, signed_file: str) -> None:
     unsigned = vector("unsigned.json")
     before = copy.deepcopy(unsigned)
-    signed = create_proof(unsigned, cryptosuite=suite, verification_method=W3C_VM,
-                          created=W3C_CREATED, sign=di.ed25519_signer(W3C_SEED))
+    signed = create_proof(
+        unsigned,
+        cryptosuite=suite,
+        verification_method=W3C_VM,
+        created=W3C_CREATED,
+        sign=di.ed25519_signer(W3C_SEED),
+    )
     expected = vector(signed_file)
     assert signed == expected
     # Same members in the same order as the published file.
@@ -142,15 +169,19 @@ def test_w3c_create_proof_reproduces_the_signed_vector(suite: di.Cryptosuite,
     assert ("@context" in signed["proof"]) is (suite == "eddsa-jcs-2022")
 
 
-@pytest.mark.parametrize("signed_file", [
-    "jcs-2022-signed.json",
-    "rdfc-2022-signed.json",
-    "upstream/eddsa-jcs-2022/signedJCS.json",
-    "upstream/eddsa-rdfc-2022/signedDataInt.json",
-])
+@pytest.mark.parametrize(
+    "signed_file",
+    [
+        "jcs-2022-signed.json",
+        "rdfc-2022-signed.json",
+        "upstream/eddsa-jcs-2022/signedJCS.json",
+        "upstream/eddsa-rdfc-2022/signedDataInt.json",
+    ],
+)
 def test_w3c_signed_vectors_verify(signed_file: str) -> None:
-    result = verify_proof(vector(signed_file), public_key_for=public_key_for,
-                          expected_proof_purpose="assertionMethod")
+    result = verify_proof(
+        vector(signed_file), public_key_for=public_key_for, expected_proof_purpose="assertionMethod"
+    )
     assert result.verification_method == W3C_VM
     assert result.created == W3C_CREATED
     assert result.proof_purpose == "assertionMethod"
@@ -180,25 +211,38 @@ def test_1edtech_intermediates_and_signature(name: str) -> None:
     assert encode_base58btc(signature) == expected["proof-value"] == proof["proofValue"]
     assert di.ed25519_public_key(OB_SEED).hex() == expected["publicKeyHex"]
 
-    signed = create_proof(unsigned, cryptosuite="eddsa-rdfc-2022", verification_method=OB_VM,
-                          created=OB_CREATED, sign=di.ed25519_signer(OB_SEED))
+    signed = create_proof(
+        unsigned,
+        cryptosuite="eddsa-rdfc-2022",
+        verification_method=OB_VM,
+        created=OB_CREATED,
+        sign=di.ed25519_signer(OB_SEED),
+    )
     assert signed["proof"] == proof
     published = vector(f"ob3/{name}-rdfc-2022-signed.json")
     assert {k: v for k, v in signed.items() if k != "proof"} == {
-        k: v for k, v in published.items() if k != "proof"}
+        k: v for k, v in published.items() if k != "proof"
+    }
 
 
-@pytest.mark.parametrize("signed_file", [
-    "ob3/ob3-rdfc-2022-signed.json",
-    "ob3/clr2-rdfc-2022-signed.json",  # proof is an array (a proof set of one)
-    "ob3/clr2-embedded-achievementcredential-signed.json",
-])
+@pytest.mark.parametrize(
+    "signed_file",
+    [
+        "ob3/ob3-rdfc-2022-signed.json",
+        "ob3/clr2-rdfc-2022-signed.json",  # proof is an array (a proof set of one)
+        "ob3/clr2-embedded-achievementcredential-signed.json",
+    ],
+)
 def test_1edtech_signed_vectors_verify(signed_file: str) -> None:
     document = vector(signed_file)
     results = verify_proof_set(document, public_key_for=public_key_for)
     assert len(results) == 1
-    assert results[0] == VerifiedProof(verification_method=OB_VM, cryptosuite="eddsa-rdfc-2022",
-                                       created=OB_CREATED, proof_purpose="assertionMethod")
+    assert results[0] == VerifiedProof(
+        verification_method=OB_VM,
+        cryptosuite="eddsa-rdfc-2022",
+        created=OB_CREATED,
+        proof_purpose="assertionMethod",
+    )
     assert verify_proof(document, public_key_for=public_key_for) == results[0]
 
 
@@ -240,14 +284,14 @@ def test_negative_vectors_are_rejected(path: Path) -> None:
 
 def signed_w3c(suite: di.Cryptosuite = "eddsa-rdfc-2022") -> dict[str, Any]:
     document: dict[str, Any] = vector(
-        "rdfc-2022-signed.json" if suite == "eddsa-rdfc-2022" else "jcs-2022-signed.json")
+        "rdfc-2022-signed.json" if suite == "eddsa-rdfc-2022" else "jcs-2022-signed.json"
+    )
     return document
 
 
 def rejection(document: Any, **kwargs: Any) -> ProofVerificationError:
     with pytest.raises(ProofVerificationError) as caught:
-        verify_proof(document, public_key_for=kwargs.pop("public_key_for", public_key_for),
-                     **kwargs)
+        verify_proof(document, public_key_for=kwargs.pop("public_key_for", public_key_for), **kwargs)
     return caught.value
 
 
@@ -282,8 +326,14 @@ def test_unsupported_type_and_cryptosuite() -> None:
 def test_proof_value_must_be_base58btc_of_64_bytes(suite: di.Cryptosuite) -> None:
     doc = signed_w3c(suite)
     signature = di.ed25519_signer(W3C_SEED)(bytes(64))
-    for bad in (encode_base64url(signature), "z", "z0OIl", encode_base58btc(signature[:63]),
-                encode_base58btc(signature + b"\x00"), "Z" + encode_base58btc(signature)[1:]):
+    for bad in (
+        encode_base64url(signature),
+        "z",
+        "z0OIl",
+        encode_base58btc(signature[:63]),
+        encode_base58btc(signature + b"\x00"),
+        "Z" + encode_base58btc(signature)[1:],
+    ):
         doc["proof"]["proofValue"] = bad
         assert rejection(doc).reason == FailureReason.PROOF_VALUE_ENCODING, bad
 
@@ -292,8 +342,7 @@ def test_bad_signature() -> None:
     doc = signed_w3c()
     doc["proof"]["proofValue"] = encode_base58btc(bytes(64))
     error = rejection(doc)
-    assert (error.code, error.reason) == (ErrorCode.PROOF_VERIFICATION_ERROR,
-                                          FailureReason.BAD_SIGNATURE)
+    assert (error.code, error.reason) == (ErrorCode.PROOF_VERIFICATION_ERROR, FailureReason.BAD_SIGNATURE)
 
 
 def test_public_key_errors() -> None:
@@ -309,7 +358,8 @@ def test_public_key_errors() -> None:
 
 def test_expected_proof_purpose() -> None:
     assert rejection(signed_w3c(), expected_proof_purpose="authentication").reason == (
-        FailureReason.PROOF_PURPOSE_MISMATCH)
+        FailureReason.PROOF_PURPOSE_MISMATCH
+    )
 
 
 def test_invalid_created_is_rejected() -> None:
@@ -336,18 +386,21 @@ def test_verification_reports_data_loss_and_transformation_failures() -> None:
     doc = vector("ob3/ob3-rdfc-2022-signed.json")
     doc["credentialSubject"]["undefinedTerm"] = "x"
     error = rejection(doc)
-    assert (error.code, error.reason) == (ErrorCode.DATA_LOSS_DETECTION_ERROR,
-                                          FailureReason.DATA_LOSS)
+    assert (error.code, error.reason) == (ErrorCode.DATA_LOSS_DETECTION_ERROR, FailureReason.DATA_LOSS)
     doc = vector("ob3/ob3-rdfc-2022-signed.json")
     doc["@context"].append("https://unpinned.example/context.json")
     error = rejection(doc)
-    assert (error.code, error.reason) == (ErrorCode.PROOF_TRANSFORMATION_ERROR,
-                                          FailureReason.TRANSFORMATION_FAILED)
+    assert (error.code, error.reason) == (
+        ErrorCode.PROOF_TRANSFORMATION_ERROR,
+        FailureReason.TRANSFORMATION_FAILED,
+    )
     doc = signed_w3c("eddsa-jcs-2022")
     doc["credentialSubject"]["big"] = 2**60
     error = rejection(doc)
-    assert (error.code, error.reason) == (ErrorCode.PROOF_TRANSFORMATION_ERROR,
-                                          FailureReason.TRANSFORMATION_FAILED)
+    assert (error.code, error.reason) == (
+        ErrorCode.PROOF_TRANSFORMATION_ERROR,
+        FailureReason.TRANSFORMATION_FAILED,
+    )
 
 
 def test_proof_fields_outside_the_vocabulary_are_data_loss() -> None:
@@ -365,10 +418,20 @@ def test_proof_fields_outside_the_vocabulary_are_data_loss() -> None:
 
 def test_proof_set_of_both_suites(test_signer: Callable[[bytes], bytes]) -> None:
     credential = realistic_ob3_credential()
-    one = create_proof(credential, cryptosuite="eddsa-rdfc-2022", verification_method=TEST_VM,
-                       created="2025-03-01T08:30:00Z", sign=test_signer)
-    both = create_proof(one, cryptosuite="eddsa-jcs-2022", verification_method=W3C_VM,
-                        created="2025-03-01T08:31:00Z", sign=di.ed25519_signer(W3C_SEED))
+    one = create_proof(
+        credential,
+        cryptosuite="eddsa-rdfc-2022",
+        verification_method=TEST_VM,
+        created="2025-03-01T08:30:00Z",
+        sign=test_signer,
+    )
+    both = create_proof(
+        one,
+        cryptosuite="eddsa-jcs-2022",
+        verification_method=W3C_VM,
+        created="2025-03-01T08:31:00Z",
+        sign=di.ed25519_signer(W3C_SEED),
+    )
     assert isinstance(both["proof"], list)
     assert len(both["proof"]) == 2
     results = verify_proof_set(both, public_key_for=public_key_for)
@@ -382,21 +445,40 @@ def test_proof_chain(test_signer: Callable[[bytes], bytes]) -> None:
     # vc-data-integrity §4.3: a chained proof signs the document together with the proofs its
     # previousProof names. Built here from the pure functions, then checked by verify_proof_set.
     document = realistic_ob3_credential()
-    first = create_proof(document, cryptosuite="eddsa-rdfc-2022", verification_method=TEST_VM,
-                         created="2025-03-01T08:30:00Z", sign=test_signer)["proof"]
+    first = create_proof(
+        document,
+        cryptosuite="eddsa-rdfc-2022",
+        verification_method=TEST_VM,
+        created="2025-03-01T08:30:00Z",
+        sign=test_signer,
+    )["proof"]
     first_id = "urn:uuid:1c3d8fce-6c4a-4d0f-9a1c-000000000001"
     first = {"id": first_id, **{k: v for k, v in first.items() if k != "proofValue"}}
-    first["proofValue"] = encode_base58btc(test_signer(hash_data(
-        proof_configuration(first, document, "eddsa-rdfc-2022"),
-        transform(document, "eddsa-rdfc-2022"))))
+    first["proofValue"] = encode_base58btc(
+        test_signer(
+            hash_data(
+                proof_configuration(first, document, "eddsa-rdfc-2022"),
+                transform(document, "eddsa-rdfc-2022"),
+            )
+        )
+    )
     second: dict[str, Any] = {
-        "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
-        "created": "2025-03-02T08:30:00Z", "verificationMethod": W3C_VM,
-        "proofPurpose": "assertionMethod", "previousProof": first_id}
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2025-03-02T08:30:00Z",
+        "verificationMethod": W3C_VM,
+        "proofPurpose": "assertionMethod",
+        "previousProof": first_id,
+    }
     with_previous = {**document, "proof": [first]}
-    second["proofValue"] = encode_base58btc(di.ed25519_signer(W3C_SEED)(hash_data(
-        proof_configuration(second, with_previous, "eddsa-rdfc-2022"),
-        transform(with_previous, "eddsa-rdfc-2022"))))
+    second["proofValue"] = encode_base58btc(
+        di.ed25519_signer(W3C_SEED)(
+            hash_data(
+                proof_configuration(second, with_previous, "eddsa-rdfc-2022"),
+                transform(with_previous, "eddsa-rdfc-2022"),
+            )
+        )
+    )
 
     chained = {**document, "proof": [first, second]}
     results = verify_proof_set(chained, public_key_for=public_key_for)
@@ -418,65 +500,123 @@ def test_proof_chain(test_signer: Callable[[bytes], bytes]) -> None:
 
 
 @pytest.mark.parametrize("suite", di.CRYPTOSUITES)
-def test_create_proof_refuses_undefined_terms(suite: di.Cryptosuite,
-                                              test_signer: Callable[[bytes], bytes]) -> None:
+def test_create_proof_refuses_undefined_terms(
+    suite: di.Cryptosuite, test_signer: Callable[[bytes], bytes]
+) -> None:
     doc = realistic_ob3_credential()
     doc["credentialSubject"]["notInAnyContext"] = "x"
     with pytest.raises(DataLossError) as caught:
-        create_proof(doc, cryptosuite=suite, verification_method=TEST_VM,
-                     created="2025-03-01T08:30:00Z", sign=test_signer)
+        create_proof(
+            doc,
+            cryptosuite=suite,
+            verification_method=TEST_VM,
+            created="2025-03-01T08:30:00Z",
+            sign=test_signer,
+        )
     assert caught.value.term == "notInAnyContext"
     doc = realistic_ob3_credential()
     doc["type"].append("UndefinedCredentialType")
     with pytest.raises(DataLossError):
-        create_proof(doc, cryptosuite=suite, verification_method=TEST_VM,
-                     created="2025-03-01T08:30:00Z", sign=test_signer)
+        create_proof(
+            doc,
+            cryptosuite=suite,
+            verification_method=TEST_VM,
+            created="2025-03-01T08:30:00Z",
+            sign=test_signer,
+        )
 
 
 @pytest.mark.parametrize("suite", di.CRYPTOSUITES)
-def test_created_accepts_aware_datetimes(suite: di.Cryptosuite,
-                                         test_signer: Callable[[bytes], bytes]) -> None:
+def test_created_accepts_aware_datetimes(
+    suite: di.Cryptosuite, test_signer: Callable[[bytes], bytes]
+) -> None:
     when = datetime(2025, 3, 1, 16, 30, 5, 123, tzinfo=timezone(timedelta(hours=8)))
-    signed = create_proof(realistic_ob3_credential(), cryptosuite=suite,
-                          verification_method=TEST_VM, created=when, sign=test_signer)
+    signed = create_proof(
+        realistic_ob3_credential(),
+        cryptosuite=suite,
+        verification_method=TEST_VM,
+        created=when,
+        sign=test_signer,
+    )
     assert signed["proof"]["created"] == "2025-03-01T08:30:05Z"
     assert verify_proof(signed, public_key_for=public_key_for).created == "2025-03-01T08:30:05Z"
     with pytest.raises(ProofGenerationError):
-        create_proof(realistic_ob3_credential(), cryptosuite=suite, verification_method=TEST_VM,
-                     created=datetime(2025, 3, 1), sign=test_signer)
+        create_proof(
+            realistic_ob3_credential(),
+            cryptosuite=suite,
+            verification_method=TEST_VM,
+            created=datetime(2025, 3, 1),
+            sign=test_signer,
+        )
     for bad in ("2025-03-01", "2025-03-01T08:30:00", "yesterday", "2025-02-29T00:00:00Z"):
         with pytest.raises(ProofGenerationError):
-            create_proof(realistic_ob3_credential(), cryptosuite=suite,
-                         verification_method=TEST_VM, created=bad, sign=test_signer)
+            create_proof(
+                realistic_ob3_credential(),
+                cryptosuite=suite,
+                verification_method=TEST_VM,
+                created=bad,
+                sign=test_signer,
+            )
     assert datetime.now(UTC).tzinfo is UTC
 
 
 def test_create_proof_checks_its_inputs(test_signer: Callable[[bytes], bytes]) -> None:
     doc = realistic_ob3_credential()
     with pytest.raises(ProofGenerationError):
-        create_proof(doc, cryptosuite="eddsa-rdfc-2022", verification_method="",
-                     created="2025-03-01T08:30:00Z", sign=test_signer)
+        create_proof(
+            doc,
+            cryptosuite="eddsa-rdfc-2022",
+            verification_method="",
+            created="2025-03-01T08:30:00Z",
+            sign=test_signer,
+        )
     with pytest.raises(ProofGenerationError):
-        create_proof(doc, cryptosuite="eddsa-rdfc-2022", verification_method=TEST_VM,
-                     created="2025-03-01T08:30:00Z", sign=lambda data: data[:10])
+        create_proof(
+            doc,
+            cryptosuite="eddsa-rdfc-2022",
+            verification_method=TEST_VM,
+            created="2025-03-01T08:30:00Z",
+            sign=lambda data: data[:10],
+        )
     with pytest.raises(ValueError, match="cryptosuite"):
-        create_proof(doc, cryptosuite="eddsa-2022",  # type: ignore[arg-type]
-                     verification_method=TEST_VM, created="2025-03-01T08:30:00Z",
-                     sign=test_signer)
+        create_proof(
+            doc,
+            cryptosuite="eddsa-2022",  # type: ignore[arg-type]
+            verification_method=TEST_VM,
+            created="2025-03-01T08:30:00Z",
+            sign=test_signer,
+        )
     with pytest.raises(ProofGenerationError):
-        proof_configuration({"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022"},
-                            doc, "eddsa-rdfc-2022")
+        proof_configuration(
+            {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022"}, doc, "eddsa-rdfc-2022"
+        )
 
 
-@pytest.mark.parametrize("value", ["2023-02-24T23:36:38Z", "2023-02-24T23:36:38.5+08:00",
-                                   "2024-02-29T24:00:00Z", "12023-01-01T00:00:00-14:00"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2023-02-24T23:36:38Z",
+        "2023-02-24T23:36:38.5+08:00",
+        "2024-02-29T24:00:00Z",
+        "12023-01-01T00:00:00-14:00",
+    ],
+)
 def test_xsd_datetime_accepts(value: str) -> None:
     assert di.is_xsd_datetime(value, require_timezone=True)
 
 
-@pytest.mark.parametrize("value", ["2023-02-24", "2023-02-24 23:36:38Z", "2023-13-01T00:00:00Z",
-                                   "2023-02-29T00:00:00Z", "2023-02-24T23:60:00Z",
-                                   "2023-02-24T23:36:38+15:00", 20230224])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2023-02-24",
+        "2023-02-24 23:36:38Z",
+        "2023-13-01T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "2023-02-24T23:60:00Z",
+        "2023-02-24T23:36:38+15:00",
+        20230224,
+    ],
+)
 def test_xsd_datetime_rejects(value: object) -> None:
     assert not di.is_xsd_datetime(value)
 
@@ -491,8 +631,12 @@ _CONTAINERS: dict[di.Cryptosuite, dict[str, Any]] = {}
 def _signed(suite: di.Cryptosuite) -> dict[str, Any]:
     if suite not in _CONTAINERS:
         _CONTAINERS[suite] = create_proof(
-            realistic_ob3_credential(), cryptosuite=suite, verification_method=TEST_VM,
-            created="2025-03-01T08:30:00Z", sign=di.ed25519_signer(TEST_SEED))
+            realistic_ob3_credential(),
+            cryptosuite=suite,
+            verification_method=TEST_VM,
+            created="2025-03-01T08:30:00Z",
+            sign=di.ed25519_signer(TEST_SEED),
+        )
     return copy.deepcopy(_CONTAINERS[suite])
 
 
@@ -513,9 +657,28 @@ def _parent(doc: Any, path: Path_) -> Any:
     return doc
 
 
-_TERMS = ["name", "description", "id", "type", "validUntil", "narrative", "url", "email",
-          "caption", "targetCode", "image", "tag", "proofValue", "created", "domain",
-          "challenge", "nonce", "expires", "previousProof", "proofPurpose"]
+_TERMS = [
+    "name",
+    "description",
+    "id",
+    "type",
+    "validUntil",
+    "narrative",
+    "url",
+    "email",
+    "caption",
+    "targetCode",
+    "image",
+    "tag",
+    "proofValue",
+    "created",
+    "domain",
+    "challenge",
+    "nonce",
+    "expires",
+    "previousProof",
+    "proofPurpose",
+]
 
 
 @st.composite
@@ -537,9 +700,12 @@ def _mutations(draw: st.DrawFn, suite: di.Cryptosuite) -> dict[str, Any]:
         target = draw(st.sampled_from(objects))
         # Keywords and @context are excluded: JSON-LD ignores @index, and re-stating an active
         # context changes no statement (nor is it meant to).
-        key = draw(st.one_of(st.sampled_from(_TERMS),
-                             st.text(min_size=1, max_size=8).filter(
-                                 lambda s: not s.startswith("@"))))
+        key = draw(
+            st.one_of(
+                st.sampled_from(_TERMS),
+                st.text(min_size=1, max_size=8).filter(lambda s: not s.startswith("@")),
+            )
+        )
         value = draw(st.text(min_size=1, max_size=12))
         if target.get(key) == value:
             value += "!"
@@ -553,15 +719,17 @@ def _assert_rejected(document: dict[str, Any]) -> None:
         verify_proof(document, public_key_for=public_key_for)
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(_mutations("eddsa-rdfc-2022"))
 def test_any_change_to_an_rdfc_signed_credential_is_rejected(document: dict[str, Any]) -> None:
     _assert_rejected(document)
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(_mutations("eddsa-jcs-2022"))
 def test_any_change_to_a_jcs_signed_credential_is_rejected(document: dict[str, Any]) -> None:
     _assert_rejected(document)
@@ -573,19 +741,48 @@ def test_unchanged_signed_credential_verifies(suite: di.Cryptosuite) -> None:
 
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=8) | st.sampled_from(["@id", "@type", "@value", "@list", "@context", "id",
-                                             "https://www.w3.org/ns/credentials/v2", "_:b0"]),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(
-        st.sampled_from(["@id", "@type", "@value", "@list", "@graph", "@context", "@language",
-                         "@reverse", "@set", "@index", "@vocab", "id", "type", "name", "proof",
-                         "x"]) | st.text(max_size=4), children, max_size=3),
-    max_leaves=12)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.sampled_from(
+        ["@id", "@type", "@value", "@list", "@context", "id", "https://www.w3.org/ns/credentials/v2", "_:b0"]
+    ),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "@id",
+                    "@type",
+                    "@value",
+                    "@list",
+                    "@graph",
+                    "@context",
+                    "@language",
+                    "@reverse",
+                    "@set",
+                    "@index",
+                    "@vocab",
+                    "id",
+                    "type",
+                    "name",
+                    "proof",
+                    "x",
+                ]
+            )
+            | st.text(max_size=4),
+            children,
+            max_size=3,
+        )
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["credentialSubject", "issuer", "@context", "proof", "name", "type"]),
-       _json_values)
+@given(st.sampled_from(["credentialSubject", "issuer", "@context", "proof", "name", "type"]), _json_values)
 def test_malformed_documents_give_typed_errors_only(member: str, value: Any) -> None:
     document = _signed("eddsa-rdfc-2022")
     document[member] = value
@@ -594,5 +791,10 @@ def test_malformed_documents_give_typed_errors_only(member: str, value: Any) -> 
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     # Signing either works or refuses with a typed error.
     with contextlib.suppress(jsonld.JsonLdError, ProofGenerationError, di.TransformationError):
-        create_proof(unsigned, cryptosuite="eddsa-jcs-2022", verification_method=TEST_VM,
-                     created="2025-03-01T08:30:00Z", sign=di.ed25519_signer(TEST_SEED))
+        create_proof(
+            unsigned,
+            cryptosuite="eddsa-jcs-2022",
+            verification_method=TEST_VM,
+            created="2025-03-01T08:30:00Z",
+            sign=di.ed25519_signer(TEST_SEED),
+        )

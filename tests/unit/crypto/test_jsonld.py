@@ -76,8 +76,7 @@ def test_pinned_contexts_are_the_expected_urls() -> None:
 
 @pytest.mark.parametrize("url", sorted(PINNED_CONTEXTS))
 def test_every_pinned_context_loads_and_matches_its_hash(url: str) -> None:
-    raw = resources.files("credential_service.crypto").joinpath(
-        "contexts", PINNED_CONTEXTS[url]).read_bytes()
+    raw = resources.files("credential_service.crypto").joinpath("contexts", PINNED_CONTEXTS[url]).read_bytes()
     assert hashlib.sha256(raw).hexdigest() == jsonld.PINNED_CONTEXT_SHA256[PINNED_CONTEXTS[url]]
     assert "@context" in load_context(url)
     remote = document_loader(url)
@@ -91,12 +90,15 @@ def test_load_context_returns_a_fresh_copy() -> None:
     assert load_context(V2)["@context"]["id"] == "@id"
 
 
-@pytest.mark.parametrize("url", [
-    "https://www.w3.org/2018/credentials/v1",
-    "https://example.com/context.jsonld",
-    "https://www.w3.org/ns/credentials/v2/",  # near miss
-    "file:///etc/passwd",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.w3.org/2018/credentials/v1",
+        "https://example.com/context.jsonld",
+        "https://www.w3.org/ns/credentials/v2/",  # near miss
+        "file:///etc/passwd",
+    ],
+)
 def test_loader_refuses_unpinned_urls(url: str) -> None:
     with pytest.raises(UnknownContextError) as caught:
         document_loader(url)
@@ -111,9 +113,10 @@ def test_loader_refuses_unpinned_urls(url: str) -> None:
 
 
 def test_unpinned_scoped_context_is_refused() -> None:
-    doc = credential(**{"@context": [V2, {"Foo": {"@id": "https://ex/Foo",
-                                                  "@context": "https://evil.example/ctx"}}]},
-                     type=["VerifiableCredential", "Foo"])
+    doc = credential(
+        **{"@context": [V2, {"Foo": {"@id": "https://ex/Foo", "@context": "https://evil.example/ctx"}}]},
+        type=["VerifiableCredential", "Foo"],
+    )
     with pytest.raises(UnknownContextError):
         canonicalize(doc)
 
@@ -122,12 +125,12 @@ def test_unpinned_scoped_context_is_refused() -> None:
 
 
 def test_valid_credentials_canonicalise() -> None:
-    assert canonicalize(vector("unsigned.json")) == vector("rdfc-2022-expected.json")[
-        "canonicalDocument (N-Quads, note trailing newline)"]
-    assert canonicalize(vector("ob3/ob3-unsigned.json")) == text_vector(
-        "ob3/ob3-document-canon.txt")
-    assert canonicalize(vector("ob3/clr2-unsigned.json")) == text_vector(
-        "ob3/clr2-document-canon.txt")
+    assert (
+        canonicalize(vector("unsigned.json"))
+        == vector("rdfc-2022-expected.json")["canonicalDocument (N-Quads, note trailing newline)"]
+    )
+    assert canonicalize(vector("ob3/ob3-unsigned.json")) == text_vector("ob3/ob3-document-canon.txt")
+    assert canonicalize(vector("ob3/clr2-unsigned.json")) == text_vector("ob3/clr2-document-canon.txt")
     assert canonicalize(realistic_ob3_credential()).endswith(" .\n")
 
 
@@ -162,12 +165,16 @@ def test_keyword_like_key_is_refused() -> None:
     assert caught.value.term == "@foo"
 
 
-@pytest.mark.parametrize("doc", [
-    strict_credential(id="relative/id"),
-    strict_credential(issuer="relative-issuer"),  # @type: @id value
-    strict_credential(credentialSubject={"id": "#me"}),
-    strict_credential(id="@reserved"),
-], ids=["relative-id", "relative-reference", "fragment-id", "reserved-id"])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        strict_credential(id="relative/id"),
+        strict_credential(issuer="relative-issuer"),  # @type: @id value
+        strict_credential(credentialSubject={"id": "#me"}),
+        strict_credential(id="@reserved"),
+    ],
+    ids=["relative-id", "relative-reference", "fragment-id", "reserved-id"],
+)
 def test_relative_iris_are_refused(doc: dict[str, Any]) -> None:
     with pytest.raises(DataLossError):
         to_rdf_safe(doc)
@@ -181,30 +188,40 @@ def test_default_base_is_null_not_pylds_example_org() -> None:
 
 
 def test_relative_vocab_and_reserved_context_terms_are_refused() -> None:
-    for ctx, term in [({"@vocab": "relative/"}, "relative/"), ({"@vocab": ""}, ""),
-                      ({"@reserved": "x"}, "@reserved"),
-                      ({"foo": {"@id": "@bar"}}, "@bar"),
-                      ({"foo": {"@reverse": "@bar"}}, "@bar")]:
+    for ctx, term in [
+        ({"@vocab": "relative/"}, "relative/"),
+        ({"@vocab": ""}, ""),
+        ({"@reserved": "x"}, "@reserved"),
+        ({"foo": {"@id": "@bar"}}, "@bar"),
+        ({"foo": {"@reverse": "@bar"}}, "@bar"),
+    ]:
         with pytest.raises(DataLossError) as caught:
             to_rdf_safe(credential(**{"@context": [V2, ctx]}))
         assert caught.value.term == term
 
 
-@pytest.mark.parametrize(("extra", "reason"), [
-    ({"name": {"@value": None}}, "object dropped"),
-    ({"name": {"@language": "en"}}, "object dropped"),
-    ({"name": {"@value": "x", "@language": "not a tag!"}}, "invalid @language"),
-    ({"@graph": ["free-floating"]}, "free-floating"),
-], ids=["null-value", "only-language", "bad-language", "free-floating"])
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({"name": {"@value": None}}, "object dropped"),
+        ({"name": {"@language": "en"}}, "object dropped"),
+        ({"name": {"@value": "x", "@language": "not a tag!"}}, "invalid @language"),
+        ({"@graph": ["free-floating"]}, "free-floating"),
+    ],
+    ids=["null-value", "only-language", "bad-language", "free-floating"],
+)
 def test_dropped_values_are_refused(extra: dict[str, Any], reason: str) -> None:
     with pytest.raises(DataLossError, match=reason):
         to_rdf_safe(strict_credential(**extra))
 
 
 def test_text_direction_becomes_an_i18n_datatype_as_in_digital_bazaars_suite() -> None:
-    out = canonicalize(strict_credential(name={"@value": "مرحبا", "@language": "AR",
-                                               "@direction": "rtl"},
-                                         description={"@value": "x", "@direction": "ltr"}))
+    out = canonicalize(
+        strict_credential(
+            name={"@value": "مرحبا", "@language": "AR", "@direction": "rtl"},
+            description={"@value": "x", "@direction": "ltr"},
+        )
+    )
     assert '"مرحبا"^^<https://www.w3.org/ns/i18n#ar_rtl>' in out
     assert '"x"^^<https://www.w3.org/ns/i18n#_ltr>' in out
 
@@ -215,8 +232,11 @@ def test_blank_node_predicate_is_refused() -> None:
 
 
 def test_object_with_only_id_in_graph_container_is_refused() -> None:
-    doc = {"@context": {"g": {"@id": "http://ex/g", "@container": "@graph"}},
-           "@id": "urn:ex:s", "g": {"@id": "urn:ex:x"}}
+    doc = {
+        "@context": {"g": {"@id": "http://ex/g", "@container": "@graph"}},
+        "@id": "urn:ex:s",
+        "g": {"@id": "urn:ex:x"},
+    }
     with pytest.raises(DataLossError, match="@graph container"):
         to_rdf_safe(doc)
 
@@ -224,8 +244,11 @@ def test_object_with_only_id_in_graph_container_is_refused() -> None:
 def test_graph_container_behind_a_null_scoped_context_is_kept() -> None:
     # verifiableCredential resets the context (`@context: null`), so the term's @graph container
     # is not visible where the value is expanded; jsonld.js keeps the object there too.
-    presentation = {"@context": [V2], "type": "VerifiablePresentation",
-                    "verifiableCredential": [{"@context": [V2], "id": "urn:ex:vc"}]}
+    presentation = {
+        "@context": [V2],
+        "type": "VerifiablePresentation",
+        "verifiableCredential": [{"@context": [V2], "id": "urn:ex:vc"}],
+    }
     assert len(to_rdf_safe(presentation)) == 2
 
 
@@ -237,9 +260,15 @@ def test_top_level_object_with_only_context_is_refused() -> None:
 VOCAB = {"@vocab": "http://ex/"}
 
 
-@pytest.mark.parametrize("member", [
-    {"@json": {"name": "x"}}, {"@set": {}}, {"@language": "en"},
-], ids=["@json", "@set", "@language"])
+@pytest.mark.parametrize(
+    "member",
+    [
+        {"@json": {"name": "x"}},
+        {"@set": {}},
+        {"@language": "en"},
+    ],
+    ids=["@json", "@set", "@language"],
+)
 def test_keywords_that_toRDF_would_drop_are_refused(member: dict[str, Any]) -> None:
     # With @type present pyld skips its @set/@list check and keeps the keyword in the node.
     doc = {"@context": VOCAB, "@id": "urn:ex:s", "knows": {"@type": "http://ex/T", **member}}
@@ -248,8 +277,7 @@ def test_keywords_that_toRDF_would_drop_are_refused(member: dict[str, Any]) -> N
 
 
 def test_list_object_with_other_members_is_refused() -> None:
-    doc = {"@context": VOCAB, "@id": "urn:ex:s",
-           "knows": {"@type": "http://ex/T", "@list": ["a"]}}
+    doc = {"@context": VOCAB, "@id": "urn:ex:s", "knows": {"@type": "http://ex/T", "@list": ["a"]}}
     with pytest.raises(DataLossError, match="beside @list"):
         to_rdf_safe(doc)
     # Without @type pyld itself reports the invalid list object.
@@ -272,9 +300,9 @@ def test_keyword_like_term_definition_is_refused() -> None:
 
 
 def test_blank_node_predicate_without_values_drops_nothing() -> None:
-    assert to_rdf_safe({"@context": {"@vocab": "_:"}, "@id": "urn:ex:s", "foo": [],
-                        "https://ex.org/p": "v"}) == [
-        ("<urn:ex:s>", "<https://ex.org/p>", '"v"', "")]
+    assert to_rdf_safe(
+        {"@context": {"@vocab": "_:"}, "@id": "urn:ex:s", "foo": [], "https://ex.org/p": "v"}
+    ) == [("<urn:ex:s>", "<https://ex.org/p>", '"v"', "")]
 
 
 def test_relative_context_url_is_a_json_ld_error() -> None:
@@ -302,12 +330,14 @@ def test_safe_integers_and_integral_floats_canonicalise_as_in_javascript() -> No
     doc = credential()
     doc["credentialSubject"]["alumniOf"] = [2**53 - 1, -(2**53 - 1), 5.0, 1.5, 1e20, True]
     out = canonicalize(doc)
-    for literal in ('"9007199254740991"^^<http://www.w3.org/2001/XMLSchema#integer>',
-                    '"-9007199254740991"^^<http://www.w3.org/2001/XMLSchema#integer>',
-                    '"5"^^<http://www.w3.org/2001/XMLSchema#integer>',
-                    '"1.5E0"^^<http://www.w3.org/2001/XMLSchema#double>',
-                    '"100000000000000000000"^^<http://www.w3.org/2001/XMLSchema#integer>',
-                    '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'):
+    for literal in (
+        '"9007199254740991"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        '"-9007199254740991"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        '"5"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        '"1.5E0"^^<http://www.w3.org/2001/XMLSchema#double>',
+        '"100000000000000000000"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>',
+    ):
         assert literal in out
 
 
@@ -368,10 +398,13 @@ def test_invalid_json_ld_raises_our_error_type() -> None:
 
 def _plain_pyld_nquads(doc: dict[str, Any]) -> list[str]:
     """pyld's own to_rdf with a plain offline loader and no memo: sorted N-Quads lines."""
+
     def loader(url: str, options: Any = None) -> dict[str, Any]:
         return {"contextUrl": None, "documentUrl": url, "document": load_context(url)}
-    out = pyld_jsonld.to_rdf(copy.deepcopy(doc), {
-        "documentLoader": loader, "base": None, "format": "application/n-quads"})
+
+    out = pyld_jsonld.to_rdf(
+        copy.deepcopy(doc), {"documentLoader": loader, "base": None, "format": "application/n-quads"}
+    )
     return sorted(out.splitlines(keepends=True))
 
 
@@ -383,14 +416,17 @@ MEMO_DOCS: dict[str, Callable[[], dict[str, Any]]] = {
     "ob3-embedded": lambda: vector("ob3/clr2-embedded-achievementcredential-signed.json"),
     "realistic": realistic_ob3_credential,
     "lists-json-numbers": lambda: {
-        "@context": [V2, {
-            "seq": {"@id": "https://ex.org/seq", "@container": "@list"},
-            "data": {"@id": "https://ex.org/data", "@type": "@json"},
-            "dbl": {"@id": "https://ex.org/dbl",
-                    "@type": "http://www.w3.org/2001/XMLSchema#double"},
-            "graphs": {"@id": "https://ex.org/graphs", "@container": "@graph"},
-        }],
-        "id": "urn:ex:s", "type": "VerifiableCredential",
+        "@context": [
+            V2,
+            {
+                "seq": {"@id": "https://ex.org/seq", "@container": "@list"},
+                "data": {"@id": "https://ex.org/data", "@type": "@json"},
+                "dbl": {"@id": "https://ex.org/dbl", "@type": "http://www.w3.org/2001/XMLSchema#double"},
+                "graphs": {"@id": "https://ex.org/graphs", "@container": "@graph"},
+            },
+        ],
+        "id": "urn:ex:s",
+        "type": "VerifiableCredential",
         "seq": ["a", 1, True, 2.5, {"id": "urn:ex:o"}, {"seq": []}],
         "data": {"b": [1, 2.5, "x"], "a": None},
         "dbl": ["5", 7, 1.25],
@@ -483,14 +519,66 @@ for(const doc of JSON.parse(readFileSync(0, 'utf8'))) {
 process.stdout.write(JSON.stringify(out));
 """
 
-_STRINGS = ["x", "", " ", "relative", "urn:ex:a", "https://ex.org/a b", "https://ex.org/\ufeffa",
-            "https://ex.org/a\x1cb", "https://ex.org/a\x85b", "_:b1", "@foo", "@id", "ex:thing",
-            "a\x00b", "tab\there", "\U0001f393", "（括号）", "did:example:123", "\u2028", "\x7f",
-            "en", "EN-us", "not a tag", "2025-01-01T00:00:00Z"]
-_KEYS = ["name", "description", "id", "type", "url", "image", "narrative", "foo", "@id", "@type",
-         "@value", "@language", "@direction", "@list", "@set", "@index", "@graph", "@reverse",
-         "@included", "@nest", "@context", "@foo", "_:p", "https://ex.org/prop", "ex:prop",
-         "criteria", "achievement", "tag", "evidence", "validFrom", "@json", "email"]
+_STRINGS = [
+    "x",
+    "",
+    " ",
+    "relative",
+    "urn:ex:a",
+    "https://ex.org/a b",
+    "https://ex.org/\ufeffa",
+    "https://ex.org/a\x1cb",
+    "https://ex.org/a\x85b",
+    "_:b1",
+    "@foo",
+    "@id",
+    "ex:thing",
+    "a\x00b",
+    "tab\there",
+    "\U0001f393",
+    "（括号）",
+    "did:example:123",
+    "\u2028",
+    "\x7f",
+    "en",
+    "EN-us",
+    "not a tag",
+    "2025-01-01T00:00:00Z",
+]
+_KEYS = [
+    "name",
+    "description",
+    "id",
+    "type",
+    "url",
+    "image",
+    "narrative",
+    "foo",
+    "@id",
+    "@type",
+    "@value",
+    "@language",
+    "@direction",
+    "@list",
+    "@set",
+    "@index",
+    "@graph",
+    "@reverse",
+    "@included",
+    "@nest",
+    "@context",
+    "@foo",
+    "_:p",
+    "https://ex.org/prop",
+    "ex:prop",
+    "criteria",
+    "achievement",
+    "tag",
+    "evidence",
+    "validFrom",
+    "@json",
+    "email",
+]
 
 
 def _random_value(rng: Any, depth: int = 0) -> Any:
@@ -529,12 +617,15 @@ def _python_only_refusal(doc: dict[str, Any], error: jsonld.JsonLdError) -> bool
     if isinstance(error, UnsafeValueError):
         return True
     if isinstance(error, DataLossError) and error.reason in (
-            "keyword not allowed in a node object", "members beside @list are dropped"):
+        "keyword not allowed in a node object",
+        "members beside @list are dropped",
+    ):
         return True
     # IRIs with whitespace only Python sees (U+001C–U+001F, U+0085), and an empty IRI reference,
     # which jsonld.js drops without an event.
     return any(c in text for c in ("\\u001c", "\\u0085")) or (
-        isinstance(error, DataLossError) and error.term == "")
+        isinstance(error, DataLossError) and error.term == ""
+    )
 
 
 @pytest.mark.node
@@ -544,8 +635,12 @@ def test_safe_mode_and_canonical_form_agree_with_jsonld_js() -> None:
             pytest.fail("node and tests/interop/node/node_modules are required under CI")
         pytest.skip("node or the interop node_modules are not installed")
     rng = random.Random(20250301)
-    bases = [realistic_ob3_credential(), vector("unsigned.json"), vector("ob3/ob3-unsigned.json"),
-             vector("ob3/clr2-unsigned.json")]
+    bases = [
+        realistic_ob3_credential(),
+        vector("unsigned.json"),
+        vector("ob3/ob3-unsigned.json"),
+        vector("ob3/clr2-unsigned.json"),
+    ]
     docs = []
     for _ in range(400):
         doc = copy.deepcopy(rng.choice(bases))
@@ -561,9 +656,20 @@ def test_safe_mode_and_canonical_form_agree_with_jsonld_js() -> None:
         ctx_file = Path(tmp) / "contexts.json"
         ctx_file.write_text(json.dumps(contexts))
         run = subprocess.run(
-            ["node", "--input-type=module", "-e", _JS_CANONIZE,
-             str(_NODE_DIR / "package.json"), str(ctx_file)],
-            input=json.dumps(docs), capture_output=True, text=True, check=True, timeout=120)
+            [
+                "node",
+                "--input-type=module",
+                "-e",
+                _JS_CANONIZE,
+                str(_NODE_DIR / "package.json"),
+                str(ctx_file),
+            ],
+            input=json.dumps(docs),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
     theirs = json.loads(run.stdout)
     agreed = 0
     for doc, js in zip(docs, theirs, strict=True):

@@ -36,8 +36,7 @@ WORK_FACTOR = {"low": 0, "medium": 2, "high": 3}
 def _run(entry: dict[str, Any], work_factor: int) -> tuple[str, dict[str, str]]:
     algorithm: rdfc.HashAlgorithm = "sha384" if entry.get("hashAlgorithm") == "SHA384" else "sha256"
     text = (SUITE / entry["action"]).read_text(encoding="utf-8")
-    return canonicalize_with_map(parse_nquads(text), hash_algorithm=algorithm,
-                                 work_factor=work_factor)
+    return canonicalize_with_map(parse_nquads(text), hash_algorithm=algorithm, work_factor=work_factor)
 
 
 def test_manifest_is_complete() -> None:
@@ -47,25 +46,31 @@ def test_manifest_is_complete() -> None:
     assert kinds.count("rdfc:RDFC10NegativeEvalTest") == 1
 
 
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["type"] == "rdfc:RDFC10EvalTest"],
-                         ids=lambda e: f"{e['id'][1:]}-{e['name']}")
+@pytest.mark.parametrize(
+    "entry",
+    [e for e in ENTRIES if e["type"] == "rdfc:RDFC10EvalTest"],
+    ids=lambda e: f"{e['id'][1:]}-{e['name']}",
+)
 def test_w3c_evaluation(entry: dict[str, Any]) -> None:
     expected = (SUITE / entry["result"]).read_text(encoding="utf-8")
     text, _ = _run(entry, WORK_FACTOR[entry["computationalComplexity"]])
     assert text == expected
 
 
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["type"] == "rdfc:RDFC10MapTest"],
-                         ids=lambda e: f"{e['id'][1:]}-{e['name']}")
+@pytest.mark.parametrize(
+    "entry",
+    [e for e in ENTRIES if e["type"] == "rdfc:RDFC10MapTest"],
+    ids=lambda e: f"{e['id'][1:]}-{e['name']}",
+)
 def test_w3c_issued_identifiers_map(entry: dict[str, Any]) -> None:
     expected = json.loads((SUITE / entry["result"]).read_text(encoding="utf-8"))
     _, issued = _run(entry, WORK_FACTOR[entry["computationalComplexity"]])
     assert issued == expected
 
 
-@pytest.mark.parametrize("entry",
-                         [e for e in ENTRIES if e["type"] == "rdfc:RDFC10NegativeEvalTest"],
-                         ids=lambda e: e["id"][1:])
+@pytest.mark.parametrize(
+    "entry", [e for e in ENTRIES if e["type"] == "rdfc:RDFC10NegativeEvalTest"], ids=lambda e: e["id"][1:]
+)
 @pytest.mark.parametrize("work_factor", [1, 3])
 def test_w3c_poison_graph_is_refused(entry: dict[str, Any], work_factor: int) -> None:
     with pytest.raises(PoisonedDatasetError):
@@ -76,8 +81,10 @@ def test_default_limit_handles_every_low_complexity_test() -> None:
     for entry in ENTRIES:
         if entry["type"] == "rdfc:RDFC10EvalTest" and entry["computationalComplexity"] == "low":
             expected = (SUITE / entry["result"]).read_text(encoding="utf-8")
-            text = canonicalize(parse_nquads((SUITE / entry["action"]).read_text("utf-8")),
-                                hash_algorithm="sha384" if entry.get("hashAlgorithm") else "sha256")
+            text = canonicalize(
+                parse_nquads((SUITE / entry["action"]).read_text("utf-8")),
+                hash_algorithm="sha384" if entry.get("hashAlgorithm") else "sha256",
+            )
             assert text == expected, entry["id"]
 
 
@@ -111,18 +118,21 @@ def test_literal_non_characters_and_surrogates_use_uchar() -> None:
 
 
 def test_control_characters_in_a_credential_literal() -> None:
-    doc = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:ex:c",
-           "type": "VerifiableCredential", "name": "Tab\there\x01\x7f\x0b"}
-    assert '<https://schema.org/name> "Tab\\there\\u0001\\u007F\\u000B" .\n' in (
-        jsonld.canonicalize(doc))
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "urn:ex:c",
+        "type": "VerifiableCredential",
+        "name": "Tab\there\x01\x7f\x0b",
+    }
+    assert '<https://schema.org/name> "Tab\\there\\u0001\\u007F\\u000B" .\n' in (jsonld.canonicalize(doc))
 
 
 def test_iri_special_characters_are_escaped_as_rdf_canonize_does() -> None:
     assert iri('http://ex/a b<>"{}|^`\\\x00\x1f') == (
-        "<http://ex/a\\u0020b\\u003C\\u003E\\u0022\\u007B\\u007D\\u007C\\u005E\\u0060"
-        "\\u005C\\u0000\\u001F>")
+        "<http://ex/a\\u0020b\\u003C\\u003E\\u0022\\u007B\\u007D\\u007C\\u005E\\u0060\\u005C\\u0000\\u001F>"
+    )
     assert iri("http://ex/ünï\u00a0code") == "<http://ex/ünï\u00a0code>"
-    parsed = parse_nquads('<urn:ex:s\\u0020x> <urn:ex:p> <urn:ex:\\u007b\\U0000007D> .\n')
+    parsed = parse_nquads("<urn:ex:s\\u0020x> <urn:ex:p> <urn:ex:\\u007b\\U0000007D> .\n")
     assert canonicalize(parsed) == "<urn:ex:s\\u0020x> <urn:ex:p> <urn:ex:\\u007B\\u007D> .\n"
 
 
@@ -130,33 +140,48 @@ def test_related_hash_uses_the_raw_predicate_iri() -> None:
     # Hash Related Blank Node appends "<" + predicate IRI + ">" (the IRI, not its escaped form),
     # so an escaped predicate must hash like its unescaped value. Both nodes share a first-degree
     # hash; the order is decided by Hash N-Degree Quads over the related predicate.
-    text = ('_:a <urn:ex:p\\u0020q> _:b .\n_:b <urn:ex:p\\u0020q> _:a .\n'
-            '_:a <urn:ex:r> "x" .\n_:b <urn:ex:r> "x" .\n')
+    text = (
+        "_:a <urn:ex:p\\u0020q> _:b .\n_:b <urn:ex:p\\u0020q> _:a .\n"
+        '_:a <urn:ex:r> "x" .\n_:b <urn:ex:r> "x" .\n'
+    )
     out = canonicalize(parse_nquads(text), work_factor=2)
-    assert out == ('_:c14n0 <urn:ex:p\\u0020q> _:c14n1 .\n_:c14n0 <urn:ex:r> "x" .\n'
-                   '_:c14n1 <urn:ex:p\\u0020q> _:c14n0 .\n_:c14n1 <urn:ex:r> "x" .\n')
+    assert out == (
+        '_:c14n0 <urn:ex:p\\u0020q> _:c14n1 .\n_:c14n0 <urn:ex:r> "x" .\n'
+        '_:c14n1 <urn:ex:p\\u0020q> _:c14n0 .\n_:c14n1 <urn:ex:r> "x" .\n'
+    )
 
 
 def test_self_referencing_blank_node_counts_its_quad_once() -> None:
     # pyld 3.3.0 lists `_:b1 <p0> _:b1` twice for _:b1 and so labels _:b0/_:b1 the other way
     # round; rdf-canonize and oxigraph agree with this output.
-    text = ('_:b0 <http://ex/p1> <http://ex/o> .\n_:b1 <http://ex/p0> <http://ex/o> .\n'
-            '_:b1 <http://ex/p0> _:b1 .\n_:b1 <http://ex/p1> "v" .\n_:b2 <http://ex/p1> "v" .\n')
+    text = (
+        "_:b0 <http://ex/p1> <http://ex/o> .\n_:b1 <http://ex/p0> <http://ex/o> .\n"
+        '_:b1 <http://ex/p0> _:b1 .\n_:b1 <http://ex/p1> "v" .\n_:b2 <http://ex/p1> "v" .\n'
+    )
     assert canonicalize(parse_nquads(text)) == (
-        '_:c14n0 <http://ex/p0> <http://ex/o> .\n_:c14n0 <http://ex/p0> _:c14n0 .\n'
+        "_:c14n0 <http://ex/p0> <http://ex/o> .\n_:c14n0 <http://ex/p0> _:c14n0 .\n"
         '_:c14n0 <http://ex/p1> "v" .\n_:c14n1 <http://ex/p1> <http://ex/o> .\n'
-        '_:c14n2 <http://ex/p1> "v" .\n')
+        '_:c14n2 <http://ex/p1> "v" .\n'
+    )
 
 
 def test_self_reference_in_json_ld() -> None:
-    doc = {"@context": {"@vocab": "http://ex/"}, "@id": "_:x", "knows": {"@id": "_:x"},
-           "name": "v", "other": {"@id": "_:y", "name": "v", "seen": {"@id": "http://ex/o"}}}
-    expected = ('_:c14n0 <http://ex/name> "v" .\n_:c14n0 <http://ex/seen> <http://ex/o> .\n'
-                "_:c14n1 <http://ex/knows> _:c14n1 .\n_:c14n1 <http://ex/name> \"v\" .\n"
-                "_:c14n1 <http://ex/other> _:c14n0 .\n")
+    doc = {
+        "@context": {"@vocab": "http://ex/"},
+        "@id": "_:x",
+        "knows": {"@id": "_:x"},
+        "name": "v",
+        "other": {"@id": "_:y", "name": "v", "seen": {"@id": "http://ex/o"}},
+    }
+    expected = (
+        '_:c14n0 <http://ex/name> "v" .\n_:c14n0 <http://ex/seen> <http://ex/o> .\n'
+        '_:c14n1 <http://ex/knows> _:c14n1 .\n_:c14n1 <http://ex/name> "v" .\n'
+        "_:c14n1 <http://ex/other> _:c14n0 .\n"
+    )
     assert jsonld.canonicalize(doc) == expected  # oxigraph's RDFC-1.0 gives the same
     pyld_output = pyld_jsonld.normalize(
-        doc, {"algorithm": "URDNA2015", "format": "application/n-quads", "base": None})
+        doc, {"algorithm": "URDNA2015", "format": "application/n-quads", "base": None}
+    )
     assert pyld_output != expected  # the double-counted self-reference flips the labels
 
 
@@ -170,14 +195,21 @@ def test_empty_dataset() -> None:
 
 
 def test_language_tags_and_datatypes() -> None:
-    quads = [(iri("urn:ex:s"), iri("urn:ex:p"), literal("chat", language="fr-CA"), ""),
-             (iri("urn:ex:s"), iri("urn:ex:p"), literal("1", "http://www.w3.org/2001/XMLSchema#integer"),
-              iri("urn:ex:g")),
-             (iri("urn:ex:s"), iri("urn:ex:p"), literal("s", rdfc.XSD_STRING), "_:g")]
+    quads = [
+        (iri("urn:ex:s"), iri("urn:ex:p"), literal("chat", language="fr-CA"), ""),
+        (
+            iri("urn:ex:s"),
+            iri("urn:ex:p"),
+            literal("1", "http://www.w3.org/2001/XMLSchema#integer"),
+            iri("urn:ex:g"),
+        ),
+        (iri("urn:ex:s"), iri("urn:ex:p"), literal("s", rdfc.XSD_STRING), "_:g"),
+    ]
     assert canonicalize(quads) == (
         '<urn:ex:s> <urn:ex:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> <urn:ex:g> .\n'
         '<urn:ex:s> <urn:ex:p> "chat"@fr-CA .\n'
-        '<urn:ex:s> <urn:ex:p> "s" _:c14n0 .\n')
+        '<urn:ex:s> <urn:ex:p> "s" _:c14n0 .\n'
+    )
 
 
 def test_parser_rejects_malformed_lines() -> None:
@@ -190,22 +222,27 @@ def test_parser_rejects_malformed_lines() -> None:
 
 def test_utf16_order_divergence_is_detected_on_request() -> None:
     # U+1F303 sorts after U+FF08 by code point but before it in UTF-16 (0xD83C < 0xFF08).
-    quads: list[Quad] = [(iri("urn:ex:s"), iri("urn:ex:p"), literal("\U0001f303"), ""),
-                         (iri("urn:ex:s"), iri("urn:ex:p"), literal("\uff08"), "")]
-    assert canonicalize(quads) == (
-        '<urn:ex:s> <urn:ex:p> "\uff08" .\n<urn:ex:s> <urn:ex:p> "\U0001f303" .\n')
+    quads: list[Quad] = [
+        (iri("urn:ex:s"), iri("urn:ex:p"), literal("\U0001f303"), ""),
+        (iri("urn:ex:s"), iri("urn:ex:p"), literal("\uff08"), ""),
+    ]
+    assert canonicalize(quads) == ('<urn:ex:s> <urn:ex:p> "\uff08" .\n<urn:ex:s> <urn:ex:p> "\U0001f303" .\n')
     with pytest.raises(Utf16OrderError):
         canonicalize(quads, reject_utf16_divergence=True)
     # Supplementary characters alone are fine.
-    safe = [(iri("urn:ex:s"), iri("urn:ex:p"), literal("\U0001f303"), ""),
-            (iri("urn:ex:s"), iri("urn:ex:p"), literal("a"), "")]
+    safe = [
+        (iri("urn:ex:s"), iri("urn:ex:p"), literal("\U0001f303"), ""),
+        (iri("urn:ex:s"), iri("urn:ex:p"), literal("a"), ""),
+    ]
     assert canonicalize(safe, reject_utf16_divergence=True) == canonicalize(safe)
 
 
 def test_utf16_divergence_inside_first_degree_hash_is_detected() -> None:
-    quads: list[Quad] = [("_:x", iri("urn:ex:p"), literal("\U0001f303"), ""),
-                         ("_:x", iri("urn:ex:p"), literal("\uff08"), ""),
-                         ("_:x", iri("urn:ex:q"), literal("a"), "")]
+    quads: list[Quad] = [
+        ("_:x", iri("urn:ex:p"), literal("\U0001f303"), ""),
+        ("_:x", iri("urn:ex:p"), literal("\uff08"), ""),
+        ("_:x", iri("urn:ex:q"), literal("a"), ""),
+    ]
     with pytest.raises(Utf16OrderError):
         canonicalize(quads, reject_utf16_divergence=True)
 
@@ -215,10 +252,12 @@ def test_utf16_divergence_inside_first_degree_hash_is_detected() -> None:
 _bnode = st.integers(0, 4).map(lambda i: f"_:n{i}")
 _named = st.sampled_from(["urn:ex:a", "urn:ex:b", "http://ex/é"]).map(iri)
 _lit = st.sampled_from(["v", "w", "\n", "日本", "\x00"]).map(literal)
-_quad = st.tuples(st.one_of(_bnode, _named),
-                  st.sampled_from(["urn:ex:p", "urn:ex:q"]).map(iri),
-                  st.one_of(_bnode, _named, _lit),
-                  st.one_of(st.just(""), st.just(""), _bnode, _named))
+_quad = st.tuples(
+    st.one_of(_bnode, _named),
+    st.sampled_from(["urn:ex:p", "urn:ex:q"]).map(iri),
+    st.one_of(_bnode, _named, _lit),
+    st.one_of(st.just(""), st.just(""), _bnode, _named),
+)
 _datasets = st.lists(_quad, min_size=1, max_size=9)
 
 
@@ -250,6 +289,12 @@ def test_agrees_with_oxigraph(quads: list[Quad]) -> None:
     text = rdfc.serialize_nquads(quads)
     dataset = ox.Dataset(ox.parse(text, format=ox.RdfFormat.N_QUADS))
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    theirs = "".join(sorted(rdfc.serialize_nquads(parse_nquads(
-        ox.serialize(ox.Dataset([q]), format=ox.RdfFormat.N_QUADS).decode())) for q in dataset))
+    theirs = "".join(
+        sorted(
+            rdfc.serialize_nquads(
+                parse_nquads(ox.serialize(ox.Dataset([q]), format=ox.RdfFormat.N_QUADS).decode())
+            )
+            for q in dataset
+        )
+    )
     assert canonicalize(quads, work_factor=3) == theirs
