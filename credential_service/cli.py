@@ -155,7 +155,7 @@ def token_org(
         except ServiceError as exc:
             _fail(exc.message)
     _print_token(
-        Principal(Role.ORGANISATION, f"org:{code}", frozenset({"issue"}), org_code=code), minutes, runtime
+        Principal(Role.ORGANISATION, f"org:{code}", frozenset({"issue"}), tenant=code), minutes, runtime
     )
 
 

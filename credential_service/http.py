@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credential_service.core.errors import ServiceError, Unauthorized
-from credential_service.identity.tokens import Principal, read_token
+from credential_service.core.errors import Forbidden, ServiceError, Unauthorized
+from credential_service.identity.tokens import Principal, Role, read_token
 from credential_service.runtime import Runtime
 
 PROBLEM = "application/problem+json"
@@ -38,6 +38,12 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def allow(principal: Principal, *roles: Role) -> None:
+    """Every endpoint names the roles that may call it; anyone else gets 403."""
+    if principal.role not in roles:
+        raise Forbidden()
 
 
 class JSON(JSONResponse):

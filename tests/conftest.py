@@ -156,5 +156,5 @@ def admin_headers(runtime: Runtime) -> dict[str, str]:
 
 @pytest.fixture
 def org_headers(runtime: Runtime) -> dict[str, str]:
-    principal = Principal(Role.ORGANISATION, f"org:{ORG_CODE}", frozenset({"issue"}), org_code=ORG_CODE)
+    principal = Principal(Role.ORGANISATION, f"org:{ORG_CODE}", frozenset({"issue"}), tenant=ORG_CODE)
     return {"Authorization": "Bearer " + _token(runtime, principal)}

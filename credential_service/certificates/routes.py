@@ -11,7 +11,8 @@ from fastapi.responses import Response
 from credential_service.certificates import service, status_lists
 from credential_service.certificates.schemas import IssueRequest
 from credential_service.core.errors import Forbidden
-from credential_service.http import JSON, CurrentPrincipal, RuntimeDep
+from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.identity import service as identity
 from credential_service.identity.tokens import Role
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
@@ -32,9 +33,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Sign a credential as the caller's organisation (or the platform, for administrators)",
 )
 def issue(body: IssueRequest, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    code = principal.org_code if principal.role is Role.ORGANISATION else PLATFORM_CODE
-    if code is None:
-        raise Forbidden()
+    allow(principal, Role.ORGANISATION, Role.ADMIN)
+    code = (principal.tenant or "") if principal.role is Role.ORGANISATION else PLATFORM_CODE
     with runtime.session() as session:
         record = service.issue_credential(
             session,
@@ -71,13 +71,20 @@ def status_list(list_id: str, request: Request, runtime: RuntimeDep) -> Response
 @router.get(
     "/api/v1/certificates/{certificate_number}/credential.json",
     responses=ERRORS,
-    summary="The signed credential of a certificate (issuing organisation and administrators)",
+    summary="The signed credential of a certificate (its holder, the issuing organisation, staff)",
 )
 def certificate_credential(certificate_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION, Role.WORKER)
     with runtime.session() as session:
         record = service.get_by_number(session, certificate_number)
-        if principal.role is not Role.ADMIN:
-            issuer = issuers.get_issuer(session, principal.org_code or "")
-            if issuer.id != record.issuer_id:
-                raise Forbidden()
+        if (
+            principal.role is Role.ORGANISATION
+            and issuers.get_issuer(session, principal.tenant or "").id != record.issuer_id
+        ):
+            raise Forbidden()
+        if (
+            principal.role is Role.WORKER
+            and identity.get_person(session, principal.tenant or "").id_blind_index != record.holder_index
+        ):
+            raise Forbidden()
         return JSON(json.loads(record.credential_json), media_type="application/vc+ld+json")

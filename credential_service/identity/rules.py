@@ -82,6 +82,28 @@ def normalise_id_number(doc_type: DocumentType, number: str, *, today: date | No
 
 
 @dataclass(frozen=True)
+class DerivedFacts:
+    """What a GB 11643 number says about its holder (never typed in separately)."""
+
+    sex: str | None  # "M" / "F": parity of the 17th digit
+    birth_date: date | None
+
+
+def derived_facts(doc_type: DocumentType, number: str) -> DerivedFacts:
+    """Sex and birth date for GB 11643-shaped numbers; unknown for passports and other documents."""
+    if len(number) == 18 and number[:17].isdigit() and doc_type in _GB11643_TYPES:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        return DerivedFacts("M" if int(number[16]) % 2 else "F", born)
+    return DerivedFacts(None, None)
+
+
+# The 2023 foreign permanent-residence card's middle layout is not published in full: derive nothing.
+_GB11643_TYPES = frozenset(
+    {DocumentType.RESIDENT_ID, DocumentType.HK_MO_RESIDENCE, DocumentType.TW_RESIDENCE}
+)
+
+
+@dataclass(frozen=True)
 class SaltedIdentityHash:
     """OB 3.0 IdentityObject values: ``sha256$`` + hex(sha256(identifier + salt))."""
 

@@ -21,18 +21,28 @@ TOKEN_KEY_ID = "platform.access-tokens"  # noqa: S105 - a key id, not a secret
 
 
 class Role(StrEnum):
-    ADMIN = "admin"
-    ORGANISATION = "organisation"
+    WORKER = "worker"  # 劳动者: sees only their own file
+    INSTITUTION = "institution"  # 培训机构: posts trainings
+    ORGANISATION = "organisation"  # 评价机构: issues certificates in its own name
+    ADMIN = "admin"  # 人社部门
+    AUDITOR = "auditor"  # read-only
+
+
+TENANT_ROLES = frozenset({Role.WORKER, Role.INSTITUTION, Role.ORGANISATION})
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a role, and for an organisation its issuer code."""
+    """Who is calling: a role, and for a tenant role whose data it is.
+
+    ``tenant`` is the organisation code, the institution's credit code, or the worker's opaque
+    person id; administrators and auditors have none.
+    """
 
     role: Role
     subject: str
     scopes: frozenset[str]
-    org_code: str | None = None
+    tenant: str | None = None
 
 
 def ensure_token_key(keystore: FileKeyStore) -> None:
@@ -64,8 +74,8 @@ def mint_token(
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
     }
-    if principal.org_code is not None:
-        claims["org"] = principal.org_code
+    if principal.tenant is not None:
+        claims["tenant"] = principal.tenant
     return jwt.encode(claims, _token_key(keystore), algorithm="EdDSA", headers={"kid": TOKEN_KEY_ID})
 
 
@@ -84,12 +94,12 @@ def read_token(keystore: FileKeyStore, token: str, *, issuer: str, audience: str
         role = Role(claims["role"])
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise Unauthorized("访问令牌无效或已过期 / the access token is invalid or expired") from exc
-    org = claims.get("org")
-    if role is Role.ORGANISATION and not isinstance(org, str):
-        raise Unauthorized("访问令牌缺少机构 / the token names no organisation")
+    tenant = claims.get("tenant")
+    if role in TENANT_ROLES and not isinstance(tenant, str):
+        raise Unauthorized("访问令牌缺少所属主体 / the token names no tenant")
     return Principal(
         role=role,
         subject=str(claims["sub"]),
         scopes=frozenset(str(claims.get("scope", "")).split()),
-        org_code=org if isinstance(org, str) else None,
+        tenant=tenant if isinstance(tenant, str) else None,
     )

@@ -1,0 +1,112 @@
+"""People: register, find by (type, number) through the blind index, reveal the number to staff."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credential_service.core.clock import utcnow
+from credential_service.crypto.sealed import seal, unseal
+from credential_service.identity.errors import InvalidIdNumber, PersonNotFound
+from credential_service.identity.models import Person, SocialSecurityCard
+from credential_service.identity.rules import (
+    DocumentType,
+    IdNumberError,
+    blind_index,
+    derived_facts,
+    mask_id_number,
+    normalise_id_number,
+)
+
+ID_NUMBER_PURPOSE = "person.id_number"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A validated (type, number) pair; build it with ``identify`` so the number is normalised."""
+
+    document_type: DocumentType
+    number: str
+
+    def __repr__(self) -> str:  # keep the clear number out of logs and tracebacks
+        return f"Identity({self.document_type.value}, {mask_id_number(self.number)})"
+
+
+def identify(
+    document_type: str, number: str, *, field: str = "id_number", today: date | None = None
+) -> Identity:
+    """Validate and normalise; raises InvalidIdNumber naming ``field`` (never echoing the number)."""
+    try:
+        doc_type = DocumentType(document_type)
+    except ValueError as exc:
+        allowed = ", ".join(t.value for t in DocumentType)
+        raise InvalidIdNumber("document_type", f"must be one of: {allowed}") from exc
+    try:
+        return Identity(doc_type, normalise_id_number(doc_type, number, today=today))
+    except IdNumberError as exc:
+        raise InvalidIdNumber(field, str(exc)) from exc
+
+
+def find_person(session: Session, data_key: bytes, identity: Identity) -> Person | None:
+    index = blind_index(data_key, identity.document_type, identity.number)
+    return session.scalar(select(Person).where(Person.id_blind_index == index))
+
+
+def get_person(session: Session, public_id: str) -> Person:
+    person = session.scalar(select(Person).where(Person.public_id == public_id))
+    if person is None:
+        raise PersonNotFound()
+    return person
+
+
+def register_person(
+    session: Session, data_key: bytes, identity: Identity, name: str, *, now: datetime | None = None
+) -> Person:
+    """The person with this identity, created on first sight (the name is kept as first given)."""
+    existing = find_person(session, data_key, identity)
+    if existing is not None:
+        return existing
+    facts = derived_facts(identity.document_type, identity.number)
+    person = Person(
+        public_id=str(uuid.uuid4()),
+        document_type=identity.document_type.value,
+        id_blind_index=blind_index(data_key, identity.document_type, identity.number),
+        id_number_sealed=seal(data_key, identity.number, ID_NUMBER_PURPOSE),
+        id_number_masked=mask_id_number(identity.number),
+        name=name.strip(),
+        sex=facts.sex,
+        birth_date=facts.birth_date,
+        created_at=now or utcnow(),
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def clear_id_number(data_key: bytes, person: Person) -> str:
+    """The clear number. Only for the holder themself or a logged staff reveal (records.service)."""
+    return unseal(data_key, person.id_number_sealed, ID_NUMBER_PURPOSE)
+
+
+def person_identity(data_key: bytes, person: Person) -> Identity:
+    return Identity(DocumentType(person.document_type), clear_id_number(data_key, person))
+
+
+def holder_index(data_key: bytes, person: Person) -> str:
+    """The key that links issued credentials to this person (same HMAC as the blind index)."""
+    return person.id_blind_index
+
+
+def record_card(session: Session, person: Person, card_number: str, valid_from: date) -> SocialSecurityCard:
+    """A new social-security card: the previous one is marked replaced (history is kept)."""
+    for card in person.cards:
+        if card.replaced_on is None:
+            card.replaced_on = valid_from
+    card = SocialSecurityCard(person=person, card_number=card_number, valid_from=valid_from)
+    session.add(card)
+    session.flush()
+    return card

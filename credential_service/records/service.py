@@ -1,0 +1,161 @@
+"""The lifelong file: append entries (hash-chained per person), read the timeline, check the chain."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credential_service.core.clock import utcnow
+from credential_service.crypto.jcs import canonical_json
+from credential_service.identity.models import Person
+from credential_service.records.errors import InvalidCorrection
+from credential_service.records.models import FileEntry
+from credential_service.records.rules import GENESIS, ChainedFields, EntryKind, entry_hash
+
+
+def _chained(entry: FileEntry) -> ChainedFields:
+    return ChainedFields(
+        seq=entry.seq,
+        kind=entry.kind,
+        occurred_at=entry.occurred_at,
+        recorded_at=entry.recorded_at,
+        source=entry.source,
+        payload=entry.payload,
+        supersedes_seq=entry.supersedes_seq,
+        reason=entry.reason,
+    )
+
+
+def _last_entry(session: Session, person_id: int) -> FileEntry | None:
+    return session.scalars(
+        select(FileEntry).where(FileEntry.person_id == person_id).order_by(FileEntry.seq.desc()).limit(1)
+    ).first()
+
+
+def append_entry(
+    session: Session,
+    person: Person,
+    kind: EntryKind,
+    payload: Mapping[str, Any],
+    *,
+    source: str,
+    occurred_at: datetime | None = None,
+    supersedes_seq: int | None = None,
+    reason: str | None = None,
+    idempotency_key: str | None = None,
+) -> FileEntry:
+    """Append one entry to ``person``'s file and chain it to the previous one.
+
+    Appends to one person are serialised by locking the person's row, so the chain never forks.
+    A correction names the entry it supersedes and says why; raises InvalidCorrection otherwise.
+    """
+    session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+    last = _last_entry(session, person.id)
+    if supersedes_seq is not None:
+        if last is None or not 1 <= supersedes_seq <= last.seq:
+            raise InvalidCorrection("must name an existing entry of this person's file")
+        if not reason:
+            raise InvalidCorrection("a correction must say why")
+    now = utcnow()
+    entry = FileEntry(
+        person_id=person.id,
+        seq=(last.seq + 1) if last else 1,
+        kind=kind.value,
+        occurred_at=occurred_at or now,
+        recorded_at=now,
+        source=source,
+        payload=canonical_json(dict(payload)).decode("utf-8"),
+        supersedes_seq=supersedes_seq,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        prev_hash=last.entry_hash if last else GENESIS,
+    )
+    entry.entry_hash = entry_hash(entry.prev_hash, _chained(entry))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str
+    facts: dict[str, Any]
+    supersedes_seq: int | None
+    reason: str | None
+    superseded_by: int | None
+    entry_hash: str
+
+
+def timeline(session: Session, person: Person) -> list[TimelineEntry]:
+    """The whole file, oldest first, each entry marked with the correction that supersedes it."""
+    rows = session.execute(
+        select(
+            FileEntry.seq,
+            FileEntry.kind,
+            FileEntry.occurred_at,
+            FileEntry.recorded_at,
+            FileEntry.source,
+            FileEntry.payload,
+            FileEntry.supersedes_seq,
+            FileEntry.reason,
+            FileEntry.entry_hash,
+        )
+        .where(FileEntry.person_id == person.id)
+        .order_by(FileEntry.seq)
+    ).all()
+    superseded = {row.supersedes_seq: row.seq for row in rows if row.supersedes_seq is not None}
+    return [
+        TimelineEntry(
+            seq=row.seq,
+            kind=row.kind,
+            occurred_at=row.occurred_at,
+            recorded_at=row.recorded_at,
+            source=row.source,
+            facts=json.loads(row.payload),
+            supersedes_seq=row.supersedes_seq,
+            reason=row.reason,
+            superseded_by=superseded.get(row.seq),
+            entry_hash=row.entry_hash,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    problem: str
+
+
+def check_chain(entries: Sequence[FileEntry]) -> list[ChainProblem]:
+    """Every break in a person's chain: altered content, removed or re-ordered entries."""
+    problems: list[ChainProblem] = []
+    previous, expected_seq = GENESIS, 1
+    for entry in entries:
+        if entry.seq != expected_seq:
+            problems.append(
+                ChainProblem(entry.seq, f"expected entry {expected_seq}: entries missing or re-ordered")
+            )
+        if entry.prev_hash != previous:
+            problems.append(ChainProblem(entry.seq, "does not link to the entry before it"))
+        if entry_hash(entry.prev_hash, _chained(entry)) != entry.entry_hash:
+            problems.append(ChainProblem(entry.seq, "content changed after it was recorded"))
+        previous, expected_seq = entry.entry_hash, entry.seq + 1
+    return problems
+
+
+def verify_file(session: Session, person: Person) -> list[ChainProblem]:
+    entries = session.scalars(
+        select(FileEntry).where(FileEntry.person_id == person.id).order_by(FileEntry.seq)
+    )
+    return check_chain(list(entries))
