@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from credential_service.certificates import models as certificates_models
 from credential_service.core.db import Base
+from credential_service.identity import models as identity_models
 from credential_service.issuers import models as issuers_models
+from credential_service.records import models as records_models
 
 metadata = Base.metadata
 
-__all__ = ["certificates_models", "issuers_models", "metadata"]
+__all__ = ["certificates_models", "identity_models", "issuers_models", "metadata", "records_models"]

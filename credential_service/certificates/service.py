@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from credential_service.certificates.credential import (
+    NO_SUBTYPE,
     Occupation,
     SkillCertificate,
     skill_certificate_credential,
@@ -23,17 +24,21 @@ from credential_service.certificates.errors import CredentialRejected
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.numbering import allocate_certificate_number
 from credential_service.certificates.rules import SkillLevel
-from credential_service.certificates.status_lists import assign_status, set_status
+from credential_service.certificates.status_lists import assign_status, current_bits, set_status
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.jsonld import JsonLdError, UnknownContextError
 from credential_service.crypto.keystore import KeyStore
+from credential_service.crypto.status_list import get_bit
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
-from credential_service.identity.rules import DocumentType, blind_index, salted_identity_hash
+from credential_service.identity import service as identity
+from credential_service.identity.rules import DocumentType, salted_identity_hash
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
+from credential_service.records import service as records
+from credential_service.records.rules import EntryKind
 
 Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
 CRYPTOSUITES: tuple[Cryptosuite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
@@ -208,7 +213,10 @@ def issue_skill_certificate(
         ),
         public_base_url=settings.public_base_url,
     )
-    return issue_credential(
+    person = identity.register_person(
+        session, data_key, identity.Identity(holder.document_type, holder.id_number), holder.name, now=now
+    )
+    record = issue_credential(
         session,
         keystore,
         settings,
@@ -217,9 +225,28 @@ def issue_skill_certificate(
         cryptosuite=cryptosuite,
         idempotency_key=idempotency_key,
         certificate_number=number,
-        holder_index=blind_index(data_key, holder.document_type, holder.id_number),
+        holder_index=person.id_blind_index,
         now=now,
     )
+    records.append_entry(
+        session,
+        person,
+        EntryKind.CERTIFICATE_ISSUED,
+        {
+            "certificateNumber": number,
+            "certificateType": "职业技能等级证书",
+            "occupationCode": occupation.code,
+            "occupationName": occupation.name,
+            "subtype": occupation.subtype or NO_SUBTYPE,
+            "level": level.title_zh,
+            "issuer": issuer.name,
+            "credentialId": record.credential_id,
+        },
+        source=f"organisation:{issuer.code}",
+        occurred_at=now,
+        idempotency_key=f"certificate:{number}",
+    )
+    return record
 
 
 def get_by_number(session: Session, certificate_number: str) -> IssuedCredential:
@@ -240,6 +267,15 @@ def set_credential_status(session: Session, credential_id: str, purpose: str, fl
     record = find_by_credential_id(session, credential_id)
     if record is None:
         raise NotFound("没有这个凭证 / no such credential", code="credential_not_found")
+    holder = identity.find_by_blind_index(session, record.holder_index) if record.holder_index else None
+    if holder is not None and record.certificate_number is not None:
+        records.append_entry(
+            session,
+            holder,
+            EntryKind.CERTIFICATE_STATUS,
+            {"certificateNumber": record.certificate_number, "purpose": purpose, "flagged": flagged},
+            source="platform",
+        )
     if (
         purpose == "revocation"
         and record.revocation_list_id is not None
@@ -254,3 +290,69 @@ def set_credential_status(session: Session, credential_id: str, purpose: str, fl
         set_status(session, record.suspension_list_id, record.suspension_index, flagged)
     else:
         raise NotFound(f"该凭证没有 {purpose} 状态 / no {purpose} entry", code="status_entry_not_found")
+
+
+@dataclass(frozen=True)
+class CertificateSummary:
+    """A certificate as its holder sees it in the file."""
+
+    certificate_number: str
+    credential_id: str
+    name: str
+    occupation_code: str
+    occupation_name: str
+    subtype: str
+    level: str
+    issuer_name: str
+    issued_at: datetime
+    status: str  # valid / suspended / revoked
+
+
+def current_status(session: Session, record: IssuedCredential) -> str:
+    """Revocation outranks suspension; the live bits, never a cached list."""
+    for purpose, list_id, index in (
+        ("revoked", record.revocation_list_id, record.revocation_index),
+        ("suspended", record.suspension_list_id, record.suspension_index),
+    ):
+        if list_id is not None and index is not None and get_bit(current_bits(session, list_id).bits, index):
+            return purpose
+    return "valid"
+
+
+def _summary(session: Session, record: IssuedCredential) -> CertificateSummary:
+    credential = json.loads(record.credential_json)
+    subject = credential["credentialSubject"]
+    achievement = subject["achievement"]
+    alignment = achievement["alignment"][0]
+    level = SkillLevel(int(subject["result"][0]["achievedLevel"].rsplit("#", 1)[-1])).title_zh
+    issuer = credential["issuer"]
+    return CertificateSummary(
+        certificate_number=record.certificate_number or "",
+        credential_id=record.credential_id,
+        name=credential.get("name", ""),
+        occupation_code=alignment["targetCode"],
+        occupation_name=alignment["targetName"],
+        subtype=achievement.get("specialization", "--"),
+        level=level,
+        issuer_name=issuer["name"] if isinstance(issuer, dict) else str(issuer),
+        issued_at=record.issued_at,
+        status=current_status(session, record),
+    )
+
+
+def certificates_of_holder(session: Session, holder_index: str) -> list[IssuedCredential]:
+    return list(
+        session.scalars(
+            select(IssuedCredential)
+            .where(
+                IssuedCredential.holder_index == holder_index,
+                IssuedCredential.certificate_number.is_not(None),
+            )
+            .order_by(IssuedCredential.issued_at)
+        )
+    )
+
+
+def holder_summaries(session: Session, holder_index: str) -> list[CertificateSummary]:
+    """Every skill certificate issued to the holder, with its current status."""
+    return [_summary(session, record) for record in certificates_of_holder(session, holder_index)]

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     status_list_size: int = 131_072
     status_list_cache_seconds: int = 60
     access_token_minutes: int = 15
+    # Worker sign-in: the electronic social-security card (or another identity provider) signs an
+    # assertion (EdDSA JWT) with this issuer name and public key (Ed25519 Multikey, z6Mk…).
+    idp_issuer: str | None = None
+    idp_public_key: str | None = None
+    # The development identity provider (a sign-in form for testers); never in production.
+    dev_identity_provider: bool | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
@@ -55,7 +61,15 @@ class Settings(BaseSettings):
                 raise ValueError("CS_KEYSTORE_PASSPHRASE must be set in production")
             if self.data_key is None and self.data_key_file is None:
                 raise ValueError("CS_DATA_KEY or CS_DATA_KEY_FILE must be set in production")
+            if self.dev_identity_provider:
+                raise ValueError("CS_DEV_IDENTITY_PROVIDER must not be enabled in production")
         return self
+
+    @property
+    def dev_idp_enabled(self) -> bool:
+        if self.dev_identity_provider is None:
+            return self.environment != "production"
+        return self.dev_identity_provider
 
     def passphrase(self) -> str:
         """The keystore passphrase: the file wins over the variable; development has a default."""

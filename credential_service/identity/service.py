@@ -52,7 +52,10 @@ def identify(
 
 
 def find_person(session: Session, data_key: bytes, identity: Identity) -> Person | None:
-    index = blind_index(data_key, identity.document_type, identity.number)
+    return find_by_blind_index(session, blind_index(data_key, identity.document_type, identity.number))
+
+
+def find_by_blind_index(session: Session, index: str) -> Person | None:
     return session.scalar(select(Person).where(Person.id_blind_index == index))
 
 
@@ -94,11 +97,6 @@ def clear_id_number(data_key: bytes, person: Person) -> str:
 
 def person_identity(data_key: bytes, person: Person) -> Identity:
     return Identity(DocumentType(person.document_type), clear_id_number(data_key, person))
-
-
-def holder_index(data_key: bytes, person: Person) -> str:
-    """The key that links issued credentials to this person (same HMAC as the blind index)."""
-    return person.id_blind_index
 
 
 def record_card(session: Session, person: Person, card_number: str, valid_from: date) -> SocialSecurityCard:
