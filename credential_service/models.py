@@ -11,4 +11,11 @@ from credential_service.verification import models as verification_models
 
 metadata = Base.metadata
 
-__all__ = ["certificates_models", "identity_models", "issuers_models", "metadata", "records_models", "verification_models"]
+__all__ = [
+    "certificates_models",
+    "identity_models",
+    "issuers_models",
+    "metadata",
+    "records_models",
+    "verification_models",
+]

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import utcnow
+from credential_service.core.config import Settings
+from credential_service.crypto.keystore import FileKeyStore
 from credential_service.crypto.sealed import seal, unseal
 from credential_service.identity.errors import InvalidIdNumber, PersonNotFound
 from credential_service.identity.models import Person, SocialSecurityCard
@@ -21,6 +23,8 @@ from credential_service.identity.rules import (
     mask_id_number,
     normalise_id_number,
 )
+from credential_service.identity.signin import read_assertion, trusted_providers
+from credential_service.identity.tokens import Principal, Role, mint_token
 
 ID_NUMBER_PURPOSE = "person.id_number"
 
@@ -108,3 +112,48 @@ def record_card(session: Session, person: Person, card_number: str, valid_from: 
     session.add(card)
     session.flush()
     return card
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    access_token: str
+    expires_in: int
+    person_public_id: str
+
+
+def sign_in_worker(
+    session: Session,
+    keystore: FileKeyStore,
+    settings: Settings,
+    assertion: str,
+) -> SignedIn:
+    """Exchange an identity provider's assertion for this service's short-lived worker token.
+
+    The worker's file is opened on first sign-in (an empty file). Raises Unauthorized for a forged,
+    expired or unknown assertion, InvalidIdNumber for a malformed number in it.
+    """
+    providers = trusted_providers(
+        keystore,
+        idp_issuer=settings.idp_issuer,
+        idp_public_key=settings.idp_public_key,
+        dev_enabled=settings.dev_idp_enabled,
+    )
+    asserted = read_assertion(assertion, providers, audience=settings.public_base_url)
+    person = register_person(
+        session, settings.data_key_bytes, identify(asserted.document_type, asserted.id_number), asserted.name
+    )
+    principal = Principal(
+        Role.WORKER,
+        f"worker:{person.public_id}",
+        frozenset({"file:read", asserted.assurance}),
+        person.public_id,
+    )
+    minutes = settings.access_token_minutes
+    token = mint_token(
+        keystore,
+        issuer=settings.public_base_url,
+        audience=settings.public_base_url,
+        principal=principal,
+        minutes=minutes,
+    )
+    return SignedIn(token, minutes * 60, person.public_id)

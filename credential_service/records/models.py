@@ -46,7 +46,9 @@ class ShareLink(Base):
     public_id: Mapped[str] = mapped_column(String(36), unique=True)  # for withdrawing it
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    certificate_number: Mapped[str | None] = mapped_column(String(22), default=None)  # None: every certificate
+    certificate_number: Mapped[str | None] = mapped_column(
+        String(22), default=None
+    )  # None: every certificate
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

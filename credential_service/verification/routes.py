@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from credential_service.http import JSON, RuntimeDep
 from credential_service.verification import service
@@ -27,10 +27,13 @@ STATUS_PROBLEM = "https://www.w3.org/ns/credentials/status-list#STATUS_VERIFICAT
     summary="Verify a credential: 200 only when every check passes",
     responses={422: {"description": "not verified (or cannot tell): the per-check result says why"}},
 )
-def verify(body: VerifyRequest, runtime: RuntimeDep) -> JSON:
+def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
     with runtime.session() as session:
         report = service.verify_with_records(
-            session, body.verifiableCredential, public_base_url=runtime.settings.public_base_url
+            session,
+            body.verifiableCredential,
+            public_base_url=runtime.settings.public_base_url,
+            client=service.client_class(request.headers.get("user-agent")),
         )
     result: dict[str, Any] = {"verified": report.verified, "verdict": report.verdict.value}
     if body.options.returnResults:

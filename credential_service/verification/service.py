@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.certificates import status_lists
+from credential_service.core.clock import utcnow
 from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
+from credential_service.verification.models import VerificationEvent
 from credential_service.verification.trust import SCHEMAS_DIR, DatabaseTrust, published_schema
 from credential_service.verification.verifier import VerificationReport, verify_credential
 
 
-def verify_with_records(session: Session, credential: Any, *, public_base_url: str) -> VerificationReport:
-    """Verify ``credential`` with this service's keys and live status bits (no database writes)."""
-    return verify_credential(credential, DatabaseTrust(session, public_base_url))
+def verify_with_records(
+    session: Session, credential: Any, *, public_base_url: str, channel: str = "api", client: str = "script"
+) -> VerificationReport:
+    """Verify ``credential`` with this service's keys and live status bits.
+
+    A credential this service issued gets a line in the verification log, which its holder sees.
+    """
+    trust = DatabaseTrust(session, public_base_url)
+    report = verify_credential(credential, trust)
+    credential_id = credential.get("id") if isinstance(credential, dict) else None
+    if isinstance(credential_id, str) and trust.recorded_issuance(credential_id) is not None:
+        log_verification(session, credential_id, report.verdict.value, channel=channel, client=client)
+    return report
 
 
 def trust_bundle(session: Session, keystore: KeyStore, *, public_base_url: str) -> dict[str, Any]:
@@ -36,3 +50,38 @@ def trust_bundle(session: Session, keystore: KeyStore, *, public_base_url: str) 
             for path in sorted(SCHEMAS_DIR.glob("*.json"))
         },
     }
+
+
+def log_verification(
+    session: Session, credential_id: str, verdict: str, *, channel: str, client: str
+) -> None:
+    """One line in the verification log: time, channel, coarse client class, verdict — nothing personal."""
+    session.add(
+        VerificationEvent(
+            credential_id=credential_id, verified_at=utcnow(), verdict=verdict, channel=channel, client=client
+        )
+    )
+
+
+def verifications_of(session: Session, credential_ids: Sequence[str]) -> list[VerificationEvent]:
+    """Newest first."""
+    if not credential_ids:
+        return []
+    return list(
+        session.scalars(
+            select(VerificationEvent)
+            .where(VerificationEvent.credential_id.in_(credential_ids))
+            .order_by(VerificationEvent.verified_at.desc())
+            .limit(500)
+        )
+    )
+
+
+def client_class(user_agent: str | None) -> str:
+    """mobile / desktop / script: enough to tell a scan from an integration, nothing more."""
+    agent = (user_agent or "").lower()
+    if any(word in agent for word in ("iphone", "android", "mobile", "micromessenger")):
+        return "mobile"
+    if "mozilla" in agent:
+        return "desktop"
+    return "script"

@@ -1,0 +1,245 @@
+"""What a worker does with their own file: read it, share certificates, see who verified, take it away.
+
+Every function takes the signed-in person: nothing here can reach another person's data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credential_service.certificates import service as certificates
+from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.errors import FieldError, InvalidInput, NotFound
+from credential_service.identity.models import Person
+from credential_service.records import service as records
+from credential_service.records.models import ShareLink
+from credential_service.verification import service as verification
+
+MAX_SHARE_DAYS = 365
+SHARE_TOKEN_BYTES = 24
+
+
+@dataclass(frozen=True)
+class Profile:
+    public_id: str
+    name: str
+    id_number_masked: str
+    document_type: str
+    sex: str | None
+    birth_date: date | None
+    cards: list[dict[str, Any]]
+
+
+def profile(person: Person) -> Profile:
+    return Profile(
+        public_id=person.public_id,
+        name=person.name,
+        id_number_masked=person.id_number_masked,
+        document_type=person.document_type,
+        sex=person.sex,
+        birth_date=person.birth_date,
+        cards=[
+            {
+                "cardNumber": c.card_number,
+                "validFrom": c.valid_from.isoformat(),
+                "replacedOn": c.replaced_on.isoformat() if c.replaced_on else None,
+            }
+            for c in person.cards
+        ],
+    )
+
+
+def my_file(session: Session, person: Person) -> list[records.TimelineEntry]:
+    return records.timeline(session, person)
+
+
+def my_certificates(session: Session, person: Person) -> list[certificates.CertificateSummary]:
+    return certificates.holder_summaries(session, person.id_blind_index)
+
+
+def my_credential(session: Session, person: Person, certificate_number: str) -> dict[str, Any]:
+    """The signed credential of one of the person's own certificates; NotFound for anyone else's."""
+    for record in certificates.certificates_of_holder(session, person.id_blind_index):
+        if record.certificate_number == certificate_number:
+            loaded: dict[str, Any] = json.loads(record.credential_json)
+            return loaded
+    raise NotFound("您没有这个证书 / you hold no such certificate", code="certificate_not_found")
+
+
+@dataclass(frozen=True)
+class Verification:
+    certificate_number: str
+    verified_at: datetime
+    verdict: str
+    channel: str
+    client: str
+
+
+def my_verifications(session: Session, person: Person) -> list[Verification]:
+    """Who checked the person's certificates and when (channel and device class only)."""
+    numbers = {
+        r.credential_id: r.certificate_number or ""
+        for r in certificates.certificates_of_holder(session, person.id_blind_index)
+    }
+    return [
+        Verification(numbers[e.credential_id], e.verified_at, e.verdict, e.channel, e.client)
+        for e in verification.verifications_of(session, list(numbers))
+    ]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CreatedShareLink:
+    link: ShareLink
+    token: str  # shown once, to the worker who created it
+
+
+def create_share_link(
+    session: Session, person: Person, *, certificate_number: str | None, days: int
+) -> CreatedShareLink:
+    """A link to one certificate (or all), valid for ``days``; only the token's hash is stored."""
+    if not 1 <= days <= MAX_SHARE_DAYS:
+        raise InvalidInput(
+            "有效期不正确 / invalid lifetime", [FieldError("days", f"must be 1 to {MAX_SHARE_DAYS}")]
+        )
+    if certificate_number is not None:
+        my_credential(session, person, certificate_number)  # NotFound unless it is theirs
+    token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+    now = utcnow()
+    link = ShareLink(
+        public_id=str(uuid.uuid4()),
+        person_id=person.id,
+        token_hash=_token_hash(token),
+        certificate_number=certificate_number,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(link)
+    session.flush()
+    return CreatedShareLink(link, token)
+
+
+def my_share_links(session: Session, person: Person) -> list[ShareLink]:
+    return list(
+        session.scalars(
+            select(ShareLink).where(ShareLink.person_id == person.id).order_by(ShareLink.created_at.desc())
+        )
+    )
+
+
+def withdraw_share_link(session: Session, person: Person, public_id: str) -> ShareLink:
+    link = session.scalar(
+        select(ShareLink).where(ShareLink.public_id == public_id, ShareLink.person_id == person.id)
+    )
+    if link is None:
+        raise NotFound("没有这个分享链接 / no such share link", code="share_link_not_found")
+    if link.withdrawn_at is None:
+        link.withdrawn_at = utcnow()
+    return link
+
+
+def share_link_state(link: ShareLink, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    if link.withdrawn_at is not None:
+        return "withdrawn"
+    return "expired" if link.expires_at <= now else "active"
+
+
+@dataclass(frozen=True)
+class SharedView:
+    holder_name: str
+    certificates: list[certificates.CertificateSummary]
+    credentials: dict[str, dict[str, Any]]
+    expires_at: datetime
+
+
+class ShareLinkGone(NotFound):
+    def __init__(self) -> None:
+        super().__init__(
+            "分享链接已失效或不存在 / this share link has expired, was withdrawn, or never existed",
+            code="share_link_gone",
+        )
+        self.status = 410
+
+
+def open_share_link(session: Session, token: str) -> SharedView:
+    """What an employer sees through a share link; ShareLinkGone when expired or withdrawn."""
+    link = session.scalar(select(ShareLink).where(ShareLink.token_hash == _token_hash(token)))
+    if link is None or share_link_state(link) != "active":
+        raise ShareLinkGone()
+    person = session.get_one(Person, link.person_id)
+    summaries = [
+        s
+        for s in my_certificates(session, person)
+        if link.certificate_number is None or s.certificate_number == link.certificate_number
+    ]
+    credentials = {
+        s.certificate_number: my_credential(session, person, s.certificate_number) for s in summaries
+    }
+    for summary in summaries:
+        verification.log_verification(
+            session, summary.credential_id, summary.status, channel="share", client="-"
+        )
+    return SharedView(person.name, summaries, credentials, link.expires_at)
+
+
+def data_export(session: Session, person: Person) -> dict[str, Any]:
+    """Everything the service holds about the person, as plain JSON (PIPL right of access)."""
+    return {
+        "exportedAt": to_xsd(utcnow()),
+        "person": {
+            **{k: v for k, v in profile(person).__dict__.items() if k != "birth_date"},
+            "birthDate": person.birth_date.isoformat() if person.birth_date else None,
+            "note": "证件号码仅显示脱敏形式；完整号码以您的证件为准 / the ID number is shown masked",
+        },
+        "file": [
+            {
+                "seq": e.seq,
+                "kind": e.kind,
+                "occurredAt": to_xsd(e.occurred_at),
+                "recordedAt": to_xsd(e.recorded_at),
+                "source": e.source,
+                "facts": e.facts,
+                "supersedes": e.supersedes_seq,
+                "reason": e.reason,
+                "supersededBy": e.superseded_by,
+                "entryHash": e.entry_hash,
+            }
+            for e in my_file(session, person)
+        ],
+        "certificates": [
+            {**s.__dict__, "issued_at": to_xsd(s.issued_at)} for s in my_certificates(session, person)
+        ],
+        "shareLinks": [
+            {
+                "id": link.public_id,
+                "certificateNumber": link.certificate_number,
+                "createdAt": to_xsd(link.created_at),
+                "expiresAt": to_xsd(link.expires_at),
+                "state": share_link_state(link),
+            }
+            for link in my_share_links(session, person)
+        ],
+        "verifications": [
+            {
+                "certificateNumber": v.certificate_number,
+                "verifiedAt": to_xsd(v.verified_at),
+                "verdict": v.verdict,
+                "channel": v.channel,
+                "client": v.client,
+            }
+            for v in my_verifications(session, person)
+        ],
+    }
