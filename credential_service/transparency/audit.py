@@ -1,0 +1,72 @@
+"""Append to and check the audit trail (one global hash chain)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credential_service.core.clock import to_xsd, utcnow
+from credential_service.crypto.jcs import canonical_json
+from credential_service.transparency.models import AuditEvent
+
+GENESIS = "0" * 64
+
+
+def _hash(prev_hash: str, event: AuditEvent) -> str:
+    body = canonical_json(
+        {
+            "seq": event.seq,
+            "at": to_xsd(event.at),
+            "actor": event.actor,
+            "action": event.action,
+            "subject": event.subject,
+            "detail": event.detail,
+        }
+    )
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + body).hexdigest()
+
+
+def record(
+    session: Session, *, actor: str, action: str, subject: str, detail: Mapping[str, Any]
+) -> AuditEvent:
+    """Append one event. The primary key is the sequence number: two writers racing for the same
+    position cannot both commit, so the chain never forks."""
+    last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    event = AuditEvent(
+        seq=(last.seq + 1) if last else 1,
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        subject=subject,
+        detail=canonical_json(dict(detail)).decode("utf-8"),
+        prev_hash=last.event_hash if last else GENESIS,
+    )
+    event.event_hash = _hash(event.prev_hash, event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def check(events: Sequence[AuditEvent]) -> list[int]:
+    """Sequence numbers where the chain breaks (altered, removed or re-ordered events)."""
+    broken, previous, expected = [], GENESIS, 1
+    for event in events:
+        if (
+            event.seq != expected
+            or event.prev_hash != previous
+            or _hash(event.prev_hash, event) != event.event_hash
+        ):
+            broken.append(event.seq)
+        previous, expected = event.event_hash, event.seq + 1
+    return broken
+
+
+def events(session: Session, *, action: str | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.seq)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return list(session.scalars(query))
