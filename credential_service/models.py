@@ -18,5 +18,6 @@ __all__ = [
     "issuers_models",
     "metadata",
     "records_models",
+    "transparency_models",
     "verification_models",
 ]

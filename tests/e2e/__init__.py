@@ -3,24 +3,38 @@
 Fixtures (tests/e2e/conftest.py): ``live_server`` (the shared ``runtime``), ``live_runtime`` +
 ``live_site`` (a runtime whose ``public_base_url`` is the live server's own URL), ``browser``,
 ``make_page``, ``page``, ``phone_page``, ``console_errors``, ``blocked_requests``.
-Helpers below are plain functions: ``from tests.e2e import cjk_glyphs, save_screenshot``.
+Helpers below are plain functions: ``from tests.e2e import cjk_glyphs, expect, save_screenshot``.
+Test modules import ``expect`` from here and Playwright's types only under TYPE_CHECKING, so that
+without the playwright package they are skipped by the ``browser`` fixture (failed under CI=true)
+instead of breaking collection.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from credential_service.identity.tokens import Principal, mint_token
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - the `browser` fixture skips (or fails under CI) first
+
+    def expect(*_args: Any, **_kwargs: Any) -> Any:  # type: ignore[no-redef]
+        raise RuntimeError("the playwright package is missing (scripts/bootstrap --test installs it)")
+
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
     from credential_service.runtime import Runtime
 
+__all__ = ["ARTIFACTS", "CHROMIUM", "auth_headers", "cjk_glyphs", "expect", "save_screenshot"]
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "e2e-artifacts"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CS_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

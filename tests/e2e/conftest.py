@@ -145,7 +145,11 @@ def live_runtime(
     with rt.session() as session:
         issuers.ensure_platform_issuer(session, rt.keystore, public_base_url=base)
         issuers.register_issuer(
-            session, rt.keystore, public_base_url=base, code=ORG_CODE, name=ORG_NAME,
+            session,
+            rt.keystore,
+            public_base_url=base,
+            code=ORG_CODE,
+            name=ORG_NAME,
             kind=IssuerKind.ORGANISATION,
         )
     ensure_token_key(rt.keystore)
