@@ -8,16 +8,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.certificates.routes import router as certificates_router
 from credential_service.core.config import Settings, load_settings
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.http import BodySizeLimit, problem
+from credential_service.identity.routes import router as identity_router
 from credential_service.issuers.routes import router as issuers_router
+from credential_service.records.pages import router as pages_router
+from credential_service.records.routes import router as records_router
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.verification.routes import router as verification_router
 from credential_service.web.routes import router as web_router
+from credential_service.web.templating import STATIC
 
 
 def _loc(parts: tuple[int | str, ...]) -> str:
@@ -77,7 +82,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_exception_handler(ServiceError, _service_problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)
     app.add_exception_handler(Exception, _unexpected_problem)
-    for router in (web_router, issuers_router, certificates_router, verification_router):
+    for router in (
+        web_router,
+        issuers_router,
+        certificates_router,
+        verification_router,
+        identity_router,
+        records_router,
+        pages_router,
+    ):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_bytes)
     return app

@@ -131,6 +131,11 @@ def demo(
             cert["certificateNumber"], cert["organisation"], cert["holder"], cert["occupation"], cert["level"]
         )
     console.print(table)
+    who = manifest.sign_in
+    console.print(
+        f"\n演示登录 / demo sign-in: {who['url']} → 证件号码 {who['idNumber']}，姓名 {who['name']} "
+        "(made-up demo person)"
+    )
 
 
 @token_app.command("admin")

@@ -46,6 +46,7 @@ def demo_name(rng: random.Random) -> str:
 
 @dataclass
 class DemoManifest:
+    sign_in: dict[str, str] = field(default_factory=dict)
     organisations: list[dict[str, str]] = field(default_factory=list)
     certificates: list[dict[str, Any]] = field(default_factory=list)
 
@@ -86,6 +87,14 @@ def load_demo(runtime: Runtime, *, certificates_per_org: int = 4, seed: int = 14
                     idempotency_key=f"demo-{code}-{n}",
                 )
                 number = record.certificate_number
+                if not manifest.sign_in:
+                    # Made-up demo person (valid check digit, not a real one): testers sign in as them.
+                    manifest.sign_in = {
+                        "url": f"{base}/signin",
+                        "documentType": holder.document_type.value,
+                        "idNumber": holder.id_number,
+                        "name": holder.name,
+                    }
                 manifest.certificates.append(
                     {
                         "certificateNumber": record.certificate_number,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Annotated, Any
 
 import orjson
@@ -121,3 +123,31 @@ class BodySizeLimit:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+SESSION_COOKIE = "cs_session"
+
+
+def session_principal(request: Request, runtime: Runtime) -> tuple[Principal, str] | None:
+    """The signed-in worker of a page request (cookie), with the session token; None if absent or expired."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    settings = runtime.settings
+    try:
+        principal = read_token(
+            runtime.keystore, token, issuer=settings.public_base_url, audience=settings.public_base_url
+        )
+    except Unauthorized:
+        return None
+    return principal, token
+
+
+def csrf_token(session_token: str) -> str:
+    """Bound to the session: a page from another site cannot know it (double submit of a derived value)."""
+    return hashlib.sha256(b"csrf:" + session_token.encode()).hexdigest()[:32]
+
+
+def check_csrf(session_token: str, submitted: str | None) -> None:
+    if not submitted or not hmac.compare_digest(csrf_token(session_token), submitted):
+        raise Forbidden("表单已过期，请刷新页面后重试 / the form expired: reload the page", "csrf")

@@ -29,7 +29,7 @@ def credit_code_check_char(first17: str) -> str:
     """
     if len(first17) != LENGTH - 1 or any(symbol not in _VALUES for symbol in first17):
         raise CreditCodeError(
-            "前 17 位应为数字或大写字母（不含 I、O、S、V、Z）/ "
+            "前 17 位应为数字或大写字母（不含 I、O、S、V、Z） / "
             "the first 17 characters must be digits or capitals other than I, O, S, V, Z"
         )
     total = sum(_VALUES[symbol] * weight for symbol, weight in zip(first17, WEIGHTS, strict=True))
@@ -41,12 +41,12 @@ def validate_credit_code(code: str) -> str:
     value = code.strip().upper()
     if len(value) != LENGTH:
         raise CreditCodeError(
-            f"统一社会信用代码应为 18 位（收到 {len(value)} 位）/ "
+            f"统一社会信用代码应为 18 位（收到 {len(value)} 位） / "
             f"the unified social credit code has 18 characters (got {len(value)})"
         )
     if not _SHAPE.match(value):
         raise CreditCodeError(
-            "统一社会信用代码只含数字和大写字母（不含 I、O、S、V、Z）/ "
+            "统一社会信用代码只含数字和大写字母（不含 I、O、S、V、Z） / "
             "only digits and capitals other than I, O, S, V, Z are allowed"
         )
     if credit_code_check_char(value[:17]) != value[17]:

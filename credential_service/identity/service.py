@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
+from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.crypto.sealed import seal, unseal
 from credential_service.identity.errors import InvalidIdNumber, PersonNotFound
@@ -25,6 +26,7 @@ from credential_service.identity.rules import (
 )
 from credential_service.identity.signin import read_assertion, trusted_providers
 from credential_service.identity.tokens import Principal, Role, mint_token
+from credential_service.transparency import audit
 
 ID_NUMBER_PURPOSE = "person.id_number"
 
@@ -157,3 +159,18 @@ def sign_in_worker(
         minutes=minutes,
     )
     return SignedIn(token, minutes * 60, person.public_id)
+
+
+def reveal_id_number(session: Session, data_key: bytes, public_id: str, *, actor: str, reason: str) -> str:
+    """A staff member reads a clear ID number: allowed only with a reason, and always audited."""
+    if len(reason.strip()) < 4:
+        raise InvalidInput("请说明查看原因 / give a reason", [FieldError("reason", "at least a few words")])
+    person = get_person(session, public_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="person.reveal_id_number",
+        subject=f"person:{person.public_id}",
+        detail={"reason": reason.strip()},
+    )
+    return clear_id_number(data_key, person)

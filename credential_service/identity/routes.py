@@ -1,0 +1,43 @@
+"""Worker sign-in (assertion → access token) and the audited staff reveal of an ID number."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.identity import service
+from credential_service.identity.schemas import AssertionRequest, RevealRequest, TokenResponse
+from credential_service.identity.tokens import Role
+
+router = APIRouter(tags=["sign-in"])
+
+
+@router.post(
+    "/api/v1/auth/assertion",
+    response_model=TokenResponse,
+    summary="Exchange the identity provider's signed assertion for a worker access token",
+    responses={
+        401: {"description": "forged, expired or unknown assertion"},
+        422: {"description": "bad fields"},
+    },
+)
+def exchange_assertion(body: AssertionRequest, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        signed_in = service.sign_in_worker(session, runtime.keystore, runtime.settings, body.assertion)
+    return JSON(
+        TokenResponse(access_token=signed_in.access_token, expires_in=signed_in.expires_in).model_dump()
+    )
+
+
+@router.post(
+    "/api/v1/admin/persons/{person_id}/reveal-id-number",
+    summary="Read a person's clear ID number (administrators and auditors; the reason is audited)",
+    responses={403: {"description": "not staff"}, 404: {"description": "no such person"}},
+)
+def reveal(person_id: str, body: RevealRequest, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN, Role.AUDITOR)
+    with runtime.session() as session:
+        number = service.reveal_id_number(
+            session, runtime.settings.data_key_bytes, person_id, actor=principal.subject, reason=body.reason
+        )
+    return JSON({"id_number": number}, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,252 @@
+"""The worker's pages (server-rendered, no JavaScript needed) and the public share-link page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from credential_service.core.errors import ServiceError
+from credential_service.http import (
+    JSON,
+    SESSION_COOKIE,
+    RuntimeDep,
+    check_csrf,
+    csrf_token,
+    session_principal,
+)
+from credential_service.identity import service as identity
+from credential_service.identity.rules import DocumentType
+from credential_service.identity.signin import AssertedIdentity, dev_assertion
+from credential_service.identity.tokens import Role
+from credential_service.records import worker
+from credential_service.records.routes import signed_clr
+from credential_service.records.rules import ENTRY_TITLES
+from credential_service.web.i18n import pick_lang
+from credential_service.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+DOCUMENT_TYPE_LABELS = {
+    DocumentType.RESIDENT_ID: "居民身份证",
+    DocumentType.HK_MO_RESIDENCE: "港澳居民居住证",
+    DocumentType.TW_RESIDENCE: "台湾居民居住证",
+    DocumentType.FOREIGN_PERMANENT: "外国人永久居留身份证",
+    DocumentType.HK_MO_PASS: "港澳居民来往内地通行证",
+    DocumentType.TW_PASS: "台湾居民来往大陆通行证",
+    DocumentType.PASSPORT: "护照",
+    DocumentType.OTHER: "其他",
+}
+
+
+def _signin_page(
+    request: Request, runtime: RuntimeDep, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "signin.html",
+        {
+            "title": "登录",
+            "dev_enabled": runtime.settings.dev_idp_enabled,
+            "document_types": [(t.value, label) for t, label in DOCUMENT_TYPE_LABELS.items()],
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@router.get("/signin")
+def signin(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    return _signin_page(request, runtime)
+
+
+@router.post("/signin/dev")
+def dev_signin(
+    request: Request,
+    runtime: RuntimeDep,
+    document_type: Annotated[str, Form(max_length=24)],
+    id_number: Annotated[str, Form(max_length=20)],
+    name: Annotated[str, Form(max_length=50)],
+) -> Response:
+    """The development identity provider: signs an assertion as the national card would, then signs in."""
+    settings = runtime.settings
+    if not settings.dev_idp_enabled:
+        return render(
+            request, "message.html", {"title": "404", "heading": "404", "message": "not found"}, status=404
+        )
+    assertion = dev_assertion(
+        runtime.keystore,
+        audience=settings.public_base_url,
+        identity=AssertedIdentity(document_type, id_number, name, "L2"),
+    )
+    try:
+        with runtime.session() as session:
+            signed_in = identity.sign_in_worker(session, runtime.keystore, settings, assertion)
+    except ServiceError as exc:
+        detail = "; ".join(f"{e.loc}: {e.reason}" for e in exc.errors) or exc.message
+        return _signin_page(request, runtime, error=detail, status=exc.status)
+    response = RedirectResponse("/me", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed_in.access_token,
+        max_age=signed_in.expires_in,
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_base_url.startswith("https://"),
+    )
+    return response
+
+
+def _signed_in(request: Request, runtime: RuntimeDep) -> tuple[str, str] | None:
+    """(person public id, session token) of the signed-in worker, or None."""
+    found = session_principal(request, runtime)
+    if found is None or found[0].role is not Role.WORKER or found[0].tenant is None:
+        return None
+    return found[0].tenant, found[1]
+
+
+def _to_signin() -> RedirectResponse:
+    return RedirectResponse("/signin", status_code=303)
+
+
+@router.post("/signout")
+def signout(
+    request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)] = ""
+) -> Response:
+    me = _signed_in(request, runtime)
+    if me is not None:
+        check_csrf(me[1], csrf)
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/me")
+def my_file_page(request: Request, runtime: RuntimeDep) -> Response:
+    me = _signed_in(request, runtime)
+    if me is None:
+        return _to_signin()
+    with runtime.session() as session:
+        person = identity.get_person(session, me[0])
+        context: dict[str, Any] = {
+            "title": "我的档案",
+            "signed_in": True,
+            "csrf": csrf_token(me[1]),
+            "profile": worker.profile(person),
+            "certificates": worker.my_certificates(session, person),
+            "share_links": [
+                {**link.__dict__, "state": worker.share_link_state(link)}
+                for link in worker.my_share_links(session, person)
+            ],
+            "entries": list(reversed(worker.my_file(session, person))),
+            "verifications": worker.my_verifications(session, person),
+        }
+    lang_index = 1 if pick_lang(request.query_params.get("lang"), request.cookies.get("lang")) == "en" else 0
+    context["titles"] = {kind.value: titles[lang_index] for kind, titles in ENTRY_TITLES.items()}
+    return render(request, "me.html", context)
+
+
+@router.get("/me/certificates/{certificate_number}/credential.json")
+def my_credential_download(certificate_number: str, request: Request, runtime: RuntimeDep) -> Response:
+    me = _signed_in(request, runtime)
+    if me is None:
+        return _to_signin()
+    with runtime.session() as session:
+        credential = worker.my_credential(session, identity.get_person(session, me[0]), certificate_number)
+    disposition = f'attachment; filename="{certificate_number}.json"'
+    return JSON(credential, media_type="application/vc+ld+json", headers={"Content-Disposition": disposition})
+
+
+@router.post("/me/share-links")
+def create_share_link_page(
+    request: Request,
+    runtime: RuntimeDep,
+    csrf: Annotated[str, Form(max_length=64)],
+    certificate_number: Annotated[str, Form(max_length=22)] = "",
+    days: Annotated[int, Form(ge=1, le=365)] = 30,
+) -> Response:
+    me = _signed_in(request, runtime)
+    if me is None:
+        return _to_signin()
+    check_csrf(me[1], csrf)
+    with runtime.session() as session:
+        created = worker.create_share_link(
+            session,
+            identity.get_person(session, me[0]),
+            certificate_number=certificate_number or None,
+            days=days,
+        )
+        url = f"{runtime.settings.public_base_url.rstrip('/')}/s/{created.token}"
+        expires_at = created.link.expires_at
+    context = {
+        "title": "分享",
+        "signed_in": True,
+        "csrf": csrf_token(me[1]),
+        "url": url,
+        "expires_at": expires_at,
+    }
+    return render(request, "share_created.html", context, status=201)
+
+
+@router.post("/me/share-links/{link_id}/withdraw")
+def withdraw_share_link_page(
+    link_id: str, request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)]
+) -> Response:
+    me = _signed_in(request, runtime)
+    if me is None:
+        return _to_signin()
+    check_csrf(me[1], csrf)
+    with runtime.session() as session:
+        worker.withdraw_share_link(session, identity.get_person(session, me[0]), link_id)
+    return RedirectResponse("/me#share-links", status_code=303)
+
+
+@router.get("/me/export/data.json")
+def export_data_page(request: Request, runtime: RuntimeDep) -> Response:
+    me = _signed_in(request, runtime)
+    if me is None:
+        return _to_signin()
+    with runtime.session() as session:
+        data = worker.data_export(session, identity.get_person(session, me[0]))
+    return JSON(data, headers={"Content-Disposition": 'attachment; filename="my-training-file.json"'})
+
+
+@router.get("/me/export/clr.json")
+def export_clr_page(request: Request, runtime: RuntimeDep) -> Response:
+    found = session_principal(request, runtime)
+    if found is None or found[0].role is not Role.WORKER:
+        return _to_signin()
+    return JSON(
+        signed_clr(runtime, found[0]),
+        media_type="application/vc+ld+json",
+        headers={"Content-Disposition": 'attachment; filename="my-training-record.clr.json"'},
+    )
+
+
+@router.get("/s/{token}")
+def shared_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    try:
+        with runtime.session() as session:
+            view = worker.open_share_link(session, token)
+    except worker.ShareLinkGone:
+        return render(
+            request,
+            "message.html",
+            {
+                "title": "410",
+                "heading": "链接已失效 / Link expired",
+                "message": worker.ShareLinkGone().message,
+            },
+            status=410,
+        )
+    return render(request, "shared.html", {"title": "分享的证书", "view": view})
+
+
+@router.get("/s/{token}/{certificate_number}.json")
+def shared_credential(token: str, certificate_number: str, runtime: RuntimeDep) -> Response:
+    with runtime.session() as session:
+        view = worker.open_share_link(session, token)
+    credential = view.credentials.get(certificate_number)
+    if credential is None:
+        raise worker.ShareLinkGone()
+    return JSON(credential, media_type="application/vc+ld+json")

@@ -1,0 +1,138 @@
+"""The worker's JSON API: their own file only (the person comes from the token, never the URL)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from credential_service.core.clock import to_xsd
+from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.identity import service as identity
+from credential_service.identity.models import Person
+from credential_service.identity.tokens import Principal, Role
+from credential_service.records import clr, worker
+from credential_service.records.models import ShareLink
+from credential_service.records.schemas import ShareLinkRequest
+from credential_service.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1/me", tags=["worker"])
+WORKER_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or expired token"},
+    403: {"description": "not a worker token"},
+}
+
+
+def _me(session: Session, principal: Principal) -> Person:
+    allow(principal, Role.WORKER)
+    return identity.get_person(session, principal.tenant or "")
+
+
+def share_link_json(link: ShareLink, base_url: str, token: str | None = None) -> dict[str, Any]:
+    return {
+        "id": link.public_id,
+        "certificate_number": link.certificate_number,
+        "created_at": to_xsd(link.created_at),
+        "expires_at": to_xsd(link.expires_at),
+        "state": worker.share_link_state(link),
+        **({"url": f"{base_url.rstrip('/')}/s/{token}"} if token else {}),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_xsd(value)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+@router.get("", summary="Who I am (masked)", responses=WORKER_ERRORS)
+def me(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        profile = worker.profile(_me(session, principal))
+    return JSON({k: _jsonable(v) for k, v in asdict(profile).items()})
+
+
+@router.get("/file", summary="My whole lifelong file, oldest first", responses=WORKER_ERRORS)
+def my_file(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        entries = worker.my_file(session, _me(session, principal))
+    return JSON([{k: _jsonable(v) for k, v in asdict(e).items()} for e in entries])
+
+
+@router.get("/certificates", summary="My certificates and their status", responses=WORKER_ERRORS)
+def my_certificates(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        summaries = worker.my_certificates(session, _me(session, principal))
+    return JSON([{k: _jsonable(v) for k, v in asdict(s).items()} for s in summaries])
+
+
+@router.get("/verifications", summary="Who verified my certificates, and when", responses=WORKER_ERRORS)
+def my_verifications(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        events = worker.my_verifications(session, _me(session, principal))
+    return JSON([{k: _jsonable(v) for k, v in asdict(e).items()} for e in events])
+
+
+@router.get("/share-links", summary="My share links", responses=WORKER_ERRORS)
+def my_share_links(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        links = worker.my_share_links(session, _me(session, principal))
+        return JSON([share_link_json(link, runtime.settings.public_base_url) for link in links])
+
+
+@router.post(
+    "/share-links",
+    status_code=201,
+    summary="Create a share link (the URL is shown once)",
+    responses=WORKER_ERRORS,
+)
+def create_share_link(body: ShareLinkRequest, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        created = worker.create_share_link(
+            session, _me(session, principal), certificate_number=body.certificate_number, days=body.days
+        )
+        return JSON(
+            share_link_json(created.link, runtime.settings.public_base_url, created.token), status_code=201
+        )
+
+
+@router.delete("/share-links/{link_id}", summary="Withdraw a share link", responses=WORKER_ERRORS)
+def withdraw_share_link(link_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        link = worker.withdraw_share_link(session, _me(session, principal), link_id)
+        return JSON(share_link_json(link, runtime.settings.public_base_url))
+
+
+@router.get(
+    "/export/data", summary="Everything held about me, as JSON (PIPL access right)", responses=WORKER_ERRORS
+)
+def export_data(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        data = worker.data_export(session, _me(session, principal))
+    return JSON(data, headers={"Content-Disposition": 'attachment; filename="my-training-file.json"'})
+
+
+@router.get(
+    "/export/clr", summary="My whole file as one signed CLR 2.0 ClrCredential", responses=WORKER_ERRORS
+)
+def export_clr(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    return JSON(
+        signed_clr(runtime, principal),
+        media_type="application/vc+ld+json",
+        headers={"Content-Disposition": 'attachment; filename="my-training-record.clr.json"'},
+    )
+
+
+def signed_clr(runtime: Runtime, principal: Principal) -> dict[str, Any]:
+    with runtime.session() as session:
+        person = _me(session, principal)
+        return clr.export_clr(
+            session,
+            runtime.keystore,
+            person,
+            public_base_url=runtime.settings.public_base_url,
+            id_number=identity.clear_id_number(runtime.settings.data_key_bytes, person),
+        )

@@ -1,0 +1,35 @@
+"""Server-rendered pages: Jinja2 with autoescaping, no inline scripts, one stylesheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from credential_service.web.i18n import TEXTS, pick_lang
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+    lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
+    texts = TEXTS[lang]
+    html = _env.get_template(template).render(**context, t=texts, lang=lang, path=request.url.path)
+    response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+    if request.query_params.get("lang") in TEXTS:
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
