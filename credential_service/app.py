@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -19,10 +22,14 @@ from credential_service.identity.routes import router as identity_router
 from credential_service.issuers.routes import router as issuers_router
 from credential_service.records.pages import router as pages_router
 from credential_service.records.routes import router as records_router
+from credential_service.records.training_routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.verification.routes import router as verification_router
 from credential_service.web.routes import router as web_router
 from credential_service.web.templating import STATIC
+
+# Swagger UI's files, shipped in a wheel (fastapi-offline): /docs works without reaching a CDN.
+SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
 
 
 def _loc(parts: tuple[int | str, ...]) -> str:
@@ -76,6 +83,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version="0.1.0",
         lifespan=lifespan,
         description="Lifelong training file and verifiable skill-level certificates (OB 3.0 / VC 2.0).",
+        docs_url=None,  # served below from local files: the default page loads Swagger UI from a CDN
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.add_exception_handler(RequestValidationError, _validation_problem)
@@ -90,8 +99,21 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         identity_router,
         records_router,
         pages_router,
+        training_router,
     ):
         app.include_router(router)
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=app.title,
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon.png",
+        )
+
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_bytes)
     return app

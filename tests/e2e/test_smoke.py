@@ -59,11 +59,6 @@ def test_docs_page_and_openapi_load(
     assert all(not url.startswith(live_server) for url in blocked_requests)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/docs takes Swagger UI's JS/CSS from cdn.jsdelivr.net: blank without internet; "
-    "serve them from /static to fix (then drop this marker)",
-)
 def test_docs_renders_swagger_ui_offline(live_server: str, page: Page, console_errors: list[str]) -> None:
     page.goto(live_server + "/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text(TITLE, timeout=1_000)
