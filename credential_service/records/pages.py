@@ -23,7 +23,7 @@ from credential_service.identity.tokens import Role
 from credential_service.records import worker
 from credential_service.records.routes import signed_clr
 from credential_service.records.rules import ENTRY_TITLES
-from credential_service.web.i18n import pick_lang
+from credential_service.web.i18n import FACT_LABELS, HIDDEN_FACTS, pick_lang
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -143,6 +143,8 @@ def my_file_page(request: Request, runtime: RuntimeDep) -> Response:
         }
     lang_index = 1 if pick_lang(request.query_params.get("lang"), request.cookies.get("lang")) == "en" else 0
     context["titles"] = {kind.value: titles[lang_index] for kind, titles in ENTRY_TITLES.items()}
+    context["fact_labels"] = FACT_LABELS["en" if lang_index else "zh"]
+    context["hidden_facts"] = HIDDEN_FACTS
     return render(request, "me.html", context)
 
 

@@ -137,3 +137,61 @@ def pick_lang(query: str | None, cookie: str | None) -> Lang:
         if candidate == "zh":
             return "zh"
     return "zh"
+
+
+# Names of the facts recorded in file entries, as a worker reads them (unknown keys show as they are).
+FACT_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "certificateNumber": "证书编号",
+        "certificateType": "证书类型",
+        "occupationCode": "职业编码",
+        "occupationName": "职业",
+        "subtype": "工种",
+        "level": "等级",
+        "issuer": "发证机构",
+        "institution": "培训机构",
+        "classRef": "班级",
+        "trainingType": "培训类型",
+        "startDate": "开始",
+        "endDate": "结束",
+        "plannedHours": "计划课时",
+        "attendedHours": "实到课时",
+        "result": "结果",
+        "score": "成绩",
+        "place": "地点",
+        "method": "方式",
+        "purpose": "状态类型",
+        "flagged": "生效",
+        "theory": "理论知识",
+        "skill": "技能操作",
+        "review": "综合评审",
+        "amount": "金额",
+    },
+    "en": {
+        "certificateNumber": "certificate",
+        "certificateType": "type",
+        "occupationCode": "occupation code",
+        "occupationName": "occupation",
+        "subtype": "sub-type",
+        "level": "level",
+        "issuer": "issued by",
+        "institution": "institution",
+        "classRef": "class",
+        "trainingType": "training type",
+        "startDate": "from",
+        "endDate": "to",
+        "plannedHours": "planned hours",
+        "attendedHours": "hours attended",
+        "result": "result",
+        "score": "score",
+        "place": "place",
+        "method": "method",
+        "purpose": "status",
+        "flagged": "in force",
+        "theory": "theory",
+        "skill": "skill",
+        "review": "review",
+        "amount": "amount",
+    },
+}
+HIDDEN_FACTS = frozenset({"credentialId", "photoHash", "institutionCode"})
