@@ -119,3 +119,33 @@ def test_a_credential_signed_by_digital_bazaar_verifies_in_ours(
         )["verified"]
         is False
     )
+
+
+def test_the_clr_export_verifies_in_digital_bazaar(
+    client: TestClient, runtime: Runtime, organisation: Issuer
+) -> None:
+    from credential_service.identity import service as identity
+    from credential_service.records.clr import export_clr
+    from tests.factories import holder
+
+    worker = holder(name="周建国")
+    issue_certificate(runtime, organisation, who=worker)
+    issue_certificate(runtime, organisation, who=worker, occupation="6-31-01-03")
+    with runtime.session() as session:
+        person = identity.find_person(
+            session, runtime.settings.data_key_bytes, identity.identify("resident_id", worker.id_number)
+        )
+        assert person is not None
+        clr = export_clr(
+            session, runtime.keystore, person, public_base_url=BASE_URL, id_number=worker.id_number
+        )
+    assert len(clr["credentialSubject"]["verifiableCredential"]) == 2
+    platform_did = clr["issuer"]["id"]
+    documents = {platform_did: client.get("/.well-known/did.json").json()}
+    result = nodevc.node_verify(clr, documents, full=True, check_status=True)
+    assert result["verified"] is True, result["error"]
+    embedded = clr["credentialSubject"]["verifiableCredential"][0]
+    assert nodevc.node_verify(embedded, _documents(client, embedded, organisation))["verified"] is True
+    tampered = copy.deepcopy(clr)
+    tampered["credentialSubject"]["verifiableCredential"][1]["credentialSubject"]["name"] = "冒名"
+    assert nodevc.node_verify(tampered, documents)["verified"] is False
