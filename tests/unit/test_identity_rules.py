@@ -97,3 +97,39 @@ def test_every_check_char_round_trips(first17: str) -> None:
         normalise_id_number(RID, number, today=date(2026, 1, 1))
     except IdNumberError as exc:
         assert "校验码" not in str(exc)  # only dates or region may fail, never the check char
+
+
+REGIONS = st.sampled_from(["110105", "140105", "140202", "141102", "440524", "650102", "140111", "810000"])
+BIRTH = st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31))
+
+
+@given(REGIONS, BIRTH, st.integers(min_value=0, max_value=999))
+def test_generated_valid_numbers_are_accepted_and_facts_derived(region: str, born: date, serial: int) -> None:
+    from credential_service.identity.rules import derived_facts
+
+    first17 = f"{region}{born:%Y%m%d}{serial:03d}"
+    number = first17 + gb11643_check_char(first17)
+    doc_type = DocumentType.HK_MO_RESIDENCE if region.startswith("81") else RID
+    assert normalise_id_number(doc_type, number.lower(), today=date(2026, 1, 1)) == number
+    facts = derived_facts(doc_type, number)
+    assert facts.birth_date == born
+    assert facts.sex == ("M" if serial % 2 else "F")
+
+
+@given(REGIONS, BIRTH, st.integers(min_value=0, max_value=999), st.sampled_from("0123456789X"))
+def test_any_other_check_character_is_refused(region: str, born: date, serial: int, wrong: str) -> None:
+    first17 = f"{region}{born:%Y%m%d}{serial:03d}"
+    if wrong == gb11643_check_char(first17):
+        return
+    doc_type = DocumentType.HK_MO_RESIDENCE if region.startswith("81") else RID
+    with pytest.raises(IdNumberError, match="校验码"):
+        normalise_id_number(doc_type, first17 + wrong, today=date(2026, 1, 1))
+
+
+@given(st.text(max_size=25))
+def test_arbitrary_text_never_crashes_and_never_echoes(text: str) -> None:
+    for doc_type in DocumentType:
+        try:
+            normalise_id_number(doc_type, text, today=date(2026, 1, 1))
+        except IdNumberError as exc:
+            assert not text.strip() or len(text.strip()) < 5 or text.strip() not in str(exc)
