@@ -37,9 +37,11 @@ keys_app = typer.Typer(
 )
 token_app = typer.Typer(help="Mint a short-lived access token for scripts.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Register and list issuing organisations.", no_args_is_help=True)
+institutions_app = typer.Typer(help="Register and list training institutions.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(token_app, name="token")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(institutions_app, name="institutions")
 console = Console(width=max(Console().width, 140))  # 22-character certificate numbers fit
 
 
@@ -164,6 +166,27 @@ def token_org(
     )
 
 
+@token_app.command("institution")
+def token_institution(
+    credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 of a registered training institution")],
+    minutes: Annotated[int, typer.Option(help="lifetime in minutes")] = 60,
+) -> None:
+    """Mint an access token for a training institution's scripts (posts classes and attendance)."""
+    from credential_service.records import institutions
+
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            code = institutions.get_institution(session, credit_code).credit_code
+        except ServiceError as exc:
+            _fail(exc.message)
+    _print_token(
+        Principal(Role.INSTITUTION, f"institution:{code}", frozenset({"train"}), tenant=code),
+        minutes,
+        runtime,
+    )
+
+
 def _print_token(principal: Principal, minutes: int, runtime: Runtime | None = None) -> None:
     runtime = runtime or _runtime()
     base = runtime.settings.public_base_url
@@ -207,6 +230,64 @@ def orgs_list() -> None:
     with runtime.session() as session:
         for issuer in issuers.all_issuers(session):
             table.add_row(issuer.code, issuer.name, issuer.did, str(len(issuer.keys)))
+    console.print(table)
+
+
+@institutions_app.command("add")
+def institutions_add(
+    credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 (18 characters, GB 32100)")],
+    name: Annotated[str, typer.Argument(help="the institution's registered name")],
+    city: Annotated[str, typer.Option(help="Shanxi city code, e.g. 140100 (太原)")],
+    project: Annotated[
+        list[str],
+        typer.Option(
+            help="approved project OCCUPATION[:TRAINING_TYPE], e.g. 6-18-02-04:skill_upgrade; repeatable"
+        ),
+    ],
+) -> None:
+    """Register a training institution (active) with its approved projects."""
+    from credential_service.records import institutions
+    from credential_service.records.training_models import TrainingType
+
+    projects: list[tuple[str, TrainingType | None]] = []
+    for item in project:
+        occupation, _, kind = item.partition(":")
+        try:
+            projects.append((occupation, TrainingType(kind) if kind else None))
+        except ValueError:
+            _fail(f"--project {item}: training type must be one of {', '.join(TrainingType)}")
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            registered = institutions.register_institution(
+                session, credit_code=credit_code, name=name, city_code=city, approved_projects=projects
+            )
+        except ServiceError as exc:
+            _fail("; ".join([exc.message, *(f"{e.loc}: {e.reason}" for e in exc.errors)]))
+        console.print(f"registered {registered.credit_code} {registered.name} ({registered.city_name})")
+
+
+@institutions_app.command("list")
+def institutions_list(
+    status: Annotated[str | None, typer.Option(help="only active, suspended or closed")] = None,
+) -> None:
+    """List training institutions with their status and approved projects."""
+    from credential_service.records import institutions
+    from credential_service.records.training_models import InstitutionStatus
+
+    try:
+        wanted = InstitutionStatus(status) if status else None
+    except ValueError:
+        _fail("--status must be active, suspended or closed")
+    runtime = _runtime()
+    table = Table("credit code", "name", "city", "status", "approved projects")
+    with runtime.session() as session:
+        for item in institutions.list_institutions(session, status=wanted).institutions:
+            projects = ", ".join(
+                p.occupation_code + (f":{p.training_type.value}" if p.training_type else "")
+                for p in item.approved_projects
+            )
+            table.add_row(item.credit_code, item.name, item.city_name, item.status.value, projects)
     console.print(table)
 
 

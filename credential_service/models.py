@@ -7,6 +7,7 @@ from credential_service.core.db import Base
 from credential_service.identity import models as identity_models
 from credential_service.issuers import models as issuers_models
 from credential_service.records import models as records_models
+from credential_service.records import training_models  # noqa: F401 - tables for Alembic
 from credential_service.transparency import models as transparency_models
 from credential_service.verification import models as verification_models
 
