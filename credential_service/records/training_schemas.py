@@ -1,0 +1,203 @@
+"""Request and response models of the training-institution API (unknown fields are refused).
+
+Shapes and sizes are checked here; the rules that need the database (roster, class dates,
+duplicates, the directory) are in ``records.institutions``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+from credential_service.identity.rules import DocumentType
+from credential_service.records.training_models import (
+    AssessmentResult,
+    AttendanceMethod,
+    InstitutionStatus,
+    TrainingType,
+)
+
+MAX_ROSTER = 500  # members listed when a class is opened
+MAX_ROWS = 500  # enrolments or completions in one posting
+MAX_EVENTS = 2000  # attendance events in one posting
+MAX_PROJECTS = 200
+
+OCCUPATION_CODE = r"^[1-8]-\d{2}-\d{2}-\d{2}$"  # 职业分类大典 (2022): D-DD-DD-DD
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+# What an image or an encoded image starts with: data URLs, base64 of JPEG / PNG / GIF / WebP.
+_IMAGE_STARTS = ("data:", "/9j/", "ivborw0kggo", "r0lgod", "uklgr")
+
+
+def _photo_hash(value: object) -> object:
+    """Lower-case SHA-256 hex of the photo; an image or any encoded blob is refused by name."""
+    if not isinstance(value, str):
+        return value  # pydantic reports the wrong type
+    text = value.strip().lower()
+    if len(text) > 64 or text.startswith(_IMAGE_STARTS):
+        raise ValueError(
+            "只接收照片的 SHA-256 摘要（64 位十六进制），不接收照片本身或其编码 / "
+            "send only the photo's SHA-256 (64 hex characters), never the image or its base64"
+        )
+    if not _SHA256_HEX.match(text):
+        raise ValueError("应为 64 位十六进制的 SHA-256 摘要 / must be a SHA-256 in 64 hex characters")
+    return text
+
+
+PhotoHash = Annotated[str, BeforeValidator(_photo_hash)]
+Name = Annotated[str, Field(min_length=1, max_length=100, description="姓名")]
+IdNumber = Annotated[str, Field(min_length=1, max_length=32, description="证件号码 (never echoed back)")]
+ClassRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\w.\-]+$",
+        description="the institution's own class reference (letters, digits, _ . -)",
+    ),
+]
+OccupationCode = Annotated[str, Field(pattern=OCCUPATION_CODE, description="职业编码, e.g. 6-18-02-04")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Trainee(Strict):
+    """Who a row is about: 证件类型, 证件号码, 姓名 (the name must match the person's file)."""
+
+    document_type: DocumentType = Field(description="证件类型, e.g. resident_id (居民身份证)")
+    id_number: IdNumber
+    name: Name
+
+
+# --- directory (administrators) ---
+
+
+class ApprovedProjectIn(Strict):
+    occupation_code: OccupationCode
+    training_type: TrainingType | None = Field(default=None, description="None: any training type")
+
+
+class InstitutionCreate(Strict):
+    credit_code: str = Field(min_length=1, max_length=32, description="统一社会信用代码 (GB 32100)")
+    name: str = Field(min_length=1, max_length=200, description="机构名称 (as registered)")
+    city_code: str = Field(min_length=6, max_length=6, description="GB/T 2260 city, e.g. 140100 太原")
+    approved_projects: list[ApprovedProjectIn] = Field(min_length=1, max_length=MAX_PROJECTS)
+
+
+class StatusChange(Strict):
+    status: InstitutionStatus
+    reason: str = Field(min_length=1, max_length=500, description="why (recorded with the change)")
+
+
+class ApprovedProjectOut(BaseModel):
+    occupation_code: str
+    training_type: TrainingType | None
+
+
+class InstitutionOut(BaseModel):
+    credit_code: str
+    name: str
+    city_code: str
+    city_name: str
+    status: InstitutionStatus
+    status_reason: str | None
+    status_changed_at: datetime | None
+    registered_at: datetime
+    approved_projects: list[ApprovedProjectOut]
+
+
+class InstitutionList(BaseModel):
+    institutions: list[InstitutionOut]
+
+
+# --- classes (institutions) ---
+
+
+class ClassCreate(Strict):
+    """开班: the class and its roster (培训学员名册). Roster members are registered on first sight."""
+
+    class_ref: ClassRef
+    occupation_code: OccupationCode
+    subtype: str | None = Field(default=None, min_length=1, max_length=100, description="工种")
+    target_level: int | None = Field(default=None, ge=1, le=5, description="5 = 五级/初级工 … 1 = 一级")
+    training_type: TrainingType
+    start_date: date
+    end_date: date
+    planned_hours: int = Field(gt=0, le=5000, description="计划课时")
+    roster: list[Trainee] = Field(min_length=1, max_length=MAX_ROSTER)
+
+
+class EnrolmentIn(Trainee):
+    enrolled_on: date
+
+
+class EnrolmentPosting(Strict):
+    enrolments: list[EnrolmentIn] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class AttendanceIn(Trainee):
+    occurred_at: AwareDatetime = Field(
+        description="check-in time with its offset, e.g. 2026-09-01T08:30:00+08:00"
+    )
+    place: str = Field(min_length=1, max_length=200, description="venue, address or IP")
+    method: AttendanceMethod
+    match_score: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    photo_sha256: PhotoHash | None = Field(default=None, description="SHA-256 hex of the check-in photo")
+
+
+class AttendancePosting(Strict):
+    events: list[AttendanceIn] = Field(min_length=1, max_length=MAX_EVENTS)
+
+
+class CompletionIn(Trainee):
+    attended_hours: int = Field(ge=0, le=5000, description="实际课时")
+    result: AssessmentResult = Field(description="结业考核 pass / fail")
+    score: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
+    completed_on: date
+
+
+class CompletionPosting(Strict):
+    completions: list[CompletionIn] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class RosterMemberOut(BaseModel):
+    name: str
+    document_type: DocumentType
+    id_number_masked: str = Field(description="140***********1234; the full number is never returned")
+    enrolled: bool
+    attendance_events: int
+    completed: bool
+
+
+class ClassSummary(BaseModel):
+    class_ref: str
+    occupation_code: str
+    subtype: str | None
+    target_level: int | None
+    training_type: TrainingType
+    start_date: date
+    end_date: date
+    planned_hours: int
+    created_at: datetime
+    roster_size: int
+    enrolled: int
+    completed: int
+
+
+class ClassDetail(ClassSummary):
+    roster: list[RosterMemberOut]
+
+
+class ClassList(BaseModel):
+    classes: list[ClassSummary]
+
+
+class Posted(BaseModel):
+    """The answer to a posting: how many rows were recorded, each in the person's file."""
+
+    class_ref: str
+    recorded: int
