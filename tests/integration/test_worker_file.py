@@ -206,7 +206,7 @@ def test_editing_stored_history_is_detected(runtime: Runtime, two_workers: tuple
             reason="阅卷复核更正 / re-marked",
         )
         assert records.verify_file(session, person) == []
-        with pytest.raises(Exception, match="更正无效|invalid correction"):
+        with pytest.raises(Exception, match=r"更正无效|invalid correction"):
             records.append_entry(
                 session, person, EntryKind.CORRECTION, {}, source="t", supersedes_seq=9, reason="x"
             )
@@ -221,7 +221,8 @@ def test_editing_stored_history_is_detected(runtime: Runtime, two_workers: tuple
     with runtime.session() as session:  # or deletes an entry
         session.execute(
             text(
-                "DELETE FROM file_entries WHERE seq = 1 AND person_id = (SELECT id FROM persons WHERE name = '李明')"
+                "DELETE FROM file_entries WHERE seq = 1 AND person_id = "
+                "(SELECT id FROM persons WHERE name = '李明')"
             )
         )
     with runtime.session() as session:
