@@ -1,25 +1,40 @@
-"""Realistic demo data: the platform, Shanxi evaluation organisations, workers and certificates."""
+"""Realistic demo data: Shanxi training institutions, a few hundred workers with their classes,
+attendance and completions, evaluation organisations and the certificates they issued.
+
+Everything is generated from a fixed seed, so a second run recognises what exists and only reports.
+The people are made up: their ID numbers have valid check digits but belong to nobody.
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from credential_service.assessment.occupations import BUILTIN_OCCUPATIONS
 from credential_service.certificates import service as certificates
+from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
-from credential_service.identity.rules import (
-    DocumentType,
-    gb11643_check_char,
-    mask_id_number,
-    mask_name,
-)
+from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
+from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKind
+from credential_service.records import institutions
+from credential_service.records.training_models import Institution, TrainingType
+from credential_service.records.training_schemas import (
+    AttendanceIn,
+    AttendancePosting,
+    ClassCreate,
+    CompletionIn,
+    CompletionPosting,
+    EnrolmentIn,
+    EnrolmentPosting,
+    Trainee,
+)
 from credential_service.runtime import Runtime
 
 DEMO_ORGANISATIONS = (
@@ -28,9 +43,16 @@ DEMO_ORGANISATIONS = (
     ("Y000014040002", "潞安化工集团有限公司"),
     ("S000014010003", "山西省职业技能鉴定指导中心评价站"),
 )
+DEMO_INSTITUTIONS = (
+    ("140100", "太原市技师学院职业培训中心"),
+    ("140200", "大同市惠民职业技能培训学校"),
+    ("140400", "长治市职业技能培训中心"),
+    ("140800", "运城市盐湖区职业技能培训学校"),
+)
 SHANXI_COUNTIES = ("140105", "140106", "140202", "140402", "140521", "140702", "140802", "141002")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马胡郭何高林罗郑梁谢宋唐"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def demo_id_number(rng: random.Random) -> str:
@@ -44,67 +66,222 @@ def demo_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
+def demo_credit_code(rng: random.Random, city: str) -> str:
+    """A GB 32100 code of a 民办非企业单位 (52) registered in ``city``, with a valid check character."""
+    first17 = "52" + city + "".join(rng.choice(ALPHABET) for _ in range(9))
+    return first17 + credit_code_check_char(first17)
+
+
 @dataclass
 class DemoManifest:
     sign_in: dict[str, str] = field(default_factory=dict)
     organisations: list[dict[str, str]] = field(default_factory=list)
+    institutions: list[dict[str, str]] = field(default_factory=list)
+    workers: int = 0
+    classes: int = 0
     certificates: list[dict[str, Any]] = field(default_factory=list)
 
 
-def load_demo(runtime: Runtime, *, certificates_per_org: int = 4, seed: int = 14) -> DemoManifest:
-    """Create the demo organisations and certificates once; later runs only report what exists."""
+@dataclass(frozen=True)
+class _Class:
+    institution_code: str
+    class_ref: str
+    occupation: Occupation
+    training_type: TrainingType
+    level: SkillLevel
+    start: date
+    end: date
+    hours: int
+    people: list[certificates.Holder]
+
+
+def _plan_classes(rng: random.Random, codes: list[str], people: list[certificates.Holder]) -> list[_Class]:
+    today = date.today()
+    plan, position, n = [], 0, 0
+    while position < len(people):
+        size = rng.randint(10, 20)
+        start = today - timedelta(days=rng.randint(60, 300))
+        n += 1
+        plan.append(
+            _Class(
+                institution_code=codes[n % len(codes)],
+                class_ref=f"DEMO-{start:%Y%m}-{n:03d}",
+                occupation=rng.choice(BUILTIN_OCCUPATIONS),
+                training_type=rng.choice(
+                    (
+                        TrainingType.EMPLOYMENT_SKILLS,
+                        TrainingType.SKILL_UPGRADE,
+                        TrainingType.NEW_APPRENTICESHIP,
+                        TrainingType.PROJECT_BASED,
+                    )
+                ),
+                level=rng.choice((SkillLevel.LEVEL_5, SkillLevel.LEVEL_4, SkillLevel.LEVEL_3)),
+                start=start,
+                end=start + timedelta(days=rng.randint(10, 28)),
+                hours=rng.choice((40, 56, 80, 120, 160)),
+                people=people[position : position + size],
+            )
+        )
+        position += size
+    return plan
+
+
+def _trainee(person: certificates.Holder) -> dict[str, str]:
+    return {"document_type": person.document_type.value, "id_number": person.id_number, "name": person.name}
+
+
+def _run_class(runtime: Runtime, plan: _Class, passed: list[certificates.Holder], rng: random.Random) -> None:
+    """Open the class, enrol, check in, complete (``passed`` pass the completion assessment)."""
+    data_key = runtime.settings.data_key_bytes
+    rows = [_trainee(p) for p in plan.people]
+    with runtime.session() as session:
+        institutions.create_class(
+            session,
+            data_key,
+            credit_code=plan.institution_code,
+            request=ClassCreate(
+                class_ref=plan.class_ref,
+                occupation_code=plan.occupation.code,
+                subtype=plan.occupation.subtype,
+                target_level=int(plan.level),
+                training_type=plan.training_type,
+                start_date=plan.start,
+                end_date=plan.end,
+                planned_hours=plan.hours,
+                roster=[Trainee(**r) for r in rows],
+            ),
+        )
+        institutions.post_enrolments(
+            session,
+            data_key,
+            credit_code=plan.institution_code,
+            class_ref=plan.class_ref,
+            posting=EnrolmentPosting(enrolments=[EnrolmentIn(**r, enrolled_on=plan.start) for r in rows]),
+        )
+        days = [
+            plan.start + timedelta(days=d) for d in sorted(rng.sample(range((plan.end - plan.start).days), 4))
+        ]
+        events = [
+            AttendanceIn(
+                **r,
+                occurred_at=datetime.combine(day, time(8, rng.randint(0, 29)), BEIJING),
+                place=f"{plan.class_ref} 教室",
+                method=rng.choice(("face", "card", "e_card")),
+                match_score=round(rng.uniform(0.86, 0.99), 2),
+                photo_sha256=f"{rng.getrandbits(256):064x}",
+            )
+            for r in rows
+            for day in days
+        ]
+        institutions.post_attendance(
+            session,
+            data_key,
+            credit_code=plan.institution_code,
+            class_ref=plan.class_ref,
+            posting=AttendancePosting(events=events),
+        )
+        institutions.post_completions(
+            session,
+            data_key,
+            credit_code=plan.institution_code,
+            class_ref=plan.class_ref,
+            posting=CompletionPosting(
+                completions=[
+                    CompletionIn(
+                        **_trainee(p),
+                        attended_hours=plan.hours - rng.choice((0, 0, 4, 8)),
+                        result="pass" if p in passed else "fail",
+                        score=round(rng.uniform(60, 98) if p in passed else rng.uniform(30, 59), 1),
+                        completed_on=plan.end,
+                    )
+                    for p in plan.people
+                ]
+            ),
+        )
+
+
+def load_demo(runtime: Runtime, *, workers: int = 300, seed: int = 14) -> DemoManifest:
+    """Create the demo once (idempotent: a second run only reports what exists)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
-    manifest = DemoManifest()
     base = runtime.settings.public_base_url
+    manifest = DemoManifest(workers=workers)
+    people = [
+        certificates.Holder(demo_name(rng), DocumentType.RESIDENT_ID, demo_id_number(rng))
+        for _ in range(workers)
+    ]
+    codes = [demo_credit_code(rng, city) for city, _ in DEMO_INSTITUTIONS]
+    plan = _plan_classes(rng, codes, people)
+    manifest.classes = len(plan)
     with runtime.session() as session:
         issuers.ensure_platform_issuer(session, runtime.keystore, public_base_url=base)
+        organisations = []
         for code, name in DEMO_ORGANISATIONS:
-            issuer = session.scalar(select(Issuer).where(Issuer.code == code))
-            if issuer is None:
-                issuer = issuers.register_issuer(
-                    session,
-                    runtime.keystore,
-                    public_base_url=base,
-                    code=code,
-                    name=name,
-                    kind=IssuerKind.ORGANISATION,
-                )
+            issuer = session.scalar(select(Issuer).where(Issuer.code == code)) or issuers.register_issuer(
+                session,
+                runtime.keystore,
+                public_base_url=base,
+                code=code,
+                name=name,
+                kind=IssuerKind.ORGANISATION,
+            )
+            organisations.append(issuer.code)
             manifest.organisations.append({"code": code, "name": name, "did": issuer.did})
-            for n in range(certificates_per_org):
-                occupation = rng.choice(BUILTIN_OCCUPATIONS)
-                level = rng.choice((SkillLevel.LEVEL_5, SkillLevel.LEVEL_4, SkillLevel.LEVEL_3))
-                holder = certificates.Holder(demo_name(rng), DocumentType.RESIDENT_ID, demo_id_number(rng))
+        already = (
+            session.scalar(select(Institution.id).where(Institution.credit_code == codes[0])) is not None
+        )
+        for code, (city, name) in zip(codes, DEMO_INSTITUTIONS, strict=True):
+            manifest.institutions.append({"creditCode": code, "name": name, "city": city})
+            if not already:
+                occupations = {(o.code, None) for o in BUILTIN_OCCUPATIONS}
+                institutions.register_institution(
+                    session,
+                    credit_code=code,
+                    name=name,
+                    city_code=city,
+                    approved_projects=sorted(occupations),
+                )
+    for klass in plan:
+        # One generator per class: a second run decides exactly as the first without touching anything.
+        class_rng = random.Random(f"{seed}:{klass.class_ref}")  # noqa: S311
+        passed = [p for p in klass.people if class_rng.random() < 0.9]
+        if not already:
+            _run_class(runtime, klass, passed, class_rng)
+        certificate_rng = random.Random(f"{seed}:{klass.class_ref}:certificates")  # noqa: S311
+        for n, person in enumerate(passed):
+            if certificate_rng.random() >= 0.4:
+                continue
+            org_code = certificate_rng.choice(organisations)
+            with runtime.session() as session:
                 record = certificates.issue_skill_certificate(
                     session,
                     runtime.keystore,
                     runtime.issuance,
-                    issuer=issuer,
-                    holder=holder,
-                    occupation=occupation,
-                    level=level,
+                    issuer=issuers.get_issuer(session, org_code),
+                    holder=person,
+                    occupation=klass.occupation,
+                    level=klass.level,
                     data_key=runtime.settings.data_key_bytes,
-                    exam_date=date.today() - timedelta(days=10 + n),
-                    idempotency_key=f"demo-{code}-{n}",
+                    exam_date=klass.end + timedelta(days=7),
+                    idempotency_key=f"demo-{klass.class_ref}-{n}",
                 )
                 number = record.certificate_number
-                if not manifest.sign_in:
-                    # Made-up demo person (valid check digit, not a real one): testers sign in as them.
-                    manifest.sign_in = {
-                        "url": f"{base}/signin",
-                        "documentType": holder.document_type.value,
-                        "idNumber": holder.id_number,
-                        "name": holder.name,
-                    }
-                manifest.certificates.append(
-                    {
-                        "certificateNumber": record.certificate_number,
-                        "organisation": name,
-                        "holder": mask_name(holder.name),
-                        "idNumber": mask_id_number(holder.id_number),
-                        "occupation": f"{occupation.code} {occupation.name}",
-                        "level": level.title_zh,
-                        "credentialId": record.credential_id,
-                        "credentialUrl": f"{base}/api/v1/certificates/{number}/credential.json",
-                    }
-                )
+            if not manifest.sign_in:
+                manifest.sign_in = {
+                    "url": f"{base}/signin",
+                    "documentType": person.document_type.value,
+                    "idNumber": person.id_number,
+                    "name": person.name,
+                }
+            manifest.certificates.append(
+                {
+                    "certificateNumber": number,
+                    "organisation": dict(DEMO_ORGANISATIONS)[org_code],
+                    "holder": mask_name(person.name),
+                    "idNumber": mask_id_number(person.id_number),
+                    "occupation": f"{klass.occupation.code} {klass.occupation.name}",
+                    "level": klass.level.title_zh,
+                    "credentialId": record.credential_id,
+                    "credentialUrl": f"{base}/api/v1/certificates/{number}/credential.json",
+                }
+            )
     return manifest

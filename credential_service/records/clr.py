@@ -30,10 +30,14 @@ def _training_achievements(session: Session, person: Person, base: str) -> list[
     """Completed trainings (not superseded) as CLR achievements of type CertificateOfCompletion."""
     achievements = []
     for entry in worker.my_file(session, person):
-        if entry.kind != EntryKind.COMPLETION or entry.superseded_by is not None:
-            continue
         facts = entry.facts
-        name = f"{facts.get('occupationName', '')} {facts.get('trainingType', '')}".strip() or "职业技能培训"
+        if (
+            entry.kind != EntryKind.COMPLETION
+            or entry.superseded_by is not None
+            or facts.get("result") != "pass"
+        ):
+            continue
+        name = f"{facts.get('trainingTypeName', '职业技能培训')}（职业 {facts.get('occupationCode', '--')}）"
         achievements.append(
             {
                 "id": f"{base}/achievements/training/{person.public_id}/{entry.seq}",

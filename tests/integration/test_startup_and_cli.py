@@ -52,7 +52,8 @@ def test_init_demo_token_keys_and_offline_verify(cli_env: Path) -> None:
     demo = runner.invoke(cli, ["demo", "--json"])
     assert demo.exit_code == 0, demo.output
     manifest = json.loads(demo.stdout)
-    assert len(manifest["organisations"]) == 3 and len(manifest["certificates"]) == 12
+    assert len(manifest["organisations"]) == 3 and len(manifest["institutions"]) == 4
+    assert manifest["workers"] == 300 and len(manifest["certificates"]) > 50
     again = json.loads(runner.invoke(cli, ["demo", "--json"]).stdout)
     assert again == manifest  # the demo is loaded once
 
