@@ -166,6 +166,14 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "skill": "技能操作",
         "review": "综合评审",
         "amount": "金额",
+        "trainingTypeName": "培训类型",
+        "targetLevel": "目标等级",
+        "attendanceEvents": "考勤次数",
+        "completedOn": "结业日期",
+        "enrolledOn": "报名日期",
+        "institutionCreditCode": "机构代码",
+        "occurredAt": "时间",
+        "matchScore": "比对分数",
     },
     "en": {
         "certificateNumber": "certificate",
@@ -192,6 +200,14 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "skill": "skill",
         "review": "review",
         "amount": "amount",
+        "trainingTypeName": "training type",
+        "targetLevel": "target level",
+        "attendanceEvents": "check-ins",
+        "completedOn": "completed",
+        "enrolledOn": "enrolled",
+        "institutionCreditCode": "institution code",
+        "occurredAt": "time",
+        "matchScore": "match score",
     },
 }
-HIDDEN_FACTS = frozenset({"credentialId", "photoHash", "institutionCode"})
+HIDDEN_FACTS = frozenset({"credentialId", "photoHash", "photoSha256", "trainingType"})
