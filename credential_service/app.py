@@ -22,6 +22,7 @@ from credential_service.identity.routes import router as identity_router
 from credential_service.issuers.routes import router as issuers_router
 from credential_service.records.pages import router as pages_router
 from credential_service.records.routes import router as records_router
+from credential_service.records.routes import staff_router
 from credential_service.records.training_routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.verification.routes import router as verification_router
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         verification_router,
         identity_router,
         records_router,
+        staff_router,
         pages_router,
         training_router,
     ):

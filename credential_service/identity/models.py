@@ -27,7 +27,9 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     cards: Mapped[list[SocialSecurityCard]] = relationship(
-        back_populates="person", order_by="SocialSecurityCard.valid_from", lazy="selectin"
+        back_populates="person",
+        order_by="(SocialSecurityCard.valid_from, SocialSecurityCard.id)",
+        lazy="selectin",
     )
 
 

@@ -106,7 +106,13 @@ def person_identity(data_key: bytes, person: Person) -> Identity:
 
 
 def record_card(session: Session, person: Person, card_number: str, valid_from: date) -> SocialSecurityCard:
-    """A new social-security card: the previous one is marked replaced (history is kept)."""
+    """The person's current social-security card; a new number marks the previous card replaced.
+
+    Seeing the current number again changes nothing (the history keeps every card ever held).
+    """
+    current = next((c for c in person.cards if c.replaced_on is None), None)
+    if current is not None and current.card_number == card_number:
+        return current
     for card in person.cards:
         if card.replaced_on is None:
             card.replaced_on = valid_from
@@ -144,6 +150,8 @@ def sign_in_worker(
     person = register_person(
         session, settings.data_key_bytes, identify(asserted.document_type, asserted.id_number), asserted.name
     )
+    if asserted.card_number is not None:
+        record_card(session, person, asserted.card_number, utcnow().date())
     principal = Principal(
         Role.WORKER,
         f"worker:{person.public_id}",

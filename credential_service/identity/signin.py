@@ -10,6 +10,7 @@ for testers; it exists only outside production.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +25,8 @@ from credential_service.crypto.multibase import MultibaseError, decode_ed25519_p
 DEV_IDP_ISSUER = "urn:credential-service:dev-identity-provider"
 DEV_IDP_KEY_ID = "dev-identity-provider"
 MAX_ASSERTION_MINUTES = 10  # assertions are single-use in spirit: short-lived
-ASSURANCE_LEVELS = ("L1", "L2", "L3")  # 一级签发 … face-verified; tokens carry it for later use
+ASSURANCE_LEVELS = ("L1", "L2", "L3")
+_CARD_NUMBER = re.compile(r"^[A-Z0-9]{8,20}$")  # 一级签发 … face-verified; tokens carry it for later use
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class AssertedIdentity:
     id_number: str
     name: str
     assurance: str
+    card_number: str | None = None  # 社会保障卡卡号, when the provider knows the card in use
 
     def __repr__(self) -> str:  # never the clear number in logs or tracebacks
         return f"AssertedIdentity({self.document_type}, ***, {self.assurance})"
@@ -80,6 +83,7 @@ def dev_assertion(
         "id_number": identity.id_number,
         "name": identity.name,
         "assurance": identity.assurance,
+        **({"card_number": identity.card_number} if identity.card_number else {}),
     }
     return jwt.encode(claims, dev_provider_key(keystore), algorithm="EdDSA")
 
@@ -117,9 +121,16 @@ def read_assertion(assertion: str, providers: list[TrustedProvider], *, audience
             "登录凭据缺少字段 / the assertion lacks fields", [FieldError(m, "is required") for m in missing]
         )
     assurance = claims.get("assurance", "L1")
+    card = claims.get("card_number")
+    if card is not None and not (isinstance(card, str) and _CARD_NUMBER.match(card)):
+        raise InvalidInput(
+            "社会保障卡卡号格式不正确 / bad card number",
+            [FieldError("card_number", "8–20 letters or digits")],
+        )
     return AssertedIdentity(
         document_type=claims["doc_type"],
         id_number=claims["id_number"],
         name=claims["name"],
         assurance=assurance if assurance in ASSURANCE_LEVELS else "L1",
+        card_number=card,
     )

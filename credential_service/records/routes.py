@@ -14,9 +14,10 @@ from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
 from credential_service.identity.tokens import Principal, Role
-from credential_service.records import clr, worker
+from credential_service.records import clr, staff, worker
+from credential_service.records import service as records
 from credential_service.records.models import ShareLink
-from credential_service.records.schemas import ShareLinkRequest
+from credential_service.records.schemas import EntryPosting, PersonLookup, ShareLinkRequest
 from credential_service.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/me", tags=["worker"])
@@ -136,3 +137,52 @@ def signed_clr(runtime: Runtime, principal: Principal) -> dict[str, Any]:
             public_base_url=runtime.settings.public_base_url,
             id_number=identity.clear_id_number(runtime.settings.data_key_bytes, person),
         )
+
+
+staff_router = APIRouter(prefix="/api/v1/admin/persons", tags=["staff"])
+STAFF_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or expired token"},
+    403: {"description": "not staff"},
+    404: {"description": "no such person"},
+}
+
+
+@staff_router.post("/lookup", summary="Find a person's file by (证件类型, 证件号码)", responses=STAFF_ERRORS)
+def lookup_person(body: PersonLookup, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN, Role.AUDITOR)
+    with runtime.session() as session:
+        person = staff.find_person(
+            session, runtime.settings.data_key_bytes, body.document_type, body.id_number
+        )
+        profile = worker.profile(person)
+    return JSON({k: _jsonable(v) for k, v in asdict(profile).items()})
+
+
+@staff_router.get("/{person_id}/file", summary="A person's file and its chain check", responses=STAFF_ERRORS)
+def person_file(person_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN, Role.AUDITOR)
+    with runtime.session() as session:
+        person = identity.get_person(session, person_id)
+        entries = worker.my_file(session, person)
+        problems = records.verify_file(session, person)
+    return JSON(
+        {
+            "entries": [{k: _jsonable(v) for k, v in asdict(e).items()} for e in entries],
+            "chain": {"intact": not problems, "problems": [asdict(p) for p in problems]},
+        }
+    )
+
+
+@staff_router.post(
+    "/{person_id}/entries",
+    status_code=201,
+    responses={**STAFF_ERRORS, 422: {"description": "bad entry"}},
+    summary="Record a certificate from elsewhere, a subsidy, an exam result or a correction",
+)
+def add_entry(person_id: str, body: EntryPosting, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        entry = staff.record_entry(
+            session, identity.get_person(session, person_id), body, actor=principal.subject
+        )
+        return JSON({"seq": entry.seq, "kind": entry.kind, "entry_hash": entry.entry_hash}, status_code=201)

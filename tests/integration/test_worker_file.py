@@ -252,3 +252,126 @@ def test_staff_reveal_is_audited(
         ]
         assert a.id_number not in events[0].detail and a.id_number not in events[0].subject
         assert audit.check(audit.events(session)) == []
+
+
+def test_staff_record_entries_and_corrections_into_the_file(
+    client: TestClient, runtime: Runtime, two_workers: tuple[Any, Any], admin_headers: dict[str, str]
+) -> None:
+    a, b = two_workers
+    found = client.post(
+        "/api/v1/admin/persons/lookup",
+        json={"document_type": "resident_id", "id_number": a.id_number},
+        headers=admin_headers,
+    )
+    assert found.status_code == 200 and found.json()["name"] == a.name
+    assert a.id_number not in found.text
+    missing = client.post(
+        "/api/v1/admin/persons/lookup",
+        json={"document_type": "resident_id", "id_number": "11010519491231002X"},
+        headers=admin_headers,
+    )
+    assert missing.status_code == 404 and "11010519491231002X" not in missing.text
+    path = f"/api/v1/admin/persons/{found.json()['public_id']}/entries"
+    recorded = client.post(
+        path,
+        headers=admin_headers,
+        json={
+            "certificate_recorded": {
+                "certificate_type": "专项职业能力证书",
+                "certificate_number": "1414001000123",
+                "title": "面点制作",
+                "issuer": "太原市职业技能鉴定中心",
+                "issued_on": "2021-06-30",
+            }
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    subsidy = client.post(
+        path,
+        headers=admin_headers,
+        json={
+            "subsidy_paid": {
+                "subsidy_type": "技能提升补贴",
+                "amount_yuan": "1500.00",
+                "fund": "失业保险基金",
+                "paid_on": "2026-10-08",
+            }
+        },
+    )
+    assert subsidy.status_code == 201
+    correction = client.post(
+        path,
+        headers=admin_headers,
+        json={
+            "correction": {
+                "supersedes": subsidy.json()["seq"],
+                "reason": "金额录入错误 / wrong amount",
+                "facts": {"amount_yuan": "1000.00"},
+            }
+        },
+    )
+    assert correction.status_code == 201
+    for bad in (
+        {},
+        {
+            "subsidy_paid": {
+                "subsidy_type": "技能提升补贴",
+                "amount_yuan": "-5",
+                "fund": "x",
+                "paid_on": "2026-10-08",
+            }
+        },
+        {"correction": {"supersedes": 99, "reason": "no such entry", "facts": {}}},
+        {
+            "exam_result": {
+                "occupation_code": "6-18-01-01",
+                "level": 3,
+                "theory": 70,
+                "skill": 80,
+                "exam_date": "2026-10-01",
+                "organisation": "某评价站",
+            },
+            "subsidy_paid": {
+                "subsidy_type": "其他",
+                "amount_yuan": "1",
+                "fund": "xx",
+                "paid_on": "2026-10-08",
+            },
+        },
+    ):
+        assert client.post(path, headers=admin_headers, json=bad).status_code == 422, bad
+    file = client.get(f"/api/v1/admin/persons/{found.json()['public_id']}/file", headers=admin_headers).json()
+    assert file["chain"]["intact"] is True
+    kinds = [e["kind"] for e in file["entries"]]
+    assert kinds[-3:] == ["certificate_recorded", "subsidy_paid", "correction"]
+    assert file["entries"][-2]["superseded_by"] == file["entries"][-1]["seq"]
+    worker_headers = _sign_in(client, runtime, a)
+    assert client.post(path, headers=worker_headers, json={"subsidy_paid": {}}).status_code in (403, 422)
+    assert (
+        client.get(
+            f"/api/v1/admin/persons/{found.json()['public_id']}/file", headers=worker_headers
+        ).status_code
+        == 403
+    )
+    with runtime.session() as session:
+        assert [e.action for e in audit.events(session)][-3:] == [
+            "file.certificate_recorded",
+            "file.subsidy_paid",
+            "file.correction",
+        ]
+
+
+def test_the_card_number_is_an_attribute_with_history(
+    client: TestClient, runtime: Runtime, two_workers: tuple[Any, Any]
+) -> None:
+    a, _ = two_workers
+    for card in ("A12345678", "A12345678", "B87654321"):
+        assertion = dev_assertion(
+            runtime.keystore,
+            audience=BASE_URL,
+            identity=AssertedIdentity(a.document_type.value, a.id_number, a.name, "L2", card_number=card),
+        )
+        token = client.post("/api/v1/auth/assertion", json={"assertion": assertion}).json()["access_token"]
+    cards = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["cards"]
+    assert [c["cardNumber"] for c in cards] == ["A12345678", "B87654321"]
+    assert cards[0]["replacedOn"] is not None and cards[1]["replacedOn"] is None
