@@ -257,7 +257,7 @@ def test_staff_reveal_is_audited(
 def test_staff_record_entries_and_corrections_into_the_file(
     client: TestClient, runtime: Runtime, two_workers: tuple[Any, Any], admin_headers: dict[str, str]
 ) -> None:
-    a, b = two_workers
+    a, _ = two_workers
     found = client.post(
         "/api/v1/admin/persons/lookup",
         json={"document_type": "resident_id", "id_number": a.id_number},
