@@ -1,0 +1,121 @@
+"""Result sheets: templates, CSV (UTF-8 with BOM, GB 18030) and Excel read row by row, every row rule."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from credential_service.assessment.result_rows import check_rows
+from credential_service.assessment.result_sheet import (
+    SheetError,
+    read_csv,
+    read_xlsx,
+    template_csv,
+    template_xlsx,
+)
+from credential_service.identity.rules import DocumentType, gb11643_check_char
+
+
+def _number(first17: str) -> str:
+    return first17 + gb11643_check_char(first17)
+
+
+A, B, C = _number("14010519900101123"), _number("14010519851212456"), _number("14020219790303789")
+
+
+def _csv(*rows: str, encoding: str = "utf-8-sig") -> io.BytesIO:
+    text = "证件类型,证件号码,姓名,理论知识成绩,技能操作成绩,综合评审成绩\n" + "\n".join(rows) + "\n"
+    return io.BytesIO(text.encode(encoding))
+
+
+def test_templates_read_back_with_their_example_row() -> None:
+    for reader, template in ((read_csv, template_csv()), (read_xlsx, template_xlsx())):
+        rows = list(reader(io.BytesIO(template)))
+        assert [(r.row_number, r.values["name"], r.values["theory"]) for r in rows] == [(2, "张三", "85")]
+        assert rows[0].values["id_number"] == "11010519491231002X"
+    assert template_csv().startswith(b"\xef\xbb\xbf")
+
+
+def test_csv_encodings_blank_lines_and_missing_columns() -> None:
+    utf8 = list(read_csv(_csv(f"居民身份证,{A},王伟,80,90,", "", f"居民身份证,{B},李娜,70,65,")))
+    assert [r.row_number for r in utf8] == [2, 4]
+    gbk = list(read_csv(_csv(f"居民身份证,{A},王伟,80,90,", encoding="gb18030")))
+    assert gbk[0].values["name"] == "王伟"
+    with pytest.raises(SheetError, match="姓名"):
+        list(read_csv(io.BytesIO("证件类型,证件号码,成绩\n".encode())))
+    with pytest.raises(SheetError):
+        list(read_csv(io.BytesIO(b"")))
+    with pytest.raises(SheetError):
+        list(read_xlsx(io.BytesIO(b"not a workbook")))
+
+
+def test_excel_numbers_come_back_as_typed() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["证件类型", "证件号码", "姓名", "理论知识成绩", "技能操作成绩"])
+    sheet.append(["居民身份证", A, "王伟", 85.0, 72.5])
+    out = io.BytesIO()
+    workbook.save(out)
+    out.seek(0)
+    [row] = list(read_xlsx(out))
+    assert row.values == {
+        "document_type": "居民身份证",
+        "id_number": A,
+        "name": "王伟",
+        "theory": "85",
+        "skill": "72.5",
+    }
+
+
+def _check(level: int, *rows: str, names: dict[str, str] | None = None, holders: set[str] | None = None):  # type: ignore[no-untyped-def]
+    return check_rows(
+        read_csv(_csv(*rows)),
+        level=level,
+        recorded_name=lambda _t, n: (names or {}).get(n),
+        holds_certificate=lambda _t, n: n in (holders or set()),
+    )
+
+
+def test_every_row_rule_with_row_and_column() -> None:
+    checked = _check(
+        3,
+        f"居民身份证,{A},王伟,80,90,",  # 2: fine, passes
+        f"居民身份证,{B},李娜,59,90,",  # 3: fine, fails (59)
+        f"居民身份证,{A[:-1]}{'0' if A[-1] != '0' else '1'},赵六,80,90,",  # 4: bad check character
+        f"居民身份证,{C},,80,90,",  # 5: no name
+        f"居民身份证,{C},孙七,abc,101,",  # 6: not a number, out of range
+        f"居民身份证,{A},王伟,70,70,",  # 7: duplicate of row 2
+        f"驾驶证,{C},孙七,70,70,",  # 8: unknown document type
+        f"居民身份证,{C},孙八,70,,",  # 9: name differs from the file; skill missing
+        names={C: "孙七"},
+    )
+    assert [(r.row_number, r.passed) for r in checked.rows] == [(2, True), (3, False)]
+    problems = {(e.loc, e.reason.split(" / ")[0]) for e in checked.errors}
+    assert ("row 4: 证件号码", "校验码不正确") in problems
+    assert ("row 5: 姓名", "姓名不能为空") in problems
+    assert ("row 6: 理论知识成绩", "不是数字") in problems
+    assert ("row 6: 技能操作成绩", "应在 0–100 之间") in problems
+    assert ("row 7: 证件号码", "与第 2 行重复") in problems
+    assert ("row 8: 证件类型", "未知证件类型") in problems
+    assert ("row 9: 姓名", "姓名与档案不一致") in problems
+    assert ("row 9: 技能操作成绩", "缺少成绩") in problems
+    assert all(A[:14] not in e.reason for e in checked.errors)  # never echoes numbers
+
+
+def test_review_is_required_for_levels_2_and_1_and_existing_holders_are_refused() -> None:
+    checked = _check(2, f"居民身份证,{A},王伟,80,90,", f"居民身份证,{B},李娜,80,90,75", holders={B})
+    assert checked.rows == []
+    assert {e.loc for e in checked.errors} == {"row 2: 综合评审成绩", "row 3: 证件号码"}
+    ok = _check(2, f"居民身份证,{A},王伟,80,90,60")
+    assert ok.rows[0].passed and ok.rows[0].document_type is DocumentType.RESIDENT_ID
+
+
+def test_row_limit() -> None:
+    from credential_service.assessment import result_sheet
+
+    rows = "\n".join(f"居民身份证,{A},王伟,80,90," for _ in range(result_sheet.MAX_ROWS + 1))
+    with pytest.raises(SheetError, match="20000"):
+        list(read_csv(_csv(rows)))
