@@ -1,0 +1,993 @@
+"""Reading one worker's whole lifelong file, with a million entries in the database.
+
+Builds a fresh database (SQLite in a temporary folder, or PostgreSQL with ``--database-url``),
+migrated by the service's own migrations, and fills it with Core bulk inserts: ``--persons`` people
+with 10–150 entries each (enrolments, attendance with check-in photo hashes, completions, exam
+results, certificates, subsidies, the odd correction), every file a valid hash chain. Entries are
+inserted in the order they were recorded across all people, as in production, so one person's file
+is spread over the table rather than stored contiguously.
+
+Then, for a random sample of people (always including one with the most entries), measures:
+- ``timeline``: ``records.service.timeline`` after ``identity.service.get_person``, inside
+  ``session_scope`` (what a request for the file pays below HTTP);
+- ``verify_file``: the chain check on the same file, for reference;
+- the baseline, on a plain DBAPI connection to the same database:
+  ``SELECT payload FROM file_entries WHERE person_id = ? ORDER BY seq``;
+- ``GET /api/v1/me/file`` with a worker's token, against ``uvicorn`` serving the app on this
+  database in a child process (``--no-http`` to leave it out; skipped, with a message, on a 404).
+
+Every sampled file is read once untimed, then ``--rounds`` times per method in a shuffled order,
+methods interleaved, so all of them see the same (warm) caches. ``--json`` for a machine-readable
+result; ``--keep DIR`` keeps the SQLite database (and ``--reuse`` measures a kept one again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import heapq
+import json
+import math
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, func, insert, make_url, select  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from credential_service.assessment.occupations import BUILTIN_OCCUPATIONS  # noqa: E402
+from credential_service.certificates.credential import Occupation  # noqa: E402
+from credential_service.core.clock import to_xsd  # noqa: E402
+from credential_service.core.db import make_engine, session_factory, session_scope  # noqa: E402
+from credential_service.core.migrations import upgrade  # noqa: E402
+from credential_service.crypto.jcs import canonical_json  # noqa: E402
+from credential_service.crypto.sealed import seal  # noqa: E402
+from credential_service.demo import DEMO_ORGANISATIONS, demo_id_number, demo_name  # noqa: E402
+from credential_service.identity.models import Person  # noqa: E402
+from credential_service.identity.rules import (  # noqa: E402
+    DocumentType,
+    blind_index,
+    derived_facts,
+    mask_id_number,
+)
+from credential_service.identity.service import ID_NUMBER_PURPOSE, get_person  # noqa: E402
+from credential_service.records.models import FileEntry  # noqa: E402
+from credential_service.records.rules import GENESIS, ChainedFields, EntryKind, entry_hash  # noqa: E402
+from credential_service.records.service import timeline, verify_file  # noqa: E402
+
+DATA_KEY = hashlib.sha256(b"bench_file data key").digest()  # benchmark data only
+KEYSTORE_PASSPHRASE = "bench-file-passphrase"
+FILE_ROUTE = "/api/v1/me/file"
+ASGI_APP = "credential_service.asgi:app"
+MIN_ENTRIES, MAX_ENTRIES = 10, 150
+EARLIEST, LATEST = date(2012, 1, 1), date(2026, 10, 31)  # no file starts before or ends after
+BATCH = 10_000
+# The rows FileWriter builds, in this order (recorded_at first: the inserts are merged on it).
+ENTRY_COLUMNS = ("recorded_at", "person_id", "seq", "kind", "occurred_at", "source", "payload",
+                 "supersedes_seq", "reason", "idempotency_key", "prev_hash", "entry_hash")  # fmt: skip
+
+RAW_PAYLOAD_SQL = "SELECT payload FROM file_entries WHERE person_id = {p} ORDER BY seq"
+TIMELINE_SQL = (
+    "SELECT seq, kind, occurred_at, recorded_at, source, payload, supersedes_seq, reason, entry_hash "
+    "FROM file_entries WHERE person_id = {p} ORDER BY seq"
+)
+
+# ---------------------------------------------------------------------------------------------
+# Realistic data
+# ---------------------------------------------------------------------------------------------
+
+DISTRICTS = (
+    "太原市迎泽区",
+    "太原市杏花岭区",
+    "大同市平城区",
+    "长治市潞州区",
+    "晋城市城区",
+    "晋中市榆次区",
+    "临汾市尧都区",
+    "运城市盐湖区",
+    "吕梁市离石区",
+    "忻州市忻府区",
+)
+SCHOOL_KINDS = ("职业培训学校", "职业技能培训中心", "技工学校", "高级技工学校", "职业技术学院")
+FUNDS = ("职业技能提升行动专账资金", "就业补助资金", "失业保险基金")
+RECORDED_CATEGORIES = (
+    ("职业资格", "山西省人力资源和社会保障厅"),
+    ("专项职业能力", "太原市职业技能鉴定中心"),
+    ("培训合格", "山西省总工会职工技能培训中心"),
+)
+STATUS_REASONS = (
+    ("suspended", "持证人信息核查中"),
+    ("revoked", "考核过程违规，证书依规撤销"),
+    ("reinstated", "核查完毕，恢复有效"),
+)
+
+
+@dataclass(frozen=True)
+class Institution:
+    credit_code: str
+    name: str
+    source: str
+
+
+def institutions(rng: random.Random, count: int = 240) -> list[Institution]:
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    result = []
+    for i in range(count):
+        district = rng.choice(DISTRICTS)
+        code = "5214" + "".join(rng.choice(alphabet) for _ in range(14))
+        name = f"{district}{'恒华育才明德天成众诚晋阳新技泰安'[i % 14]}{i:03d}{rng.choice(SCHOOL_KINDS)}"
+        result.append(Institution(code, name, f"institution:{code}"))
+    return result
+
+
+@dataclass
+class World:
+    institutions: list[Institution]
+    organisations: tuple[tuple[str, str], ...] = DEMO_ORGANISATIONS
+    training_serial: int = 0
+    certificate_serial: int = 0
+
+
+def _hex(rng: random.Random, bits: int = 256) -> str:
+    return f"{rng.getrandbits(bits):0{bits // 4}x}"
+
+
+def _at(day: date, seconds: int) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(seconds=seconds)
+
+
+@dataclass
+class FileWriter:
+    """One person's file as it is recorded: seq, chain and a strictly increasing recorded_at.
+
+    A ``dry`` writer only keeps the count and the last time (to plan the dates of the real one)."""
+
+    person_id: int
+    limit: int
+    dry: bool = False
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    size: int = 0
+    prev_hash: str = GENESIS
+    last_recorded: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+
+    @property
+    def full(self) -> bool:
+        return self.size >= self.limit
+
+    def add(
+        self,
+        kind: EntryKind,
+        facts: dict[str, Any],
+        *,
+        source: str,
+        occurred_at: datetime,
+        delay: int,
+        idempotency_key: str | None = None,
+        supersedes_seq: int | None = None,
+        reason: str | None = None,
+    ) -> int:
+        if self.full:
+            return 0
+        self.size = seq = self.size + 1
+        recorded_at = max(occurred_at + timedelta(seconds=delay), self.last_recorded + timedelta(seconds=1))
+        self.last_recorded = recorded_at
+        if self.dry:
+            return seq
+        payload = canonical_json(facts).decode("utf-8")
+        digest = entry_hash(
+            self.prev_hash,
+            ChainedFields(seq, kind.value, occurred_at, recorded_at, source, payload, supersedes_seq, reason),
+        )
+        self.rows.append(
+            (
+                recorded_at,
+                self.person_id,
+                seq,
+                kind.value,
+                occurred_at,
+                source,
+                payload,
+                supersedes_seq,
+                reason,
+                idempotency_key,
+                self.prev_hash,
+                digest,
+            )
+        )
+        self.prev_hash = digest
+        return seq
+
+
+@dataclass
+class Life:
+    """What the rest of a person's file refers back to."""
+
+    day: date
+    attendance: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    certificates: list[str] = field(default_factory=list)
+
+
+def _older_certificate(out: FileWriter, rng: random.Random, life: Life) -> None:
+    category, issuer = rng.choice(RECORDED_CATEGORIES)
+    occupation = rng.choice(BUILTIN_OCCUPATIONS)
+    number = f"{rng.randrange(10**17):017d}"
+    facts = {
+        "category": category,
+        "certificateNumber": number,
+        "issuer": issuer,
+        "issuedOn": (life.day - timedelta(days=rng.randrange(200, 3000))).isoformat(),
+        "occupation": {"code": occupation.code, "name": occupation.name},
+        "evidence": {"scanSha256": _hex(rng), "mediaType": "application/pdf"},
+    }
+    when = _at(life.day, 9 * 3600)
+    out.add(
+        EntryKind.CERTIFICATE_RECORDED,
+        facts,
+        source="platform",
+        occurred_at=when,
+        delay=rng.randrange(60, 86400),
+    )
+    life.certificates.append(number)
+
+
+@dataclass(frozen=True)
+class Training:
+    training_id: str
+    institution: Institution
+    occupation: Occupation
+    level: int
+    subsidised: bool
+
+
+def _training(out: FileWriter, world: World, rng: random.Random, life: Life) -> Training:
+    """Enrolment, one attendance entry per session (check-in/out photo hashes), completion."""
+    institution = rng.choice(world.institutions)
+    occupation = rng.choice(BUILTIN_OCCUPATIONS)
+    level = rng.choice((5, 5, 4, 4, 4, 3, 3, 2))
+    sessions = rng.randrange(6, 31)
+    world.training_serial += 1
+    training = Training(
+        f"PX{life.day.year}{institution.credit_code[4:10]}{world.training_serial:07d}",
+        institution,
+        occupation,
+        level,
+        rng.random() < 0.7,
+    )
+    out.add(
+        EntryKind.ENROLMENT,
+        {
+            "trainingId": training.training_id,
+            "institution": {"creditCode": institution.credit_code, "name": institution.name},
+            "occupation": _occupation(occupation),
+            "level": level,
+            "programme": f"{occupation.name}（{level}级）职业技能提升培训",
+            "plannedHours": sessions * 4,
+            "startDate": (life.day + timedelta(days=7)).isoformat(),
+            "endDate": (life.day + timedelta(days=7 + sessions * 2)).isoformat(),
+            "subsidised": training.subsidised,
+            **({"fund": rng.choice(FUNDS)} if training.subsidised else {}),
+        },
+        source=institution.source,
+        occurred_at=_at(life.day, rng.randrange(8 * 3600, 18 * 3600)),
+        delay=rng.randrange(5, 600),
+        idempotency_key=_hex(rng, 128),
+    )
+    class_day, hours = life.day + timedelta(days=7), 0
+    for n in range(1, sessions + 1):
+        class_day += timedelta(days=rng.choice((1, 1, 1, 2, 3)))
+        start = rng.randrange(8 * 3600 + 1800, 9 * 3600)
+        length = rng.choice((3, 4, 4, 4)) * 3600 + rng.randrange(-300, 600)
+        facts = {
+            "trainingId": training.training_id,
+            "session": n,
+            "date": class_day.isoformat(),
+            "checkIn": {
+                "at": to_xsd(_at(class_day, start)),
+                "photoSha256": _hex(rng),
+                "faceMatch": rng.randrange(86, 100),
+                "device": f"KQ-{rng.randrange(1, 40):03d}",
+            },
+            "checkOut": {
+                "at": to_xsd(_at(class_day, start + length)),
+                "photoSha256": _hex(rng),
+                "faceMatch": rng.randrange(86, 100),
+            },
+            "hours": length // 3600,
+            "method": "face",
+        }
+        hours += length // 3600
+        seq = out.add(
+            EntryKind.ATTENDANCE,
+            facts,
+            source=institution.source,
+            occurred_at=_at(class_day, start + length),
+            delay=rng.randrange(30, 7200),
+            idempotency_key=_hex(rng, 128),
+        )
+        if seq:
+            life.attendance.append((seq, facts))
+    life.day = class_day + timedelta(days=rng.randrange(1, 10))
+    out.add(
+        EntryKind.COMPLETION,
+        {
+            "trainingId": training.training_id,
+            "hoursAttended": hours,
+            "hoursRequired": sessions * 4,
+            "result": "结业" if hours >= sessions * 3 else "肄业",
+            "completionNumber": f"JY{life.day.year}{world.training_serial:09d}",
+        },
+        source=institution.source,
+        occurred_at=_at(life.day, 10 * 3600),
+        delay=rng.randrange(600, 86400),
+        idempotency_key=_hex(rng, 128),
+    )
+    return training
+
+
+def _occupation(occupation: Occupation) -> dict[str, str]:
+    shown = {"code": occupation.code, "name": occupation.name}
+    return {**shown, "subtype": occupation.subtype} if occupation.subtype else shown
+
+
+def _assessment(out: FileWriter, world: World, rng: random.Random, life: Life, training: Training) -> None:
+    """Exam result; on a pass the certificate issued here, then (if subsidised) the subsidy paid."""
+    org_code, org_name = rng.choice(world.organisations)
+    life.day += timedelta(days=rng.randrange(7, 45))
+    theory, practical = rng.randrange(45, 99), rng.randrange(50, 99)
+    passed = theory >= 60 and practical >= 60
+    out.add(
+        EntryKind.EXAM_RESULT,
+        {
+            "examId": f"KS{life.day:%Y%m%d}{rng.randrange(10**6):06d}",
+            "organisationCode": org_code,
+            "occupation": _occupation(training.occupation),
+            "level": training.level,
+            "theory": theory,
+            "practical": practical,
+            "passed": passed,
+            "examDate": life.day.isoformat(),
+        },
+        source=f"org:{org_code}",
+        occurred_at=_at(life.day, 15 * 3600),
+        delay=rng.randrange(86400, 864000),
+        idempotency_key=_hex(rng, 128),
+    )
+    if not passed:
+        return
+    life.day += timedelta(days=rng.randrange(10, 40))
+    world.certificate_serial += 1
+    number = f"{org_code}{life.day.year % 100:02d}{training.level}{world.certificate_serial % 10**6:06d}"
+    issued_at = _at(life.day, 9 * 3600)
+    out.add(
+        EntryKind.CERTIFICATE_ISSUED,
+        {
+            "certificateNumber": number,
+            "credentialId": f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+            "issuer": {
+                "code": org_code,
+                "name": org_name,
+                "did": f"did:web:skills.example.cn:orgs:{org_code}",
+            },
+            "occupation": _occupation(training.occupation),
+            "level": training.level,
+            "issuedAt": to_xsd(issued_at),
+        },
+        source=f"org:{org_code}",
+        occurred_at=issued_at,
+        delay=rng.randrange(1, 60),
+    )
+    life.certificates.append(number)
+    if training.subsidised and rng.random() < 0.8:
+        life.day += timedelta(days=rng.randrange(20, 90))
+        out.add(
+            EntryKind.SUBSIDY_PAID,
+            {
+                "trainingId": training.training_id,
+                "certificateNumber": number,
+                "fund": rng.choice(FUNDS),
+                "amountFen": rng.choice((80000, 100000, 150000, 200000)),
+                "payee": "本人社会保障卡",
+                "voucher": f"BT{life.day:%Y%m%d}{rng.randrange(10**8):08d}",
+            },
+            source="platform",
+            occurred_at=_at(life.day, 11 * 3600),
+            delay=rng.randrange(60, 3600),
+        )
+
+
+def _amendments(out: FileWriter, rng: random.Random, life: Life, training: Training) -> None:
+    """The odd certificate status change, and corrections that supersede a wrong attendance entry."""
+    if life.certificates and rng.random() < 0.03:
+        status, why = rng.choice(STATUS_REASONS)
+        out.add(
+            EntryKind.CERTIFICATE_STATUS,
+            {"certificateNumber": rng.choice(life.certificates), "status": status},
+            source="platform",
+            occurred_at=_at(life.day, 16 * 3600),
+            delay=rng.randrange(60, 3600),
+            reason=why,
+        )
+    if life.attendance and rng.random() < 0.08:
+        wrong_seq, wrong = rng.choice(life.attendance)
+        out.add(
+            EntryKind.CORRECTION,
+            {**wrong, "hours": max(1, wrong["hours"] - 1), "corrects": "attendance"},
+            source=training.institution.source,
+            occurred_at=_at(life.day, 17 * 3600),
+            delay=rng.randrange(60, 3600),
+            supersedes_seq=wrong_seq,
+            reason="签退时间识别有误，按监控记录更正学时",
+            idempotency_key=_hex(rng, 128),
+        )
+
+
+def person_file(world: World, rng: random.Random, person_id: int, count: int) -> list[tuple[Any, ...]]:
+    """``count`` entries of a working life: trainings (enrolment, attendance, completion), exams,
+    certificates (issued here or recorded from elsewhere), subsidies, status changes, corrections.
+    A file may stop in the middle of a training, as a real one does; its last entry falls in the
+    last five years, never in the future (a dry run with the same random draws finds the span)."""
+    last_day = LATEST - timedelta(days=rng.randrange(5 * 365))
+    state = rng.getstate()
+    trial = FileWriter(person_id, count, dry=True)
+    _working_life(trial, world, rng, EARLIEST)
+    rng.setstate(state)
+    out = FileWriter(person_id, count)
+    _working_life(out, world, rng, max(EARLIEST, EARLIEST + (last_day - trial.last_recorded.date())))
+    return out.rows
+
+
+def _working_life(out: FileWriter, world: World, rng: random.Random, first_day: date) -> None:
+    life = Life(first_day)
+    if rng.random() < 0.3:
+        _older_certificate(out, rng, life)
+    while not out.full:
+        training = _training(out, world, rng, life)
+        if rng.random() < 0.85:
+            _assessment(out, world, rng, life, training)
+        _amendments(out, rng, life, training)
+        life.day += timedelta(days=rng.randrange(30, 400))
+
+
+def entry_counts(rng: random.Random, entries: int, persons: int) -> list[int]:
+    """Per-person entry counts in [10, 150], right-skewed, summing to ``entries``, one at the maximum."""
+    share = (entries / persons - MIN_ENTRIES) / (MAX_ENTRIES - MIN_ENTRIES)
+    if share <= 0 or share >= 1:
+        counts = [MIN_ENTRIES if share <= 0 else MAX_ENTRIES] * persons
+    else:
+        a = 1.3
+        counts = [
+            MIN_ENTRIES + round((MAX_ENTRIES - MIN_ENTRIES) * rng.betavariate(a, a * (1 - share) / share))
+            for _ in range(persons)
+        ]
+    counts[rng.randrange(persons)] = MAX_ENTRIES
+    heaviest = counts.index(MAX_ENTRIES)
+    diff = entries - sum(counts)
+    while diff:
+        i = rng.randrange(persons)
+        if i == heaviest:
+            continue
+        if diff > 0 and counts[i] < MAX_ENTRIES:
+            counts[i], diff = counts[i] + 1, diff - 1
+        elif diff < 0 and counts[i] > MIN_ENTRIES:
+            counts[i], diff = counts[i] - 1, diff + 1
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation (Core bulk inserts, one transaction per batch)
+# ---------------------------------------------------------------------------------------------
+
+
+def insert_persons(factory: sessionmaker[Session], rng: random.Random, persons: int) -> list[int]:
+    """Bulk-insert the people; returns their database ids in generation order."""
+    seen: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    while len(rows) < persons:
+        number = demo_id_number(rng)
+        if number in seen:
+            continue
+        seen.add(number)
+        facts = derived_facts(DocumentType.RESIDENT_ID, number)
+        rows.append(
+            {
+                "public_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "document_type": DocumentType.RESIDENT_ID.value,
+                "id_blind_index": blind_index(DATA_KEY, DocumentType.RESIDENT_ID, number),
+                "id_number_sealed": seal(DATA_KEY, number, ID_NUMBER_PURPOSE),
+                "id_number_masked": mask_id_number(number),
+                "name": demo_name(rng),
+                "sex": facts.sex,
+                "birth_date": facts.birth_date,
+                # registered (or imported) before the earliest entry of any file
+                "created_at": datetime(2011, 9, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(10**7)),
+            }
+        )
+    for start in range(0, persons, BATCH):
+        with session_scope(factory) as session:
+            session.execute(insert(Person), rows[start : start + BATCH])
+    by_public = {row["public_id"]: i for i, row in enumerate(rows)}
+    ids = [0] * persons
+    with session_scope(factory) as session:
+        for pid, public_id in session.execute(select(Person.id, Person.public_id)):
+            if public_id in by_public:
+                ids[by_public[public_id]] = pid
+    return ids
+
+
+def generate(
+    factory: sessionmaker[Session], *, entries: int, persons: int, seed: int, progress: bool
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    person_ids = insert_persons(factory, rng, persons)
+    persons_seconds = time.perf_counter() - started
+    counts = entry_counts(rng, entries, persons)
+    world = World(institutions(rng))
+
+    # Files are built person by person but inserted in recorded order across everyone (as the
+    # service appends them), so one person's entries end up spread over the whole table.
+    files = [
+        person_file(world, random.Random(seed * 1_000_003 + i), person_ids[i], n)
+        for i, n in enumerate(counts)
+    ]
+    built = time.perf_counter()
+    ordered = heapq.merge(*files, key=lambda row: (row[0], row[1]))
+    batch: list[dict[str, Any]] = []
+    done = 0
+    insert_seconds = 0.0
+    for row in ordered:
+        batch.append(dict(zip(ENTRY_COLUMNS, row, strict=True)))
+        if len(batch) == BATCH:
+            insert_seconds += _insert_batch(factory, batch)
+            done += len(batch)
+            batch = []
+            if progress and done % 100_000 == 0:
+                rate = done / (time.perf_counter() - built)
+                print(f"  … {done:>9,} entries inserted ({rate:,.0f}/s)", file=sys.stderr)
+    if batch:
+        insert_seconds += _insert_batch(factory, batch)
+        done += len(batch)
+    finished = time.perf_counter()
+    return {
+        "persons": persons,
+        "entries": done,
+        "persons_seconds": round(persons_seconds, 2),
+        "build_seconds": round(built - started - persons_seconds, 2),
+        "insert_seconds": round(insert_seconds, 2),
+        "total_seconds": round(finished - started, 2),
+        "rows_per_second": round((done + persons) / (finished - started)),
+        "insert_rows_per_second": round(done / insert_seconds) if insert_seconds else None,
+    }
+
+
+def _insert_batch(factory: sessionmaker[Session], batch: list[dict[str, Any]]) -> float:
+    start = time.perf_counter()
+    with session_scope(factory) as session:
+        session.execute(insert(FileEntry), batch)
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurement
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sampled:
+    person_id: int
+    public_id: str
+    entries: int
+
+
+def choose_sample(factory: sessionmaker[Session], rng: random.Random, samples: int) -> list[Sampled]:
+    """A random sample of people with a file, always including one with the most entries."""
+    with session_scope(factory) as session:
+        rows = session.execute(
+            select(Person.id, Person.public_id, func.count(FileEntry.id))
+            .join(FileEntry, FileEntry.person_id == Person.id)
+            .group_by(Person.id, Person.public_id)
+            .order_by(Person.id)
+        ).all()
+    everyone = [Sampled(pid, public_id, count) for pid, public_id, count in rows]
+    heaviest = max(everyone, key=lambda s: s.entries)
+    others = [s for s in everyone if s.person_id != heaviest.person_id]
+    return [heaviest, *rng.sample(others, min(samples - 1, len(others)))]
+
+
+class RawQuery:
+    """A plain DBAPI connection (stdlib sqlite3 / psycopg, autocommit) to the same database."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            self.connection: Any = sqlite3.connect(parsed.database or "", isolation_level=None)
+            self.placeholder = "?"
+        else:
+            import psycopg
+
+            conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.connection = psycopg.connect(conninfo, autocommit=True)
+            self.placeholder = "%s"
+
+    def rows(self, sql: str, person_id: int) -> list[Any]:
+        cursor = self.connection.cursor()
+        cursor.execute(sql.format(p=self.placeholder), (person_id,))
+        rows = cursor.fetchall()
+        cursor.close()
+        return rows
+
+    def plan(self, sql: str, person_id: int) -> list[str]:
+        if self.placeholder == "?":
+            return [str(row[-1]) for row in self.rows("EXPLAIN QUERY PLAN " + sql, person_id)]
+        return [str(row[0]) for row in self.rows("EXPLAIN (ANALYZE, BUFFERS) " + sql, person_id)]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class HttpFile:
+    """``GET /api/v1/me/file`` against uvicorn serving the app (a child process) on this database."""
+
+    def __init__(self, url: str, state_dir: Path) -> None:
+        import httpx
+
+        from credential_service.crypto.keystore import FileKeyStore
+        from credential_service.identity.tokens import ensure_token_key
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.base = f"http://127.0.0.1:{port}"
+        keys = state_dir / "keys"
+        keys.mkdir(parents=True, exist_ok=True)
+        self.keystore = FileKeyStore(keys, KEYSTORE_PASSPHRASE)
+        ensure_token_key(self.keystore)
+        env = {
+            **os.environ,
+            "CS_ENVIRONMENT": "test",
+            "CS_DATABASE_URL": url,
+            "CS_KEYSTORE_DIR": str(keys),
+            "CS_KEYSTORE_PASSPHRASE": KEYSTORE_PASSPHRASE,
+            "CS_DATA_KEY": base64.b64encode(DATA_KEY).decode(),
+            "CS_PUBLIC_BASE_URL": self.base,
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            ASGI_APP,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        self.server = subprocess.Popen(command, env=env, cwd=ROOT)
+        self.client = httpx.Client(base_url=self.base, timeout=60)
+        self.tokens: dict[str, str] = {}
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if self.client.get("/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if self.server.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("uvicorn did not start (see its output above)")
+            time.sleep(0.2)
+
+    def token(self, public_id: str) -> str:
+        from credential_service.identity.tokens import Principal, Role, mint_token
+
+        if public_id not in self.tokens:
+            principal = Principal(Role.WORKER, f"worker:{public_id}", frozenset(), tenant=public_id)
+            self.tokens[public_id] = mint_token(
+                self.keystore, issuer=self.base, audience=self.base, principal=principal, minutes=120
+            )
+        return self.tokens[public_id]
+
+    def status(self, public_id: str) -> int:
+        return self.get(public_id)[0]
+
+    def get(self, public_id: str) -> tuple[int, bytes]:
+        """The status and the whole body (read, not parsed: parsing is the client's own work)."""
+        response = self.client.get(FILE_ROUTE, headers={"Authorization": f"Bearer {self.token(public_id)}"})
+        return response.status_code, response.content
+
+    def close(self) -> None:
+        self.client.close()
+        self.server.terminate()
+        try:
+            self.server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait()
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "median": round(statistics.median(values), 3),
+        "p90": round(percentile(values, 0.90), 3),
+        "p99": round(percentile(values, 0.99), 3),
+        "max": round(max(values), 3),
+    }
+
+
+def measure(
+    factory: sessionmaker[Session],
+    raw: RawQuery,
+    http: HttpFile | None,
+    sample: list[Sampled],
+    *,
+    rounds: int,
+    rng: random.Random,
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """Latencies in ms per method; also the heaviest file's own figures and any chain problems."""
+
+    def service_timeline(s: Sampled) -> int:
+        with session_scope(factory) as session:
+            return len(timeline(session, get_person(session, s.public_id)))
+
+    def service_verify(s: Sampled) -> int:
+        with session_scope(factory) as session:
+            problems = verify_file(session, get_person(session, s.public_id))
+        if problems:
+            raise AssertionError(f"chain problems in a generated file: {problems[:3]}")
+        return s.entries
+
+    def service_person_only(s: Sampled) -> int:
+        with session_scope(factory) as session:
+            get_person(session, s.public_id)
+        return s.entries
+
+    def raw_payload(s: Sampled) -> int:
+        return len(raw.rows(RAW_PAYLOAD_SQL, s.person_id))
+
+    def raw_timeline(s: Sampled) -> int:
+        rows = raw.rows(TIMELINE_SQL, s.person_id)
+        for row in rows:
+            json.loads(row[5])
+        return len(rows)
+
+    methods: dict[str, Callable[[Sampled], int]] = {
+        "timeline (service, session_scope + get_person)": service_timeline,
+        "of which session_scope + get_person alone": service_person_only,
+        "verify_file (chain check, for reference)": service_verify,
+        "raw SELECT payload … ORDER BY seq (baseline)": raw_payload,
+        "raw SELECT timeline columns + json.loads": raw_timeline,
+    }
+    if http is not None:
+
+        def over_http(s: Sampled) -> int:
+            status, body = http.get(s.public_id)
+            if status != 200:
+                raise AssertionError(f"GET {FILE_ROUTE} answered {status}")
+            return len(json.loads(body)) if warming else s.entries  # a JSON list, oldest first
+
+        methods[f"GET {FILE_ROUTE} (HTTP, uvicorn)"] = over_http
+
+    warming = True
+    for s in sample:  # warm-up, and every method must see the whole file
+        for name, method in methods.items():
+            got = method(s)
+            if got != s.entries:
+                raise AssertionError(f"{name} returned {got} entries, expected {s.entries}")
+    warming = False
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    heaviest: dict[str, list[float]] = {name: [] for name in methods}
+    order = list(methods.items())
+    for _ in range(rounds):
+        people = sample[:]
+        rng.shuffle(people)
+        for s in people:
+            rng.shuffle(order)
+            for name, method in order:
+                start = time.perf_counter_ns()
+                method(s)
+                elapsed = (time.perf_counter_ns() - start) / 1e6
+                times[name].append(elapsed)
+                if s is sample[0]:
+                    heaviest[name].append(elapsed)
+    return times, {name: round(statistics.median(v), 3) for name, v in heaviest.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------------------------
+
+
+def count_entries(factory: sessionmaker[Session]) -> int:
+    with session_scope(factory) as session:
+        return int(session.scalar(select(func.count()).select_from(FileEntry)) or 0)
+
+
+def database_bytes(engine: Engine, url: str) -> int | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("SELECT pg_database_size(current_database())").scalar() or 0)
+
+
+def run(args: argparse.Namespace, state_dir: Path) -> dict[str, Any]:
+    url = args.database_url or f"sqlite:///{state_dir / 'bench-file.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    existing = count_entries(factory)
+    log = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
+    if existing and not args.reuse:
+        raise SystemExit(
+            f"the database already holds {existing:,} file entries: pass --reuse to measure them, "
+            "or give an empty database"
+        )
+    generation: dict[str, Any] | None = None
+    if existing:
+        log(f"==> reusing {existing:,} entries already in the database")
+    else:
+        log(f"==> generating {args.entries:,} entries for {args.persons:,} people ({url.split(':', 1)[0]})")
+        generation = generate(
+            factory, entries=args.entries, persons=args.persons, seed=args.seed, progress=not args.json
+        )
+        if make_url(url).get_backend_name() == "postgresql":
+            with engine.begin() as connection:  # what autovacuum would have done after the load
+                connection.exec_driver_sql("ANALYZE")
+    size = database_bytes(engine, url)
+    rng = random.Random(args.seed + 1)
+    sample = choose_sample(factory, rng, args.samples)
+    raw = RawQuery(url)
+    http: HttpFile | None = None
+    http_note = None
+    if args.http:
+        http = HttpFile(url, state_dir)
+        status = http.status(sample[0].public_id)
+        if status != 200:
+            http_note = f"GET {FILE_ROUTE} answered {status}: HTTP not measured"
+            http.close()
+            http = None
+    log(f"==> measuring {len(sample)} files × {args.rounds} rounds")
+    try:
+        times, heaviest = measure(factory, raw, http, sample, rounds=args.rounds, rng=rng)
+        plan = raw.plan(TIMELINE_SQL, sample[0].person_id)
+    finally:
+        raw.close()
+        if http is not None:
+            http.close()
+        engine.dispose()
+    stats = {name: summary(values) for name, values in times.items()}
+    baseline = next(name for name in stats if "(baseline)" in name)
+    ratios = {
+        f"{name} / baseline": {q: round(stats[name][q] / stats[baseline][q], 2) for q in ("median", "p99")}
+        for name in stats
+        if name != baseline and not name.startswith("of which")
+    }
+    counts = [s.entries for s in sample]
+    return {
+        "database": url.split(":", 1)[0],
+        "database_bytes": size,
+        "entries_in_database": existing or (generation or {}).get("entries"),
+        "generation": generation,
+        "sample": {
+            "files": len(sample),
+            "rounds": args.rounds,
+            "entries_per_file": {
+                "min": min(counts),
+                "median": statistics.median(counts),
+                "p90": percentile(counts, 0.9),
+                "max": max(counts),
+            },
+        },
+        "latency_ms": stats,
+        "heaviest_file_median_ms": {"entries": sample[0].entries, **heaviest},
+        "ratios_to_baseline": ratios,
+        "timeline_query_plan": plan,
+        "http_note": http_note,
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    gen = result["generation"]
+    size = result["database_bytes"]
+    print(
+        f"Database: {result['database']}, {result['entries_in_database']:,} file entries"
+        + (f", {size / 2**20:,.0f} MiB" if size else "")
+    )
+    if gen:
+        print(
+            f"Generated {gen['entries']:,} entries + {gen['persons']:,} people "
+            f"in {gen['total_seconds']:.1f} s "
+            f"({gen['rows_per_second']:,} rows/s overall; bulk insert alone {gen['insert_seconds']:.1f} s, "
+            f"{gen['insert_rows_per_second']:,} rows/s; building files and hash chains "
+            f"{gen['build_seconds']:.1f} s)"
+        )
+    sample = result["sample"]
+    epf = sample["entries_per_file"]
+    print(
+        f"Sample: {sample['files']} files × {sample['rounds']} rounds (warm caches); entries per file "
+        f"min {epf['min']}, median {epf['median']:g}, p90 {epf['p90']}, max {epf['max']}\n"
+    )
+    print(f"  {'latency, ms':<50} {'median':>8} {'p90':>8} {'p99':>8} {'max':>8}   heaviest file")
+    heaviest = result["heaviest_file_median_ms"]
+    for name, s in result["latency_ms"].items():
+        shown = f"  {name}" if name.startswith("of which") else name
+        print(
+            f"  {shown:<50} {s['median']:>8.2f} {s['p90']:>8.2f} {s['p99']:>8.2f} {s['max']:>8.2f}"
+            f"   {heaviest[name]:>6.2f} ({heaviest['entries']} entries)"
+        )
+    print()
+    for name, r in result["ratios_to_baseline"].items():
+        print(f"  {name:<62} median {r['median']:>6.1f}×   p99 {r['p99']:>6.1f}×")
+    if result["http_note"]:
+        print(f"\n  {result['http_note']}")
+    print("\nPlan of the timeline query:")
+    for line in result["timeline_query_plan"]:
+        print(f"  {line}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--entries", type=int, default=1_000_000, help="file entries to generate")
+    parser.add_argument("--persons", type=int, default=20_000, help="people to spread them over")
+    parser.add_argument("--samples", type=int, default=500, help="files to read (incl. the largest)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed reads of each sampled file per method")
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default: SQLite in a temp dir)")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the SQLite database (and keys) in DIR")
+    parser.add_argument("--reuse", action="store_true", help="measure the entries already in the database")
+    parser.add_argument(
+        "--http",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"also GET {FILE_ROUTE} through uvicorn (skipped by itself while the route answers 404)",
+    )
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.persons < 1 or not (
+        MAX_ENTRIES + MIN_ENTRIES * (args.persons - 1) <= args.entries <= MAX_ENTRIES * args.persons
+    ):
+        parser.error(f"every person gets {MIN_ENTRIES}–{MAX_ENTRIES} entries and one gets {MAX_ENTRIES}")
+    if args.samples < 1 or args.rounds < 1:
+        parser.error("--samples and --rounds must be at least 1")
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        result = run(args, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-file-") as tmp:
+            result = run(args, Path(tmp))
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        report(result)
+
+
+if __name__ == "__main__":
+    main()
