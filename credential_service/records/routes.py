@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
@@ -43,6 +43,11 @@ def share_link_json(link: ShareLink, base_url: str, token: str | None = None) ->
     }
 
 
+def _plain(item: Any) -> dict[str, Any]:
+    """A dataclass as JSON-ready fields, shallowly (``asdict`` deep-copies nested facts: 10× slower)."""
+    return {f.name: _jsonable(getattr(item, f.name)) for f in fields(item)}
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return to_xsd(value)
@@ -53,28 +58,28 @@ def _jsonable(value: Any) -> Any:
 def me(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     with runtime.session() as session:
         profile = worker.profile(_me(session, principal))
-    return JSON({k: _jsonable(v) for k, v in asdict(profile).items()})
+    return JSON(_plain(profile))
 
 
 @router.get("/file", summary="My whole lifelong file, oldest first", responses=WORKER_ERRORS)
 def my_file(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     with runtime.session() as session:
         entries = worker.my_file(session, _me(session, principal))
-    return JSON([{k: _jsonable(v) for k, v in asdict(e).items()} for e in entries])
+    return JSON([_plain(e) for e in entries])
 
 
 @router.get("/certificates", summary="My certificates and their status", responses=WORKER_ERRORS)
 def my_certificates(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     with runtime.session() as session:
         summaries = worker.my_certificates(session, _me(session, principal))
-    return JSON([{k: _jsonable(v) for k, v in asdict(s).items()} for s in summaries])
+    return JSON([_plain(s) for s in summaries])
 
 
 @router.get("/verifications", summary="Who verified my certificates, and when", responses=WORKER_ERRORS)
 def my_verifications(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     with runtime.session() as session:
         events = worker.my_verifications(session, _me(session, principal))
-    return JSON([{k: _jsonable(v) for k, v in asdict(e).items()} for e in events])
+    return JSON([_plain(e) for e in events])
 
 
 @router.get("/share-links", summary="My share links", responses=WORKER_ERRORS)
@@ -155,7 +160,7 @@ def lookup_person(body: PersonLookup, principal: CurrentPrincipal, runtime: Runt
             session, runtime.settings.data_key_bytes, body.document_type, body.id_number
         )
         profile = worker.profile(person)
-    return JSON({k: _jsonable(v) for k, v in asdict(profile).items()})
+    return JSON(_plain(profile))
 
 
 @staff_router.get("/{person_id}/file", summary="A person's file and its chain check", responses=STAFF_ERRORS)
@@ -167,8 +172,8 @@ def person_file(person_id: str, principal: CurrentPrincipal, runtime: RuntimeDep
         problems = records.verify_file(session, person)
     return JSON(
         {
-            "entries": [{k: _jsonable(v) for k, v in asdict(e).items()} for e in entries],
-            "chain": {"intact": not problems, "problems": [asdict(p) for p in problems]},
+            "entries": [_plain(e) for e in entries],
+            "chain": {"intact": not problems, "problems": [_plain(p) for p in problems]},
         }
     )
 
