@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from credential_service.assessment.organisation_routes import router as organisations_router
+from credential_service.assessment.workflow_routes import router as workflow_router
 from credential_service.certificates.routes import router as certificates_router
 from credential_service.core.config import Settings, load_settings
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         staff_router,
         pages_router,
         training_router,
+        organisations_router,
+        workflow_router,
     ):
         app.include_router(router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")

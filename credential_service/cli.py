@@ -36,11 +36,16 @@ keys_app = typer.Typer(
     help="List and manage signing keys (rotate, retire, mark compromised).", no_args_is_help=True
 )
 token_app = typer.Typer(help="Mint a short-lived access token for scripts.", no_args_is_help=True)
-orgs_app = typer.Typer(help="Register and list issuing organisations.", no_args_is_help=True)
+orgs_app = typer.Typer(
+    help="Register (备案) evaluation organisations, change their status, mint client credentials.",
+    no_args_is_help=True,
+)
+occupations_app = typer.Typer(help="The occupation catalogue (职业分类大典).", no_args_is_help=True)
 institutions_app = typer.Typer(help="Register and list training institutions.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(token_app, name="token")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(occupations_app, name="occupations")
 app.add_typer(institutions_app, name="institutions")
 console = Console(width=max(Console().width, 140))  # 22-character certificate numbers fit
 
@@ -87,6 +92,9 @@ def init() -> None:
             session, runtime.keystore, public_base_url=settings.public_base_url
         )
         did = platform.did
+        from credential_service.assessment.organisations import ensure_builtin_occupations
+
+        ensure_builtin_occupations(session)  # only when the catalogue is empty
     ensure_token_key(runtime.keystore)
     console.print(f"数据库已就绪 / database ready; platform issuer {did}")
 
@@ -195,42 +203,161 @@ def _print_token(principal: Principal, minutes: int, runtime: Runtime | None = N
     )
 
 
-@orgs_app.command("add")
-def orgs_add(
-    code: Annotated[str, typer.Argument(help="[YS] + 4-digit MOHRSS code + province + 6-digit site serial")],
-    name: Annotated[str, typer.Argument(help="name exactly as registered (备案名称)")],
-) -> None:
-    """Register an issuing organisation and create its did:web and first key."""
-    from credential_service.certificates.rules import ORGANISATION_CODE
-    from credential_service.issuers.models import IssuerKind
+def _problem(exc: ServiceError) -> str:
+    return "; ".join([exc.message, *(f"{e.loc}: {e.reason}" for e in exc.errors)])
 
-    if not ORGANISATION_CODE.match(code):
-        _fail("organisation code must be [YS] + 12 digits, e.g. Y000014010001")
+
+def _actor() -> str:
+    return f"cli:{os.environ.get('USER') or 'unknown'}"
+
+
+@orgs_app.command("add")
+def orgs_add(  # noqa: PLR0917 - typer arguments are positional
+    org_type: Annotated[str, typer.Argument(help="Y = 用人单位 (employer), S = 社会培训评价组织")],
+    credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 (18 characters, GB 32100)")],
+    name: Annotated[str, typer.Argument(help="name exactly as registered (备案名称)")],
+    mohrss_code: Annotated[str, typer.Argument(help="4-digit MOHRSS code (0000: by the province)")],
+    site_serial: Annotated[str, typer.Argument(help="6-digit site serial assigned by the province")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            help="OCCUPATION:工种:LEVELS:FROM:TO, e.g. 6-18-02-04:电焊工:5,4,3:2026-01-01:2028-12-31 "
+            "(工种 empty or -- for none); repeatable"
+        ),
+    ],
+) -> None:
+    """Register (备案) an evaluation organisation: its did:web and first key, scope, signed endorsement."""
+    from credential_service.assessment import organisations
+
     runtime = _runtime()
     with runtime.session() as session:
         try:
-            issuer = issuers.register_issuer(
+            rows = [organisations.parse_scope_option(item) for item in scope]
+            registered = organisations.register_organisation(
                 session,
                 runtime.keystore,
-                public_base_url=runtime.settings.public_base_url,
-                code=code,
+                runtime.settings,
+                org_type=org_type,
+                credit_code=credit_code,
                 name=name,
-                kind=IssuerKind.ORGANISATION,
+                mohrss_code=mohrss_code,
+                site_serial=site_serial,
+                scope=rows,
+                actor=_actor(),
             )
         except ServiceError as exc:
-            _fail(exc.message)
-        console.print(f"registered {code}: {issuer.did}")
+            _fail(_problem(exc))
+        console.print(f"registered {registered.code} {registered.name}: {registered.did}")
+        console.print(f"endorsement: {registered.endorsement_url}")
 
 
 @orgs_app.command("list")
 def orgs_list() -> None:
-    """List issuers and their DIDs."""
+    """List registered organisations (and organisation issuers not registered yet) with their DIDs."""
+    from credential_service.assessment import organisations
+
     runtime = _runtime()
-    table = Table("code", "name", "DID", "keys")
+    table = Table("code", "name", "status", "scope rows", "DID")
     with runtime.session() as session:
+        listing = organisations.list_organisations(
+            session, public_base_url=runtime.settings.public_base_url, limit=10_000
+        )
+        registered = {o.code for o in listing.organisations}
+        for org in listing.organisations:
+            table.add_row(org.code, org.name, org.status.value, str(len(org.scope)), org.did)
         for issuer in issuers.all_issuers(session):
-            table.add_row(issuer.code, issuer.name, issuer.did, str(len(issuer.keys)))
+            if issuer.code != PLATFORM_CODE and issuer.code not in registered:
+                table.add_row(issuer.code, issuer.name, "未备案 not registered", "-", issuer.did)
     console.print(table)
+
+
+@orgs_app.command("status")
+def orgs_status(
+    code: Annotated[str, typer.Argument(help="organisation code, e.g. Y000014010001")],
+    status: Annotated[str, typer.Argument(help="active, suspended or exited (exit is final)")],
+    reason: Annotated[str, typer.Option(help="why (recorded with the change)")],
+) -> None:
+    """Suspend, reinstate or exit an organisation (signs a new endorsement)."""
+    from credential_service.assessment import organisations
+    from credential_service.assessment.rules import OrganisationStatus
+
+    try:
+        wanted = OrganisationStatus(status)
+    except ValueError:
+        _fail("status must be active, suspended or exited")
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            changed = organisations.change_status(
+                session, runtime.keystore, runtime.settings, code, wanted, reason=reason, actor=_actor()
+            )
+        except ServiceError as exc:
+            _fail(_problem(exc))
+        console.print(f"{changed.code}: {changed.status.value} (endorsement v{changed.endorsement_version})")
+
+
+@orgs_app.command("client")
+def orgs_client(
+    code: Annotated[str, typer.Argument(help="organisation code, e.g. Y000014010001")],
+    private_key_jwt: Annotated[
+        bool, typer.Option("--private-key-jwt", help="authenticate with JWTs signed by the organisation key")
+    ] = False,
+) -> None:
+    """Create OAuth 2 client credentials for an organisation (the secret is printed this once)."""
+    from credential_service.assessment import organisations
+    from credential_service.assessment.organisation_models import ClientAuthMethod
+
+    method = ClientAuthMethod.PRIVATE_KEY_JWT if private_key_jwt else ClientAuthMethod.CLIENT_SECRET
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            created = organisations.create_client(
+                session, code, method, public_base_url=runtime.settings.public_base_url, actor=_actor()
+            )
+        except ServiceError as exc:
+            _fail(_problem(exc))
+    sys.stdout.write(json.dumps(created.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n")
+
+
+@orgs_app.command("revoke-client")
+def orgs_revoke_client(
+    code: Annotated[str, typer.Argument(help="organisation code")],
+    client_id: Annotated[str, typer.Argument(help="the client_id to revoke")],
+) -> None:
+    """Revoke an organisation's client credentials."""
+    from credential_service.assessment import organisations
+
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            revoked = organisations.revoke_client(session, code, client_id, actor=_actor())
+        except ServiceError as exc:
+            _fail(_problem(exc))
+        console.print(f"revoked {revoked.client_id} at {revoked.revoked_at}")
+
+
+@occupations_app.command("import")
+def occupations_import(
+    source: Annotated[Path, typer.Argument(help="JSON or CSV (UTF-8): code, name, 工种, S/L markers")],
+) -> None:
+    """Import (insert or update by code) the occupation catalogue; what a file does not say is kept."""
+    from credential_service.assessment import organisations
+
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            rows, ignored = organisations.read_occupation_file(source)
+            report = organisations.import_occupations(session, rows, ignored_columns=ignored)
+        except OSError as exc:
+            _fail(f"cannot read {source}: {exc.strerror}")
+        except ServiceError as exc:
+            _fail(_problem(exc))
+    console.print(
+        f"职业目录已导入 / imported {report.rows} rows: {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
+    if report.ignored_columns:
+        console.print(f"ignored columns: {', '.join(report.ignored_columns)}")
 
 
 @institutions_app.command("add")

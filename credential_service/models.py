@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from credential_service.assessment import (
+    organisation_models,  # noqa: F401 - its tables and models.py's
+    workflow_models,
+)
 from credential_service.certificates import models as certificates_models
 from credential_service.core.db import Base
 from credential_service.identity import models as identity_models
@@ -21,4 +25,5 @@ __all__ = [
     "records_models",
     "transparency_models",
     "verification_models",
+    "workflow_models",
 ]

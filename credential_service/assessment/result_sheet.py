@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -136,11 +136,7 @@ class _Prepend(io.RawIOBase):
 
 def template_csv() -> bytes:
     """The CSV template: UTF-8 with BOM (so Excel shows the Chinese headers), one example row."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([header for header, _ in COLUMNS])
-    writer.writerow(EXAMPLE_ROW)
-    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+    return rows_as_csv([header for header, _ in COLUMNS], [EXAMPLE_ROW])
 
 
 def template_xlsx() -> bytes:
@@ -155,6 +151,27 @@ def template_xlsx() -> bytes:
         cell.number_format = "@"
     for column, width in zip("ABCDEF", (16, 22, 12, 14, 14, 14), strict=True):
         sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def rows_as_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    """UTF-8 CSV with BOM (Excel then shows Chinese correctly)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+
+
+def rows_as_xlsx(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    """A one-sheet workbook, every cell text (ID and certificate numbers keep all their digits)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("证书")
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([str(cell) for cell in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

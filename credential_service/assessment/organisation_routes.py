@@ -1,0 +1,268 @@
+"""Evaluation organisations' API: registration (administrators), the public endorsement and
+occupation catalogue, and the OAuth 2 token endpoint for organisations' scripts.
+
+An organisation's token names its code as tenant: it may read its own registration only
+(another organisation's is simply not found).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Header, Query
+
+from credential_service.assessment import organisations as service
+from credential_service.assessment.organisation_schemas import (
+    ClientCreate,
+    ClientCreated,
+    ClientList,
+    ClientOut,
+    OccupationList,
+    OrganisationCreate,
+    OrganisationList,
+    OrganisationOut,
+    ScopeReplace,
+    StatusChange,
+    TokenAnswer,
+)
+from credential_service.assessment.rules import OrganisationStatus
+from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.identity.tokens import Role
+
+router = APIRouter(tags=["organisations"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or bad access token"},
+    403: {"description": "not allowed for this role"},
+    404: {"description": "no such organisation (or not yours)"},
+    409: {"description": "already registered, or the organisation has exited"},
+    422: {"description": "every problem, by field (nothing was changed)"},
+}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+OptionalForm = Annotated[str | None, Form()]
+
+
+# --- registration (administrators; auditors read) ---
+
+
+@router.post(
+    "/api/v1/organisations",
+    status_code=201,
+    responses={201: {"model": OrganisationOut}, **ERRORS},
+    summary="Register (备案) an evaluation organisation with its scope; creates its did:web and key",
+)
+def register_organisation(body: OrganisationCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        registered = service.register_organisation(
+            session,
+            runtime.keystore,
+            runtime.settings,
+            org_type=body.org_type,
+            credit_code=body.credit_code,
+            name=body.name,
+            mohrss_code=body.mohrss_code,
+            site_serial=body.site_serial,
+            scope=service.scope_inputs(body.scope),
+            actor=principal.subject,
+        )
+        return JSON(registered.model_dump(mode="json"), status_code=201)
+
+
+@router.get(
+    "/api/v1/organisations",
+    responses={200: {"model": OrganisationList}, **ERRORS},
+    summary="Registered evaluation organisations",
+)
+def list_organisations(
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    status: OrganisationStatus | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of the name or a code")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSON:
+    allow(principal, Role.ADMIN, Role.AUDITOR)
+    with runtime.session() as session:
+        listing = service.list_organisations(
+            session,
+            public_base_url=runtime.settings.public_base_url,
+            status=status,
+            q=q,
+            limit=limit,
+            offset=offset,
+        )
+        return JSON(listing.model_dump(mode="json"))
+
+
+@router.get(
+    "/api/v1/organisations/{code}",
+    responses={200: {"model": OrganisationOut}, **ERRORS},
+    summary="One organisation: scope, status history, DID and endorsement (an organisation: its own only)",
+)
+def get_organisation(code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION)
+    tenant = (principal.tenant or "") if principal.role is Role.ORGANISATION else None
+    with runtime.session() as session:
+        found = service.describe_organisation(
+            session, code, public_base_url=runtime.settings.public_base_url, tenant=tenant
+        )
+        return JSON(found.model_dump(mode="json"))
+
+
+@router.put(
+    "/api/v1/organisations/{code}/status",
+    responses={200: {"model": OrganisationOut}, **ERRORS},
+    summary="Suspend, reinstate or exit (final) an organisation; signs a new endorsement",
+)
+def change_status(code: str, body: StatusChange, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        changed = service.change_status(
+            session,
+            runtime.keystore,
+            runtime.settings,
+            code,
+            body.status,
+            reason=body.reason,
+            actor=principal.subject,
+        )
+        return JSON(changed.model_dump(mode="json"))
+
+
+@router.put(
+    "/api/v1/organisations/{code}/scope",
+    responses={200: {"model": OrganisationOut}, **ERRORS},
+    summary="Replace an organisation's scope; signs a new endorsement",
+)
+def replace_scope(code: str, body: ScopeReplace, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        changed = service.replace_scope(
+            session,
+            runtime.keystore,
+            runtime.settings,
+            code,
+            service.scope_inputs(body.scope),
+            actor=principal.subject,
+        )
+        return JSON(changed.model_dump(mode="json"))
+
+
+@router.post(
+    "/api/v1/organisations/{code}/clients",
+    status_code=201,
+    responses={201: {"model": ClientCreated}, **ERRORS},
+    summary="Create OAuth 2 client credentials (the secret is shown this once)",
+)
+def create_client(code: str, body: ClientCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        created = service.create_client(
+            session,
+            code,
+            body.auth_method,
+            public_base_url=runtime.settings.public_base_url,
+            actor=principal.subject,
+        )
+        return JSON(created.model_dump(mode="json"), status_code=201, headers=NO_STORE)
+
+
+@router.get(
+    "/api/v1/organisations/{code}/clients",
+    responses={200: {"model": ClientList}, **ERRORS},
+    summary="An organisation's client credentials (never the secrets)",
+)
+def list_clients(code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN, Role.AUDITOR)
+    with runtime.session() as session:
+        return JSON(service.list_clients(session, code).model_dump(mode="json"))
+
+
+@router.delete(
+    "/api/v1/organisations/{code}/clients/{client_id}",
+    responses={200: {"model": ClientOut}, **ERRORS},
+    summary="Revoke client credentials",
+)
+def revoke_client(code: str, client_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        revoked = service.revoke_client(session, code, client_id, actor=principal.subject)
+        return JSON(revoked.model_dump(mode="json"))
+
+
+# --- public ---
+
+
+@router.get(
+    "/orgs/{code}/endorsement.json",
+    summary="The platform-signed endorsement (OB 3.0 EndorsementCredential) of a registration (备案)",
+    responses={404: {"description": "no such organisation or version"}},
+)
+def endorsement(
+    code: str,
+    runtime: RuntimeDep,
+    version: Annotated[int | None, Query(ge=1, description="an earlier version; the newest without")] = None,
+) -> JSON:
+    with runtime.session() as session:
+        signed = service.endorsement(session, code, version)
+    cache = "public, max-age=86400, immutable" if version else "public, max-age=60"
+    return JSON(signed, media_type="application/vc+ld+json", headers={"Cache-Control": cache})
+
+
+@router.get(
+    "/api/v1/occupations",
+    responses={200: {"model": OccupationList}},
+    summary="The occupation catalogue (职业分类大典): search by name or 工种 (q) and code prefix",
+)
+def occupations(
+    runtime: RuntimeDep,
+    q: Annotated[str | None, Query(max_length=100, description="part of the name, 工种 or code")] = None,
+    code: Annotated[str | None, Query(max_length=10, description="a code or its start, e.g. 6-18")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSON:
+    with runtime.session() as session:
+        listing = service.search_occupations(session, q=q, code=code, limit=limit, offset=offset)
+        return JSON(listing.model_dump(mode="json"), headers={"Cache-Control": "public, max-age=300"})
+
+
+# --- OAuth 2 token endpoint (organisations) ---
+
+
+@router.post(
+    service.TOKEN_PATH,
+    responses={
+        200: {"model": TokenAnswer},
+        400: {"description": "RFC 6749 §5.2 error JSON (invalid_request, invalid_client, …)"},
+        401: {"description": "invalid_client after HTTP Basic authentication"},
+    },
+    summary="OAuth 2 client credentials (secret or private_key_jwt) → a short-lived organisation token",
+)
+def token(
+    runtime: RuntimeDep,
+    grant_type: OptionalForm = None,
+    scope: OptionalForm = None,
+    client_id: OptionalForm = None,
+    client_secret: OptionalForm = None,
+    client_assertion_type: OptionalForm = None,
+    client_assertion: OptionalForm = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> JSON:
+    request = service.TokenRequest(
+        grant_type=grant_type,
+        scope=scope,
+        client_id=client_id,
+        client_secret=client_secret,
+        client_assertion_type=client_assertion_type,
+        client_assertion=client_assertion,
+        authorization=authorization,
+    )
+    try:
+        with runtime.session() as session:  # an error rolls back, so a refused jti stays unused
+            answer = service.issue_client_token(session, runtime.keystore, runtime.settings, request)
+    except service.OAuthError as exc:
+        headers = dict(NO_STORE)
+        if exc.basic_challenge:
+            headers["WWW-Authenticate"] = 'Basic realm="credential-service", charset="UTF-8"'
+        return JSON(exc.body(), status_code=exc.status, headers=headers)
+    return JSON(answer.model_dump(), headers=NO_STORE)

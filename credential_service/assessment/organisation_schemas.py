@@ -1,0 +1,173 @@
+"""Request and response models of the organisation, client and occupation API (unknown fields refused).
+
+Only shapes and sizes are checked here; the rules (credit code, codes, scope rows, overlaps, the
+catalogue) are checked by ``assessment.organisations`` so that every message is Chinese first.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from credential_service.assessment.organisation_models import ClientAuthMethod
+from credential_service.assessment.rules import OrganisationStatus
+
+MAX_SCOPE_ROWS = 500
+
+
+def _iso_date(value: object) -> object:
+    """A date as ``YYYY-MM-DD``, with a message people can act on."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("日期格式应为 YYYY-MM-DD，如 2026-01-01 / dates look like 2026-01-01") from None
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ScopeRowIn(Strict):
+    """One registered row: occupation, 工种 (or none), levels, validity (both dates included)."""
+
+    occupation_code: str = Field(max_length=20, description="职业编码 D-DD-DD-DD, e.g. 6-18-02-04")
+    subtype: str | None = Field(default=None, max_length=200, description='工种; null or "--" for none')
+    levels: list[int] = Field(max_length=5, description="职业技能等级 5 (五级/初级工) … 1 (一级/高级技师)")
+    valid_from: IsoDate = Field(description="first day of the registration (Beijing date)")
+    valid_to: IsoDate = Field(description="last day of the registration (Beijing date)")
+
+
+class OrganisationCreate(Strict):
+    """备案: an evaluation organisation, the parts of its code, and its scope."""
+
+    org_type: str = Field(max_length=1, description="Y = 用人单位, S = 社会培训评价组织")
+    credit_code: str = Field(max_length=32, description="统一社会信用代码 (GB 32100)")
+    name: str = Field(max_length=200, description="机构名称, exactly as registered (备案名称)")
+    mohrss_code: str = Field(
+        max_length=8, description="4-digit MOHRSS code, 0000 when registered by the province"
+    )
+    site_serial: str = Field(max_length=12, description="6-digit site serial assigned by the province")
+    scope: list[ScopeRowIn] = Field(max_length=MAX_SCOPE_ROWS)
+
+
+class StatusChange(Strict):
+    status: OrganisationStatus = Field(description="active, suspended or exited (exit is final)")
+    reason: str = Field(max_length=500, description="why (recorded with the change; required)")
+
+
+class ScopeReplace(Strict):
+    scope: list[ScopeRowIn] = Field(max_length=MAX_SCOPE_ROWS)
+
+
+class ScopeRowOut(BaseModel):
+    occupation_code: str
+    occupation_name: str
+    subtype: str | None
+    levels: list[int]
+    valid_from: date
+    valid_to: date
+
+
+class StatusPeriodOut(BaseModel):
+    status: str
+    since: datetime
+    reason: str
+
+
+class OrganisationOut(BaseModel):
+    code: str = Field(
+        description="[YS] + MOHRSS code + province + site serial: starts its certificate numbers"
+    )
+    org_type: str
+    org_type_name: str
+    credit_code: str
+    name: str
+    did: str
+    mohrss_code: str
+    province_code: str
+    site_serial: str
+    status: OrganisationStatus
+    registered_at: datetime
+    scope: list[ScopeRowOut]
+    status_history: list[StatusPeriodOut]
+    endorsement_url: str
+    endorsement_version: int
+
+
+class OrganisationList(BaseModel):
+    organisations: list[OrganisationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- OAuth clients ---
+
+
+class ClientCreate(Strict):
+    auth_method: ClientAuthMethod = Field(
+        default=ClientAuthMethod.CLIENT_SECRET,
+        description="client_secret (basic or post) or private_key_jwt (signed with the organisation's key)",
+    )
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    organisation_code: str
+    auth_method: ClientAuthMethod
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ClientCreated(ClientOut):
+    client_secret: str | None = Field(description="shown this once only; null for private_key_jwt")
+    token_endpoint: str
+
+
+class ClientList(BaseModel):
+    clients: list[ClientOut]
+
+
+class TokenAnswer(BaseModel):
+    """RFC 6749 §5.1."""
+
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the RFC 6750 token type, not a secret
+    expires_in: int
+    scope: str
+
+
+# --- occupations ---
+
+
+class OccupationOut(BaseModel):
+    code: str
+    name: str
+    major_class: str | None
+    middle_class: str | None
+    minor_class: str | None
+    digital: bool = Field(description="S: 数字职业")
+    green: bool = Field(description="L: 绿色职业")
+    subtypes: list[str] = Field(description="工种")
+
+
+class OccupationList(BaseModel):
+    occupations: list[OccupationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ImportReport(BaseModel):
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    ignored_columns: list[str] = Field(default_factory=list, description="CSV columns not understood")

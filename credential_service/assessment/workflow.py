@@ -1,0 +1,649 @@
+"""The evaluation workflow: plans, result submissions, publicity (公示) with objections, issuance.
+
+Issuance is per candidate, each in its own transaction (number, credential, status entries, file
+entry and the candidate's state together), so a crash leaves every candidate either fully issued or
+untouched, and a re-run completes the batch without a duplicate or a gap in the numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jwt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from credential_service.assessment import organisations
+from credential_service.assessment.models import AssessmentPlan, Organisation, StatusPeriod
+from credential_service.assessment.occupations import builtin_occupation
+from credential_service.assessment.result_rows import CandidateRow, check_rows
+from credential_service.assessment.result_sheet import SheetRow
+from credential_service.assessment.rules import in_scope, status_on
+from credential_service.assessment.workflow_models import CalendarDay, Candidate, Objection, ResultSubmission
+from credential_service.assessment.workflow_rules import PUBLICITY_WORKING_DAYS, WorkingCalendar
+from credential_service.certificates import service as certificates
+from credential_service.certificates.credential import Occupation
+from credential_service.certificates.rules import SkillLevel
+from credential_service.core.clock import utcnow
+from credential_service.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from credential_service.crypto.keystore import FileKeyStore
+from credential_service.identity import service as identity
+from credential_service.identity.models import Person
+from credential_service.identity.rules import DocumentType, blind_index, mask_name
+from credential_service.issuers import service as issuers
+from credential_service.records import service as records
+from credential_service.records.rules import EntryKind
+from credential_service.runtime import Runtime
+from credential_service.transparency import audit
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(BEIJING).date()
+
+
+class PlanNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("没有这个评价计划 / no such assessment plan", code="plan_not_found")
+
+
+class RowsRejected(InvalidInput):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(
+            "成绩表有错误，未作任何记录；请更正后重新提交 / the sheet has errors and nothing was recorded",
+            errors,
+            "rows_rejected",
+        )
+
+
+# --- calendar -------------------------------------------------------------------------------------
+
+
+def working_calendar(session: Session) -> WorkingCalendar:
+    days = list(session.scalars(select(CalendarDay)))
+    return WorkingCalendar(
+        holidays=frozenset(d.day for d in days if d.kind == "holiday"),
+        make_up_workdays=frozenset(d.day for d in days if d.kind == "workday"),
+    )
+
+
+def set_calendar_day(session: Session, day: date, kind: str, name: str) -> CalendarDay:
+    if kind not in ("holiday", "workday"):
+        raise InvalidInput(
+            "类型应为 holiday 或 workday / kind must be holiday or workday", [FieldError("kind", kind)]
+        )
+    entry = session.get(CalendarDay, day) or CalendarDay(day=day)
+    entry.kind, entry.name = kind, name
+    session.add(entry)
+    return entry
+
+
+# --- plans ----------------------------------------------------------------------------------------
+
+
+def _periods(session: Session, organisation: Organisation) -> list[StatusPeriod]:
+    return list(
+        session.scalars(
+            select(StatusPeriod)
+            .where(StatusPeriod.organisation_id == organisation.id)
+            .order_by(StatusPeriod.since)
+        )
+    )
+
+
+def file_plan(
+    session: Session,
+    organisation: Organisation,
+    *,
+    plan_ref: str,
+    occupation_code: str,
+    subtype: str | None,
+    level: int,
+    exam_start: date,
+    exam_end: date,
+    examiners: Sequence[dict[str, str]],
+    now: datetime | None = None,
+) -> AssessmentPlan:
+    """File a plan; refused outside the organisation's scope or status on the exam dates."""
+    now = now or utcnow()
+    problems: list[FieldError] = []
+    if exam_end < exam_start:
+        problems.append(FieldError("exam_end", "考核结束日期早于开始日期 / ends before it starts"))
+    if status_on(_periods(session, organisation), now) != "active":
+        raise Forbidden("机构当前不可开展评价 / the organisation is not active", "organisation_not_active")
+    for field_name, day in (("exam_start", exam_start), ("exam_end", exam_end)):
+        if not in_scope(organisation, occupation_code, subtype, level, day):
+            problems.append(
+                FieldError(
+                    field_name,
+                    "不在备案范围内（职业/工种/等级/有效期）/ outside the registered scope on this date",
+                )
+            )
+    if not examiners:
+        problems.append(FieldError("examiners", "至少一名考评员 / at least one examiner"))
+    if problems:
+        raise InvalidInput("评价计划不符合要求 / the plan is refused", problems, "plan_refused")
+    if session.scalar(
+        select(AssessmentPlan.id).where(
+            AssessmentPlan.organisation_id == organisation.id, AssessmentPlan.plan_ref == plan_ref
+        )
+    ):
+        raise Conflict("计划编号已使用 / this plan reference is taken", "plan_exists")
+    plan = AssessmentPlan(
+        organisation_id=organisation.id,
+        plan_ref=plan_ref,
+        occupation_code=occupation_code,
+        subtype=subtype,
+        level=level,
+        exam_start=exam_start,
+        exam_end=exam_end,
+        examiners=json.dumps(list(examiners), ensure_ascii=False),
+        created_at=now,
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def get_plan(session: Session, organisation: Organisation, plan_ref: str) -> AssessmentPlan:
+    plan = session.scalar(
+        select(AssessmentPlan).where(
+            AssessmentPlan.organisation_id == organisation.id, AssessmentPlan.plan_ref == plan_ref
+        )
+    )
+    if plan is None:
+        raise PlanNotFound()
+    return plan
+
+
+# --- result submissions ---------------------------------------------------------------------------
+
+
+def sign_submission(
+    keystore: FileKeyStore, organisation_code: str, session: Session, content: bytes
+) -> tuple[str, str]:
+    """A detached JWS (RFC 7515 appendix F) over the content, with the organisation's issuing key."""
+    issuer = issuers.get_issuer(session, organisation_code)
+    key = issuers.active_key(issuer)
+    signed = jwt.api_jws.encode(
+        content,
+        keystore.ed25519_private_key(key.keystore_id),
+        algorithm="EdDSA",
+        headers={"kid": key.verification_method},
+        is_payload_detached=True,
+    )
+    return signed, key.verification_method
+
+
+def _lookups(
+    session: Session, data_key: bytes, plan: AssessmentPlan
+) -> tuple[Callable[[DocumentType, str], str | None], Callable[[DocumentType, str], bool]]:
+    def recorded_name(doc_type: DocumentType, number: str) -> str | None:
+        person = identity.find_by_blind_index(session, blind_index(data_key, doc_type, number))
+        return person.name if person else None
+
+    def holds_certificate(doc_type: DocumentType, number: str) -> bool:
+        index = blind_index(data_key, doc_type, number)
+        return any(
+            s.occupation_code == plan.occupation_code
+            and s.subtype == (plan.subtype or "--")
+            and s.level == SkillLevel(plan.level).title_zh
+            and s.status == "valid"
+            for s in certificates.holder_summaries(session, index)
+        )
+
+    return recorded_name, holds_certificate
+
+
+def submit_results(
+    session: Session,
+    keystore: FileKeyStore,
+    data_key: bytes,
+    organisation: Organisation,
+    *,
+    plan_ref: str,
+    rows: Iterable[SheetRow],
+    source: str,
+    content: bytes,
+    idempotency_key: str | None = None,
+    accept_valid_rows: bool = False,
+    publicity_days: int = PUBLICITY_WORKING_DAYS,
+    now: datetime | None = None,
+) -> ResultSubmission:
+    """Record a result sheet and start its publicity.
+
+    The same sheet sent twice (same idempotency key, or identical content) is recorded once: the
+    first submission is returned. A sheet with any bad row raises RowsRejected and records nothing,
+    unless ``accept_valid_rows``, when the good rows are recorded and the others reported.
+    """
+    now = now or utcnow()
+    digest = hashlib.sha256(content).hexdigest()
+    existing = session.scalar(
+        select(ResultSubmission).where(
+            ResultSubmission.organisation_id == organisation.id,
+            (ResultSubmission.content_sha256 == digest)
+            | (
+                (ResultSubmission.idempotency_key == idempotency_key)
+                & (ResultSubmission.idempotency_key.is_not(None))
+            ),
+        )
+    )
+    if existing is not None:
+        return existing
+    plan = get_plan(session, organisation, plan_ref)
+    if status_on(_periods(session, organisation), now) != "active":
+        raise Forbidden("机构当前不可开展评价 / the organisation is not active", "organisation_not_active")
+    recorded_name, holds_certificate = _lookups(session, data_key, plan)
+    checked = check_rows(
+        rows, level=plan.level, recorded_name=recorded_name, holds_certificate=holds_certificate
+    )
+    if checked.errors and not accept_valid_rows:
+        raise RowsRejected(checked.errors)
+    if not checked.rows:
+        raise RowsRejected(checked.errors or [FieldError("rows", "没有任何成绩行 / no result rows")])
+    signature, signed_by = sign_submission(keystore, organisation.code, session, content)
+    published = beijing_today(now)
+    submission = ResultSubmission(
+        public_id=str(uuid.uuid4()),
+        organisation_id=organisation.id,
+        plan_id=plan.id,
+        idempotency_key=idempotency_key,
+        content_sha256=digest,
+        source=source,
+        signature=signature,
+        signed_by=signed_by,
+        rows_total=len(checked.rows) + len({e.loc.split(":")[0] for e in checked.errors}),
+        rows_accepted=len(checked.rows),
+        rejected_rows=json.dumps(
+            [{"loc": e.loc, "reason": e.reason} for e in checked.errors], ensure_ascii=False
+        ),
+        state="publicity",
+        published_on=published,
+        publicity_ends_on=working_calendar(session).add_working_days(published, publicity_days),
+        created_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    for row in checked.rows:
+        _add_candidate(
+            session, data_key, organisation=organisation, plan=plan, submission=submission, row=row, now=now
+        )
+    return submission
+
+
+def _add_candidate(
+    session: Session,
+    data_key: bytes,
+    *,
+    organisation: Organisation,
+    plan: AssessmentPlan,
+    submission: ResultSubmission,
+    row: CandidateRow,
+    now: datetime,
+) -> None:
+    person = identity.register_person(
+        session, data_key, identity.Identity(row.document_type, row.id_number), row.name
+    )
+    session.add(
+        Candidate(
+            public_id=str(uuid.uuid4()),
+            submission_id=submission.id,
+            person_id=person.id,
+            row_number=row.row_number,
+            theory=row.scores.theory,
+            skill=row.scores.skill,
+            review=row.scores.review,
+            passed=row.passed,
+            state="publicised" if row.passed else "failed",
+        )
+    )
+    records.append_entry(
+        session,
+        person,
+        EntryKind.EXAM_RESULT,
+        {
+            "organisation": organisation.name,
+            "occupationCode": plan.occupation_code,
+            "subtype": plan.subtype or "--",
+            "level": SkillLevel(plan.level).title_zh,
+            "theory": row.scores.theory,
+            "skill": row.scores.skill,
+            "review": row.scores.review,
+            "result": "pass" if row.passed else "fail",
+            "examDate": plan.exam_end.isoformat(),
+        },
+        source=f"organisation:{organisation.code}",
+        occurred_at=datetime.combine(plan.exam_end, datetime.min.time(), BEIJING),
+        idempotency_key=f"exam:{submission.public_id}:{person.public_id}",
+    )
+
+
+def get_submission(session: Session, organisation: Organisation, public_id: str) -> ResultSubmission:
+    found = session.scalar(
+        select(ResultSubmission).where(
+            ResultSubmission.public_id == public_id, ResultSubmission.organisation_id == organisation.id
+        )
+    )
+    if found is None:
+        raise NotFound("没有这个提交 / no such submission", "submission_not_found")
+    return found
+
+
+@dataclass(frozen=True)
+class SubmissionReport:
+    public_id: str
+    plan_ref: str
+    state: str
+    published_on: date
+    publicity_ends_on: date
+    submitted: int
+    accepted: int
+    passed: int
+    failed: int
+    held: int  # passed, with an open objection
+    withdrawn: int  # objection upheld
+    issued: int
+    rejected_rows: list[dict[str, Any]]
+
+
+def report(session: Session, submission: ResultSubmission) -> SubmissionReport:
+    counts = dict(
+        session.execute(
+            select(Candidate.state, func.count())
+            .where(Candidate.submission_id == submission.id)
+            .group_by(Candidate.state)
+        ).all()
+    )
+    held = (
+        session.scalar(
+            select(func.count(func.distinct(Objection.candidate_id)))
+            .join(Candidate, Candidate.id == Objection.candidate_id)
+            .where(Candidate.submission_id == submission.id, Objection.status == "open")
+        )
+        or 0
+    )
+    plan = session.get_one(AssessmentPlan, submission.plan_id)
+    passed = sum(counts.get(s, 0) for s in ("publicised", "withdrawn", "issued"))
+    return SubmissionReport(
+        public_id=submission.public_id,
+        plan_ref=plan.plan_ref,
+        state=submission.state,
+        published_on=submission.published_on,
+        publicity_ends_on=submission.publicity_ends_on,
+        submitted=submission.rows_total,
+        accepted=submission.rows_accepted,
+        passed=passed,
+        failed=counts.get("failed", 0),
+        held=held,
+        withdrawn=counts.get("withdrawn", 0),
+        issued=counts.get("issued", 0),
+        rejected_rows=json.loads(submission.rejected_rows),
+    )
+
+
+# --- publicity and objections ---------------------------------------------------------------------
+
+
+def lodge_objection(
+    session: Session, candidate_public_id: str, reason: str, *, now: datetime | None = None
+) -> Objection:
+    """Anyone may object to a candidate while the publicity runs; the candidate is then held back."""
+    now = now or utcnow()
+    candidate = session.scalar(select(Candidate).where(Candidate.public_id == candidate_public_id))
+    if candidate is None or candidate.state != "publicised":
+        raise NotFound("没有正在公示的这名考生 / no such candidate under publicity", "candidate_not_found")
+    submission = session.get_one(ResultSubmission, candidate.submission_id)
+    if beijing_today(now) > submission.publicity_ends_on:
+        raise Conflict("公示期已结束 / the publicity period is over", "publicity_over")
+    if len(reason.strip()) < 10:
+        raise InvalidInput(
+            "请具体说明异议理由 / describe the objection", [FieldError("reason", "at least 10 characters")]
+        )
+    objection = Objection(
+        public_id=str(uuid.uuid4()),
+        candidate_id=candidate.id,
+        lodged_at=now,
+        reason=reason.strip(),
+        status="open",
+    )
+    session.add(objection)
+    session.flush()
+    return objection
+
+
+def resolve_objection(
+    session: Session,
+    objection_public_id: str,
+    *,
+    upheld: bool,
+    actor: str,
+    resolution: str,
+    now: datetime | None = None,
+) -> Objection:
+    """Upheld: the candidate gets no certificate from this batch. Dismissed: the hold is lifted."""
+    objection = session.scalar(select(Objection).where(Objection.public_id == objection_public_id))
+    if objection is None:
+        raise NotFound("没有这个异议 / no such objection", "objection_not_found")
+    if objection.status != "open":
+        raise Conflict("该异议已处理 / already resolved", "objection_resolved")
+    objection.status = "upheld" if upheld else "dismissed"
+    objection.resolved_by, objection.resolved_at, objection.resolution = actor, now or utcnow(), resolution
+    if upheld:
+        session.get_one(Candidate, objection.candidate_id).state = "withdrawn"
+    return objection
+
+
+@dataclass(frozen=True)
+class PublicCandidate:
+    candidate_id: str
+    name_masked: str
+    id_number_masked: str
+    organisation: str
+    occupation_code: str
+    subtype: str
+    level: str
+    publicity_ends_on: date
+
+
+def under_publicity(
+    session: Session, *, now: datetime | None = None, limit: int = 200, offset: int = 0
+) -> list[PublicCandidate]:
+    """The public 公示 list: masked names and numbers of passing candidates whose publicity runs."""
+    today = beijing_today(now)
+    rows = session.execute(
+        select(Candidate, ResultSubmission, AssessmentPlan, Organisation, Person)
+        .join(ResultSubmission, ResultSubmission.id == Candidate.submission_id)
+        .join(AssessmentPlan, AssessmentPlan.id == ResultSubmission.plan_id)
+        .join(Organisation, Organisation.id == ResultSubmission.organisation_id)
+        .join(Person, Person.id == Candidate.person_id)
+        .where(Candidate.state == "publicised", ResultSubmission.publicity_ends_on >= today)
+        .order_by(ResultSubmission.publicity_ends_on, Candidate.row_number)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [
+        PublicCandidate(
+            candidate_id=c.public_id,
+            name_masked=mask_name(p.name),
+            id_number_masked=p.id_number_masked,
+            organisation=o.name,
+            occupation_code=plan.occupation_code,
+            subtype=plan.subtype or "--",
+            level=SkillLevel(plan.level).title_zh,
+            publicity_ends_on=s.publicity_ends_on,
+        )
+        for c, s, plan, o, p in rows
+    ]
+
+
+# --- issuance -------------------------------------------------------------------------------------
+
+
+def _occupation(plan: AssessmentPlan) -> Occupation:
+    try:
+        name = builtin_occupation(plan.occupation_code).name
+    except KeyError:
+        name = plan.occupation_code
+    return Occupation(plan.occupation_code, name, plan.subtype)
+
+
+def due_candidates(session: Session, submission: ResultSubmission) -> list[int]:
+    """Passing candidates not yet issued and without an open objection, in sheet order."""
+    open_objection = select(Objection.id).where(
+        Objection.candidate_id == Candidate.id, Objection.status == "open"
+    )
+    return list(
+        session.scalars(
+            select(Candidate.id)
+            .where(
+                Candidate.submission_id == submission.id,
+                Candidate.state == "publicised",
+                ~open_objection.exists(),
+            )
+            .order_by(Candidate.row_number)
+        )
+    )
+
+
+def issue_submission(
+    runtime: Runtime,
+    organisation_code: str,
+    submission_public_id: str,
+    *,
+    now: datetime | None = None,
+    on_issued: Callable[[str], None] | None = None,
+) -> int:
+    """Issue the certificates of a submission whose publicity is over; safe to run again after a crash.
+
+    Returns how many certificates this run issued. Raises Conflict while the publicity still runs.
+    """
+    now = now or utcnow()
+    with runtime.session() as session:
+        organisation = organisations.get_organisation(session, organisation_code)
+        submission = get_submission(session, organisation, submission_public_id)
+        if beijing_today(now) <= submission.publicity_ends_on:
+            raise Conflict(
+                f"公示期至 {submission.publicity_ends_on} 结束，之后才能发证 / publicity runs until "
+                f"{submission.publicity_ends_on}",
+                "publicity_running",
+            )
+        if status_on(_periods(session, organisation), now) != "active":
+            raise Forbidden("机构当前不可发证 / the organisation is not active", "organisation_not_active")
+        due = due_candidates(session, submission)
+        submission_id = submission.id
+    issued = 0
+    for candidate_id in due:
+        with runtime.session() as session:  # one candidate, one transaction
+            candidate = session.get(Candidate, candidate_id, with_for_update=True)
+            if candidate is None or candidate.state != "publicised":
+                continue  # another run got there first
+            submission = session.get_one(ResultSubmission, submission_id)
+            plan = session.get_one(AssessmentPlan, submission.plan_id)
+            organisation = session.get_one(Organisation, submission.organisation_id)
+            person = session.get_one(Person, candidate.person_id)
+            record = certificates.issue_skill_certificate(
+                session,
+                runtime.keystore,
+                runtime.issuance,
+                issuer=issuers.get_issuer(session, organisation.code),
+                holder=certificates.Holder(
+                    person.name,
+                    DocumentType(person.document_type),
+                    identity.clear_id_number(runtime.settings.data_key_bytes, person),
+                ),
+                occupation=_occupation(plan),
+                level=SkillLevel(plan.level),
+                data_key=runtime.settings.data_key_bytes,
+                exam_date=plan.exam_end,
+                idempotency_key=f"candidate:{candidate.public_id}",
+                now=now,
+            )
+            candidate.state, candidate.certificate_number, candidate.issued_at = (
+                "issued",
+                record.certificate_number,
+                now,
+            )
+            issued += 1
+        if on_issued is not None and record.certificate_number:
+            on_issued(record.certificate_number)
+    with runtime.session() as session:
+        submission = session.get_one(ResultSubmission, submission_id)
+        if not due_candidates(session, submission):
+            submission.state, submission.issued_at = "issued", submission.issued_at or now
+    return issued
+
+
+# --- report to the national database ----------------------------------------------------------------
+
+NATIONAL_COLUMNS = (
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "职业名称",
+    "职业编码",
+    "工种",
+    "职业技能等级",
+    "证书编号",
+    "评价机构名称",
+    "发证日期",
+)
+_DOCUMENT_TYPE_NAMES = {
+    "resident_id": "居民身份证",
+    "hk_mo_residence": "港澳居民居住证",
+    "tw_residence": "台湾居民居住证",
+    "foreign_permanent": "外国人永久居留身份证",
+    "hk_mo_pass": "港澳居民来往内地通行证",
+    "tw_pass": "台湾居民来往大陆通行证",
+    "passport": "护照",
+    "other": "其他",
+}
+
+
+def national_rows(
+    session: Session, data_key: bytes, submission: ResultSubmission, *, actor: str
+) -> list[list[str]]:
+    """The issued certificates of a submission in the field layout of the national database.
+
+    The national database needs the clear ID number, so this export is audited as a reveal.
+    """
+    plan = session.get_one(AssessmentPlan, submission.plan_id)
+    organisation = session.get_one(Organisation, submission.organisation_id)
+    occupation = _occupation(plan)
+    rows = []
+    for candidate, person in session.execute(
+        select(Candidate, Person)
+        .join(Person, Person.id == Candidate.person_id)
+        .where(Candidate.submission_id == submission.id, Candidate.state == "issued")
+        .order_by(Candidate.certificate_number)
+    ).all():
+        issued = candidate.issued_at.astimezone(BEIJING).date().isoformat() if candidate.issued_at else ""
+        rows.append(
+            [
+                person.name,
+                _DOCUMENT_TYPE_NAMES.get(person.document_type, person.document_type),
+                identity.clear_id_number(data_key, person),
+                occupation.name,
+                occupation.code,
+                occupation.subtype or "--",
+                SkillLevel(plan.level).title_zh,
+                candidate.certificate_number or "",
+                organisation.name,
+                issued,
+            ]
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="submission.national_export",
+        subject=f"submission:{submission.public_id}",
+        detail={"rows": len(rows)},
+    )
+    return rows

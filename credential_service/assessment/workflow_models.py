@@ -1,0 +1,83 @@
+"""Submitted results, candidates under publicity (公示), objections, and the working-day calendar."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from credential_service.core.db import Base, UTCDateTime
+
+
+class CalendarDay(Base):
+    """An exception to "weekdays work, weekends rest": a holiday, or a make-up working day (调休)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # holiday / workday
+    name: Mapped[str] = mapped_column(String(60))
+
+
+class ResultSubmission(Base):
+    """One submitted result sheet of a plan: the batch that is publicised and then issued."""
+
+    __tablename__ = "result_submissions"
+    __table_args__ = (
+        # Named: the default convention names both after their first column.
+        UniqueConstraint("organisation_id", "idempotency_key", name="uq_result_submissions_idempotency_key"),
+        UniqueConstraint("organisation_id", "content_sha256", name="uq_result_submissions_content"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("assessment_plans.id"), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(8))  # json / csv / xlsx
+    signature: Mapped[str] = mapped_column(Text)  # detached JWS over the submitted content (evidence)
+    signed_by: Mapped[str] = mapped_column(String(255))  # the verification method that signed
+    rows_total: Mapped[int] = mapped_column(Integer)
+    rows_accepted: Mapped[int] = mapped_column(Integer)
+    rejected_rows: Mapped[str] = mapped_column(Text)  # JSON list of {loc, reason} (accepted-valid-rows mode)
+    state: Mapped[str] = mapped_column(String(12))  # publicity / issued
+    published_on: Mapped[date] = mapped_column(Date)
+    publicity_ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Candidate(Base):
+    __tablename__ = "candidates"
+    __table_args__ = (UniqueConstraint("submission_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)  # objections name candidates by this
+    submission_id: Mapped[int] = mapped_column(ForeignKey("result_submissions.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    theory: Mapped[float | None] = mapped_column(Float, default=None)
+    skill: Mapped[float | None] = mapped_column(Float, default=None)
+    review: Mapped[float | None] = mapped_column(Float, default=None)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(12))  # failed / publicised / withdrawn / issued
+    certificate_number: Mapped[str | None] = mapped_column(String(22), default=None, unique=True)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Objection(Base):
+    """异议: lodged by anyone during publicity; while open it holds the candidate back."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    lodged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(10))  # open / upheld / dismissed
+    resolved_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    resolution: Mapped[str | None] = mapped_column(String(1000), default=None)

@@ -1,0 +1,286 @@
+"""Plans, result submissions (JSON, CSV, Excel), publicity with objections, issuance."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import fields
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Header, Query, UploadFile
+from fastapi.responses import Response
+
+from credential_service.assessment import organisations, workflow
+from credential_service.assessment.result_sheet import (
+    SheetError,
+    SheetRow,
+    read_csv,
+    read_xlsx,
+    rows_as_csv,
+    rows_as_xlsx,
+    template_csv,
+    template_xlsx,
+)
+from credential_service.assessment.workflow_schemas import (
+    CalendarDayIn,
+    ObjectionIn,
+    ObjectionResolution,
+    PlanCreate,
+    ResultsIn,
+)
+from credential_service.core.errors import FieldError, InvalidInput
+from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.identity.tokens import Principal, Role
+from credential_service.runtime import Runtime
+
+router = APIRouter(tags=["assessment"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    return {
+        f.name: (v.isoformat() if isinstance(v := getattr(item, f.name), date) else v) for f in fields(item)
+    }
+
+
+def _org_code(principal: Principal) -> str:
+    allow(principal, Role.ORGANISATION)
+    return principal.tenant or ""
+
+
+@router.post("/api/v1/plans", status_code=201, summary="File an assessment plan (评价计划)")
+def file_plan(body: PlanCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    code = _org_code(principal)
+    with runtime.session() as session:
+        plan = workflow.file_plan(
+            session,
+            organisations.get_organisation(session, code),
+            plan_ref=body.plan_ref,
+            occupation_code=body.occupation_code,
+            subtype=body.subtype,
+            level=body.level,
+            exam_start=body.exam_start,
+            exam_end=body.exam_end,
+            examiners=[e.model_dump() for e in body.examiners],
+        )
+        return JSON(
+            {
+                "plan_ref": plan.plan_ref,
+                "occupation_code": plan.occupation_code,
+                "subtype": plan.subtype,
+                "level": plan.level,
+                "exam_start": plan.exam_start.isoformat(),
+                "exam_end": plan.exam_end.isoformat(),
+            },
+            status_code=201,
+        )
+
+
+@router.get("/api/v1/results/template.csv", summary="Result sheet template (CSV, Chinese headers)")
+def template_as_csv() -> Response:
+    return Response(
+        template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="results-template.csv"'},
+    )
+
+
+@router.get("/api/v1/results/template.xlsx", summary="Result sheet template (Excel, Chinese headers)")
+def template_as_xlsx() -> Response:
+    return Response(
+        template_xlsx(),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="results-template.xlsx"'},
+    )
+
+
+def _submit(
+    runtime: Runtime,
+    code: str,
+    plan_ref: str,
+    rows: Any,
+    *,
+    source: str,
+    content: bytes,
+    idempotency_key: str | None,
+    accept_valid_rows: bool,
+) -> JSON:
+    with runtime.session() as session:
+        submission = workflow.submit_results(
+            session,
+            runtime.keystore,
+            runtime.settings.data_key_bytes,
+            organisations.get_organisation(session, code),
+            plan_ref=plan_ref,
+            rows=rows,
+            source=source,
+            content=content,
+            idempotency_key=idempotency_key,
+            accept_valid_rows=accept_valid_rows,
+        )
+        return JSON(_plain(workflow.report(session, submission)), status_code=201)
+
+
+@router.post(
+    "/api/v1/plans/{plan_ref}/results",
+    status_code=201,
+    summary="Submit results as JSON (all-or-nothing unless accept_valid_rows)",
+    responses={422: {"description": "row errors (row, column, reason); nothing recorded"}},
+)
+def submit_json(
+    plan_ref: str,
+    body: ResultsIn,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    accept_valid_rows: Annotated[bool, Query()] = False,
+) -> JSON:
+    code = _org_code(principal)
+    content = body.model_dump_json().encode()
+    rows = [
+        SheetRow(n, {k: "" if v is None else str(v) for k, v in row.model_dump().items()})
+        for n, row in enumerate(body.rows, start=1)
+    ]
+    return _submit(
+        runtime,
+        code,
+        plan_ref,
+        rows,
+        source="json",
+        content=content,
+        idempotency_key=idempotency_key,
+        accept_valid_rows=accept_valid_rows,
+    )
+
+
+@router.post(
+    "/api/v1/plans/{plan_ref}/results/upload",
+    status_code=201,
+    summary="Submit results as a CSV or Excel (.xlsx) file",
+    responses={422: {"description": "row errors (row, column, reason); nothing recorded"}},
+)
+def submit_file(
+    plan_ref: str,
+    file: Annotated[UploadFile, File(description="CSV or .xlsx, Chinese headers")],
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    accept_valid_rows: Annotated[bool, Query()] = False,
+) -> JSON:
+    code = _org_code(principal)
+    content = file.file.read()
+    is_xlsx = content[:2] == b"PK"  # .xlsx is a zip container
+    reader = read_xlsx if is_xlsx else read_csv
+    try:
+        rows = list(reader(io.BytesIO(content)))
+    except SheetError as exc:
+        raise InvalidInput(str(exc), [FieldError("file", str(exc))], "bad_sheet") from exc
+    return _submit(
+        runtime,
+        code,
+        plan_ref,
+        rows,
+        source="xlsx" if is_xlsx else "csv",
+        content=content,
+        idempotency_key=idempotency_key or hashlib.sha256(content).hexdigest(),
+        accept_valid_rows=accept_valid_rows,
+    )
+
+
+@router.get("/api/v1/submissions/{submission_id}", summary="A submission's report: passed, held, issued")
+def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    code = _org_code(principal)
+    with runtime.session() as session:
+        submission = workflow.get_submission(
+            session, organisations.get_organisation(session, code), submission_id
+        )
+        return JSON(_plain(workflow.report(session, submission)))
+
+
+@router.post(
+    "/api/v1/submissions/{submission_id}/issue",
+    summary="Issue the certificates once publicity is over (resumable)",
+    responses={409: {"description": "publicity still running"}},
+)
+def issue_submission(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    code = _org_code(principal)
+    issued = workflow.issue_submission(runtime, code, submission_id)
+    with runtime.session() as session:
+        submission = workflow.get_submission(
+            session, organisations.get_organisation(session, code), submission_id
+        )
+        return JSON({"issued_now": issued, **_plain(workflow.report(session, submission))})
+
+
+@router.get("/api/v1/publicity", summary="公示: candidates whose publicity runs (masked)")
+def publicity(
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSON:
+    with runtime.session() as session:
+        return JSON([_plain(c) for c in workflow.under_publicity(session, limit=limit, offset=offset)])
+
+
+@router.post(
+    "/api/v1/publicity/{candidate_id}/objections",
+    status_code=201,
+    summary="Lodge an objection against a candidate during publicity (anyone)",
+)
+def lodge_objection(candidate_id: str, body: ObjectionIn, runtime: RuntimeDep) -> JSON:
+    with runtime.session() as session:
+        objection = workflow.lodge_objection(session, candidate_id, body.reason)
+        return JSON({"objection_id": objection.public_id, "status": objection.status}, status_code=201)
+
+
+@router.post(
+    "/api/v1/admin/objections/{objection_id}/resolve", summary="Resolve an objection (administrators)"
+)
+def resolve_objection(
+    objection_id: str, body: ObjectionResolution, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        objection = workflow.resolve_objection(
+            session, objection_id, upheld=body.upheld, actor=principal.subject, resolution=body.resolution
+        )
+        return JSON({"objection_id": objection.public_id, "status": objection.status})
+
+
+@router.put("/api/v1/admin/calendar/{day}", summary="Configure a holiday or a make-up working day")
+def set_calendar_day(
+    day: date, body: CalendarDayIn, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        entry = workflow.set_calendar_day(session, day, body.kind, body.name)
+        return JSON({"day": entry.day.isoformat(), "kind": entry.kind, "name": entry.name})
+
+
+@router.get(
+    "/api/v1/submissions/{submission_id}/national-export.{fmt}",
+    summary="Issued certificates in the national database's field layout (CSV or Excel; audited)",
+)
+def national_export(
+    submission_id: str, fmt: str, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> Response:
+    code = _org_code(principal)
+    if fmt not in ("csv", "xlsx"):
+        raise InvalidInput("格式应为 csv 或 xlsx / format must be csv or xlsx", [FieldError("fmt", fmt)])
+    with runtime.session() as session:
+        submission = workflow.get_submission(
+            session, organisations.get_organisation(session, code), submission_id
+        )
+        rows = workflow.national_rows(
+            session, runtime.settings.data_key_bytes, submission, actor=principal.subject
+        )
+    name = f"national-{submission_id}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if fmt == "csv":
+        return Response(
+            rows_as_csv(workflow.NATIONAL_COLUMNS, rows),
+            media_type="text/csv; charset=utf-8",
+            headers=headers,
+        )
+    return Response(rows_as_xlsx(workflow.NATIONAL_COLUMNS, rows), media_type=XLSX, headers=headers)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Examiner(Strict):
+    name: str = Field(min_length=1, max_length=50)
+    certificate_number: str = Field(min_length=4, max_length=40, description="考评员证书编号")
+
+
+class PlanCreate(Strict):
+    plan_ref: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    occupation_code: str = Field(pattern=r"^\d-\d{2}-\d{2}-\d{2}$")
+    subtype: str | None = Field(default=None, min_length=1, max_length=100, description="工种")
+    level: int = Field(ge=1, le=5)
+    exam_start: date
+    exam_end: date
+    examiners: list[Examiner] = Field(min_length=1, max_length=50)
+
+
+class ResultRowIn(Strict):
+    document_type: str = Field(max_length=24)
+    id_number: str = Field(max_length=20)
+    name: str = Field(max_length=50)
+    theory: float | None = Field(default=None, allow_inf_nan=False)
+    skill: float | None = Field(default=None, allow_inf_nan=False)
+    review: float | None = Field(default=None, allow_inf_nan=False)
+
+
+class ResultsIn(Strict):
+    rows: list[ResultRowIn] = Field(min_length=1, max_length=20_000)
+
+
+class ObjectionIn(Strict):
+    reason: str = Field(
+        min_length=10, max_length=1000, description="what is wrong (替考, forged documents …)"
+    )
+
+
+class ObjectionResolution(Strict):
+    upheld: bool
+    resolution: str = Field(min_length=4, max_length=1000)
+
+
+class CalendarDayIn(Strict):
+    kind: str = Field(pattern=r"^(holiday|workday)$")
+    name: str = Field(min_length=1, max_length=60)
