@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -475,6 +476,77 @@ def keys_compromise(
     with runtime.session() as session:
         key = issuers.compromise_key(issuers.get_issuer(session, code), fragment, moment)
         console.print(f"{key.verification_method} compromised since {key.compromised_since}")
+
+
+@app.command("import-results")
+def import_results(
+    file: Annotated[
+        Path, typer.Argument(help="the result sheet: CSV or .xlsx with the template's Chinese headers")
+    ],
+    org: Annotated[str, typer.Option(help="the organisation's code, e.g. S000014010003")],
+    plan: Annotated[str, typer.Option(help="the assessment plan's reference")],
+    accept_valid_rows: Annotated[bool, typer.Option(help="record the good rows and report the rest")] = False,
+) -> None:
+    """Submit an organisation's results from a file (row errors are listed; nothing is recorded then)."""
+    from rich.progress import Progress
+
+    from credential_service.assessment import organisations, workflow
+    from credential_service.assessment.result_sheet import SheetError, read_csv, read_xlsx
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}")
+    reader = read_xlsx if content[:2] == b"PK" else read_csv
+    runtime = _runtime()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("读取并核对 / reading and checking", total=None)
+
+            def rows() -> Any:
+                for row in reader(io.BytesIO(content)):
+                    progress.advance(task)
+                    yield row
+
+            with runtime.session() as session:
+                submission = workflow.submit_results(
+                    session,
+                    runtime.keystore,
+                    runtime.settings.data_key_bytes,
+                    organisations.get_organisation(session, org),
+                    plan_ref=plan,
+                    rows=rows(),
+                    source="xlsx" if reader is read_xlsx else "csv",
+                    content=content,
+                    accept_valid_rows=accept_valid_rows,
+                )
+                report = workflow.report(session, submission)
+    except SheetError as exc:
+        _fail(str(exc))
+    except ServiceError as exc:
+        for error in exc.errors[:50]:
+            console.print(f"  {error.loc}: {error.reason}")
+        _fail(exc.message)
+    console.print(
+        f"提交 {report.public_id}: {report.accepted} 行已记录，合格 {report.passed}，"
+        f"公示至 {report.publicity_ends_on} / submission recorded; publicity until {report.publicity_ends_on}"
+    )
+
+
+@app.command("issue-batch")
+def issue_batch(
+    org: Annotated[str, typer.Option(help="the organisation's code")],
+    submission: Annotated[str, typer.Argument(help="the submission id printed by import-results")],
+) -> None:
+    """Issue a submission's certificates after its publicity (safe to run again after an interruption)."""
+    from credential_service.assessment import workflow
+
+    runtime = _runtime()
+    try:
+        issued = workflow.issue_submission(runtime, org, submission)
+    except ServiceError as exc:
+        _fail(exc.message)
+    console.print(f"本次签发 {issued} 张证书 / issued {issued} certificates")
 
 
 @app.command()

@@ -15,14 +15,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from credential_service.assessment import organisations as registry
+from credential_service.assessment.models import Organisation
 from credential_service.assessment.occupations import BUILTIN_OCCUPATIONS
+from credential_service.assessment.rules import ScopeRowInput
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
-from credential_service.issuers.models import Issuer, IssuerKind
 from credential_service.records import institutions
 from credential_service.records.training_models import Institution, TrainingType
 from credential_service.records.training_schemas import (
@@ -66,9 +68,10 @@ def demo_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
-def demo_credit_code(rng: random.Random, city: str) -> str:
-    """A GB 32100 code of a 民办非企业单位 (52) registered in ``city``, with a valid check character."""
-    first17 = "52" + city + "".join(rng.choice(ALPHABET) for _ in range(9))
+def demo_credit_code(rng: random.Random, city: str, *, kind: str = "52") -> str:
+    """A GB 32100 code registered in ``city`` with a valid check character; ``kind`` 52 is a
+    民办非企业单位 (training schools), 91 an enterprise."""
+    first17 = kind + city + "".join(rng.choice(ALPHABET) for _ in range(9))
     return first17 + credit_code_check_char(first17)
 
 
@@ -215,17 +218,29 @@ def load_demo(runtime: Runtime, *, workers: int = 300, seed: int = 14) -> DemoMa
     with runtime.session() as session:
         issuers.ensure_platform_issuer(session, runtime.keystore, public_base_url=base)
         organisations = []
+        org_rng = random.Random(f"{seed}:organisations")  # noqa: S311 - demo data
+        scope = [
+            ScopeRowInput(o.code, o.subtype, (5, 4, 3), date(2024, 1, 1), date(2029, 12, 31))
+            for o in BUILTIN_OCCUPATIONS
+        ]
         for code, name in DEMO_ORGANISATIONS:
-            issuer = session.scalar(select(Issuer).where(Issuer.code == code)) or issuers.register_issuer(
-                session,
-                runtime.keystore,
-                public_base_url=base,
-                code=code,
-                name=name,
-                kind=IssuerKind.ORGANISATION,
-            )
-            organisations.append(issuer.code)
-            manifest.organisations.append({"code": code, "name": name, "did": issuer.did})
+            credit_code = demo_credit_code(org_rng, "140100", kind="91")
+            if session.scalar(select(Organisation.id).where(Organisation.code == code)) is None:
+                registry.register_organisation(
+                    session,
+                    runtime.keystore,
+                    runtime.settings,
+                    org_type=code[0],
+                    credit_code=credit_code,
+                    name=name,
+                    mohrss_code=code[1:5],
+                    site_serial=code[7:13],
+                    scope=scope,
+                    actor="demo",
+                )
+            organisations.append(code)
+            did = issuers.get_issuer(session, code).did
+            manifest.organisations.append({"code": code, "name": name, "did": did, "creditCode": credit_code})
         already = (
             session.scalar(select(Institution.id).where(Institution.credit_code == codes[0])) is not None
         )

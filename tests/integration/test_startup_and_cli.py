@@ -151,3 +151,58 @@ def test_migrations_match_the_models(settings: Settings) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
     engine.dispose()
+
+
+def test_import_results_and_issue_batch_from_the_command_line(cli_env: Path) -> None:
+    from datetime import date, timedelta
+
+    from sqlalchemy import update
+
+    from credential_service.assessment import organisations, workflow
+    from credential_service.assessment.workflow_models import ResultSubmission
+    from credential_service.core.config import load_settings
+    from credential_service.identity.rules import gb11643_check_char
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    runtime = build_runtime(load_settings())
+    code = "S000014010003"
+    with runtime.session() as session:
+        workflow.file_plan(
+            session,
+            organisations.get_organisation(session, code),
+            plan_ref="CLI-1",
+            occupation_code="6-31-01-03",
+            subtype=None,
+            level=4,
+            exam_start=date(2026, 11, 2),
+            exam_end=date(2026, 11, 3),
+            examiners=[{"name": "考评员", "certificate_number": "KP0002"}],
+        )
+    numbers = [
+        f + gb11643_check_char(f) for f in ("14010519900101551", "14010519900101552", "14010519900101553")
+    ]
+    sheet = cli_env / "results.csv"
+    sheet.write_text(
+        "证件类型,证件号码,姓名,理论知识成绩,技能操作成绩\n"
+        + "".join(f"居民身份证,{n},考生{i},80,70\n" for i, n in enumerate(numbers)),
+        encoding="utf-8-sig",
+    )
+    bad = cli_env / "bad.csv"
+    bad.write_text(
+        "证件类型,证件号码,姓名,理论知识成绩,技能操作成绩\n居民身份证,123,某人,80,70\n", encoding="utf-8"
+    )
+    refused = runner.invoke(cli, ["import-results", str(bad), "--org", code, "--plan", "CLI-1"])
+    assert refused.exit_code == 1 and "row 2: 证件号码" in refused.stdout
+    imported = runner.invoke(cli, ["import-results", str(sheet), "--org", code, "--plan", "CLI-1"])
+    assert imported.exit_code == 0, imported.stdout
+    submission_id = imported.stdout.split()[1].rstrip(":")
+    too_early = runner.invoke(cli, ["issue-batch", submission_id, "--org", code])
+    assert too_early.exit_code == 1 and "公示" in too_early.stdout
+    with runtime.session() as session:
+        session.execute(update(ResultSubmission).values(publicity_ends_on=date.today() - timedelta(days=1)))
+    issued = runner.invoke(cli, ["issue-batch", submission_id, "--org", code])
+    assert issued.exit_code == 0 and "issued 3" in issued.stdout
+    assert "issued 0" in runner.invoke(cli, ["issue-batch", submission_id, "--org", code]).stdout
+    runtime.close()
