@@ -121,5 +121,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             swagger_favicon_url="/static/swagger/favicon.png",
         )
 
-    app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, limit=runtime.settings.max_body_bytes, upload_limit=runtime.settings.max_upload_bytes
+    )
     return app

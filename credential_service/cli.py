@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -491,20 +490,22 @@ def import_results(
     from rich.progress import Progress
 
     from credential_service.assessment import organisations, workflow
-    from credential_service.assessment.result_sheet import SheetError, read_csv, read_xlsx
+    from credential_service.assessment.result_sheet import SheetError, file_sha256, read_csv, read_xlsx
 
     try:
-        content = file.read_bytes()
+        stream = file.open("rb")
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror}")
-    reader = read_xlsx if content[:2] == b"PK" else read_csv
+    digest = file_sha256(stream)
+    reader = read_xlsx if stream.read(2) == b"PK" else read_csv
+    stream.seek(0)
     runtime = _runtime()
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("读取并核对 / reading and checking", total=None)
 
             def rows() -> Any:
-                for row in reader(io.BytesIO(content)):
+                for row in reader(stream):
                     progress.advance(task)
                     yield row
 
@@ -517,7 +518,7 @@ def import_results(
                     plan_ref=plan,
                     rows=rows(),
                     source="xlsx" if reader is read_xlsx else "csv",
-                    content=content,
+                    content_sha256=digest,
                     accept_valid_rows=accept_valid_rows,
                 )
                 report = workflow.report(session, submission)

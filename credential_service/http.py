@@ -71,17 +71,20 @@ def problem(error: ServiceError) -> Response:
 class BodySizeLimit:
     """Refuse request bodies above ``limit`` bytes with 413, before anything reads them whole."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default_limit = limit
+        self.upload_limit = upload_limit or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # File uploads (result sheets) stream to disk, so they may be larger than JSON bodies.
+        limit = self.upload_limit if str(scope.get("path", "")).endswith("/upload") else self.default_limit
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
             return
         seen = 0
 
@@ -90,20 +93,20 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         body = orjson.dumps(
             {
                 "type": f"{PROBLEM_TYPE_PREFIX}body_too_large",
-                "title": f"请求内容过大（上限 {self.limit} 字节）/ body larger than {self.limit} bytes",
+                "title": f"请求内容过大（上限 {limit} 字节）/ body larger than {limit} bytes",
                 "status": 413,
                 "code": "body_too_large",
             }

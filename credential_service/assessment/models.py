@@ -28,8 +28,9 @@ class Organisation(Base):
     status: Mapped[str] = mapped_column(String(16))  # active / suspended / exited
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    scope: Mapped[list[ScopeRow]] = relationship(back_populates="organisation", lazy="selectin",
-                                                 order_by="ScopeRow.id")
+    scope: Mapped[list[ScopeRow]] = relationship(
+        back_populates="organisation", lazy="selectin", order_by="ScopeRow.id"
+    )
 
 
 class ScopeRow(Base):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from openpyxl import Workbook, load_workbook
 
@@ -71,7 +72,7 @@ def _rows(header: Iterable[Any], body: Iterable[Iterable[Any]]) -> Iterator[Shee
         yield SheetRow(offset, values)
 
 
-def read_csv(stream: IO[bytes]) -> Iterator[SheetRow]:
+def read_csv(stream: IO[bytes] | BinaryIO) -> Iterator[SheetRow]:
     """Rows of a UTF-8 CSV (with or without BOM; GB 18030 from older Excel is accepted too)."""
     head = stream.read(4096)
     encoding = "utf-8-sig"
@@ -94,7 +95,7 @@ def read_csv(stream: IO[bytes]) -> Iterator[SheetRow]:
         raise SheetError(f"CSV 格式错误 / malformed CSV: {exc}") from exc
 
 
-def read_xlsx(stream: IO[bytes]) -> Iterator[SheetRow]:
+def read_xlsx(stream: IO[bytes] | BinaryIO) -> Iterator[SheetRow]:
     """Rows of the first worksheet of an .xlsx file, read in streaming (read-only) mode."""
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
@@ -175,3 +176,13 @@ def rows_as_xlsx(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def file_sha256(stream: BinaryIO) -> str:
+    """SHA-256 of a seekable stream, read in chunks; the stream is rewound afterwards."""
+    digest = hashlib.sha256()
+    stream.seek(0)
+    for chunk in iter(lambda: stream.read(1 << 16), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()

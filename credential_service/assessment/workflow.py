@@ -7,7 +7,6 @@ untouched, and a re-run completes the batch without a duplicate or a gap in the 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -31,8 +30,9 @@ from credential_service.assessment.workflow_rules import PUBLICITY_WORKING_DAYS,
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
-from credential_service.core.clock import utcnow
+from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
@@ -168,17 +168,17 @@ def get_plan(session: Session, organisation: Organisation, plan_ref: str) -> Ass
 
 
 def sign_submission(
-    keystore: FileKeyStore, organisation_code: str, session: Session, content: bytes
+    keystore: FileKeyStore, session: Session, organisation_code: str, statement: dict[str, Any]
 ) -> tuple[str, str]:
-    """A detached JWS (RFC 7515 appendix F) over the content, with the organisation's issuing key."""
+    """A JWS, with the organisation's issuing key, of what was submitted: the SHA-256 of the exact
+    bytes received, the plan and the format (signing the digest lets uploads stream)."""
     issuer = issuers.get_issuer(session, organisation_code)
     key = issuers.active_key(issuer)
     signed = jwt.api_jws.encode(
-        content,
+        canonical_json(statement),
         keystore.ed25519_private_key(key.keystore_id),
         algorithm="EdDSA",
-        headers={"kid": key.verification_method},
-        is_payload_detached=True,
+        headers={"kid": key.verification_method, "cty": "application/json"},
     )
     return signed, key.verification_method
 
@@ -212,7 +212,7 @@ def submit_results(
     plan_ref: str,
     rows: Iterable[SheetRow],
     source: str,
-    content: bytes,
+    content_sha256: str,
     idempotency_key: str | None = None,
     accept_valid_rows: bool = False,
     publicity_days: int = PUBLICITY_WORKING_DAYS,
@@ -225,7 +225,7 @@ def submit_results(
     unless ``accept_valid_rows``, when the good rows are recorded and the others reported.
     """
     now = now or utcnow()
-    digest = hashlib.sha256(content).hexdigest()
+    digest = content_sha256
     existing = session.scalar(
         select(ResultSubmission).where(
             ResultSubmission.organisation_id == organisation.id,
@@ -249,7 +249,18 @@ def submit_results(
         raise RowsRejected(checked.errors)
     if not checked.rows:
         raise RowsRejected(checked.errors or [FieldError("rows", "没有任何成绩行 / no result rows")])
-    signature, signed_by = sign_submission(keystore, organisation.code, session, content)
+    signature, signed_by = sign_submission(
+        keystore,
+        session,
+        organisation.code,
+        {
+            "sha256": digest,
+            "organisation": organisation.code,
+            "plan": plan_ref,
+            "source": source,
+            "signedAt": to_xsd(now),
+        },
+    )
     published = beijing_today(now)
     submission = ResultSubmission(
         public_id=str(uuid.uuid4()),

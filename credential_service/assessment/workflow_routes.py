@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import io
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, File, Header, Query, UploadFile
 from fastapi.responses import Response
@@ -15,6 +15,7 @@ from credential_service.assessment import organisations, workflow
 from credential_service.assessment.result_sheet import (
     SheetError,
     SheetRow,
+    file_sha256,
     read_csv,
     read_xlsx,
     rows_as_csv,
@@ -102,7 +103,7 @@ def _submit(
     rows: Any,
     *,
     source: str,
-    content: bytes,
+    content_sha256: str,
     idempotency_key: str | None,
     accept_valid_rows: bool,
 ) -> JSON:
@@ -115,7 +116,7 @@ def _submit(
             plan_ref=plan_ref,
             rows=rows,
             source=source,
-            content=content,
+            content_sha256=content_sha256,
             idempotency_key=idempotency_key,
             accept_valid_rows=accept_valid_rows,
         )
@@ -148,7 +149,7 @@ def submit_json(
         plan_ref,
         rows,
         source="json",
-        content=content,
+        content_sha256=hashlib.sha256(content).hexdigest(),
         idempotency_key=idempotency_key,
         accept_valid_rows=accept_valid_rows,
     )
@@ -169,23 +170,28 @@ def submit_file(
     accept_valid_rows: Annotated[bool, Query()] = False,
 ) -> JSON:
     code = _org_code(principal)
-    content = file.file.read()
-    is_xlsx = content[:2] == b"PK"  # .xlsx is a zip container
-    reader = read_xlsx if is_xlsx else read_csv
-    try:
-        rows = list(reader(io.BytesIO(content)))
-    except SheetError as exc:
-        raise InvalidInput(str(exc), [FieldError("file", str(exc))], "bad_sheet") from exc
+    stream = file.file  # spooled to disk by the server beyond 1 MB: read in chunks, never whole
+    digest = file_sha256(stream)
+    is_xlsx = stream.read(2) == b"PK"  # .xlsx is a zip container
+    stream.seek(0)
     return _submit(
         runtime,
         code,
         plan_ref,
-        rows,
+        sheet_rows(read_xlsx if is_xlsx else read_csv, stream),
         source="xlsx" if is_xlsx else "csv",
-        content=content,
-        idempotency_key=idempotency_key or hashlib.sha256(content).hexdigest(),
+        content_sha256=digest,
+        idempotency_key=idempotency_key or digest,
         accept_valid_rows=accept_valid_rows,
     )
+
+
+def sheet_rows(reader: Callable[[BinaryIO], Iterator[SheetRow]], stream: BinaryIO) -> Iterator[SheetRow]:
+    """Rows as they are read; a malformed file becomes a 422 naming the file."""
+    try:
+        yield from reader(stream)
+    except SheetError as exc:
+        raise InvalidInput(str(exc), [FieldError("file", str(exc))], "bad_sheet") from exc
 
 
 @router.get("/api/v1/submissions/{submission_id}", summary="A submission's report: passed, held, issued")

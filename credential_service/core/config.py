@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     data_key_file: Path | None = None
     province_code: str = "14"
     max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 50_000_000  # result sheets (CSV / Excel), streamed
     status_list_size: int = 131_072
     status_list_cache_seconds: int = 60
     access_token_minutes: int = 15

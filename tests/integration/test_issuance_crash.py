@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import random
 import signal
@@ -63,7 +64,7 @@ def test_issuance_killed_part_way_and_rerun(runtime: Runtime, settings: Settings
             plan_ref="CRASH",
             rows=read_csv(io.BytesIO(content)),
             source="csv",
-            content=content,
+            content_sha256=hashlib.sha256(content).hexdigest(),
         )
         submission_id = submission.public_id
         session.execute(update(ResultSubmission).values(publicity_ends_on=date.today() - timedelta(days=1)))
