@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from credential_service.assessment import organisations
-from credential_service.assessment.models import AssessmentPlan, Organisation, StatusPeriod
+from credential_service.assessment.models import AssessmentPlan, Organisation
 from credential_service.assessment.occupations import builtin_occupation
 from credential_service.assessment.result_rows import CandidateRow, check_rows
 from credential_service.assessment.result_sheet import SheetRow
@@ -89,16 +89,6 @@ def set_calendar_day(session: Session, day: date, kind: str, name: str) -> Calen
 # --- plans ----------------------------------------------------------------------------------------
 
 
-def _periods(session: Session, organisation: Organisation) -> list[StatusPeriod]:
-    return list(
-        session.scalars(
-            select(StatusPeriod)
-            .where(StatusPeriod.organisation_id == organisation.id)
-            .order_by(StatusPeriod.since)
-        )
-    )
-
-
 def file_plan(
     session: Session,
     organisation: Organisation,
@@ -117,7 +107,7 @@ def file_plan(
     problems: list[FieldError] = []
     if exam_end < exam_start:
         problems.append(FieldError("exam_end", "考核结束日期早于开始日期 / ends before it starts"))
-    if status_on(_periods(session, organisation), now) != "active":
+    if status_on(organisations.status_history(session, organisation), now) != "active":
         raise Forbidden("机构当前不可开展评价 / the organisation is not active", "organisation_not_active")
     for field_name, day in (("exam_start", exam_start), ("exam_end", exam_end)):
         if not in_scope(organisation, occupation_code, subtype, level, day):
@@ -239,7 +229,7 @@ def submit_results(
     if existing is not None:
         return existing
     plan = get_plan(session, organisation, plan_ref)
-    if status_on(_periods(session, organisation), now) != "active":
+    if status_on(organisations.status_history(session, organisation), now) != "active":
         raise Forbidden("机构当前不可开展评价 / the organisation is not active", "organisation_not_active")
     recorded_name, holds_certificate = _lookups(session, data_key, plan)
     checked = check_rows(
@@ -546,7 +536,7 @@ def issue_submission(
                 f"{submission.publicity_ends_on}",
                 "publicity_running",
             )
-        if status_on(_periods(session, organisation), now) != "active":
+        if status_on(organisations.status_history(session, organisation), now) != "active":
             raise Forbidden("机构当前不可发证 / the organisation is not active", "organisation_not_active")
         due = due_candidates(session, submission)
         submission_id = submission.id
