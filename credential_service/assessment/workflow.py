@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from credential_service.assessment import organisations
 from credential_service.assessment.models import AssessmentPlan, Organisation
 from credential_service.assessment.occupations import builtin_occupation
-from credential_service.assessment.result_rows import CandidateRow, check_rows
+from credential_service.assessment.result_rows import CandidateRow, CheckedSheet, check_rows
 from credential_service.assessment.result_sheet import SheetRow
 from credential_service.assessment.rules import in_scope, status_on
 from credential_service.assessment.workflow_models import CalendarDay, Candidate, Objection, ResultSubmission
@@ -648,3 +648,36 @@ def national_rows(
         detail={"rows": len(rows)},
     )
     return rows
+
+
+# --- what the upload page shows -------------------------------------------------------------------
+
+
+def preview_results(
+    session: Session, data_key: bytes, organisation: Organisation, plan_ref: str, rows: Iterable[SheetRow]
+) -> CheckedSheet:
+    """Check a sheet exactly as ``submit_results`` would, recording nothing (the officer's preview)."""
+    plan = get_plan(session, organisation, plan_ref)
+    recorded_name, holds_certificate = _lookups(session, data_key, plan)
+    return check_rows(
+        rows, level=plan.level, recorded_name=recorded_name, holds_certificate=holds_certificate
+    )
+
+
+def plans_of(session: Session, organisation: Organisation) -> list[AssessmentPlan]:
+    return list(
+        session.scalars(
+            select(AssessmentPlan)
+            .where(AssessmentPlan.organisation_id == organisation.id)
+            .order_by(AssessmentPlan.created_at.desc())
+        )
+    )
+
+
+def reports_of(session: Session, organisation: Organisation) -> list[SubmissionReport]:
+    submissions = session.scalars(
+        select(ResultSubmission)
+        .where(ResultSubmission.organisation_id == organisation.id)
+        .order_by(ResultSubmission.created_at.desc())
+    )
+    return [report(session, s) for s in submissions]

@@ -130,6 +130,78 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# The organisation's pages and the public 公示 page.
+TEXTS["zh"].update(
+    {
+        "org_signin_title": "评价机构登录",
+        "org_signin_lead": "请输入人社部门为本机构发放的客户端凭据（client_id 与 client_secret）。",
+        "upload_title": "上传评价结果",
+        "upload_lead": "按模板填写（中文表头），先核对再确认提交。模板：",
+        "plan": "评价计划",
+        "sheet": "成绩表（Excel 或 CSV）",
+        "check_sheet": "核对成绩表",
+        "no_plans": "尚无评价计划，请先通过接口提交计划。",
+        "submissions": "已提交的批次",
+        "publicity_until": "公示截止",
+        "counts": "人数",
+        "count_line": "记录 {accepted}，合格 {passed}，暂缓 {held}，已发证 {issued}",
+        "state_publicity": "公示中",
+        "state_issued": "已发证",
+        "issue": "发证",
+        "no_submissions": "尚无提交。",
+        "preview_title": "核对结果",
+        "preview_counts": "可记录 {rows} 行，其中合格 {passed} 人；有问题的 {errors} 处：",
+        "where": "位置",
+        "why": "原因",
+        "fix_and_upload": "请在表格中更正后重新上传；或只提交无误的行，其余行另行处理。",
+        "confirm_lead": "确认后，平台以本机构的密钥对所提交的内容签名留证，合格人员进入公示。",
+        "confirm": "确认提交",
+        "confirm_accept_valid": "只提交无误的行",
+        "back_org": "返回机构首页",
+        "publicity_title": "职业技能等级认定结果公示",
+        "publicity_lead": "以下人员评价合格，现予公示。如有异议，请在公示期内提出（请具体说明）。",
+        "objection": "异议",
+        "lodge": "提交异议",
+        "no_publicity": "目前没有正在公示的人员。",
+    }
+)
+TEXTS["en"].update(
+    {
+        "org_signin_title": "Evaluation organisation sign-in",
+        "org_signin_lead": "Enter the client_id and client_secret issued to your organisation.",
+        "upload_title": "Upload results",
+        "upload_lead": "Fill in the template (Chinese headers), check it, then confirm. Templates:",
+        "plan": "Assessment plan",
+        "sheet": "Result sheet (Excel or CSV)",
+        "check_sheet": "Check the sheet",
+        "no_plans": "No assessment plans yet: file one through the API first.",
+        "submissions": "Submitted batches",
+        "publicity_until": "Publicity until",
+        "counts": "People",
+        "count_line": "recorded {accepted}, passed {passed}, held {held}, issued {issued}",
+        "state_publicity": "Under publicity",
+        "state_issued": "Issued",
+        "issue": "Issue certificates",
+        "no_submissions": "Nothing submitted yet.",
+        "preview_title": "Check result",
+        "preview_counts": "{rows} rows can be recorded, {passed} passed; {errors} problems:",
+        "where": "Where",
+        "why": "Why",
+        "fix_and_upload": "Correct the sheet and upload it again, or submit only the rows without problems.",
+        "confirm_lead": "On confirmation the platform signs what you submitted with your organisation's key, "
+        "as evidence, and the passing candidates are publicised.",
+        "confirm": "Confirm and submit",
+        "confirm_accept_valid": "Submit only the rows without problems",
+        "back_org": "Back to the organisation's page",
+        "publicity_title": "Publicity of skill-level assessment results",
+        "publicity_lead": "These candidates passed; objections are open until the date shown.",
+        "objection": "Objection",
+        "lodge": "Lodge",
+        "no_publicity": "Nobody is under publicity right now.",
+    }
+)
+
+
 def pick_lang(query: str | None, cookie: str | None) -> Lang:
     for candidate in (query, cookie):
         if candidate == "en":
