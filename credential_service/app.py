@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.assessment.organisation_routes import router as organisations_router
+from credential_service.assessment.pages import router as assessment_pages_router
 from credential_service.assessment.workflow_routes import router as workflow_router
 from credential_service.certificates.routes import router as certificates_router
 from credential_service.core.config import Settings, load_settings
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         training_router,
         organisations_router,
         workflow_router,
+        assessment_pages_router,
     ):
         app.include_router(router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")

@@ -577,7 +577,12 @@ def issue_submission(
             on_issued(record.certificate_number)
     with runtime.session() as session:
         submission = session.get_one(ResultSubmission, submission_id)
-        if not due_candidates(session, submission):
+        waiting = session.scalar(  # due, or held back by an open objection
+            select(func.count())
+            .select_from(Candidate)
+            .where(Candidate.submission_id == submission_id, Candidate.state == "publicised")
+        )
+        if not waiting:
             submission.state, submission.issued_at = "issued", submission.issued_at or now
     return issued
 

@@ -1,0 +1,228 @@
+"""Pages for an organisation's staff (upload, check, confirm, follow to issuance) and the public 公示."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from credential_service.assessment import organisations, workflow
+from credential_service.assessment.organisations import OAuthError, TokenRequest
+from credential_service.assessment.result_sheet import SheetError, file_sha256, read_csv, read_xlsx
+from credential_service.core.errors import ServiceError
+from credential_service.http import SESSION_COOKIE, RuntimeDep, check_csrf, csrf_token, session_principal
+from credential_service.identity.tokens import Role
+from credential_service.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+STAGING = Path(tempfile.gettempdir()) / "credential-service-uploads"
+
+
+def _staff(request: Request, runtime: RuntimeDep) -> tuple[str, str] | None:
+    """(organisation code, session token) of a signed-in organisation, or None."""
+    found = session_principal(request, runtime)
+    if found is None or found[0].role is not Role.ORGANISATION or not found[0].tenant:
+        return None
+    return found[0].tenant, found[1]
+
+
+def _to_signin() -> RedirectResponse:
+    return RedirectResponse("/org/signin", status_code=303)
+
+
+@router.get("/org/signin")
+def org_signin(request: Request) -> HTMLResponse:
+    return render(request, "org_signin.html", {"title": "评价机构登录"})
+
+
+@router.post("/org/signin")
+def org_signin_post(
+    request: Request,
+    runtime: RuntimeDep,
+    client_id: Annotated[str, Form(max_length=80)],
+    client_secret: Annotated[str, Form(max_length=200)],
+) -> Response:
+    try:
+        with runtime.session() as session:
+            answer = organisations.issue_client_token(
+                session,
+                runtime.keystore,
+                runtime.settings,
+                TokenRequest(
+                    grant_type="client_credentials", client_id=client_id, client_secret=client_secret
+                ),
+            )
+    except OAuthError as exc:
+        return render(request, "org_signin.html", {"title": "评价机构登录", "error": exc.message}, status=401)
+    response = RedirectResponse("/org", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        answer.access_token,
+        max_age=answer.expires_in,
+        httponly=True,
+        samesite="lax",
+        secure=runtime.settings.public_base_url.startswith("https://"),
+    )
+    return response
+
+
+@router.get("/org")
+def org_home(request: Request, runtime: RuntimeDep) -> Response:
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    with runtime.session() as session:
+        organisation = organisations.get_organisation(session, staff[0])
+        context = {
+            "title": organisation.name,
+            "signed_in": True,
+            "csrf": csrf_token(staff[1]),
+            "organisation": organisation,
+            "plans": workflow.plans_of(session, organisation),
+            "reports": workflow.reports_of(session, organisation),
+            "today": workflow.beijing_today(),
+        }
+        return render(request, "org_home.html", context)
+
+
+def _staged(code: str, digest: str) -> Path:
+    return STAGING / f"{code}-{digest}.sheet"
+
+
+def _reader(stream: BinaryIO):  # type: ignore[no-untyped-def]
+    kind = stream.read(2)
+    stream.seek(0)
+    return read_xlsx if kind == b"PK" else read_csv
+
+
+@router.post("/org/upload")
+def org_upload(
+    request: Request,
+    runtime: RuntimeDep,
+    csrf: Annotated[str, Form(max_length=64)],
+    plan_ref: Annotated[str, Form(max_length=40)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Check the sheet and show every row problem; nothing is recorded until the officer confirms."""
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    check_csrf(staff[1], csrf)
+    digest = file_sha256(file.file)
+    STAGING.mkdir(parents=True, exist_ok=True)
+    with _staged(staff[0], digest).open("wb") as staged:
+        shutil.copyfileobj(file.file, staged)
+    context = {
+        "title": "核对结果",
+        "signed_in": True,
+        "csrf": csrf_token(staff[1]),
+        "plan_ref": plan_ref,
+        "digest": digest,
+    }
+    try:
+        with _staged(staff[0], digest).open("rb") as stream, runtime.session() as session:
+            organisation = organisations.get_organisation(session, staff[0])
+            checked = workflow.preview_results(
+                session, runtime.settings.data_key_bytes, organisation, plan_ref, _reader(stream)(stream)
+            )
+    except (SheetError, ServiceError) as exc:
+        context |= {"rows": 0, "passed": 0, "errors": [{"loc": "file", "reason": str(exc)}]}
+        return render(request, "org_preview.html", context, status=422)
+    context |= {
+        "rows": len(checked.rows),
+        "passed": sum(r.passed for r in checked.rows),
+        "errors": [{"loc": e.loc, "reason": e.reason} for e in checked.errors],
+    }
+    return render(request, "org_preview.html", context, status=422 if checked.errors else 200)
+
+
+@router.post("/org/confirm")
+def org_confirm(
+    request: Request,
+    runtime: RuntimeDep,
+    csrf: Annotated[str, Form(max_length=64)],
+    plan_ref: Annotated[str, Form(max_length=40)],
+    digest: Annotated[str, Form(pattern=r"^[0-9a-f]{64}$")],
+    accept_valid_rows: Annotated[bool, Form()] = False,
+) -> Response:
+    """Record the checked sheet: the platform signs its digest with the organisation's key."""
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    check_csrf(staff[1], csrf)
+    staged = _staged(staff[0], digest)
+    if not staged.is_file():
+        return render(
+            request,
+            "message.html",
+            {"title": "410", "heading": "410", "message": "请重新上传 / please upload the sheet again"},
+            status=410,
+        )
+    with staged.open("rb") as stream:
+        if hashlib.sha256(stream.read()).hexdigest() != digest:
+            return render(
+                request,
+                "message.html",
+                {"title": "409", "heading": "409", "message": "文件已变化 / the file changed"},
+                status=409,
+            )
+        stream.seek(0)
+        reader = _reader(stream)
+        with runtime.session() as session:
+            workflow.submit_results(
+                session,
+                runtime.keystore,
+                runtime.settings.data_key_bytes,
+                organisations.get_organisation(session, staff[0]),
+                plan_ref=plan_ref,
+                rows=reader(stream),
+                source="xlsx" if reader is read_xlsx else "csv",
+                content_sha256=digest,
+                accept_valid_rows=accept_valid_rows,
+            )
+    staged.unlink(missing_ok=True)
+    return RedirectResponse("/org#submissions", status_code=303)
+
+
+@router.post("/org/submissions/{submission_id}/issue")
+def org_issue(
+    submission_id: str, request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)]
+) -> Response:
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    check_csrf(staff[1], csrf)
+    workflow.issue_submission(runtime, staff[0], submission_id)
+    return RedirectResponse("/org#submissions", status_code=303)
+
+
+@router.get("/publicity")
+def publicity_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    with runtime.session() as session:
+        candidates = workflow.under_publicity(session)
+    return render(request, "publicity.html", {"title": "公示", "candidates": candidates})
+
+
+@router.post("/publicity/{candidate_id}/objection")
+def publicity_objection(
+    candidate_id: str, request: Request, runtime: RuntimeDep, reason: Annotated[str, Form(max_length=1000)]
+) -> HTMLResponse:
+    try:
+        with runtime.session() as session:
+            workflow.lodge_objection(session, candidate_id, reason)
+        message, failed, status = "异议已收到，将由人社部门核查 / objection received", False, 201
+    except ServiceError as exc:
+        message, failed, status = exc.message, True, exc.status
+    with runtime.session() as session:
+        candidates = workflow.under_publicity(session)
+    return render(
+        request,
+        "publicity.html",
+        {"title": "公示", "candidates": candidates, "message": message, "failed": failed},
+        status=status,
+    )
