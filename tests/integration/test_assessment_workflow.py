@@ -182,3 +182,94 @@ def test_from_plan_to_issued_certificates(
     )
     assert client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code == 200
     assert other_code != code
+
+
+def test_rules_each_with_a_failing_case(
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
+) -> None:
+    from credential_service.assessment.rules import OrganisationStatus
+
+    code, headers = _register(runtime, "990003", _credit_code(3))
+    _, other_headers = _register(runtime, "990004", _credit_code(4))
+    assert _plan(client, headers, occupation_code="6-18-01-01", subtype=None).status_code == 422  # occupation
+    assert _plan(client, headers).status_code == 201
+    rng = random.Random(11)
+    rows = [
+        {
+            "document_type": "resident_id",
+            "id_number": demo_id_number(rng),
+            "name": demo_name(rng),
+            "theory": 75,
+            "skill": s,
+        }
+        for s in (59, 60, 88)
+    ]
+    path = "/api/v1/plans/HJ-2026-11/results"
+    assert client.post(path, json={"rows": rows}, headers=other_headers).status_code == 404  # not their plan
+    first = client.post(path, json={"rows": rows}, headers={**headers, "Idempotency-Key": "batch-1"})
+    assert first.status_code == 201 and (first.json()["passed"], first.json()["failed"]) == (2, 1)  # 59 fails
+    again = client.post(path, json={"rows": rows[:2]}, headers={**headers, "Idempotency-Key": "batch-1"})
+    assert again.json()["public_id"] == first.json()["public_id"]  # the key, not the body, decides
+    partial = client.post(
+        path,
+        params={"accept_valid_rows": "true"},
+        headers=headers,
+        json={"rows": [*rows[:1], {**rows[1], "name": "别人"}, {**rows[2], "theory": None}]},
+    )
+    assert partial.status_code == 201, partial.text
+    assert partial.json()["accepted"] == 1
+    assert {r["loc"] for r in partial.json()["rejected_rows"]} == {"row 2: 姓名", "row 3: 理论知识成绩"}
+    with runtime.session() as session:
+        organisations.change_status(
+            session,
+            runtime.keystore,
+            runtime.settings,
+            code,
+            OrganisationStatus.SUSPENDED,
+            reason="检查发现问题，暂停评价",
+            actor="admin:test",
+        )
+    assert _plan(client, headers, plan_ref="HJ-2026-12").status_code == 403  # status
+    suspended = client.post(path, json={"rows": rows[2:]}, headers={**headers, "Idempotency-Key": "batch-2"})
+    assert suspended.status_code == 403
+    submission = first.json()["public_id"]
+    with runtime.session() as session:
+        session.execute(update(ResultSubmission).values(publicity_ends_on=date.today() - timedelta(days=1)))
+    assert client.post(f"/api/v1/submissions/{submission}/issue", headers=headers).status_code == 403
+
+
+def test_national_export_lists_issued_certificates_and_is_audited(
+    client: TestClient, runtime: Runtime
+) -> None:
+    from openpyxl import load_workbook
+
+    from credential_service.transparency import audit
+
+    _code, headers = _register(runtime, "990005", _credit_code(5))
+    assert _plan(client, headers).status_code == 201
+    rng = random.Random(12)
+    people = [(demo_id_number(rng), demo_name(rng)) for _ in range(3)]
+    rows = [
+        {"document_type": "resident_id", "id_number": n, "name": name, "theory": 80, "skill": 80}
+        for n, name in people
+    ]
+    submission = client.post("/api/v1/plans/HJ-2026-11/results", json={"rows": rows}, headers=headers).json()
+    with runtime.session() as session:
+        session.execute(update(ResultSubmission).values(publicity_ends_on=date.today() - timedelta(days=1)))
+    assert (
+        client.post(f"/api/v1/submissions/{submission['public_id']}/issue", headers=headers).status_code
+        == 200
+    )
+    csv_text = client.get(
+        f"/api/v1/submissions/{submission['public_id']}/national-export.csv", headers=headers
+    )
+    lines = csv_text.content.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:3] == ["姓名", "证件类型", "证件号码"] and len(lines) == 4
+    assert {line.split(",")[2] for line in lines[1:]} == {n for n, _ in people}
+    xlsx = client.get(f"/api/v1/submissions/{submission['public_id']}/national-export.xlsx", headers=headers)
+    sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).worksheets[0]
+    assert [r[7] for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+        line.split(",")[7] for line in lines[1:]
+    ]
+    with runtime.session() as session:
+        assert [e.action for e in audit.events(session)].count("submission.national_export") == 2
