@@ -149,3 +149,50 @@ def test_the_clr_export_verifies_in_digital_bazaar(
     tampered = copy.deepcopy(clr)
     tampered["credentialSubject"]["verifiableCredential"][1]["credentialSubject"]["name"] = "冒名"
     assert nodevc.node_verify(tampered, documents)["verified"] is False
+
+
+def test_certificates_issued_by_the_evaluation_workflow_verify_in_digital_bazaar(
+    client: TestClient, runtime: Runtime
+) -> None:
+    import random
+    from datetime import date, timedelta
+
+    from sqlalchemy import select, update
+
+    from credential_service.assessment.workflow_models import Candidate, ResultSubmission
+    from credential_service.demo import demo_id_number, demo_name
+    from credential_service.issuers import service as issuers
+    from tests.integration.test_assessment_workflow import _credit_code, _plan, _register
+
+    code, headers = _register(runtime, "990006", _credit_code(6))
+    assert _plan(client, headers).status_code == 201
+    rng = random.Random(13)
+    rows = [
+        {
+            "document_type": "resident_id",
+            "id_number": demo_id_number(rng),
+            "name": demo_name(rng),
+            "theory": 80,
+            "skill": 80,
+        }
+        for _ in range(3)
+    ]
+    submission = client.post("/api/v1/plans/HJ-2026-11/results", json={"rows": rows}, headers=headers).json()
+    with runtime.session() as session:
+        session.execute(update(ResultSubmission).values(publicity_ends_on=date.today() - timedelta(days=1)))
+    assert (
+        client.post(f"/api/v1/submissions/{submission['public_id']}/issue", headers=headers).status_code
+        == 200
+    )
+    with runtime.session() as session:
+        numbers = [n for n in session.scalars(select(Candidate.certificate_number)) if n]
+        organisation = issuers.get_issuer(session, code)
+    admin = {"Authorization": headers["Authorization"]}
+    jobs = []
+    for number in numbers:
+        vc = client.get(f"/api/v1/certificates/{number}/credential.json", headers=admin).json()
+        jobs.append(
+            nodevc.make_verify_job(vc, _documents(client, vc, organisation), full=True, check_status=True)
+        )
+    results = nodevc.node_verify_many(jobs)
+    assert len(results) == 3 and all(r["verified"] for r in results), [r["error"] for r in results]
