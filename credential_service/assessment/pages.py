@@ -15,7 +15,7 @@ from credential_service.assessment import organisations, workflow
 from credential_service.assessment.organisations import OAuthError, TokenRequest
 from credential_service.assessment.result_sheet import SheetError, file_sha256, read_csv, read_xlsx
 from credential_service.core.errors import ServiceError
-from credential_service.http import SESSION_COOKIE, RuntimeDep, check_csrf, csrf_token, session_principal
+from credential_service.http import SESSION_COOKIE, RuntimeDep, check_csrf, csrf_token, session_tenant
 from credential_service.identity.tokens import Role
 from credential_service.web.templating import render
 
@@ -25,10 +25,7 @@ STAGING = Path(tempfile.gettempdir()) / "credential-service-uploads"
 
 def _staff(request: Request, runtime: RuntimeDep) -> tuple[str, str] | None:
     """(organisation code, session token) of a signed-in organisation, or None."""
-    found = session_principal(request, runtime)
-    if found is None or found[0].role is not Role.ORGANISATION or not found[0].tenant:
-        return None
-    return found[0].tenant, found[1]
+    return session_tenant(request, runtime, Role.ORGANISATION)
 
 
 def _to_signin() -> RedirectResponse:

@@ -15,6 +15,7 @@ from credential_service.http import (
     check_csrf,
     csrf_token,
     session_principal,
+    session_tenant,
 )
 from credential_service.identity import service as identity
 from credential_service.identity.rules import DocumentType
@@ -99,10 +100,7 @@ def dev_signin(
 
 def _signed_in(request: Request, runtime: RuntimeDep) -> tuple[str, str] | None:
     """(person public id, session token) of the signed-in worker, or None."""
-    found = session_principal(request, runtime)
-    if found is None or found[0].role is not Role.WORKER or found[0].tenant is None:
-        return None
-    return found[0].tenant, found[1]
+    return session_tenant(request, runtime, Role.WORKER)
 
 
 def _to_signin() -> RedirectResponse:
