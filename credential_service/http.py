@@ -146,6 +146,18 @@ def session_principal(request: Request, runtime: Runtime) -> tuple[Principal, st
     return principal, token
 
 
+def start_session(response: Response, token: str, *, max_age: int, public_base_url: str) -> None:
+    """Keep a page session's access token in an HttpOnly, SameSite=Lax cookie (Secure over https)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=public_base_url.startswith("https://"),
+    )
+
+
 def session_tenant(request: Request, runtime: Runtime, role: Role) -> tuple[str, str] | None:
     """(tenant, session token) of a page request signed in with ``role``; None otherwise."""
     found = session_principal(request, runtime)

@@ -15,7 +15,13 @@ from credential_service.assessment import organisations, workflow
 from credential_service.assessment.organisations import OAuthError, TokenRequest
 from credential_service.assessment.result_sheet import SheetError, file_sha256, read_csv, read_xlsx
 from credential_service.core.errors import ServiceError
-from credential_service.http import SESSION_COOKIE, RuntimeDep, check_csrf, csrf_token, session_tenant
+from credential_service.http import (
+    RuntimeDep,
+    check_csrf,
+    csrf_token,
+    session_tenant,
+    start_session,
+)
 from credential_service.identity.tokens import Role
 from credential_service.web.templating import render
 
@@ -57,13 +63,11 @@ def org_signin_post(
     except OAuthError as exc:
         return render(request, "org_signin.html", {"title": "评价机构登录", "error": exc.message}, status=401)
     response = RedirectResponse("/org", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
+    start_session(
+        response,
         answer.access_token,
         max_age=answer.expires_in,
-        httponly=True,
-        samesite="lax",
-        secure=runtime.settings.public_base_url.startswith("https://"),
+        public_base_url=runtime.settings.public_base_url,
     )
     return response
 

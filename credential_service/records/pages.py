@@ -16,6 +16,7 @@ from credential_service.http import (
     csrf_token,
     session_principal,
     session_tenant,
+    start_session,
 )
 from credential_service.identity import service as identity
 from credential_service.identity.rules import DocumentType
@@ -87,13 +88,11 @@ def dev_signin(
         detail = "; ".join(f"{e.loc}: {e.reason}" for e in exc.errors) or exc.message
         return _signin_page(request, runtime, error=detail, status=exc.status)
     response = RedirectResponse("/me", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
+    start_session(
+        response,
         signed_in.access_token,
         max_age=signed_in.expires_in,
-        httponly=True,
-        samesite="lax",
-        secure=settings.public_base_url.startswith("https://"),
+        public_base_url=settings.public_base_url,
     )
     return response
 

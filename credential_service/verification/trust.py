@@ -46,6 +46,7 @@ class DatabaseTrust:
     def __init__(self, session: Session, public_base_url: str) -> None:
         self._session = session
         self._base = public_base_url.rstrip("/")
+        self._issued: dict[str, datetime | None] = {}  # the verifier and the log ask the same question
 
     def key(self, verification_method: str) -> KnownKey | None:
         resolved = issuers.resolve_key(self._session, verification_method)
@@ -67,8 +68,10 @@ class DatabaseTrust:
         return _schema_from_url(self._base, url)
 
     def recorded_issuance(self, credential_id: str) -> datetime | None:
-        record = certificates.find_by_credential_id(self._session, credential_id)
-        return record.issued_at if record is not None else None
+        if credential_id not in self._issued:
+            record = certificates.find_by_credential_id(self._session, credential_id)
+            self._issued[credential_id] = record.issued_at if record is not None else None
+        return self._issued[credential_id]
 
 
 class BundleTrust:
