@@ -7,13 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from credential_service.certificates import service, status_lists
+from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.schemas import IssueRequest
 from credential_service.core.errors import Forbidden
 from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
 from credential_service.identity import service as identity
-from credential_service.identity.tokens import Role
+from credential_service.identity.tokens import Principal, Role
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
 
@@ -74,17 +76,24 @@ def status_list(list_id: str, request: Request, runtime: RuntimeDep) -> Response
     summary="The signed credential of a certificate (its holder, the issuing organisation, staff)",
 )
 def certificate_credential(certificate_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION, Role.WORKER)
     with runtime.session() as session:
-        record = service.get_by_number(session, certificate_number)
-        if (
-            principal.role is Role.ORGANISATION
-            and issuers.get_issuer(session, principal.tenant or "").id != record.issuer_id
-        ):
-            raise Forbidden()
-        if (
-            principal.role is Role.WORKER
-            and identity.get_person(session, principal.tenant or "").id_blind_index != record.holder_index
-        ):
-            raise Forbidden()
+        record = readable_certificate(session, principal, certificate_number)
         return JSON(json.loads(record.credential_json), media_type="application/vc+ld+json")
+
+
+def readable_certificate(session: Session, principal: Principal, certificate_number: str) -> IssuedCredential:
+    """The certificate's files are for its holder, its issuing organisation and staff only:
+    sequential numbers must not become a public index (DESIGN §4)."""
+    allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION, Role.WORKER)
+    record = service.get_by_number(session, certificate_number)
+    if (
+        principal.role is Role.ORGANISATION
+        and issuers.get_issuer(session, principal.tenant or "").id != record.issuer_id
+    ):
+        raise Forbidden()
+    if (
+        principal.role is Role.WORKER
+        and identity.get_person(session, principal.tenant or "").id_blind_index != record.holder_index
+    ):
+        raise Forbidden()
+    return record
