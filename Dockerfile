@@ -6,9 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     CS_DATABASE_URL=sqlite:////data/credential-service.sqlite3 \
     CS_KEYSTORE_DIR=/keys
 
-# Chinese fonts for the printable certificates and pages.
+# The CJK font the printable certificate embeds: TrueType outlines (fonts-noto-cjk is CFF, which
+# reportlab cannot embed); pages use the reader's own fonts.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-noto-cjk curl \
+ && apt-get install -y --no-install-recommends fonts-wqy-zenhei curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home /app credential
 

@@ -17,7 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from credential_service.assessment.organisation_routes import router as organisations_router
 from credential_service.assessment.pages import router as assessment_pages_router
 from credential_service.assessment.workflow_routes import router as workflow_router
+from credential_service.certificates.print_routes import router as certificate_print_router
 from credential_service.certificates.routes import router as certificates_router
+from credential_service.certificates.status_routes import router as status_changes_router
 from credential_service.core.config import Settings, load_settings
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.http import BodySizeLimit, problem
@@ -28,6 +30,7 @@ from credential_service.records.routes import router as records_router
 from credential_service.records.routes import staff_router
 from credential_service.records.training_routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.verification.pages import router as verification_pages_router
 from credential_service.verification.routes import router as verification_router
 from credential_service.web.routes import router as web_router
 from credential_service.web.templating import STATIC
@@ -99,7 +102,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         web_router,
         issuers_router,
         certificates_router,
+        status_changes_router,
+        certificate_print_router,
         verification_router,
+        verification_pages_router,
         identity_router,
         records_router,
         staff_router,

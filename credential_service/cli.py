@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from credential_service.certificates.qr_token import token_from_text
 from credential_service.core.clock import parse_xsd, utcnow
 from credential_service.core.config import load_settings
 from credential_service.core.db import make_engine
@@ -23,6 +25,7 @@ from credential_service.identity.tokens import Principal, Role, ensure_token_key
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.verification.verifier import CheckResult
 
 app = typer.Typer(
     help="职业技能等级证书服务 — lifelong training file and verifiable skill certificates.\n\n"
@@ -550,20 +553,100 @@ def issue_batch(
     console.print(f"本次签发 {issued} 张证书 / issued {issued} certificates")
 
 
+NumberArg = Annotated[str, typer.Argument(help="the 22-character certificate number (证书编号)")]
+EvidenceOpt = Annotated[str, typer.Option(help="evidence reference, e.g. an inspection report number")]
+AuthorityOpt = Annotated[str, typer.Option(help="acting authority, e.g. '山西省人社厅 晋人社鉴〔2026〕12号'")]
+REASON_HELP = "fraud, outside_scope, altered_scores, duplicate, inspection_order or other"
+
+
+def _status_change(action: str, number: str, reason: str | None, evidence: str, authority: str) -> None:
+    """One status change as an administrator at the server's console (the actor is cli:$USER)."""
+    from credential_service.certificates import status_changes
+    from credential_service.certificates.status_rules import Actor, StatusAction
+
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            result = status_changes.change_status(
+                session,
+                Actor("admin", _actor()),
+                number,
+                StatusAction(action),
+                reason=reason,
+                evidence=evidence,
+                authority=authority,
+            )
+        except ServiceError as exc:
+            _fail(_problem(exc))
+    console.print(f"{number}: {result.status.state} ({result.change.reason_zh or '-'})")
+    if result.subsidies_to_recover:
+        console.print(f"已发放补贴需追回 / subsidies to recover: file entries {result.subsidies_to_recover}")
+
+
+@app.command()
+def revoke(
+    number: NumberArg,
+    reason: Annotated[str, typer.Option(help=REASON_HELP)],
+    evidence: EvidenceOpt,
+    authority: AuthorityOpt,
+) -> None:
+    """Revoke (撤销) a certificate: final; the public page shows it at once."""
+    _status_change("revoke", number, reason, evidence, authority)
+
+
+@app.command()
+def suspend(
+    number: NumberArg,
+    reason: Annotated[str, typer.Option(help=REASON_HELP)],
+    evidence: EvidenceOpt,
+    authority: AuthorityOpt,
+) -> None:
+    """Suspend (暂停) a valid certificate until the suspension is lifted."""
+    _status_change("suspend", number, reason, evidence, authority)
+
+
+@app.command()
+def reinstate(
+    number: NumberArg,
+    evidence: EvidenceOpt,
+    authority: AuthorityOpt,
+    reason: Annotated[str | None, typer.Option(help=f"optional: {REASON_HELP}")] = None,
+) -> None:
+    """Lift a suspension (恢复)."""
+    _status_change("reinstate", number, reason, evidence, authority)
+
+
 @app.command()
 def verify(
-    source: Annotated[str, typer.Argument(help="a credential JSON file ('-' for stdin)")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="a credential JSON file ('-' for stdin), or a QR code's URL (…/v/TOKEN) or token"
+        ),
+    ],
     bundle: Annotated[
         Path | None,
         typer.Option(
             help="offline trust bundle (GET /api/v1/trust-bundle); without it, this service's own database"
         ),
     ] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="never touch the network or the database (needs --bundle)")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
-    """Verify a credential offline; exit code 0 only when every check passes."""
+    """Verify a credential or a QR token; exit 0 only when every check passes (2: cannot tell)."""
+    if offline and bundle is None:
+        _fail("--offline needs --bundle FILE (download it from /api/v1/trust-bundle while online)")
+    if source == "-" or Path(source).is_file():
+        _verify_credential_file(source, bundle, as_json)
+    else:
+        _verify_token(token_from_text(source), bundle, as_json)
+
+
+def _verify_credential_file(source: str, bundle: Path | None, as_json: bool) -> None:
     from credential_service.verification.trust import BundleTrust, DatabaseTrust
-    from credential_service.verification.verifier import Outcome, verify_credential
+    from credential_service.verification.verifier import verify_credential
 
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
@@ -576,18 +659,46 @@ def verify(
         runtime = _runtime()
         with runtime.session() as session:
             report = verify_credential(credential, DatabaseTrust(session, runtime.settings.public_base_url))
-    if as_json:
-        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
-    else:
-        marks = {
-            Outcome.VALID: "[green]✔[/green]",
-            Outcome.INVALID: "[red]✘[/red]",
-            Outcome.CANNOT_TELL: "[yellow]?[/yellow]",
-        }
-        for check in report.checks:
-            console.print(f"{marks[check.outcome]} {check.check}: {check.message_zh} {check.message_en}")
-        console.print(f"结论 / verdict: {report.verdict.value}")
+    _print_checks(report.checks, report.verdict.value, report.as_dict(), as_json)
     raise typer.Exit(code=0 if report.verified else 1)
+
+
+def _verify_token(token: str, bundle: Path | None, as_json: bool) -> None:
+    from credential_service.verification.tokens import Verdict, verify_token, verify_token_offline
+    from credential_service.verification.trust import BundleTrust
+
+    if bundle is not None:
+        try:
+            result = verify_token_offline(token, BundleTrust.from_file(bundle))
+        except (OSError, ValueError) as exc:
+            _fail(f"cannot read the trust bundle {bundle}: {exc}")
+    else:
+        runtime = _runtime()
+        result = verify_token(token, runtime.key_directory, runtime.read_session)
+    if not as_json and result.certificate is not None:
+        facts = result.certificate.as_dict()
+        console.print(" · ".join(str(v) for v in facts.values()))
+    _print_checks(result.checks, result.verdict.value, result.as_dict(), as_json)
+    codes = {Verdict.GENUINE: 0, Verdict.CANNOT_TELL: 2}
+    raise typer.Exit(code=codes.get(result.verdict, 1))
+
+
+def _print_checks(
+    checks: Sequence[CheckResult], verdict: str, as_dict: dict[str, Any], as_json: bool
+) -> None:
+    from credential_service.verification.verifier import Outcome
+
+    if as_json:
+        sys.stdout.write(json.dumps(as_dict, ensure_ascii=False, indent=2) + "\n")
+        return
+    marks = {
+        Outcome.VALID: "[green]✔[/green]",
+        Outcome.INVALID: "[red]✘[/red]",
+        Outcome.CANNOT_TELL: "[yellow]?[/yellow]",
+    }
+    for check in checks:
+        console.print(f"{marks[check.outcome]} {check.check}: {check.message_zh} {check.message_en}")
+    console.print(f"结论 / verdict: {verdict}")
 
 
 def main() -> None:

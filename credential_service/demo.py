@@ -7,6 +7,7 @@ The people are made up: their ID numbers have valid check digits but belong to n
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -20,8 +21,10 @@ from credential_service.assessment.models import Organisation
 from credential_service.assessment.occupations import BUILTIN_OCCUPATIONS
 from credential_service.assessment.rules import ScopeRowInput
 from credential_service.certificates import service as certificates
+from credential_service.certificates import status_changes
 from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
+from credential_service.certificates.status_rules import STATES, Actor, StatusAction
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
@@ -83,6 +86,8 @@ class DemoManifest:
     workers: int = 0
     classes: int = 0
     certificates: list[dict[str, Any]] = field(default_factory=list)
+    # valid / revoked / suspended / superseded: at least one of each (decision 014)
+    certificates_by_status: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -255,6 +260,7 @@ def load_demo(runtime: Runtime, *, workers: int = 300, seed: int = 14) -> DemoMa
                     city_code=city,
                     approved_projects=sorted(occupations),
                 )
+    holders: list[certificates.Holder] = []  # the holder of each manifest certificate, in order
     for klass in plan:
         # One generator per class: a second run decides exactly as the first without touching anything.
         class_rng = random.Random(f"{seed}:{klass.class_ref}")  # noqa: S311
@@ -299,4 +305,89 @@ def load_demo(runtime: Runtime, *, workers: int = 300, seed: int = 14) -> DemoMa
                     "credentialUrl": f"{base}/api/v1/certificates/{number}/credential.json",
                 }
             )
+            holders.append(person)
+    _demo_status_changes(runtime, manifest, holders, seed)
     return manifest
+
+
+# Status changes of three demo certificates (never the demo sign-in's: its file stays simple).
+DEMO_AUTHORITY = "山西省人力资源和社会保障厅"
+DEMO_CHANGES = (
+    ("revoke", "fraud", "晋人社稽〔2026〕3号 稽查报告（替考）", DEMO_AUTHORITY + " 晋人社鉴〔2026〕12号"),
+    ("suspend", "inspection_order", "太原市人社局 现场检查记录 2026-031", "太原市人力资源和社会保障局"),
+    ("supersede", None, "持证人申请更正姓名，户籍证明 2026-0417", DEMO_AUTHORITY),
+)
+
+
+def _demo_status_changes(
+    runtime: Runtime, manifest: DemoManifest, holders: list[certificates.Holder], seed: int
+) -> None:
+    """Revoke, suspend and correct one demo certificate each (once: a second run only reports), and
+    list every certificate under its status."""
+    actor = Actor("admin", "admin:demo")
+    signed_in = manifest.sign_in.get("idNumber")
+    others = [n for n, person in enumerate(holders) if n > 0 and person.id_number != signed_in]
+    chosen = others[: len(DEMO_CHANGES)]
+    for n, (action, reason, evidence, authority) in zip(chosen, DEMO_CHANGES, strict=True):
+        entry = manifest.certificates[n]
+        number = entry["certificateNumber"]
+        with runtime.session() as session:
+            record = certificates.get_by_number(session, number)
+            if status_changes.history(session, record):
+                continue  # done on an earlier run
+            if action == "supersede":
+                name = holders[n].name
+                rng = random.Random(f"{seed}:correction:{number}")  # noqa: S311 - demo data
+                corrected = name[0] + "".join(rng.choice(GIVEN) for _ in range(len(name) - 1))
+                if corrected == name:
+                    corrected = name + "宁"
+                status_changes.supersede(
+                    session,
+                    runtime.keystore,
+                    runtime.issuance,
+                    runtime.settings.data_key_bytes,
+                    actor=actor,
+                    certificate_number=number,
+                    holder_name=corrected,
+                    evidence=evidence,
+                    authority=authority,
+                )
+            else:
+                status_changes.change_status(
+                    session,
+                    actor,
+                    number,
+                    StatusAction(action),
+                    reason=reason,
+                    evidence=evidence,
+                    authority=authority,
+                )
+    base = runtime.settings.public_base_url
+    by_status: dict[str, list[dict[str, Any]]] = {state: [] for state in STATES}
+    with runtime.session() as session:
+        position = 0
+        while position < len(manifest.certificates):  # a replacement is appended, then listed in turn
+            entry = manifest.certificates[position]
+            position += 1
+            record = certificates.get_by_number(session, entry["certificateNumber"])
+            view = status_changes.status_view(session, record)
+            entry["status"] = view.state
+            item: dict[str, Any] = {"certificateNumber": entry["certificateNumber"]}
+            if view.reason_code:
+                item["reasonCode"] = view.reason_code
+            if view.superseded_by:
+                item["supersededBy"] = view.superseded_by
+                replacement = certificates.get_by_number(session, view.superseded_by)
+                subject = json.loads(replacement.credential_json)["credentialSubject"]
+                manifest.certificates.append(
+                    {
+                        **entry,
+                        "certificateNumber": view.superseded_by,
+                        "holder": mask_name(subject["name"]),
+                        "credentialId": replacement.credential_id,
+                        "credentialUrl": f"{base}/api/v1/certificates/{view.superseded_by}/credential.json",
+                        "supersedes": entry["certificateNumber"],
+                    }
+                )
+            by_status[view.state].append(item)
+    manifest.certificates_by_status = by_status

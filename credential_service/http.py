@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credential_service.core.errors import Forbidden, ServiceError, Unauthorized
+from credential_service.core.errors import Forbidden, ServiceError, TooManyRequests, Unauthorized
 from credential_service.identity.tokens import Principal, Role, read_token
 from credential_service.runtime import Runtime
 
@@ -65,7 +65,8 @@ def problem(error: ServiceError) -> Response:
     }
     if error.errors:
         body["errors"] = [{"loc": e.loc, "reason": e.reason} for e in error.errors]
-    return Response(orjson.dumps(body), status_code=error.status, media_type=PROBLEM)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequests) else None
+    return Response(orjson.dumps(body), status_code=error.status, media_type=PROBLEM, headers=headers)
 
 
 class BodySizeLimit:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from credential_service.certificates.qr_codes import check_public_base_url
 from credential_service.certificates.service import IssuanceSettings
 from credential_service.core.config import Settings
-from credential_service.core.db import make_engine, session_factory, session_scope
+from credential_service.core.db import make_engine, read_only_session_factory, session_factory, session_scope
 from credential_service.core.migrations import ensure_migrated
+from credential_service.core.ratelimit import RateLimiter
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.issuers.models import IssuerKey
+from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
+from credential_service.verification.log_queue import VerificationLogQueue
 
 
 @dataclass
@@ -23,12 +27,34 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     keystore: FileKeyStore
+    read_sessions: sessionmaker[Session] = field(init=False)
+    key_directory: KeyDirectory = field(init=False)
+    verification_log: VerificationLogQueue = field(init=False)
+    query_limiter: RateLimiter = field(init=False)
+    bulk_limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.read_sessions = read_only_session_factory(self.engine)
+        self.key_directory = KeyDirectory(self._directory_keys)
+        self.verification_log = VerificationLogQueue(self.session)
+        self.query_limiter = RateLimiter(self.settings.verify_queries_per_minute, per_seconds=60)
+        self.bulk_limiter = RateLimiter(self.settings.verify_bulk_rows_per_hour, per_seconds=3600)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed on success, rolled back on error."""
         with session_scope(self.sessions) as session:
             yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A read-only transaction (PostgreSQL refuses writes in it; SQLite takes no write lock)."""
+        with session_scope(self.read_sessions) as session:
+            yield session
+
+    def _directory_keys(self) -> list[DirectoryKey]:
+        with self.read_session() as session:
+            return database_keys(session)
 
     @property
     def issuance(self) -> IssuanceSettings:
@@ -45,12 +71,14 @@ class Runtime:
             self.keystore.signer(first)
 
     def close(self) -> None:
+        self.verification_log.close()
         self.engine.dispose()
 
 
 def build_runtime(settings: Settings, *, require_migrated: bool = True) -> Runtime:
     """Connect to the database and open the keystore; raises ConfigurationError when unusable."""
     settings.ensure_local_dirs()
+    check_public_base_url(settings.public_base_url)
     engine = make_engine(settings.database_url)
     if require_migrated:
         ensure_migrated(engine)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the browser and QR tests need (pytest tests/e2e, QR decoding):
 #   chromium          /usr/bin/chromium, driven headless by Playwright (tests/e2e)
-#   fonts-wqy-zenhei  a CJK font, so Chinese text renders as glyphs instead of empty boxes
+#   fonts-wqy-zenhei  a CJK TrueType font, so Chinese text renders as glyphs instead of empty boxes;
+#                     the printable certificate (PDF) embeds it
 #   libzbar0 zbar-tools  QR-code decoding (zbarimg)
+# With --font (scripts/run): only the font, which the running service needs for the PDF.
 #
 # Idempotent and fast when everything is present (dpkg-query only, no apt-get update). When
 # something is missing and we are root with apt-get: one `apt-get update`, then install only the
@@ -12,13 +14,23 @@
 set -euo pipefail
 
 PACKAGES=(chromium fonts-wqy-zenhei libzbar0 zbar-tools)
+FONT_ONLY=0
+if [ "${1:-}" = "--font" ]; then
+  FONT_ONLY=1
+  PACKAGES=(fonts-wqy-zenhei)
+fi
 
 warn() {
   echo "" >&2
   echo "################################################################" >&2
   echo "## setup_system.sh WARNING: $*" >&2
-  echo "## Browser (tests/e2e) and QR-decoding tests will be SKIPPED" >&2
-  echo "## (or FAIL when CI=true)." >&2
+  if [ "$FONT_ONLY" = 1 ]; then
+    echo "## The printable certificate (PDF) answers 503 until a CJK" >&2
+    echo "## TrueType font is installed (or CS_PDF_FONT points at one)." >&2
+  else
+    echo "## Browser (tests/e2e) and QR-decoding tests will be SKIPPED" >&2
+    echo "## (or FAIL when CI=true)." >&2
+  fi
   echo "################################################################" >&2
   echo "" >&2
 }
@@ -36,8 +48,12 @@ missing_packages() {
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   missing=()
-  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-  command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+  if [ "$FONT_ONLY" = 1 ]; then
+    [ -n "$(fc-list :lang=zh family 2>/dev/null || true)" ] || missing+=("a CJK TrueType font")
+  else
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+  fi
   if [ "${#missing[@]}" -gt 0 ]; then
     warn "not a Debian system and missing: ${missing[*]} (install them by hand)."
   fi
@@ -46,7 +62,7 @@ fi
 
 mapfile -t missing < <(missing_packages)
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "setup_system.sh: ${PACKAGES[*]} already installed" >&2
+  [ "$FONT_ONLY" = 1 ] || echo "setup_system.sh: ${PACKAGES[*]} already installed" >&2
   exit 0
 fi
 
@@ -69,4 +85,8 @@ if [ "${#still[@]}" -gt 0 ]; then
   [ "${CI:-}" = "true" ] && exit 1
   exit 0
 fi
-echo "setup_system.sh: installed ${missing[*]} ($(chromium --version 2>/dev/null || echo 'chromium ?'))" >&2
+if [ "$FONT_ONLY" = 1 ]; then
+  echo "setup_system.sh: installed ${missing[*]}" >&2
+else
+  echo "setup_system.sh: installed ${missing[*]} ($(chromium --version 2>/dev/null || echo 'chromium ?'))" >&2
+fi

@@ -338,6 +338,30 @@ def get_submission(session: Session, organisation: Organisation, public_id: str)
     return found
 
 
+def issued_certificate_numbers(
+    session: Session, submission_public_id: str, *, organisation_code: str | None = None
+) -> list[str]:
+    """The certificate numbers issued from a submission (a batch), in number order.
+
+    With ``organisation_code`` only that organisation's own submissions are found. Raises NotFound,
+    also for another organisation's submission (as ``get_submission``).
+    """
+    query = select(ResultSubmission.id).where(ResultSubmission.public_id == submission_public_id)
+    if organisation_code is not None:
+        query = query.join(Organisation, Organisation.id == ResultSubmission.organisation_id).where(
+            Organisation.code == organisation_code
+        )
+    submission_id = session.scalar(query)
+    if submission_id is None:
+        raise NotFound("没有这个提交 / no such submission", "submission_not_found")
+    numbers = session.scalars(
+        select(Candidate.certificate_number).where(
+            Candidate.submission_id == submission_id, Candidate.state == "issued"
+        )
+    )
+    return sorted(n for n in numbers if n)
+
+
 @dataclass(frozen=True)
 class SubmissionReport:
     public_id: str

@@ -32,6 +32,16 @@ class Occupation:
 
 
 @dataclass(frozen=True)
+class ReplacedCertificate:
+    """The certificate that a corrected one replaces (更正换发), named in the new one's ``evidence``."""
+
+    certificate_number: str
+    credential_id: str  # urn:uuid:…
+    corrected_zh: str  # what was corrected, e.g. "姓名"
+    corrected_en: str  # e.g. "holder name"
+
+
+@dataclass(frozen=True)
 class SkillCertificate:
     """Everything printed on a certificate, minus what is only on paper (photo, clear ID number)."""
 
@@ -44,6 +54,7 @@ class SkillCertificate:
     level: SkillLevel
     issued_at: datetime
     exam_date: date | None = None
+    replaces: ReplacedCertificate | None = None
 
 
 def skill_certificate_credential(cert: SkillCertificate, *, public_base_url: str) -> dict[str, Any]:
@@ -126,7 +137,7 @@ def skill_certificate_credential(cert: SkillCertificate, *, public_base_url: str
     }
     if cert.exam_date is not None:
         subject["activityEndDate"] = f"{cert.exam_date.isoformat()}T00:00:00+08:00"
-    return {
+    credential: dict[str, Any] = {
         "@context": [VC_V2, OB_V3],
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -136,4 +147,28 @@ def skill_certificate_credential(cert: SkillCertificate, *, public_base_url: str
         "awardedDate": to_xsd(cert.issued_at),
         "credentialSubject": subject,
         "credentialSchema": [{"id": f"{base}/{SKILL_CERTIFICATE_SCHEMA}", "type": "JsonSchema"}],
+    }
+    if cert.replaces is not None:
+        credential["evidence"] = [replaced_evidence(cert.replaces)]
+    return credential
+
+
+def replaced_evidence(old: ReplacedCertificate) -> dict[str, Any]:
+    """OB 3.0 ``Evidence`` naming the certificate a corrected one replaces (decision 014).
+
+    Only terms the pinned contexts define (VC 2.0 ``evidence``; OB 3.0 ``Evidence`` with ``name``,
+    ``description``, ``genre``), so JSON-LD safe mode accepts it and any verifier reads it. The
+    ``id`` is the old credential's id: a program can follow it without parsing the text.
+    """
+    return {
+        "id": old.credential_id,
+        "type": ["Evidence"],
+        "name": f"更正前的证书 {old.certificate_number} / certificate replaced: {old.certificate_number}",
+        "description": (
+            f"本证书更正（{old.corrected_zh}）并取代证书编号 {old.certificate_number}"
+            f"（凭证 {old.credential_id}），原证书已撤销。 / This certificate corrects the "
+            f"{old.corrected_en} of certificate {old.certificate_number} (credential "
+            f"{old.credential_id}) and replaces it; the old one is revoked."
+        ),
+        "genre": "更正换发 / correction",
     }

@@ -71,3 +71,17 @@ class StatusEntry(Base):
     list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.list_id"))
     index: Mapped[int] = mapped_column(Integer)
     credential_id: Mapped[str] = mapped_column(String(255), index=True)
+
+
+class CertificateQRCode(Base):
+    """The QR code of a certificate: its signed token and the images, rendered once at issuance."""
+
+    __tablename__ = "certificate_qr_codes"
+
+    credential_id: Mapped[str] = mapped_column(
+        ForeignKey("issued_credentials.credential_id"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(300), unique=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    svg: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from credential_service.certificates import service, status_lists
+from credential_service.certificates import qr_codes, service, status_lists
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.schemas import IssueRequest
 from credential_service.core.errors import Forbidden
@@ -97,3 +97,30 @@ def readable_certificate(session: Session, principal: Principal, certificate_num
     ):
         raise Forbidden()
     return record
+
+
+QR_MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+@router.get(
+    "/api/v1/certificates/{certificate_number}/qr.{image_format}",
+    responses={**ERRORS, 200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+    summary="The certificate's QR code (PNG or SVG), drawn once at issuance",
+)
+def certificate_qr_image(
+    certificate_number: str,
+    image_format: Literal["png", "svg"],
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+) -> Response:
+    with runtime.session() as session:
+        record = readable_certificate(session, principal, certificate_number)
+        qr = qr_codes.certificate_qr(
+            session, runtime.keystore, record, public_base_url=runtime.settings.public_base_url
+        )
+    body = qr.png if image_format == "png" else qr.svg.encode("utf-8")
+    return Response(
+        body,
+        media_type=QR_MEDIA_TYPES[image_format],
+        headers={"Cache-Control": "private, max-age=86400", "X-Verification-URL": qr.url},
+    )

@@ -14,9 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from credential_service.certificates import qr_codes
 from credential_service.certificates.credential import (
     NO_SUBTYPE,
     Occupation,
+    ReplacedCertificate,
     SkillCertificate,
     skill_certificate_credential,
 )
@@ -25,6 +27,7 @@ from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.numbering import allocate_certificate_number
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status_lists import assign_status, current_bits, set_status
+from credential_service.certificates.status_models import CertificateStatusChange
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
@@ -192,8 +195,13 @@ def issue_skill_certificate(
     idempotency_key: str | None = None,
     cryptosuite: Cryptosuite = "eddsa-rdfc-2022",
     now: datetime | None = None,
+    replaces: ReplacedCertificate | None = None,
 ) -> IssuedCredential:
-    """Allocate a national number and issue the OB 3.0 certificate in the organisation's name."""
+    """Allocate a national number and issue the OB 3.0 certificate in the organisation's name.
+
+    ``replaces`` names the certificate a corrected one replaces (in the credential's ``evidence``
+    and in the file entry); the status workflow then revokes the old one as superseded.
+    """
     now = now or utcnow()
     existing = _find_idempotent(session, issuer, idempotency_key)
     if existing is not None:
@@ -210,6 +218,7 @@ def issue_skill_certificate(
             level=level,
             issued_at=now,
             exam_date=exam_date,
+            replaces=replaces,
         ),
         public_base_url=settings.public_base_url,
     )
@@ -241,11 +250,13 @@ def issue_skill_certificate(
             "level": level.title_zh,
             "issuer": issuer.name,
             "credentialId": record.credential_id,
+            **({"supersedes": replaces.certificate_number} if replaces is not None else {}),
         },
         source=f"organisation:{issuer.code}",
         occurred_at=now,
         idempotency_key=f"certificate:{number}",
     )
+    qr_codes.certificate_qr(session, keystore, record, public_base_url=settings.public_base_url)
     return record
 
 
@@ -262,8 +273,18 @@ def find_by_credential_id(session: Session, credential_id: str) -> IssuedCredent
     return session.scalar(select(IssuedCredential).where(IssuedCredential.credential_id == credential_id))
 
 
-def set_credential_status(session: Session, credential_id: str, purpose: str, flagged: bool) -> None:
-    """Set or clear a credential's revocation or suspension bit (the status workflow is built on this)."""
+def set_credential_status(
+    session: Session,
+    credential_id: str,
+    purpose: str,
+    flagged: bool,
+    *,
+    details: dict[str, Any] | None = None,
+    source: str = "platform",
+    occurred_at: datetime | None = None,
+) -> None:
+    """Set or clear a credential's revocation or suspension bit and note it in the holder's file
+    (``details``: what the status workflow adds to that entry: action, reason, authority…)."""
     record = find_by_credential_id(session, credential_id)
     if record is None:
         raise NotFound("没有这个凭证 / no such credential", code="credential_not_found")
@@ -273,8 +294,14 @@ def set_credential_status(session: Session, credential_id: str, purpose: str, fl
             session,
             holder,
             EntryKind.CERTIFICATE_STATUS,
-            {"certificateNumber": record.certificate_number, "purpose": purpose, "flagged": flagged},
-            source="platform",
+            {
+                "certificateNumber": record.certificate_number,
+                "purpose": purpose,
+                "flagged": flagged,
+                **(details or {}),
+            },
+            source=source,
+            occurred_at=occurred_at,
         )
     if (
         purpose == "revocation"
@@ -305,17 +332,33 @@ class CertificateSummary:
     level: str
     issuer_name: str
     issued_at: datetime
-    status: str  # valid / suspended / revoked
+    status: str  # valid / suspended / revoked / superseded
+    superseded_by: str | None = None  # the corrected certificate's number when superseded
+
+
+def live_bit(session: Session, list_id: str | None, index: int | None) -> bool:
+    """A credential's bit in the live list (never a cached signed list); False without an entry."""
+    return list_id is not None and index is not None and get_bit(current_bits(session, list_id).bits, index)
+
+
+def superseded_by(session: Session, record: IssuedCredential) -> str | None:
+    """The number of the corrected certificate that replaced this one, if any."""
+    return session.scalar(
+        select(CertificateStatusChange.superseded_by)
+        .where(
+            CertificateStatusChange.credential_id == record.credential_id,
+            CertificateStatusChange.action == "supersede",
+        )
+        .limit(1)
+    )
 
 
 def current_status(session: Session, record: IssuedCredential) -> str:
-    """Revocation outranks suspension; the live bits, never a cached list."""
-    for purpose, list_id, index in (
-        ("revoked", record.revocation_list_id, record.revocation_index),
-        ("suspended", record.suspension_list_id, record.suspension_index),
-    ):
-        if list_id is not None and index is not None and get_bit(current_bits(session, list_id).bits, index):
-            return purpose
+    """Revocation outranks suspension; a revocation by correction reads "superseded"; the live bits."""
+    if live_bit(session, record.revocation_list_id, record.revocation_index):
+        return "superseded" if superseded_by(session, record) else "revoked"
+    if live_bit(session, record.suspension_list_id, record.suspension_index):
+        return "suspended"
     return "valid"
 
 
@@ -326,6 +369,7 @@ def _summary(session: Session, record: IssuedCredential) -> CertificateSummary:
     alignment = achievement["alignment"][0]
     level = SkillLevel(int(subject["result"][0]["achievedLevel"].rsplit("#", 1)[-1])).title_zh
     issuer = credential["issuer"]
+    status = current_status(session, record)
     return CertificateSummary(
         certificate_number=record.certificate_number or "",
         credential_id=record.credential_id,
@@ -336,7 +380,8 @@ def _summary(session: Session, record: IssuedCredential) -> CertificateSummary:
         level=level,
         issuer_name=issuer["name"] if isinstance(issuer, dict) else str(issuer),
         issued_at=record.issued_at,
-        status=current_status(session, record),
+        status=status,
+        superseded_by=superseded_by(session, record) if status == "superseded" else None,
     )
 
 

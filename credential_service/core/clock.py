@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 # XMLSCHEMA11-2 dateTimeStamp: the time zone is mandatory.
 _DATETIME_STAMP = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")  # dates on certificates and in the national rules are Beijing dates
+
+
+def beijing_date(moment: datetime) -> date:
+    return as_utc(moment).astimezone(BEIJING).date()
 
 
 def utcnow() -> datetime:

@@ -48,12 +48,19 @@ class Settings(BaseSettings):
     status_list_size: int = 131_072
     status_list_cache_seconds: int = 60
     access_token_minutes: int = 15
+    # Public look-ups by certificate number + name: per client, to stop enumeration of numbers.
+    verify_queries_per_minute: int = Field(default=10, ge=1)
+    verify_bulk_max_rows: int = Field(default=500, ge=1)
+    verify_bulk_rows_per_hour: int = Field(default=2_000, ge=1)
     # Worker sign-in: the electronic social-security card (or another identity provider) signs an
     # assertion (EdDSA JWT) with this issuer name and public key (Ed25519 Multikey, z6Mk…).
     idp_issuer: str | None = None
     idp_public_key: str | None = None
     # The development identity provider (a sign-in form for testers); never in production.
     dev_identity_provider: bool | None = None
+    # The printable certificate embeds a CJK TrueType font (subset). None: the first usable font of
+    # certificates.printable.FONT_CANDIDATES (fonts-wqy-zenhei, …); without one the PDF answers 503.
+    pdf_font: Path | None = Field(default=None, description="TrueType (.ttf/.ttc) CJK font for PDFs")
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:

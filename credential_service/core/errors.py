@@ -66,3 +66,14 @@ class Unauthorized(ServiceError):
 class Forbidden(ServiceError):
     def __init__(self, message: str = "无权访问 / not allowed", code: str = "forbidden") -> None:
         super().__init__(message=message, code=code, status=403)
+
+
+class TooManyRequests(ServiceError):
+    def __init__(self, retry_after_seconds: float) -> None:
+        self.retry_after = max(1, int(retry_after_seconds + 0.999))
+        super().__init__(
+            message=f"请求过于频繁，请 {self.retry_after} 秒后再试 / too many requests: retry in "
+            f"{self.retry_after} s",
+            code="rate_limited",
+            status=429,
+        )

@@ -29,6 +29,19 @@ class DocumentType(StrEnum):
     OTHER = "other"  # 其他
 
 
+# 证件类型 as printed (certificates, the national database's layout).
+DOCUMENT_TYPE_NAMES: dict[DocumentType, str] = {
+    DocumentType.RESIDENT_ID: "居民身份证",
+    DocumentType.HK_MO_RESIDENCE: "港澳居民居住证",
+    DocumentType.TW_RESIDENCE: "台湾居民居住证",
+    DocumentType.FOREIGN_PERMANENT: "外国人永久居留身份证",
+    DocumentType.HK_MO_PASS: "港澳居民来往内地通行证",
+    DocumentType.TW_PASS: "台湾居民来往大陆通行证",
+    DocumentType.PASSPORT: "护照",
+    DocumentType.OTHER: "其他",
+}
+
+
 class IdNumberError(ValueError):
     """The number breaks a rule of its document type. The message never repeats the number."""
 

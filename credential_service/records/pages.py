@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from credential_service.certificates.print_routes import certificate_pdf_response
 from credential_service.core.errors import ServiceError
 from credential_service.http import (
     JSON,
@@ -154,6 +155,23 @@ def my_credential_download(certificate_number: str, request: Request, runtime: R
         credential = worker.my_credential(session, identity.get_person(session, me[0]), certificate_number)
     disposition = f'attachment; filename="{certificate_number}.json"'
     return JSON(credential, media_type="application/vc+ld+json", headers={"Content-Disposition": disposition})
+
+
+@router.get("/me/certificates/{certificate_number}/certificate.pdf")
+def my_certificate_pdf(certificate_number: str, request: Request, runtime: RuntimeDep) -> Response:
+    """The printable certificate, same access rule as the API (the signed-in worker's own only)."""
+    found = session_principal(request, runtime)
+    if found is None or found[0].role is not Role.WORKER:
+        return _to_signin()
+    try:
+        return certificate_pdf_response(runtime, found[0], certificate_number)
+    except ServiceError as exc:  # a person clicked a link: answer with a page, not a problem document
+        return render(
+            request,
+            "message.html",
+            {"title": str(exc.status), "heading": str(exc.status), "message": exc.message},
+            status=exc.status,
+        )
 
 
 @router.post("/me/share-links")

@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
+from credential_service.core.errors import FieldError, InvalidInput, ServiceError, TooManyRequests
+from credential_service.core.ratelimit import RateLimiter
 from credential_service.http import JSON, RuntimeDep
-from credential_service.verification import service
-from credential_service.verification.schemas import VerifyRequest
+from credential_service.runtime import Runtime
+from credential_service.verification import lookup, service, tokens
+from credential_service.verification.schemas import BulkRequest, QueryRequest, VerifyRequest
 from credential_service.verification.verifier import Outcome
 
 router = APIRouter(tags=["verification"])
@@ -62,3 +68,139 @@ def trust_bundle(runtime: RuntimeDep) -> JSON:
             session, runtime.keystore, public_base_url=runtime.settings.public_base_url
         )
     return JSON(bundle, headers={"Cache-Control": "public, max-age=60"})
+
+
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@router.get(
+    "/api/v1/verify/{token}",
+    summary="Verify a scanned QR token: the verdict, the masked certificate and each check",
+    responses={200: {"description": "a verdict (genuine, revoked, suspended, superseded, expired, "
+                     "not_genuine or cannot_tell); a forged token is not_genuine"}},
+)  # fmt: skip
+def verify_token(token: str, request: Request, runtime: RuntimeDep) -> JSON:
+    result = tokens.verify_token(token, runtime.key_directory, runtime.read_session)
+    service.queue_log(
+        runtime.verification_log, result, channel="api", user_agent=request.headers.get("user-agent")
+    )
+    return JSON(result.as_dict(), headers=NO_STORE)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _limit(limiter: RateLimiter, request: Request, cost: float = 1) -> None:
+    retry = limiter.take(_client(request), cost)
+    if retry is not None:
+        raise TooManyRequests(retry)
+
+
+def _answers(results: list[tokens.TokenVerification]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.as_dict().items() if k != "checks"} for r in results]
+
+
+@router.post(
+    "/api/v1/verify/query",
+    summary="Look a certificate up by number + name (or ID number + name), as the national query site",
+    responses={
+        200: {"description": "match true with the masked certificate(s), or match false — the same "
+              "answer for a wrong name and an unknown number"},
+        422: {"description": "a malformed request (which field, why)"},
+        429: {"description": "too many look-ups from this client: see Retry-After"},
+    },
+)  # fmt: skip
+def query(body: QueryRequest, request: Request, runtime: RuntimeDep) -> JSON:
+    _limit(runtime.query_limiter, request)
+    with runtime.read_session() as session:
+        if body.certificateNumber is not None:
+            found = lookup.by_number(session, body.certificateNumber, body.name)
+            results = [found] if found is not None else []
+        else:
+            assert body.idNumber is not None
+            results = lookup.by_identity(
+                session, runtime.settings.data_key_bytes, body.idType, body.idNumber, body.name
+            )
+    for result in results:
+        service.queue_log(
+            runtime.verification_log, result, channel="query", user_agent=request.headers.get("user-agent")
+        )
+    return JSON({"match": bool(results), "certificates": _answers(results)}, headers=NO_STORE)
+
+
+BULK_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": BulkRequest.model_json_schema()},
+            "text/csv": {
+                "schema": {"type": "string", "description": "header 证书编号,姓名 then one row each"}
+            },
+        },
+    }
+}
+
+
+async def _bulk_rows(request: Request, max_rows: int) -> list[lookup.BulkRow]:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    data = await request.body()
+    if media_type == "text/csv":
+        return lookup.parse_bulk_csv(data, max_rows=max_rows)
+    if media_type != "application/json":
+        raise ServiceError(
+            "请以 application/json 或 text/csv 发送 / send application/json or text/csv",
+            code="unsupported_media_type",
+            status=415,
+        )
+    try:
+        items = BulkRequest.model_validate_json(data).items
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc  # reported like any other body
+    if len(items) > max_rows:
+        raise InvalidInput(
+            f"一次最多核验 {max_rows} 行 / at most {max_rows} rows per request",
+            [FieldError("items", f"more than {max_rows} rows")],
+        )
+    return [lookup.BulkRow(i, item.certificateNumber, item.name) for i, item in enumerate(items, start=1)]
+
+
+@router.post(
+    "/api/v1/verify/bulk",
+    summary="Check an HR list of certificate number + name (JSON or CSV): one answer per row",
+    openapi_extra=BULK_BODY,
+    responses={
+        415: {"description": "neither JSON nor CSV"},
+        422: {"description": "a malformed list (which field or row, why) or too many rows"},
+        429: {"description": "too many rows checked from this client: see Retry-After"},
+    },
+)
+async def bulk(request: Request, runtime: RuntimeDep) -> JSON:
+    rows = await _bulk_rows(request, runtime.settings.verify_bulk_max_rows)
+    _limit(runtime.bulk_limiter, request, cost=len(rows))
+    checked = await run_in_threadpool(_bulk_check, runtime, rows)
+    agent = request.headers.get("user-agent")
+    for _row, result in checked:
+        if result is not None:
+            service.queue_log(runtime.verification_log, result, channel="bulk", user_agent=agent)
+    return JSON(
+        {
+            "results": [
+                {
+                    "row": row.row,
+                    "certificateNumber": row.certificate_number,
+                    "match": result is not None,
+                    **(_answers([result])[0] if result is not None else {}),
+                }
+                for row, result in checked
+            ]
+        },
+        headers=NO_STORE,
+    )
+
+
+def _bulk_check(
+    runtime: Runtime, rows: list[lookup.BulkRow]
+) -> list[tuple[lookup.BulkRow, tokens.TokenVerification | None]]:
+    with runtime.read_session() as session:
+        return lookup.bulk_check(session, rows)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class VerifyOptions(BaseModel):
@@ -18,3 +18,33 @@ class VerifyRequest(BaseModel):
 
     verifiableCredential: dict[str, Any] = Field(description="A secured VC 2.0 credential")
     options: VerifyOptions = Field(default_factory=VerifyOptions)
+
+
+class QueryRequest(BaseModel):
+    """证书编号 + 姓名, or 证件类型 + 证件号码 + 姓名, as on the national query site."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=50, description="姓名, as on the certificate")
+    certificateNumber: str | None = Field(default=None, max_length=40, description="证书编号 (22 characters)")
+    idType: str = Field(default="resident_id", max_length=30, description="证件类型 (with idNumber)")
+    idNumber: str | None = Field(default=None, max_length=40, description="证件号码 (instead of the number)")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> QueryRequest:
+        if (self.certificateNumber is None) == (self.idNumber is None):
+            raise ValueError("give certificateNumber or idNumber (exactly one of them) with the name")
+        return self
+
+
+class BulkItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    certificateNumber: str = Field(max_length=40)
+    name: str = Field(min_length=1, max_length=50)
+
+
+class BulkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[BulkItem] = Field(min_length=1, description="at most CS_VERIFY_BULK_MAX_ROWS (500) rows")

@@ -12,7 +12,9 @@ from credential_service.certificates import status_lists
 from credential_service.core.clock import utcnow
 from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
+from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.models import VerificationEvent
+from credential_service.verification.tokens import TokenVerification
 from credential_service.verification.trust import SCHEMAS_DIR, DatabaseTrust, published_schema
 from credential_service.verification.verifier import VerificationReport, verify_credential
 
@@ -61,6 +63,16 @@ def log_verification(
             credential_id=credential_id, verified_at=utcnow(), verdict=verdict, channel=channel, client=client
         )
     )
+
+
+def queue_log(
+    queue: VerificationLogQueue, result: TokenVerification, *, channel: str, user_agent: str | None
+) -> None:
+    """Log a look-up of a certificate of ours behind the request (nothing logged for a forged token)."""
+    if result.credential_id is not None:
+        queue.put(
+            result.credential_id, result.verdict.value, channel=channel, client=client_class(user_agent)
+        )
 
 
 def verifications_of(session: Session, credential_ids: Sequence[str]) -> list[VerificationEvent]:

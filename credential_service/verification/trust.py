@@ -108,6 +108,14 @@ class BundleTrust:
     def key(self, verification_method: str) -> KnownKey | None:
         return self._keys.get(verification_method)
 
+    def known_keys(self) -> dict[str, KnownKey]:
+        """Every key in the bundle by verification method (the QR-token check searches them)."""
+        return dict(self._keys)
+
+    def status_list_url(self, list_id: str) -> str | None:
+        """The bundle's URL of a status list, found by its id (a QR token carries ids, not URLs)."""
+        return next((url for url in self._lists if url.rsplit("/", 1)[-1] == list_id), None)
+
     def status_bits(self, status_list_url: str) -> StatusBits:
         listing = self._lists.get(status_list_url)
         if not isinstance(listing, dict):

@@ -3,7 +3,7 @@
 It never answers with a bare boolean: each check gives valid / invalid / cannot tell, with a plain
 message in Chinese and English. A bad proof is fatal; a status list that cannot be fetched is
 "cannot tell", never "invalid" (DESIGN §2.5). Steps follow VC Data Model 2.0 §7.1 and Bitstring
-Status List §3.2.
+Status List §3.2; the transparency-log check follows RFC 9162 §2.1.3.2 and C2SP tlog-checkpoint.
 """
 
 from __future__ import annotations
@@ -16,15 +16,25 @@ from typing import Any, Protocol
 
 import jsonschema
 
-from credential_service.core.clock import parse_xsd, utcnow
+import hashlib
+import json
+
+from credential_service.core.clock import parse_xsd, to_xsd, utcnow
 from credential_service.crypto import status_list as bits_codec
 from credential_service.crypto.data_integrity import (
     ProofVerificationError,
     VerifiedProof,
     verify_proof,
 )
+from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.vcdm import credential_problems, too_deep
 from credential_service.issuers.rules import KeyLifecycle
+from credential_service.transparency import merkle
+from credential_service.transparency.checkpoint import (
+    CheckpointError,
+    open_checkpoint,
+    platform_did_for_origin,
+)
 
 
 class Outcome(StrEnum):
@@ -65,6 +75,19 @@ class StatusBits:
     purposes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class LogEvidence:
+    """What a trust source holds about a credential in the transparency log: the leaf, its audit
+    path and the signed checkpoint it leads to. The verifier checks all of it itself."""
+
+    leaf_index: int | None  # None: the credential should be in the log and is not
+    leaf_data: bytes = b""  # the leaf exactly as logged (canonical JSON)
+    tree_size: int = 0
+    audit_path: tuple[bytes, ...] = ()
+    checkpoint: str | None = None  # the signed note (C2SP checkpoint); None: not in one yet
+    checkpoint_key: str | None = None  # the verification method said to sign it (checked, not trusted)
+
+
 class TrustSourceUnavailable(Exception):
     """The source that would answer (a status list, a DID document) cannot be reached now."""
 
@@ -84,6 +107,11 @@ class TrustSource(Protocol):
 
     def recorded_issuance(self, credential_id: str) -> datetime | None:
         """When the service recorded issuing this credential (None if it cannot tell)."""
+        ...
+
+    def log_evidence(self, credential_id: str) -> LogEvidence | None:
+        """The credential's inclusion proof, or None when the source has nothing to say about it
+        (then the "logged" check is left out); raises TrustSourceUnavailable."""
         ...
 
 
@@ -184,10 +212,18 @@ def _check_proof(
 
 
 def _check_key(
-    credential: dict[str, Any], key: KnownKey, trust: TrustSource, report: VerificationReport
+    credential: dict[str, Any],
+    key: KnownKey,
+    trust: TrustSource,
+    report: VerificationReport,
+    logged_at: datetime | None,
 ) -> None:
+    """The key was valid when the credential was signed: by the time the transparency log proves
+    it was logged (``logged_at``), else the issuer's record, else the proof's own claim — which is
+    not enough once the key is known to be compromised."""
     assert report.proof is not None
-    signed_at = trust.recorded_issuance(str(credential.get("id"))) or _parse_or_none(report.proof.created)
+    recorded = trust.recorded_issuance(str(credential.get("id")))
+    signed_at = logged_at or recorded or _parse_or_none(report.proof.created)
     if signed_at is None:
         report.add(
             "issuer_key",
@@ -195,6 +231,18 @@ def _check_key(
             "no_signing_time",
             "无法确定签名时间，不能判断当时密钥是否有效。",
             "The signing time is unknown, so the key's validity then cannot be told.",
+        )
+        return
+    compromised = key.lifecycle.compromised_since
+    if compromised is not None and logged_at is None and recorded is None and signed_at < compromised:
+        # Whoever holds a stolen key can write any date into the proof: only the log proves when.
+        report.add(
+            "issuer_key",
+            Outcome.CANNOT_TELL,
+            "compromise_time_unproven",
+            "签名密钥已被登记为泄露，而透明日志不能证明这份证书是在泄露之前签发的。",
+            "The signing key was later marked compromised, and the transparency log does not prove "
+            "this credential was logged before that.",
         )
         return
     ok, reason = key.lifecycle.valid_at(signed_at)
@@ -222,6 +270,154 @@ def _check_key(
         ),
     }[reason]
     report.add("issuer_key", Outcome.INVALID, f"key_{reason}", zh, en)
+
+
+_LOG_FAILURES = {
+    "not_in_log": (
+        "签发记录显示已签发，但公开的透明日志中没有这份证书，证书不可信。",
+        "The issuer's records list this credential, but the public transparency log does not: "
+        "not trustworthy.",
+    ),
+    "log_mismatch": (
+        "透明日志中记录的不是这份证书（内容不一致），证书不可信。",
+        "The transparency log recorded a different credential under this id: not trustworthy.",
+    ),
+    "checkpoint_invalid": (
+        "透明日志检查点的签名无效。",
+        "The transparency log checkpoint's signature does not verify.",
+    ),
+    "checkpoint_key_invalid": (
+        "透明日志检查点是用当时无效的平台密钥签名的。",
+        "The transparency log checkpoint was signed with a platform key that was not valid then.",
+    ),
+    "log_of_another_service": (
+        "透明日志不属于签发这份证书的服务。",
+        "The transparency log belongs to another service than the credential's issuer.",
+    ),
+    "inclusion_proof_invalid": (
+        "透明日志的包含证明不成立，证书不可信。",
+        "The transparency log's inclusion proof does not verify: not trustworthy.",
+    ),
+}
+
+
+def _log_failure(report: VerificationReport, code: str, detail: str = "") -> None:
+    zh, en = _LOG_FAILURES[code]
+    report.add("logged", Outcome.INVALID, code, zh, f"{en} {detail}".strip())
+
+
+def _logged_leaf(credential: dict[str, Any], evidence: LogEvidence) -> datetime | None:
+    """The leaf's logged-at time if the leaf records exactly this credential, else None."""
+    try:
+        leaf = json.loads(evidence.leaf_data)
+        digest = hashlib.sha256(canonical_json(credential)).hexdigest()
+        if (
+            leaf.get("kind") == "credential.issued"
+            and leaf.get("credentialId") == credential.get("id")
+            and leaf.get("digest") == digest
+        ):
+            return parse_xsd(leaf.get("loggedAt"))
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return None
+
+
+def _check_logged(  # noqa: PLR0911 - one return per numbered step's failure
+    credential: dict[str, Any], trust: TrustSource, report: VerificationReport
+) -> datetime | None:
+    """The credential is in the transparency log, under a checkpoint the platform signed.
+
+    Returns the logged-at time the log proves (None when it proves nothing).
+    """
+    credential_id = credential.get("id")
+    if not isinstance(credential_id, str):
+        return None
+    # 1. Ask the trust source for the leaf, its audit path and the checkpoint.
+    try:
+        evidence = trust.log_evidence(credential_id)
+    except TrustSourceUnavailable:
+        report.add(
+            "logged",
+            Outcome.CANNOT_TELL,
+            "log_unreachable",
+            "暂时无法取得透明日志的证明，请稍后再试。",
+            "The transparency log's proof cannot be fetched now; try again later.",
+        )
+        return None
+    if evidence is None:
+        return None
+    if evidence.leaf_index is None:
+        _log_failure(report, "not_in_log")
+        return None
+    if evidence.checkpoint is None:
+        report.add(
+            "logged",
+            Outcome.CANNOT_TELL,
+            "awaiting_checkpoint",
+            "证书已写入透明日志，但尚未进入已签名的检查点，请稍后再试。",
+            "The credential is in the transparency log but not yet in a signed checkpoint; try again "
+            "later.",
+        )
+        return None
+    # 2. The leaf records this very credential: its id and the digest of exactly these bytes.
+    logged_at = _logged_leaf(credential, evidence)
+    if logged_at is None:
+        _log_failure(report, "log_mismatch")
+        return None
+    # 3. The checkpoint is signed by the platform whose log it is, with a key valid at its time.
+    origin = evidence.checkpoint.split("\n", 1)[0]
+    try:
+        platform = platform_did_for_origin(origin)
+    except CheckpointError:
+        _log_failure(report, "log_of_another_service")
+        return None
+    issuer = str(_issuer_id(credential))
+    if issuer != platform and not issuer.startswith(platform + ":"):
+        _log_failure(report, "log_of_another_service")
+        return None
+    key = trust.key(evidence.checkpoint_key) if evidence.checkpoint_key else None
+    if key is None or key.controller != platform:
+        report.add(
+            "logged",
+            Outcome.CANNOT_TELL,
+            "checkpoint_key_unknown",
+            "无法取得签署透明日志检查点的平台公钥。",
+            "The platform key that signed the transparency log checkpoint is not known here.",
+        )
+        return None
+    try:
+        opened = open_checkpoint(evidence.checkpoint, {evidence.checkpoint_key or "": key.public_key})
+    except CheckpointError as exc:
+        _log_failure(report, "checkpoint_invalid", f"({exc})")
+        return None
+    if not key.lifecycle.valid_at(opened.timestamp)[0]:
+        _log_failure(report, "checkpoint_key_invalid")
+        return None
+    # 4. The audit path leads from the leaf to the checkpoint's root (RFC 9162 §2.1.3.2).
+    try:
+        if opened.checkpoint.size != evidence.tree_size:
+            raise merkle.ProofError("the proof is for another tree size than the checkpoint")
+        merkle.verify_inclusion(
+            evidence.leaf_index,
+            evidence.tree_size,
+            merkle.leaf_hash(evidence.leaf_data),
+            evidence.audit_path,
+            opened.checkpoint.root_hash,
+        )
+    except merkle.ProofError as exc:
+        _log_failure(report, "inclusion_proof_invalid", f"({exc})")
+        return None
+    report.add(
+        "logged",
+        Outcome.VALID,
+        "logged",
+        f"证书已于 {to_xsd(logged_at)} 记入公开透明日志（第 {evidence.leaf_index + 1} 条），"
+        f"平台于 {to_xsd(opened.timestamp)} 签署的检查点证明了这一点。",
+        f"The credential was logged in the public transparency log at {to_xsd(logged_at)} (entry "
+        f"{evidence.leaf_index}), as the checkpoint the platform signed at {to_xsd(opened.timestamp)} "
+        "proves.",
+    )
+    return logged_at
 
 
 def _check_controller(credential: dict[str, Any], key: KnownKey, report: VerificationReport) -> None:
@@ -409,9 +605,12 @@ def verify_credential(
         return report
     now = now or utcnow()
     key = _check_proof(credential, trust, report)
+    log_report = VerificationReport()  # run first: the key check needs the time it proves
+    logged_at = _check_logged(credential, trust, log_report)
     if key is not None:
-        _check_key(credential, key, trust, report)
+        _check_key(credential, key, trust, report, logged_at)
         _check_controller(credential, key, report)
+    report.checks.extend(log_report.checks)
     _check_validity(credential, now, report)
     _check_status(credential, trust, report)
     _check_schema(credential, trust, report)

@@ -34,7 +34,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_valid": "有效",
         "status_suspended": "已暂停",
         "status_revoked": "已撤销",
+        "status_superseded": "已更正换发（原证书作废）",
         "download": "下载电子证书（JSON）",
+        "download_pdf": "下载打印版证书（PDF）",
         "share": "分享",
         "share_all": "全部证书",
         "days": "有效天数",
@@ -94,7 +96,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_valid": "Valid",
         "status_suspended": "Suspended",
         "status_revoked": "Revoked",
+        "status_superseded": "Superseded by a corrected certificate",
         "download": "Download the credential (JSON)",
+        "download_pdf": "Download the printable certificate (PDF)",
         "share": "Share",
         "share_all": "All certificates",
         "days": "Days valid",
@@ -198,6 +202,75 @@ TEXTS["en"].update(
         "objection": "Objection",
         "lodge": "Lodge",
         "no_publicity": "Nobody is under publicity right now.",
+    }
+)
+
+
+# The employer's verification page (/v/{token}).
+TEXTS["zh"].update(
+    {
+        "verify_title": "证书核验",
+        "verdict_genuine": "真实有效",
+        "verdict_genuine_lead": "该证书由登记的评价机构签发，未被撤销或暂停。",
+        "verdict_revoked": "已撤销",
+        "verdict_revoked_lead": "该证书已被撤销，不再有效。",
+        "verdict_suspended": "已暂停",
+        "verdict_suspended_lead": "该证书暂停使用，暂不能作为有效证书。",
+        "verdict_superseded": "已更正换发",
+        "verdict_superseded_lead": "该证书信息有误，已更正换发新证书，原证书不再有效。",
+        "verdict_expired": "已过有效期",
+        "verdict_expired_lead": "该证书已过有效期。",
+        "verdict_not_genuine": "不是真实证书",
+        "verdict_not_genuine_lead": "二维码或证书未能通过核验，请勿采信，可向发证机构或人社部门核实。",
+        "verdict_cannot_tell": "暂时无法判断",
+        "verdict_cannot_tell_lead": "部分信息暂时无法核实，请稍后再试，或联系发证机构。",
+        "certificate_title": "证书信息",
+        "certificate_name": "证书名称",
+        "occupation_name": "职业名称",
+        "occupation_code": "职业编码",
+        "subtype": "工种",
+        "status_reason": "原因",
+        "status_date": "日期",
+        "superseded_by": "新证书编号",
+        "checks_title": "核验明细",
+        "check_valid": "通过",
+        "check_invalid": "未通过",
+        "check_cannot_tell": "无法判断",
+        "verify_note": "本页只显示证书的必要信息，姓名已部分隐藏；核验记录不含查询者的个人信息。",
+    }
+)
+TEXTS["en"].update(
+    {
+        "verify_title": "Certificate verification",
+        "verdict_genuine": "Genuine and valid",
+        "verdict_genuine_lead": "Issued by a registered evaluation organisation; neither revoked nor suspended.",
+        "verdict_revoked": "Revoked",
+        "verdict_revoked_lead": "This certificate has been revoked and is no longer valid.",
+        "verdict_suspended": "Suspended",
+        "verdict_suspended_lead": "This certificate is suspended and cannot be relied on for now.",
+        "verdict_superseded": "Superseded",
+        "verdict_superseded_lead": "This certificate was corrected and re-issued; the old one is no longer valid.",
+        "verdict_expired": "Expired",
+        "verdict_expired_lead": "This certificate has expired.",
+        "verdict_not_genuine": "Not genuine",
+        "verdict_not_genuine_lead": "The QR code or the certificate failed verification: do not rely on it; "
+        "ask the issuer or the human-resources authority.",
+        "verdict_cannot_tell": "Cannot tell now",
+        "verdict_cannot_tell_lead": "Part of the check cannot be done now; try again later or ask the issuer.",
+        "certificate_title": "The certificate",
+        "certificate_name": "Certificate",
+        "occupation_name": "Occupation",
+        "occupation_code": "Occupation code",
+        "subtype": "Sub-type (工种)",
+        "status_reason": "Reason",
+        "status_date": "Date",
+        "superseded_by": "New certificate number",
+        "checks_title": "Checks",
+        "check_valid": "passed",
+        "check_invalid": "failed",
+        "check_cannot_tell": "cannot tell",
+        "verify_note": "Only what is needed is shown; the name is partly masked; the log of checks holds "
+        "nothing about who checked.",
     }
 )
 

@@ -7,6 +7,11 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
+import credential_service.core.db
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -14,8 +19,22 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # filled in by the change that adds the tables
+    op.create_table(
+        "certificate_qr_codes",
+        sa.Column("credential_id", sa.String(length=255), nullable=False),
+        sa.Column("token", sa.String(length=300), nullable=False),
+        sa.Column("png", sa.LargeBinary(), nullable=False),
+        sa.Column("svg", sa.Text(), nullable=False),
+        sa.Column("created_at", credential_service.core.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["credential_id"],
+            ["issued_credentials.credential_id"],
+            name=op.f("fk_certificate_qr_codes_credential_id_issued_credentials"),
+        ),
+        sa.PrimaryKeyConstraint("credential_id", name=op.f("pk_certificate_qr_codes")),
+        sa.UniqueConstraint("token", name=op.f("uq_certificate_qr_codes_token")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("certificate_qr_codes")

@@ -1,0 +1,54 @@
+"""Request bodies of the status-change endpoints (strict: unknown fields are refused)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from credential_service.certificates.status_rules import text_problem
+
+# Every reason code a person may choose (``superseded`` is set by a correction only).
+ChosenReason = Literal["fraud", "outside_scope", "altered_scores", "duplicate", "inspection_order", "other"]
+
+
+def _no_id_number(value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+FreeText = Annotated[str, Field(min_length=2, max_length=200), AfterValidator(_no_id_number)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Grounds(_Strict):
+    """Why, on what evidence and on whose authority (revoke, suspend, batch revoke)."""
+
+    reason_code: ChosenReason = Field(
+        description="fraud / outside_scope / altered_scores / duplicate / inspection_order / other"
+    )
+    evidence: FreeText = Field(description="evidence reference, e.g. an inspection report number")
+    authority: FreeText = Field(description="acting authority, e.g. 山西省人社厅 晋人社鉴〔2026〕12号")
+
+
+class ReinstateIn(_Strict):
+    """Lifting a suspension: the evidence and authority; a reason code is optional."""
+
+    reason_code: ChosenReason | None = None
+    evidence: FreeText
+    authority: FreeText
+
+
+class SupersedeIn(_Strict):
+    """A correction (更正): the corrected holder name; the old certificate is revoked as superseded."""
+
+    holder_name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_id_number)] = Field(
+        description="the holder's name as it should have been printed"
+    )
+    evidence: FreeText
+    authority: FreeText

@@ -1,0 +1,44 @@
+"""Token buckets per client, in memory (pure bookkeeping; the HTTP layer decides the client key).
+
+One process keeps its own buckets: behind N workers the effective limit is N times the setting,
+which is acceptable for a limit meant to stop enumeration, not to meter usage.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+MAX_CLIENTS = 100_000  # the least recently seen clients are forgotten first
+
+
+class RateLimiter:
+    def __init__(
+        self, capacity: float, per_seconds: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.capacity = capacity
+        self.refill_per_second = capacity / per_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key → (tokens, at)
+
+    def take(self, key: str, cost: float = 1.0) -> float | None:
+        """Spend ``cost`` tokens; None when allowed, else the seconds to wait before retrying."""
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.pop(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.refill_per_second)
+            if tokens >= cost:
+                tokens -= cost
+                retry = None
+            else:  # callers keep ``cost`` ≤ capacity, so waiting always helps
+                retry = (cost - tokens) / self.refill_per_second
+            self._buckets[key] = (tokens, now)
+            self._trim()
+            return retry
+
+    def _trim(self) -> None:
+        while len(self._buckets) > MAX_CLIENTS:
+            self._buckets.popitem(last=False)

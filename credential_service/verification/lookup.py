@@ -1,0 +1,108 @@
+"""The national-query-site style look-ups: certificate number + name, or ID number + name; and the
+HR bulk list. A wrong name and an unknown number get the same answer, so a look-up never confirms
+that a number exists (DESIGN §4)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credential_service.certificates import service as certificates
+from credential_service.certificates.fields import certificate_fields
+from credential_service.certificates.models import IssuedCredential
+from credential_service.certificates.rules import CERTIFICATE_NUMBER
+from credential_service.core.errors import FieldError, InvalidInput
+from credential_service.identity import service as identity
+from credential_service.verification.tokens import TokenVerification, verify_record
+
+BULK_HEADERS = {"证书编号": "certificate_number", "certificate_number": "certificate_number",
+                "姓名": "name", "name": "name"}  # fmt: skip
+
+
+def same_name(given: str, recorded: str) -> bool:
+    """Names compare after Unicode NFKC and without spaces or middle dots (``买买提·艾力``)."""
+
+    def plain(name: str) -> str:
+        return "".join(
+            ch for ch in unicodedata.normalize("NFKC", name) if not ch.isspace() and ch not in "·•."
+        )
+
+    return bool(plain(given)) and plain(given) == plain(recorded)
+
+
+def _holder_name(record: IssuedCredential) -> str:
+    return certificate_fields(json.loads(record.credential_json)).holder_name
+
+
+def by_number(session: Session, certificate_number: str, name: str) -> TokenVerification | None:
+    number = certificate_number.strip().upper()
+    if not CERTIFICATE_NUMBER.match(number):
+        return None  # malformed is answered like unknown
+    record = session.scalar(select(IssuedCredential).where(IssuedCredential.certificate_number == number))
+    if record is None or not same_name(name, _holder_name(record)):
+        return None
+    return verify_record(session, record)
+
+
+def by_identity(
+    session: Session, data_key: bytes, id_type: str, id_number: str, name: str
+) -> list[TokenVerification]:
+    person = identity.find_person(session, data_key, identity.identify(id_type, id_number, field="idNumber"))
+    if person is None:
+        return []
+    return [
+        verify_record(session, record)
+        for record in certificates.certificates_of_holder(session, person.id_blind_index)
+        if same_name(name, _holder_name(record))
+    ]
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    row: int  # 1-based data row (the header is row 0)
+    certificate_number: str
+    name: str
+
+
+def parse_bulk_csv(data: bytes, *, max_rows: int) -> list[BulkRow]:
+    """A CSV with the columns 证书编号,姓名 (or certificate_number,name); UTF-8, with or without BOM."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            "CSV 须为 UTF-8 编码 / the CSV must be UTF-8", [FieldError("body", "not UTF-8")]
+        ) from exc
+    reader = csv.reader(io.StringIO(text))
+    header = [BULK_HEADERS.get(cell.strip()) for cell in next(reader, [])]
+    if "certificate_number" not in header or "name" not in header:
+        raise InvalidInput(
+            "CSV 表头须含 证书编号 和 姓名 / the header must name 证书编号 and 姓名",
+            [FieldError("header", "columns 证书编号 (certificate_number) and 姓名 (name) are required")],
+        )
+    number_at, name_at = header.index("certificate_number"), header.index("name")
+    rows: list[BulkRow] = []
+    for row_number, cells in enumerate(reader, start=1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(rows) == max_rows:
+            raise InvalidInput(
+                f"一次最多核验 {max_rows} 行 / at most {max_rows} rows per request",
+                [FieldError("body", f"more than {max_rows} rows")],
+            )
+        rows.append(BulkRow(row_number, _cell(cells, number_at), _cell(cells, name_at)))
+    return rows
+
+
+def _cell(cells: list[str], at: int) -> str:
+    return cells[at].strip() if at < len(cells) else ""
+
+
+def bulk_check(session: Session, rows: list[BulkRow]) -> list[tuple[BulkRow, TokenVerification | None]]:
+    """One answer per row; a malformed number is "no match", like an unknown one."""
+    return [(row, by_number(session, row.certificate_number, row.name)) for row in rows]

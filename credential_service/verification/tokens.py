@@ -1,0 +1,482 @@
+"""Verify a scanned QR token: the employer's question "is this certificate genuine and still valid?".
+
+Order matters. The token's signature is checked first, with keys held in memory, so a forged,
+altered or guessed token costs no database read. Only then is the registry asked, in a read-only
+transaction: the certificate recorded under that number, the credential's own signature, the key's
+validity when it signed, the organisation's registered scope on the issue date, and the live
+status bits (never a cached list: a revocation shows at once).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credential_service.assessment import organisations
+from credential_service.assessment.models import Organisation
+from credential_service.assessment.rules import china_day_bounds, in_scope, status_on
+from credential_service.certificates import service as certificates
+from credential_service.certificates.credential import NO_SUBTYPE
+from credential_service.certificates.fields import CertificateFields, certificate_fields
+from credential_service.certificates.models import CertificateQRCode, IssuedCredential
+from credential_service.certificates.qr_token import SignedToken, TokenError, read_token
+from credential_service.certificates.status_changes import StatusView, status_view
+from credential_service.certificates.status_rules import CertificateState, ReasonCode
+from credential_service.core.clock import beijing_date, parse_xsd, utcnow
+from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
+from credential_service.crypto.status_list import get_bit
+from credential_service.identity.rules import mask_name
+from credential_service.issuers import service as issuers
+from credential_service.issuers.rules import KeyLifecycle
+from credential_service.verification.keys import DirectoryKey, KeyDirectory
+from credential_service.verification.trust import BundleTrust
+from credential_service.verification.verifier import CheckResult, Outcome, TrustSourceUnavailable
+
+OpenSession = Callable[[], AbstractContextManager[Session]]
+
+
+class Verdict(StrEnum):
+    GENUINE = "genuine"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+    NOT_GENUINE = "not_genuine"
+    CANNOT_TELL = "cannot_tell"
+
+
+# A failure of any of these means the certificate is not what it claims to be.
+AUTHENTICITY_CHECKS = frozenset({"token", "record", "proof", "issuer_key", "scope"})
+
+
+@dataclass(frozen=True)
+class PublicCertificate:
+    """What a stranger holding the certificate may see: the name masked, no ID number."""
+
+    certificate_number: str
+    masked_name: str
+    occupation_code: str
+    occupation_name: str
+    subtype: str
+    level_zh: str
+    level_en: str
+    issuer_name: str
+    issued_on: date
+
+    @classmethod
+    def of(cls, fields: CertificateFields) -> PublicCertificate:
+        return cls(
+            certificate_number=fields.certificate_number,
+            masked_name=mask_name(fields.holder_name),
+            occupation_code=fields.occupation_code,
+            occupation_name=fields.occupation_name,
+            subtype=fields.subtype,
+            level_zh=fields.level.title_zh,
+            level_en=fields.level.title_en,
+            issuer_name=fields.issuer_name,
+            issued_on=fields.issued_on,
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "certificateNumber": self.certificate_number,
+            "name": self.masked_name,
+            "occupationCode": self.occupation_code,
+            "occupationName": self.occupation_name,
+            "subtype": self.subtype,
+            "level": self.level_zh,
+            "levelEn": self.level_en,
+            "issuer": self.issuer_name,
+            "issuedOn": self.issued_on.isoformat(),
+        }
+
+
+@dataclass
+class TokenVerification:
+    checks: list[CheckResult] = field(default_factory=list)
+    certificate: PublicCertificate | None = None
+    status: StatusView | None = None
+    credential_id: str | None = None  # for the verification log (never shown)
+
+    def add(self, check: str, outcome: Outcome, code: str, zh: str, en: str) -> None:
+        self.checks.append(CheckResult(check, outcome, code, zh, en))
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict_of(self.checks, self.status)
+
+    def as_dict(self) -> dict[str, Any]:
+        status = self.status
+        return {
+            "verdict": self.verdict.value,
+            "certificate": self.certificate.as_dict() if self.certificate else None,
+            "status": None
+            if status is None
+            else {
+                "state": status.state,
+                "reason": status.reason_code,
+                "changedAt": status.changed_at.isoformat() if status.changed_at else None,
+                "supersededBy": status.superseded_by,
+            },
+            "checks": [c.as_dict() for c in self.checks],
+        }
+
+
+def verdict_of(checks: list[CheckResult], status: StatusView | None) -> Verdict:
+    """Not genuine > revoked/superseded > suspended > expired > cannot tell > genuine."""
+    if any(c.outcome is Outcome.INVALID and c.check in AUTHENTICITY_CHECKS for c in checks):
+        return Verdict.NOT_GENUINE
+    if status is not None and status.state != "valid":
+        return Verdict(status.state)
+    if any(c.outcome is Outcome.INVALID and c.check == "validity_period" for c in checks):
+        return Verdict.EXPIRED
+    if any(c.outcome is not Outcome.VALID for c in checks):
+        return Verdict.CANNOT_TELL
+    return Verdict.GENUINE
+
+
+def _signed_by(token: SignedToken, directory: KeyDirectory) -> DirectoryKey | None:
+    for key in directory.candidates(token.claims.key_fingerprint):
+        if token.signature_valid(key.public_key):
+            return key
+    return None
+
+
+def check_token(token_text: str, directory: KeyDirectory, result: TokenVerification) -> SignedToken | None:
+    """The signature alone: no database. Returns the token when an issuer of ours signed it."""
+    try:
+        token = read_token(token_text)
+    except TokenError:
+        token = None
+    if token is None or _signed_by(token, directory) is None:
+        result.add(
+            "token",
+            Outcome.INVALID,
+            "token_invalid",
+            "二维码不是本平台签发的，或已被改动：证书不可信。",
+            "This QR code was not issued by this service or has been altered: not genuine.",
+        )
+        return None
+    result.add(
+        "token",
+        Outcome.VALID,
+        "token_signed",
+        "二维码由签发机构的密钥签名，未被改动。",
+        "The QR code is signed by the issuer's key and unaltered.",
+    )
+    return token
+
+
+def verify_token(
+    token_text: str, directory: KeyDirectory, open_session: OpenSession, *, now: datetime | None = None
+) -> TokenVerification:
+    result = TokenVerification()
+    token = check_token(token_text, directory, result)
+    if token is None:
+        return result
+    with open_session() as session:
+        _check_recorded(session, token, result, now or utcnow())
+    return result
+
+
+def _record_mismatch(result: TokenVerification, code: str, zh: str, en: str) -> None:
+    result.add("record", Outcome.INVALID, code, zh, en)
+
+
+def _check_recorded(session: Session, token: SignedToken, result: TokenVerification, now: datetime) -> None:
+    record = session.scalar(
+        select(IssuedCredential).where(IssuedCredential.certificate_number == token.claims.certificate_number)
+    )
+    recorded_token = (
+        session.scalar(
+            select(CertificateQRCode.token).where(CertificateQRCode.credential_id == record.credential_id)
+        )
+        if record is not None
+        else None
+    )
+    if record is None or recorded_token != token.text:
+        _record_mismatch(
+            result,
+            "not_in_registry",
+            "登记库中没有与此二维码对应的证书：证书不可信。",
+            "The registry holds no certificate for this QR code: not genuine.",
+        )
+        return
+    if record.digest != token.claims.credential_digest:
+        _record_mismatch(
+            result,
+            "digest_mismatch",
+            "二维码与登记的证书内容不一致：证书不可信。",
+            "The QR code does not match the registered certificate: not genuine.",
+        )
+        return
+    _check_certificate(session, record, result, now)
+
+
+def verify_record(
+    session: Session, record: IssuedCredential, *, now: datetime | None = None
+) -> TokenVerification:
+    """The registry's checks of a certificate found by number (the query and bulk look-ups)."""
+    result = TokenVerification()
+    _check_certificate(session, record, result, now or utcnow())
+    return result
+
+
+def _check_certificate(
+    session: Session, record: IssuedCredential, result: TokenVerification, now: datetime
+) -> None:
+    credential = json.loads(record.credential_json)
+    if certificates.credential_digest(credential) != record.digest:
+        result.add(
+            "record",
+            Outcome.CANNOT_TELL,
+            "record_damaged",
+            "登记库中的证书记录异常，请联系发证机构核实。",
+            "The registry's copy of this certificate is damaged; ask the issuer.",
+        )
+        return
+    result.credential_id = record.credential_id
+    result.add(
+        "record",
+        Outcome.VALID,
+        "registered",
+        "证书已在登记库中登记，记录完好。",
+        "The certificate is in the registry and its record is intact.",
+    )
+    fields = certificate_fields(credential)
+    result.certificate = PublicCertificate.of(fields)
+    _check_proof(session, record, result)
+    _check_scope(session, record, fields, result)
+    _check_validity(credential, now, result)
+    _check_status(session, record, result)
+
+
+@lru_cache(maxsize=4096)
+def _proof_valid(credential_json: str, public_key: bytes) -> bool:
+    """A stored credential's bytes never change: its signature need only be checked once per process."""
+    try:
+        verify_proof(json.loads(credential_json), public_key_for=lambda _method: public_key)
+    except ProofVerificationError:
+        return False
+    return True
+
+
+def _check_proof(session: Session, record: IssuedCredential, result: TokenVerification) -> None:
+    key = issuers.resolve_key(session, record.verification_method)
+    if key is None or not _proof_valid(record.credential_json, key.public_key):
+        result.add(
+            "proof",
+            Outcome.INVALID,
+            "signature_invalid",
+            "证书的数字签名不正确：证书不可信。",
+            "The certificate's digital signature does not verify: not genuine.",
+        )
+        return
+    result.add(
+        "proof",
+        Outcome.VALID,
+        "signature_valid",
+        "证书的数字签名正确，内容未被改动。",
+        "The certificate's digital signature is valid; nothing was changed.",
+    )
+    ok, reason = key.lifecycle.valid_at(record.issued_at)
+    if ok:
+        result.add(
+            "issuer_key",
+            Outcome.VALID,
+            "key_valid_at_issuance",
+            "签发时该密钥有效。",
+            "The issuer's key was valid when the certificate was issued.",
+        )
+    else:
+        result.add(
+            "issuer_key",
+            Outcome.INVALID,
+            f"key_{reason}",
+            "签发时该密钥已失效（停用或泄露）：证书不可信。",
+            "The issuer's key was retired or compromised when it signed: not trustworthy.",
+        )
+
+
+def _check_scope(
+    session: Session, record: IssuedCredential, fields: CertificateFields, result: TokenVerification
+) -> None:
+    organisation = session.scalar(select(Organisation).where(Organisation.issuer_id == record.issuer_id))
+    if organisation is None:
+        return  # issued by the platform itself: no evaluation scope applies
+    subtype = None if fields.subtype == NO_SUBTYPE else fields.subtype
+    active = status_on(organisations.status_history(session, organisation), record.issued_at) == "active"
+    if active and in_scope(
+        organisation, fields.occupation_code, subtype, int(fields.level), fields.issued_on
+    ):
+        result.add(
+            "scope",
+            Outcome.VALID,
+            "within_registered_scope",
+            "发证时评价机构已备案，且备案范围包含该职业（工种）和等级。",
+            "The organisation was registered for this occupation and level when it issued.",
+        )
+        return
+    result.add(
+        "scope",
+        Outcome.INVALID,
+        "outside_registered_scope",
+        "发证时评价机构未备案该职业（工种）和等级，或已被暂停：证书无效。",
+        "The organisation was not registered (or was suspended) for this occupation and level "
+        "when it issued: not valid.",
+    )
+
+
+def _check_validity(credential: dict[str, Any], now: datetime, result: TokenVerification) -> None:
+    valid_until = credential.get("validUntil")
+    if isinstance(valid_until, str) and parse_xsd(valid_until) < now:
+        result.add(
+            "validity_period",
+            Outcome.INVALID,
+            "expired",
+            f"证书已于 {valid_until[:10]} 过期。",
+            f"The certificate expired on {valid_until[:10]}.",
+        )
+
+
+_STATE_WORDS = {
+    "revoked": ("证书已被撤销", "The certificate has been revoked"),
+    "suspended": ("证书已被暂停使用", "The certificate is suspended"),
+    "superseded": ("证书信息有误，已更正换发新证书", "The certificate was replaced by a corrected one"),
+}
+
+
+def _check_status(session: Session, record: IssuedCredential, result: TokenVerification) -> None:
+    status = status_view(session, record)
+    result.status = status
+    if status.state == "valid":
+        result.add(
+            "status",
+            Outcome.VALID,
+            "not_revoked_or_suspended",
+            "证书未被撤销或暂停。",
+            "The certificate is neither revoked nor suspended.",
+        )
+        return
+    zh, en = _STATE_WORDS[status.state]
+    reason = ReasonCode(status.reason_code) if status.reason_code in set(ReasonCode) else None
+    when = beijing_date(status.changed_at).isoformat() if status.changed_at else ""
+    result.add(
+        "status",
+        Outcome.INVALID,
+        status.state,
+        f"{zh}（{when}{'，' + reason.label_zh if reason else ''}）。",
+        f"{en} ({when}{', ' + reason.label_en if reason else ''}).",
+    )
+
+
+def verify_token_offline(token_text: str, bundle: BundleTrust) -> TokenVerification:
+    """Check a token with a downloaded trust bundle only: the signature, the key's lifecycle and the
+    bundle's signed status lists. What needs the registry (the certificate's contents) is "cannot
+    tell", and the status is as of the bundle's download."""
+    result = TokenVerification()
+    directory = KeyDirectory(
+        lambda: [DirectoryKey(m, k.controller, k.public_key) for m, k in bundle.known_keys().items()]
+    )
+    token = check_token(token_text, directory, result)
+    if token is None:
+        return result
+    key = _signed_by(token, directory)
+    assert key is not None
+    known = bundle.known_keys()[key.verification_method]
+    _check_key_on_day(known.lifecycle, token.claims.issued_on, result)
+    result.add(
+        "record",
+        Outcome.CANNOT_TELL,
+        "offline",
+        f"离线核验：二维码确认了证书编号 {token.claims.certificate_number} 与发证日期 "
+        f"{token.claims.issued_on}；持证人姓名等内容需联网核验。",
+        f"Offline: the QR code proves certificate {token.claims.certificate_number} issued on "
+        f"{token.claims.issued_on}; the holder's name and details need an online check.",
+    )
+    state: CertificateState = "valid"
+    for purpose, ref in (("revocation", token.claims.revocation), ("suspension", token.claims.suspension)):
+        if ref is None:
+            continue
+        url = bundle.status_list_url(ref.list_id)
+        try:
+            if url is None:
+                raise TrustSourceUnavailable(ref.list_id)
+            listing = bundle.status_bits(url)
+        except TrustSourceUnavailable:
+            result.add(
+                f"status_{purpose}",
+                Outcome.CANNOT_TELL,
+                "status_unavailable",
+                "离线资料中没有该证书的状态列表，无法判断是否被撤销或暂停。",
+                "The bundle lacks this certificate's status list: revocation/suspension cannot be told.",
+            )
+            continue
+        if listing.issuer != key.controller or purpose not in listing.purposes:
+            result.add(
+                f"status_{purpose}",
+                Outcome.INVALID,
+                "status_list_mismatch",
+                "状态列表不属于该签发机构。",
+                "The status list is not the issuer's.",
+            )
+        elif get_bit(listing.bits, ref.index):
+            state = "revoked" if purpose == "revocation" else ("suspended" if state == "valid" else state)
+            result.add(
+                f"status_{purpose}",
+                Outcome.INVALID,
+                purpose,
+                _STATE_WORDS[state][0] + "（以离线资料为准）。",
+                _STATE_WORDS[state][1] + " (as of the bundle).",
+            )
+        else:
+            result.add(
+                f"status_{purpose}",
+                Outcome.VALID,
+                f"not_{purpose}",
+                "截至离线资料下载时，证书未被撤销或暂停。",
+                "Neither revoked nor suspended as of the bundle's download.",
+            )
+    if state != "valid":
+        result.status = StatusView(state=state, reason_code=None, changed_at=None, superseded_by=None)
+    return result
+
+
+def _check_key_on_day(lifecycle: KeyLifecycle, day: date, result: TokenVerification) -> None:
+    """The token carries a date, not a time: a key that changed state that very day cannot tell."""
+    start, end = china_day_bounds(day)
+    stops = [t for t in (lifecycle.retired, lifecycle.compromised_since) if t is not None]
+    stopped = min(stops) if stops else None
+    if lifecycle.created >= end or (stopped is not None and stopped <= start):
+        result.add(
+            "issuer_key",
+            Outcome.INVALID,
+            "key_invalid_at_issuance",
+            "发证当日该密钥尚未启用、已停用或已泄露：证书不可信。",
+            "The key did not exist, was retired or was compromised on the issue date: not trustworthy.",
+        )
+    elif stopped is not None and stopped < end:
+        result.add(
+            "issuer_key",
+            Outcome.CANNOT_TELL,
+            "key_changed_that_day",
+            "该密钥在发证当日停用或泄露，离线无法判断签名在前还是在后。",
+            "The key was retired or compromised on the issue date: offline, this cannot be told.",
+        )
+    else:
+        result.add(
+            "issuer_key",
+            Outcome.VALID,
+            "key_valid_at_issuance",
+            "发证当日该密钥有效。",
+            "The key was valid on the issue date.",
+        )
