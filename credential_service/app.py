@@ -30,6 +30,8 @@ from credential_service.records.routes import router as records_router
 from credential_service.records.routes import staff_router
 from credential_service.records.training_routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.transparency.routes import router as transparency_router
+from credential_service.transparency.schedule import checkpoint_schedule
 from credential_service.verification.pages import router as verification_pages_router
 from credential_service.verification.routes import router as verification_router
 from credential_service.web.routes import router as web_router
@@ -82,7 +84,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        with checkpoint_schedule(runtime):
+            yield
         runtime.close()
 
     app = FastAPI(
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         certificate_print_router,
         verification_router,
         verification_pages_router,
+        transparency_router,
         identity_router,
         records_router,
         staff_router,

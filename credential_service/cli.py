@@ -40,16 +40,22 @@ keys_app = typer.Typer(
 )
 token_app = typer.Typer(help="Mint a short-lived access token for scripts.", no_args_is_help=True)
 orgs_app = typer.Typer(
-    help="Register (备案) evaluation organisations, change their status, mint client credentials.",
+    help="Register (备案) evaluation organisations, change their status, mint client credentials, "
+    "register the public keys they hold themselves.",
     no_args_is_help=True,
 )
 occupations_app = typer.Typer(help="The occupation catalogue (职业分类大典).", no_args_is_help=True)
 institutions_app = typer.Typer(help="Register and list training institutions.", no_args_is_help=True)
+log_app = typer.Typer(
+    help="The transparency log: sign a checkpoint, audit the stored log, monitor a server's log.",
+    no_args_is_help=True,
+)
 app.add_typer(keys_app, name="keys")
 app.add_typer(token_app, name="token")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(occupations_app, name="occupations")
 app.add_typer(institutions_app, name="institutions")
+app.add_typer(log_app, name="log")
 console = Console(width=max(Console().width, 140))  # 22-character certificate numbers fit
 
 
@@ -339,6 +345,89 @@ def orgs_revoke_client(
         console.print(f"revoked {revoked.client_id} at {revoked.revoked_at}")
 
 
+@orgs_app.command("add-key")
+def orgs_add_key(
+    code: Annotated[str, typer.Argument(help="organisation code")],
+    file: Annotated[
+        Path, typer.Argument(help="the public key: a JWK, a JWK Set, a Multikey document or a z6Mk… line")
+    ],
+    kid: Annotated[
+        str | None, typer.Option(help="key id (default: the file's kid, else the thumbprint)")
+    ] = None,
+) -> None:
+    """Register public key(s) the organisation holds itself (Ed25519; never send the private key)."""
+    from credential_service.assessment import client_keys
+    from credential_service.assessment.client_key_rules import ClientKeyError, key_inputs_from_text
+
+    try:
+        found = key_inputs_from_text(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}")
+    except (ClientKeyError, UnicodeDecodeError) as exc:
+        _fail(str(exc))
+    if kid is not None and len(found) > 1:
+        _fail("--kid names one key; the file holds several (give each its kid in the file)")
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            added = [
+                client_keys.register_client_key(
+                    session,
+                    code,
+                    jwk=item.jwk,
+                    public_key_multibase=item.multibase,
+                    kid=kid or item.kid,
+                    actor=_actor(),
+                )
+                for item in found
+            ]
+        except ServiceError as exc:
+            _fail(_problem(exc))
+    for key in added:
+        console.print(f"registered {key.organisation_code} kid={key.kid} {key.public_key_multibase}")
+
+
+@orgs_app.command("keys")
+def orgs_keys(code: Annotated[str, typer.Argument(help="organisation code")]) -> None:
+    """List an organisation's own public keys (revoked ones too)."""
+    from credential_service.assessment import client_keys
+
+    runtime = _runtime()
+    table = Table("kid", "public key", "created", "revoked", "reason")
+    with runtime.session() as session:
+        try:
+            listing = client_keys.list_client_keys(session, code)
+        except ServiceError as exc:
+            _fail(_problem(exc))
+    for key in listing.keys:
+        table.add_row(
+            key.kid,
+            key.public_key_multibase,
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "-",
+            key.revocation_reason or "",
+        )
+    console.print(table)
+
+
+@orgs_app.command("revoke-key")
+def orgs_revoke_key(
+    code: Annotated[str, typer.Argument(help="organisation code")],
+    kid: Annotated[str, typer.Argument(help="the key's kid")],
+    reason: Annotated[str | None, typer.Option(help="why (kept with the key)")] = None,
+) -> None:
+    """Revoke an organisation's own public key: it no longer authenticates or signs result sheets."""
+    from credential_service.assessment import client_keys
+
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            revoked = client_keys.revoke_client_key(session, code, kid, actor=_actor(), reason=reason)
+        except ServiceError as exc:
+            _fail(_problem(exc))
+    console.print(f"revoked {revoked.organisation_code} kid={revoked.kid} at {revoked.revoked_at}")
+
+
 @occupations_app.command("import")
 def occupations_import(
     source: Annotated[Path, typer.Argument(help="JSON or CSV (UTF-8): code, name, 工种, S/L markers")],
@@ -488,6 +577,12 @@ def import_results(
     org: Annotated[str, typer.Option(help="the organisation's code, e.g. S000014010003")],
     plan: Annotated[str, typer.Option(help="the assessment plan's reference")],
     accept_valid_rows: Annotated[bool, typer.Option(help="record the good rows and report the rest")] = False,
+    signature: Annotated[
+        str | None,
+        typer.Option(
+            help="the organisation's detached JWS over the file (as X-Content-Signature), or @FILE holding it"
+        ),
+    ] = None,
 ) -> None:
     """Submit an organisation's results from a file (row errors are listed; nothing is recorded then)."""
     from rich.progress import Progress
@@ -497,8 +592,10 @@ def import_results(
 
     try:
         stream = file.open("rb")
+        if signature is not None and signature.startswith("@"):
+            signature = Path(signature[1:]).read_text(encoding="utf-8").strip()
     except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror}")
+        _fail(f"cannot read {exc.filename}: {exc.strerror}")
     digest = file_sha256(stream)
     reader = read_xlsx if stream.read(2) == b"PK" else read_csv
     stream.seek(0)
@@ -523,6 +620,7 @@ def import_results(
                     source="xlsx" if reader is read_xlsx else "csv",
                     content_sha256=digest,
                     accept_valid_rows=accept_valid_rows,
+                    content_signature=signature,
                 )
                 report = workflow.report(session, submission)
     except SheetError as exc:
@@ -699,6 +797,109 @@ def _print_checks(
     for check in checks:
         console.print(f"{marks[check.outcome]} {check.check}: {check.message_zh} {check.message_en}")
     console.print(f"结论 / verdict: {verdict}")
+
+
+@log_app.command("checkpoint")
+def log_checkpoint(
+    as_json: Annotated[bool, typer.Option("--json", help="print the checkpoint as JSON")] = False,
+) -> None:
+    """Sign a checkpoint of the log now with the platform key (the latest again if nothing was added)."""
+    from credential_service.transparency import log as transparency_log
+
+    runtime = _runtime()
+    with runtime.session() as session:
+        try:
+            signed = transparency_log.sign_checkpoint(
+                session, runtime.keystore, public_base_url=runtime.settings.public_base_url
+            )
+        except ServiceError as exc:
+            _fail(exc.message)
+        document = transparency_log.checkpoint_document(signed)
+    if as_json:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(document["note"])
+
+
+@log_app.command("verify")
+def log_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
+) -> None:
+    """Recompute the log from storage and check it against every signed checkpoint.
+
+    Every altered, removed or re-ordered leaf is reported with its position; exit code 1 then.
+    """
+    from credential_service.transparency import log as transparency_log
+
+    runtime = _runtime()
+    with runtime.read_session() as session:
+        report = transparency_log.verify_storage(session, public_base_url=runtime.settings.public_base_url)
+    if as_json:
+        findings = [{"position": p.position, "kind": p.kind, "detail": p.detail} for p in report.problems]
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "clean": report.clean,
+                    "leaves": report.leaves,
+                    "checkpoints": report.checkpoints,
+                    "problems": findings,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
+    else:
+        for problem in report.problems:
+            where = "-" if problem.position is None else problem.position
+            console.print(f"[red]✘[/red] position {where}: {problem.kind} — {problem.detail}")
+        verdict = (
+            "完好 / intact"
+            if report.clean
+            else f"发现 {len(report.problems)} 处问题 / {len(report.problems)} problems"
+        )
+        console.print(f"{report.leaves} leaves, {report.checkpoints} checkpoints: {verdict}")
+    raise typer.Exit(code=0 if report.clean else 1)
+
+
+@log_app.command("monitor")
+def log_monitor(
+    url: Annotated[str, typer.Argument(help="the service's base URL, e.g. https://skills.example.cn")],
+    state: Annotated[
+        Path, typer.Option(help="where the last verified checkpoint and the pinned keys are kept")
+    ] = Path("log-monitor.json"),
+    once: Annotated[bool, typer.Option("--once", help="check once and exit")] = False,
+    interval: Annotated[int, typer.Option(help="seconds between rounds", min=1)] = 300,
+    repin: Annotated[
+        bool,
+        typer.Option("--repin", help="accept platform keys added since the first round (after a rotation)"),
+    ] = False,
+) -> None:
+    """Watch a log as an outside auditor: each new checkpoint must verify and be consistent with the
+    last one seen. Exit 1 when the log misbehaves (forked, rewritten, shrank, bad signature), 2 when
+    it cannot be checked (unreachable)."""
+    import time
+
+    import httpx
+
+    from credential_service.transparency.monitor import MonitorFailure, check_once
+
+    base = url.rstrip("/")
+    with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as client:
+        while True:
+            try:
+                result = check_once(client, state, url=base, repin=repin)
+            except MonitorFailure as exc:
+                console.print(f"[red]✘ 透明日志监测失败 / LOG MONITOR FAILURE[/red]: {exc}")
+                raise typer.Exit(code=2 if exc.unreachable else 1) from None
+            if result.newly_pinned:
+                console.print(f"pinned platform keys: {', '.join(result.newly_pinned)}")
+            seen = "first checkpoint" if result.first_round else f"consistent with {result.previous_size}"
+            when = f"{result.timestamp:%Y-%m-%dT%H:%M:%SZ}"
+            console.print(f"[green]✔[/green] {base}: {result.tree_size} leaves at {when} ({seen})")
+            if once:
+                return
+            time.sleep(interval)
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ from credential_service.assessment import organisations as registry
 from credential_service.assessment.models import Organisation
 from credential_service.assessment.occupations import BUILTIN_OCCUPATIONS
 from credential_service.assessment.rules import ScopeRowInput
+from credential_service.certificates import qr_codes, status_changes
 from credential_service.certificates import service as certificates
-from credential_service.certificates import status_changes
 from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status_rules import STATES, Actor, StatusAction
@@ -371,8 +371,10 @@ def _demo_status_changes(
             position += 1
             record = certificates.get_by_number(session, entry["certificateNumber"])
             view = status_changes.status_view(session, record)
+            url = qr_codes.certificate_qr(session, runtime.keystore, record, public_base_url=base).url
             entry["status"] = view.state
-            item: dict[str, Any] = {"certificateNumber": entry["certificateNumber"]}
+            entry["verificationUrl"] = url
+            item: dict[str, Any] = {"certificateNumber": entry["certificateNumber"], "verificationUrl": url}
             if view.reason_code:
                 item["reasonCode"] = view.reason_code
             if view.superseded_by:

@@ -101,7 +101,7 @@ def _checked_kid(kid: object, loc: str) -> str:
     if not isinstance(kid, str) or not KID.fullmatch(kid):
         raise ClientKeyError(
             loc,
-            "kid 只能包含字母、数字和 . _ ~ : -，最多 128 个字符 / "
+            "密钥编号 kid 只能包含字母、数字和 . _ ~ : -，最多 128 个字符 / "
             "a kid has 1-128 characters: letters, digits and . _ ~ : -",
         )
     return kid
@@ -122,7 +122,7 @@ def _from_jwk(jwk: Mapping[str, Any]) -> tuple[bytes, object]:
     except ValueError:
         raw = b""
     if len(raw) != 32:
-        raise ClientKeyError("jwk.x", "x 应为 32 字节公钥的 base64url / x must be base64url of 32 bytes")
+        raise ClientKeyError("jwk.x", "公钥 x 应为 32 字节的 base64url / x must be base64url of 32 bytes")
     use = jwk.get("use")
     if use is not None and use != "sig":
         raise ClientKeyError("jwk.use", "密钥用途应为签名（sig）/ use must be sig")
@@ -137,7 +137,9 @@ def parse_client_key(
     Without any kid the RFC 7638 thumbprint is used. Raises ClientKeyError naming the field.
     """
     if (jwk is None) == (multibase is None):
-        raise ClientKeyError("jwk", "请给出 jwk 或 public_key_multibase 之一 / give jwk or public_key_multibase")
+        raise ClientKeyError(
+            "jwk", "请给出 jwk 或 public_key_multibase 之一 / give jwk or public_key_multibase"
+        )
     own_kid: object = None
     if jwk is not None:
         raw, own_kid = _from_jwk(jwk)
@@ -185,7 +187,7 @@ def read_content_signature(value: str) -> ContentSignature:
         raise ContentSignatureError("签名算法应为 EdDSA（Ed25519）/ alg must be EdDSA")
     if header.get("b64") is not False or header.get("crit") != ["b64"]:
         raise ContentSignatureError(
-            'JWS 头应含 "b64": false 与 "crit": ["b64"]（RFC 7797）/ '
+            '签名头应含 "b64": false 与 "crit": ["b64"]（RFC 7797）/ '
             'the header must have "b64": false and "crit": ["b64"] (RFC 7797)'
         )
     kid = header.get("kid")
@@ -216,3 +218,47 @@ def verify_content_signature(signature: ContentSignature, public_key: bytes, sha
             "the signature does not match the submitted bytes (changed content, or not signed with this kid)"
         ) from None
 
+
+@dataclass(frozen=True)
+class KeyInput:
+    """One key as found in a file: a JWK or a Multikey, and a kid when the file names one."""
+
+    jwk: dict[str, Any] | None = None
+    multibase: str | None = None
+    kid: str | None = None
+
+
+def _multikey_kid(document: Mapping[str, Any]) -> str | None:
+    # A Multikey verification method names its id as a DID URL; the fragment is the kid.
+    ident = document.get("id")
+    return ident.rsplit("#", 1)[1] if isinstance(ident, str) and "#" in ident else None
+
+
+def key_inputs_from_text(text: str) -> list[KeyInput]:
+    """The keys in a key file: a JWK, a JWK Set (``{"keys": […]}``), a Multikey verification method
+    (``{"type": "Multikey", "publicKeyMultibase": "z6Mk…"}``) or a bare ``z6Mk…`` line.
+
+    Raises ClientKeyError (loc ``file``) when the file holds none of these.
+    """
+    stripped = text.strip()
+    if stripped.startswith("z"):
+        return [KeyInput(multibase=stripped.split()[0])]
+    try:
+        document = json.loads(stripped)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("keys"), list):
+        found = [KeyInput(jwk=item) for item in document["keys"] if isinstance(item, dict)]
+    elif isinstance(document, dict) and "publicKeyMultibase" in document:
+        found = [KeyInput(multibase=str(document["publicKeyMultibase"]), kid=_multikey_kid(document))]
+    elif isinstance(document, dict) and "kty" in document:
+        found = [KeyInput(jwk=document)]
+    else:
+        found = []
+    if not found:
+        raise ClientKeyError(
+            "file",
+            "文件应为 JWK、JWK Set、Multikey 或 z6Mk… 公钥 / "
+            "the file must hold a JWK, a JWK Set, a Multikey or a z6Mk… public key",
+        )
+    return found

@@ -19,7 +19,8 @@ class ClientAuthMethod(StrEnum):
     """How a client proves itself at ``POST /oauth/token`` (RFC 7591 names, grouped)."""
 
     CLIENT_SECRET = "client_secret"  # noqa: S105 - client_secret_basic or client_secret_post (RFC 6749 §2.3.1)
-    PRIVATE_KEY_JWT = "private_key_jwt"  # RFC 7523 §2.2, signed with the organisation's DID key
+    # RFC 7523 §2.2: signed with a registered organisation-held key, or the organisation's DID key
+    PRIVATE_KEY_JWT = "private_key_jwt"
 
 
 class Occupation(Base):
@@ -57,6 +58,31 @@ class OrganisationClient(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class OrganisationClientKey(Base):
+    """An Ed25519 public key the organisation holds the private half of (never sent to us).
+
+    It signs the organisation's ``private_key_jwt`` assertions and the detached content signatures
+    of its result sheets (``X-Content-Signature``); see docs/decisions/016-organisation-keys.md.
+    A revoked key stays listed so that evidence signed before the revocation can still be read.
+    """
+
+    __tablename__ = "organisation_client_keys"
+    __table_args__ = (UniqueConstraint("organisation_id", "kid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kid: Mapped[str] = mapped_column(String(128))  # given, or the RFC 7638 thumbprint
+    # One key, one organisation: the same public key cannot be registered twice anywhere.
+    public_key_multibase: Mapped[str] = mapped_column(String(64), unique=True)  # z6Mk…
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    revocation_reason: Mapped[str | None] = mapped_column(String(500), default=None)
 
     organisation: Mapped[Organisation] = relationship()
 

@@ -11,10 +11,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Query
 
+from credential_service.assessment import client_keys
 from credential_service.assessment import organisations as service
 from credential_service.assessment.organisation_schemas import (
     ClientCreate,
     ClientCreated,
+    ClientKeyCreate,
+    ClientKeyList,
+    ClientKeyOut,
     ClientList,
     ClientOut,
     OccupationList,
@@ -187,6 +191,59 @@ def revoke_client(code: str, client_id: str, principal: CurrentPrincipal, runtim
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
         revoked = service.revoke_client(session, code, client_id, actor=principal.subject)
+        return JSON(revoked.model_dump(mode="json"))
+
+
+@router.post(
+    "/api/v1/organisations/{code}/client-keys",
+    status_code=201,
+    responses={201: {"model": ClientKeyOut}, **ERRORS},
+    summary="Register a public key the organisation holds itself (Ed25519 JWK or Multikey z6Mk…)",
+    description="The key then signs the organisation's private_key_jwt assertions and the detached "
+    "content signatures (X-Content-Signature) of its result sheets. Only the public key is sent.",
+)
+def add_client_key(
+    code: str, body: ClientKeyCreate, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        added = client_keys.register_client_key(
+            session,
+            code,
+            jwk=body.jwk,
+            public_key_multibase=body.public_key_multibase,
+            kid=body.kid,
+            actor=principal.subject,
+        )
+        return JSON(added.model_dump(mode="json"), status_code=201)
+
+
+@router.get(
+    "/api/v1/organisations/{code}/client-keys",
+    responses={200: {"model": ClientKeyList}, **ERRORS},
+    summary="An organisation's own public keys, revoked ones included",
+)
+def list_client_keys(code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN, Role.AUDITOR)
+    with runtime.session() as session:
+        return JSON(client_keys.list_client_keys(session, code).model_dump(mode="json"))
+
+
+@router.delete(
+    "/api/v1/organisations/{code}/client-keys/{kid}",
+    responses={200: {"model": ClientKeyOut}, **ERRORS},
+    summary="Revoke an organisation's own public key (it no longer authenticates or signs sheets)",
+)
+def revoke_client_key(
+    code: str,
+    kid: str,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    reason: Annotated[str | None, Query(max_length=500, description="why (kept with the key)")] = None,
+) -> JSON:
+    allow(principal, Role.ADMIN)
+    with runtime.session() as session:
+        revoked = client_keys.revoke_client_key(session, code, kid, actor=principal.subject, reason=reason)
         return JSON(revoked.model_dump(mode="json"))
 
 

@@ -7,7 +7,7 @@ catalogue) are checked by ``assessment.organisations`` so that every message is 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -133,6 +133,40 @@ class ClientCreated(ClientOut):
 
 class ClientList(BaseModel):
     clients: list[ClientOut]
+
+
+# --- organisation-held public keys ---
+
+
+class ClientKeyCreate(Strict):
+    """An organisation-held Ed25519 public key: a JWK or a Multikey (exactly one)."""
+
+    jwk: dict[str, Any] | None = Field(
+        default=None,
+        description='RFC 8037 public JWK {"kty": "OKP", "crv": "Ed25519", "x": …} (never the private "d")',
+    )
+    public_key_multibase: str | None = Field(default=None, max_length=64, description="Multikey, z6Mk…")
+    kid: str | None = Field(
+        default=None,
+        max_length=128,
+        description="key id (letters, digits, . _ ~ : -); default: the JWK's kid, "
+        "else its RFC 7638 thumbprint",
+    )
+
+
+class ClientKeyOut(BaseModel):
+    kid: str
+    organisation_code: str
+    public_key_multibase: str
+    jwk: dict[str, str]
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+    revocation_reason: str | None
+
+
+class ClientKeyList(BaseModel):
+    keys: list[ClientKeyOut]
 
 
 class TokenAnswer(BaseModel):

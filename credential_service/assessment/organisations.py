@@ -5,7 +5,8 @@ Administrators register an organisation: its issuer (did:web and first key) is c
 ``issuers.service``, its scope rows and first status period are stored, and the platform signs an
 OB 3.0 ``EndorsementCredential`` of the registration; every change of scope or status signs a new
 version. Organisations get access tokens at ``POST /oauth/token`` with a secret (Argon2 hash kept)
-or a ``private_key_jwt`` assertion signed with their current DID key.
+or a ``private_key_jwt`` assertion signed with a key they hold themselves (registered through
+``client_keys``) or with their current DID key.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from credential_service.assessment.organisation_models import (
     Endorsement,
     Occupation,
     OrganisationClient,
+    OrganisationClientKey,
     UsedClientAssertion,
 )
 from credential_service.assessment.organisation_schemas import (
@@ -1155,6 +1157,36 @@ def _assertion_key(issuer: Issuer, kid: object) -> IssuerKey:
     )
 
 
+def _client_held_key(session: Session, organisation_id: int, kid: object) -> OrganisationClientKey | None:
+    """The organisation's registered own key named ``kid`` (revoked or not), if there is one."""
+    if not isinstance(kid, str):
+        return None
+    return session.scalar(
+        select(OrganisationClientKey).where(
+            OrganisationClientKey.organisation_id == organisation_id, OrganisationClientKey.kid == kid
+        )
+    )
+
+
+def _assertion_public_key(
+    session: Session, client: OrganisationClient, kid: object, refused: OAuthError
+) -> Ed25519PublicKey:
+    """The key an assertion must verify with: the organisation's own registered key named ``kid``
+    (docs/decisions/016), else its DID key (named by ``kid``, or the current one)."""
+    held = _client_held_key(session, client.organisation_id, kid)
+    if held is not None:
+        if held.revoked_at is not None:
+            raise _bad_client("断言所用的机构公钥已吊销", "the assertion key was revoked", basic=False)
+        multibase = held.public_key_multibase
+    else:
+        issuer = session.get_one(Issuer, client.organisation.issuer_id)
+        try:
+            multibase = _assertion_key(issuer, kid).public_key_multibase
+        except NoUsableKey:
+            raise refused from None
+    return Ed25519PublicKey.from_public_bytes(decode_ed25519_public_key(multibase))
+
+
 def _by_assertion(
     session: Session, request: TokenRequest, *, audience: str, now: datetime
 ) -> OrganisationClient:
@@ -1180,12 +1212,7 @@ def _by_assertion(
     client = _active_client(session, client_id, ClientAuthMethod.PRIVATE_KEY_JWT)
     if client is None:
         raise _bad_client("客户端不存在或已吊销", "unknown or revoked client", basic=False)
-    issuer = session.get_one(Issuer, client.organisation.issuer_id)
-    try:
-        key = _assertion_key(issuer, header.get("kid"))
-    except NoUsableKey:
-        raise refused from None
-    public = Ed25519PublicKey.from_public_bytes(decode_ed25519_public_key(key.public_key_multibase))
+    public = _assertion_public_key(session, client, header.get("kid"), refused)
     try:
         claims = jwt.decode(
             assertion,

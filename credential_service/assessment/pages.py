@@ -135,11 +135,11 @@ def org_upload(
         context |= {"rows": 0, "passed": 0, "errors": [{"loc": "file", "reason": str(exc)}]}
         return render(request, "org_preview.html", context, status=422)
     context |= {
-        "rows": len(checked.rows),
-        "passed": sum(r.passed for r in checked.rows),
-        "errors": [{"loc": e.loc, "reason": e.reason} for e in checked.errors],
+        "rows": checked.accepted,
+        "passed": checked.passed,
+        "errors": [{"loc": e.loc, "reason": e.reason} for e in checked.listed_errors()],
     }
-    return render(request, "org_preview.html", context, status=422 if checked.errors else 200)
+    return render(request, "org_preview.html", context, status=422 if checked.rows_rejected else 200)
 
 
 @router.post("/org/confirm")

@@ -9,23 +9,31 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jwt
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, lazyload
 
-from credential_service.assessment import organisations
+from credential_service.assessment import client_keys, organisations
 from credential_service.assessment.models import AssessmentPlan, Organisation
 from credential_service.assessment.occupations import builtin_occupation
-from credential_service.assessment.result_rows import CandidateRow, CheckedSheet, check_rows
+from credential_service.assessment.organisation_models import OrganisationClientKey
+from credential_service.assessment.result_rows import CheckedChunk, Identity, SheetSummary, check_rows
 from credential_service.assessment.result_sheet import SheetRow
 from credential_service.assessment.rules import in_scope, status_on
-from credential_service.assessment.workflow_models import CalendarDay, Candidate, Objection, ResultSubmission
+from credential_service.assessment.workflow_models import (
+    CalendarDay,
+    Candidate,
+    Objection,
+    ResultSubmission,
+    SheetIdentity,
+)
 from credential_service.assessment.workflow_rules import PUBLICITY_WORKING_DAYS, WorkingCalendar
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import Occupation
@@ -42,6 +50,7 @@ from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
 from credential_service.runtime import Runtime
 from credential_service.transparency import audit
+from credential_service.transparency.schedule import checkpoint_if_grown
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -173,24 +182,83 @@ def sign_submission(
     return signed, key.verification_method
 
 
-def _lookups(
-    session: Session, data_key: bytes, plan: AssessmentPlan
-) -> tuple[Callable[[DocumentType, str], str | None], Callable[[DocumentType, str], bool]]:
-    def recorded_name(doc_type: DocumentType, number: str) -> str | None:
-        person = identity.find_by_blind_index(session, blind_index(data_key, doc_type, number))
-        return person.name if person else None
+class _SheetLookups:
+    """``SheetLookups`` for one check of one sheet: one query per chunk for each look-up, and the
+    sheet's identities noted in ``sheet_identities`` (not in memory)."""
 
-    def holds_certificate(doc_type: DocumentType, number: str) -> bool:
-        index = blind_index(data_key, doc_type, number)
-        return any(
-            s.occupation_code == plan.occupation_code
-            and s.subtype == (plan.subtype or "--")
-            and s.level == SkillLevel(plan.level).title_zh
-            and s.status == "valid"
-            for s in certificates.holder_summaries(session, index)
+    def __init__(self, session: Session, data_key: bytes, plan: AssessmentPlan, sheet_id: str) -> None:
+        self.session, self.data_key, self.plan, self.sheet_id = session, data_key, plan, sheet_id
+
+    def _indexes(self, identities: Iterable[Identity]) -> dict[str, Identity]:
+        return {blind_index(self.data_key, t, n): (t, n) for t, n in identities}
+
+    def earlier_rows(self, first_rows: Mapping[Identity, int]) -> dict[Identity, int]:
+        indexes = self._indexes(first_rows)
+        if not indexes:
+            return {}
+        earlier = {
+            indexes[key]: row
+            for key, row in self.session.execute(
+                select(SheetIdentity.identity_key, SheetIdentity.row_number).where(
+                    SheetIdentity.sheet_id == self.sheet_id, SheetIdentity.identity_key.in_(list(indexes))
+                )
+            )
+        }
+        noted = [
+            {"sheet_id": self.sheet_id, "identity_key": key, "row_number": first_rows[who]}
+            for key, who in indexes.items()
+            if who not in earlier
+        ]
+        if noted:
+            self.session.execute(insert(SheetIdentity), noted)
+        return earlier
+
+    def recorded_names(self, identities: Collection[Identity]) -> dict[Identity, str]:
+        indexes = self._indexes(identities)
+        people = identity.people_by_blind_index(self.session, indexes.keys())
+        return {indexes[key]: person.name for key, person in people.items()}
+
+    def certificate_holders(self, identities: Collection[Identity]) -> set[Identity]:
+        indexes = self._indexes(identities)
+        held = certificates.holders_of_valid_certificate(
+            self.session,
+            indexes.keys(),
+            occupation_code=self.plan.occupation_code,
+            subtype=self.plan.subtype,
+            level=SkillLevel(self.plan.level),
         )
+        return {indexes[key] for key in held}
 
-    return recorded_name, holds_certificate
+    def forget(self) -> None:
+        """The check is over: drop the sheet's noted identities."""
+        self.session.execute(delete(SheetIdentity).where(SheetIdentity.sheet_id == self.sheet_id))
+
+
+def check_sheet(
+    session: Session,
+    data_key: bytes,
+    plan: AssessmentPlan,
+    rows: Iterable[SheetRow],
+    *,
+    sheet_id: str,
+    record: Callable[[CheckedChunk], None] | None = None,
+    stop_recording_on_error: bool = True,
+) -> SheetSummary:
+    """Check a sheet chunk by chunk (``result_rows.check_rows``), handing each chunk's good rows to
+    ``record`` before the next chunk is read; after the first bad row (with
+    ``stop_recording_on_error``) rows are only checked, so that every problem is still reported.
+
+    Memory stays flat however long the sheet: one chunk, the counts and the first
+    ``MAX_LISTED_ERRORS`` problems.
+    """
+    lookups = _SheetLookups(session, data_key, plan, sheet_id)
+    summary = SheetSummary()
+    for chunk in check_rows(rows, level=plan.level, lookups=lookups):
+        summary.add(chunk)
+        if record is not None and not (stop_recording_on_error and summary.rows_rejected):
+            record(chunk)
+    lookups.forget()
+    return summary
 
 
 def submit_results(
@@ -205,52 +273,45 @@ def submit_results(
     content_sha256: str,
     idempotency_key: str | None = None,
     accept_valid_rows: bool = False,
+    content_signature: str | None = None,
     publicity_days: int = PUBLICITY_WORKING_DAYS,
     now: datetime | None = None,
 ) -> ResultSubmission:
     """Record a result sheet and start its publicity.
 
+    ``content_sha256`` is the SHA-256 of the exact bytes received. ``content_signature``, when the
+    organisation sent one (header ``X-Content-Signature``), must be its detached JWS over those
+    bytes with one of its registered, unrevoked keys: it is checked before anything else and kept
+    as evidence (raises ContentSignatureRejected, recording nothing).
+
     The same sheet sent twice (same idempotency key, or identical content) is recorded once: the
     first submission is returned. A sheet with any bad row raises RowsRejected and records nothing,
     unless ``accept_valid_rows``, when the good rows are recorded and the others reported.
+    Rows are read, checked and recorded a chunk at a time: memory does not grow with the sheet.
     """
     now = now or utcnow()
     digest = content_sha256
-    existing = session.scalar(
-        select(ResultSubmission).where(
-            ResultSubmission.organisation_id == organisation.id,
-            (ResultSubmission.content_sha256 == digest)
-            | (
-                (ResultSubmission.idempotency_key == idempotency_key)
-                & (ResultSubmission.idempotency_key.is_not(None))
-            ),
-        )
+    client_key = (
+        client_keys.check_content_signature(session, organisation, content_signature, digest)
+        if content_signature is not None
+        else None
     )
+    existing = _already_submitted(session, organisation, digest, idempotency_key)
     if existing is not None:
         return existing
     plan = get_plan(session, organisation, plan_ref)
     if status_on(organisations.status_history(session, organisation), now) != "active":
         raise Forbidden("机构当前不可开展评价 / the organisation is not active", "organisation_not_active")
-    recorded_name, holds_certificate = _lookups(session, data_key, plan)
-    checked = check_rows(
-        rows, level=plan.level, recorded_name=recorded_name, holds_certificate=holds_certificate
-    )
-    if checked.errors and not accept_valid_rows:
-        raise RowsRejected(checked.errors)
-    if not checked.rows:
-        raise RowsRejected(checked.errors or [FieldError("rows", "没有任何成绩行 / no result rows")])
-    signature, signed_by = sign_submission(
-        keystore,
-        session,
-        organisation.code,
-        {
-            "sha256": digest,
-            "organisation": organisation.code,
-            "plan": plan_ref,
-            "source": source,
-            "signedAt": to_xsd(now),
-        },
-    )
+    statement: dict[str, Any] = {
+        "sha256": digest,
+        "organisation": organisation.code,
+        "plan": plan_ref,
+        "source": source,
+        "signedAt": to_xsd(now),
+    }
+    if client_key is not None:
+        statement["clientKey"] = client_key.kid  # the organisation's own signature is kept alongside
+    signature, signed_by = sign_submission(keystore, session, organisation.code, statement)
     published = beijing_today(now)
     submission = ResultSubmission(
         public_id=str(uuid.uuid4()),
@@ -261,70 +322,125 @@ def submit_results(
         source=source,
         signature=signature,
         signed_by=signed_by,
-        rows_total=len(checked.rows) + len({e.loc.split(":")[0] for e in checked.errors}),
-        rows_accepted=len(checked.rows),
-        rejected_rows=json.dumps(
-            [{"loc": e.loc, "reason": e.reason} for e in checked.errors], ensure_ascii=False
-        ),
+        client_signature=content_signature.strip() if client_key is not None and content_signature else None,
+        client_key_id=client_key.id if client_key is not None else None,
+        rows_total=0,
+        rows_accepted=0,
+        rejected_rows="[]",
         state="publicity",
         published_on=published,
         publicity_ends_on=working_calendar(session).add_working_days(published, publicity_days),
         created_at=now,
     )
-    session.add(submission)
-    session.flush()
-    for row in checked.rows:
-        _add_candidate(
-            session, data_key, organisation=organisation, plan=plan, submission=submission, row=row, now=now
+    try:
+        with session.begin_nested():
+            session.add(submission)
+    except IntegrityError:
+        # The same sheet committed by a concurrent request meanwhile: that one is the submission.
+        existing = _already_submitted(session, organisation, digest, idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    with session.begin_nested():  # a refused sheet leaves nothing behind, whatever the caller does
+        summary = check_sheet(
+            session,
+            data_key,
+            plan,
+            rows,
+            sheet_id=submission.public_id,
+            record=lambda chunk: _record_chunk(
+                session, data_key, organisation=organisation, plan=plan, submission=submission, chunk=chunk
+            ),
+            stop_recording_on_error=not accept_valid_rows,
+        )
+        if summary.rows_rejected and not accept_valid_rows:
+            raise RowsRejected(summary.listed_errors())
+        if not summary.accepted:
+            raise RowsRejected(
+                summary.listed_errors() or [FieldError("rows", "没有任何成绩行 / no result rows")]
+            )
+        submission.rows_total = summary.rows_read
+        submission.rows_accepted = summary.accepted
+        submission.rejected_rows = json.dumps(
+            [{"loc": e.loc, "reason": e.reason} for e in summary.listed_errors()], ensure_ascii=False
         )
     return submission
 
 
-def _add_candidate(
+def _already_submitted(
+    session: Session, organisation: Organisation, digest: str, idempotency_key: str | None
+) -> ResultSubmission | None:
+    return session.scalar(
+        select(ResultSubmission).where(
+            ResultSubmission.organisation_id == organisation.id,
+            (ResultSubmission.content_sha256 == digest)
+            | (
+                (ResultSubmission.idempotency_key == idempotency_key)
+                & (ResultSubmission.idempotency_key.is_not(None))
+            ),
+        )
+    )
+
+
+def _record_chunk(
     session: Session,
     data_key: bytes,
     *,
     organisation: Organisation,
     plan: AssessmentPlan,
     submission: ResultSubmission,
-    row: CandidateRow,
-    now: datetime,
+    chunk: CheckedChunk,
 ) -> None:
-    person = identity.register_person(
-        session, data_key, identity.Identity(row.document_type, row.id_number), row.name
-    )
-    session.add(
-        Candidate(
-            public_id=str(uuid.uuid4()),
-            submission_id=submission.id,
-            person_id=person.id,
-            row_number=row.row_number,
-            theory=row.scores.theory,
-            skill=row.scores.skill,
-            review=row.scores.review,
-            passed=row.passed,
-            state="publicised" if row.passed else "failed",
-        )
-    )
-    records.append_entry(
+    """Record a chunk of good rows in bulk: people (found or created), candidates, and the exam result
+    in each person's file. Core inserts: no ORM object is kept per row."""
+    if not chunk.rows:
+        return
+    people = identity.register_people(
         session,
-        person,
-        EntryKind.EXAM_RESULT,
-        {
-            "organisation": organisation.name,
-            "occupationCode": plan.occupation_code,
-            "subtype": plan.subtype or "--",
-            "level": SkillLevel(plan.level).title_zh,
-            "theory": row.scores.theory,
-            "skill": row.scores.skill,
-            "review": row.scores.review,
-            "result": "pass" if row.passed else "fail",
-            "examDate": plan.exam_end.isoformat(),
-        },
-        source=f"organisation:{organisation.code}",
-        occurred_at=datetime.combine(plan.exam_end, datetime.min.time(), BEIJING),
-        idempotency_key=f"exam:{submission.public_id}:{person.public_id}",
+        data_key,
+        [(identity.Identity(row.document_type, row.id_number), row.name) for row in chunk.rows],
     )
+    exam_day = datetime.combine(plan.exam_end, datetime.min.time(), BEIJING)
+    level = SkillLevel(plan.level).title_zh
+    candidates: list[dict[str, Any]] = []
+    entries: list[records.NewEntry] = []
+    for row in chunk.rows:
+        person = people[blind_index(data_key, row.document_type, row.id_number)]
+        candidates.append(
+            {
+                "public_id": str(uuid.uuid4()),
+                "submission_id": submission.id,
+                "person_id": person.id,
+                "row_number": row.row_number,
+                "theory": row.scores.theory,
+                "skill": row.scores.skill,
+                "review": row.scores.review,
+                "passed": row.passed,
+                "state": "publicised" if row.passed else "failed",
+            }
+        )
+        entries.append(
+            records.NewEntry(
+                person_id=person.id,
+                kind=EntryKind.EXAM_RESULT,
+                payload={
+                    "organisation": organisation.name,
+                    "occupationCode": plan.occupation_code,
+                    "subtype": plan.subtype or "--",
+                    "level": level,
+                    "theory": row.scores.theory,
+                    "skill": row.scores.skill,
+                    "review": row.scores.review,
+                    "result": "pass" if row.passed else "fail",
+                    "examDate": plan.exam_end.isoformat(),
+                },
+                source=f"organisation:{organisation.code}",
+                occurred_at=exam_day,
+                idempotency_key=f"exam:{submission.public_id}:{person.public_id}",
+            )
+        )
+    session.execute(insert(Candidate), candidates)
+    records.append_entries(session, entries)
 
 
 def get_submission(session: Session, organisation: Organisation, public_id: str) -> ResultSubmission:
@@ -377,6 +493,7 @@ class SubmissionReport:
     withdrawn: int  # objection upheld
     issued: int
     rejected_rows: list[dict[str, Any]]
+    client_kid: str | None = None  # the organisation's own key that signed the sheet, if it did
 
 
 def report(session: Session, submission: ResultSubmission) -> SubmissionReport:
@@ -411,6 +528,11 @@ def report(session: Session, submission: ResultSubmission) -> SubmissionReport:
         withdrawn=counts.get("withdrawn", 0),
         issued=counts.get("issued", 0),
         rejected_rows=json.loads(submission.rejected_rows),
+        client_kid=session.scalar(
+            select(OrganisationClientKey.kid).where(OrganisationClientKey.id == submission.client_key_id)
+        )
+        if submission.client_key_id is not None
+        else None,
     )
 
 
@@ -564,30 +686,33 @@ def issue_submission(
             raise Forbidden("机构当前不可发证 / the organisation is not active", "organisation_not_active")
         due = due_candidates(session, submission)
         submission_id = submission.id
+        # What every certificate of the batch shares; a plan never changes once results are in.
+        plan = session.get_one(AssessmentPlan, submission.plan_id)
+        occupation, level, exam_date = _occupation(plan), SkillLevel(plan.level), plan.exam_end
+        code = organisation.code
+    data_key, settings = runtime.settings.data_key_bytes, runtime.issuance
     issued = 0
     for candidate_id in due:
         with runtime.session() as session:  # one candidate, one transaction
             candidate = session.get(Candidate, candidate_id, with_for_update=True)
             if candidate is None or candidate.state != "publicised":
                 continue  # another run got there first
-            submission = session.get_one(ResultSubmission, submission_id)
-            plan = session.get_one(AssessmentPlan, submission.plan_id)
-            organisation = session.get_one(Organisation, submission.organisation_id)
-            person = session.get_one(Person, candidate.person_id)
+            person = session.get_one(Person, candidate.person_id, options=[lazyload(Person.cards)])
             record = certificates.issue_skill_certificate(
                 session,
                 runtime.keystore,
-                runtime.issuance,
-                issuer=issuers.get_issuer(session, organisation.code),
+                settings,
+                # read in this transaction: a key retired or compromised meanwhile is never used
+                issuer=issuers.get_issuer(session, code),
                 holder=certificates.Holder(
                     person.name,
                     DocumentType(person.document_type),
-                    identity.clear_id_number(runtime.settings.data_key_bytes, person),
+                    identity.clear_id_number(data_key, person),
                 ),
-                occupation=_occupation(plan),
-                level=SkillLevel(plan.level),
-                data_key=runtime.settings.data_key_bytes,
-                exam_date=plan.exam_end,
+                occupation=occupation,
+                level=level,
+                data_key=data_key,
+                exam_date=exam_date,
                 idempotency_key=f"candidate:{candidate.public_id}",
                 now=now,
             )
@@ -608,6 +733,7 @@ def issue_submission(
         )
         if not waiting:
             submission.state, submission.issued_at = "issued", submission.issued_at or now
+    checkpoint_if_grown(runtime)  # the transparency log signs a checkpoint after every batch
     return issued
 
 
@@ -684,13 +810,14 @@ def national_rows(
 
 def preview_results(
     session: Session, data_key: bytes, organisation: Organisation, plan_ref: str, rows: Iterable[SheetRow]
-) -> CheckedSheet:
+) -> SheetSummary:
     """Check a sheet exactly as ``submit_results`` would, recording nothing (the officer's preview)."""
     plan = get_plan(session, organisation, plan_ref)
-    recorded_name, holds_certificate = _lookups(session, data_key, plan)
-    return check_rows(
-        rows, level=plan.level, recorded_name=recorded_name, holds_certificate=holds_certificate
-    )
+    scratch = session.begin_nested()
+    try:
+        return check_sheet(session, data_key, plan, rows, sheet_id=str(uuid.uuid4()))
+    finally:
+        scratch.rollback()
 
 
 def plans_of(session: Session, organisation: Organisation) -> list[AssessmentPlan]:

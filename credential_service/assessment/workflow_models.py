@@ -39,9 +39,14 @@ class ResultSubmission(Base):
     source: Mapped[str] = mapped_column(String(8))  # json / csv / xlsx
     signature: Mapped[str] = mapped_column(Text)  # detached JWS over the submitted content (evidence)
     signed_by: Mapped[str] = mapped_column(String(255))  # the verification method that signed
+    # The organisation's own detached JWS over the exact bytes (X-Content-Signature), when it sent one,
+    # and the registered organisation-held key it verified with (docs/decisions/016).
+    client_signature: Mapped[str | None] = mapped_column(Text, default=None)
+    client_key_id: Mapped[int | None] = mapped_column(ForeignKey("organisation_client_keys.id"), default=None)
     rows_total: Mapped[int] = mapped_column(Integer)
     rows_accepted: Mapped[int] = mapped_column(Integer)
-    rejected_rows: Mapped[str] = mapped_column(Text)  # JSON list of {loc, reason} (accepted-valid-rows mode)
+    # JSON list of {loc, reason} (accepted-valid-rows mode): the first 1,000, then one line with the count
+    rejected_rows: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(12))  # publicity / issued
     published_on: Mapped[date] = mapped_column(Date)
     publicity_ends_on: Mapped[date] = mapped_column(Date)
@@ -81,3 +86,19 @@ class Objection(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100), default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     resolution: Mapped[str | None] = mapped_column(String(1000), default=None)
+
+
+class SheetIdentity(Base):
+    """Who appeared in a result sheet while it is being checked: finds a candidate listed twice.
+
+    Scratch rows (a keyed hash of the ID number and the first row it appeared in), so that checking
+    a sheet keeps nothing per row in memory; they are deleted when the check ends (or rolled back).
+    """
+
+    __tablename__ = "sheet_identities"
+    __table_args__ = (UniqueConstraint("sheet_id", "identity_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[str] = mapped_column(String(36))  # one check of one sheet (a uuid)
+    identity_key: Mapped[str] = mapped_column(String(64))  # the blind index of (证件类型, 证件号码)
+    row_number: Mapped[int] = mapped_column(Integer)

@@ -8,10 +8,11 @@ from dataclasses import fields
 from datetime import date
 from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, File, Header, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from credential_service.assessment import organisations, workflow
+from credential_service.assessment.client_key_rules import CONTENT_SIGNATURE_HEADER, MAX_CONTENT_SIGNATURE
 from credential_service.assessment.result_sheet import (
     SheetError,
     SheetRow,
@@ -96,6 +97,24 @@ def template_as_xlsx() -> Response:
     )
 
 
+async def raw_body(request: Request) -> bytes:
+    """The exact bytes of the request body (Starlette keeps them once read; the JSON model reads the
+    same copy): what the SHA-256 and an organisation's content signature cover."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+ContentSignature = Annotated[
+    str | None,
+    Header(
+        alias=CONTENT_SIGNATURE_HEADER,
+        max_length=MAX_CONTENT_SIGNATURE,
+        description="optional: the organisation's detached JWS (EdDSA, b64:false) over the SHA-256 hex of "
+        "the exact bytes sent, with a key registered for it (see docs/decisions/016-organisation-keys.md)",
+    ),
+]
+
+
 def _submit(
     runtime: Runtime,
     code: str,
@@ -106,6 +125,7 @@ def _submit(
     content_sha256: str,
     idempotency_key: str | None,
     accept_valid_rows: bool,
+    content_signature: str | None,
 ) -> JSON:
     with runtime.session() as session:
         submission = workflow.submit_results(
@@ -119,6 +139,7 @@ def _submit(
             content_sha256=content_sha256,
             idempotency_key=idempotency_key,
             accept_valid_rows=accept_valid_rows,
+            content_signature=content_signature,
         )
         return JSON(_plain(workflow.report(session, submission)), status_code=201)
 
@@ -127,31 +148,36 @@ def _submit(
     "/api/v1/plans/{plan_ref}/results",
     status_code=201,
     summary="Submit results as JSON (all-or-nothing unless accept_valid_rows)",
-    responses={422: {"description": "row errors (row, column, reason); nothing recorded"}},
+    responses={
+        400: {"description": "the X-Content-Signature is malformed or does not verify; nothing recorded"},
+        422: {"description": "row errors (row, column, reason); nothing recorded"},
+    },
 )
 def submit_json(
     plan_ref: str,
     body: ResultsIn,
+    content: RawBody,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    content_signature: ContentSignature = None,
     accept_valid_rows: Annotated[bool, Query()] = False,
 ) -> JSON:
     code = _org_code(principal)
-    content = body.model_dump_json().encode()
-    rows = [
+    rows = (
         SheetRow(n, {k: "" if v is None else str(v) for k, v in row.model_dump().items()})
         for n, row in enumerate(body.rows, start=1)
-    ]
+    )
     return _submit(
         runtime,
         code,
         plan_ref,
         rows,
         source="json",
-        content_sha256=hashlib.sha256(content).hexdigest(),
+        content_sha256=hashlib.sha256(content).hexdigest(),  # the exact bytes received
         idempotency_key=idempotency_key,
         accept_valid_rows=accept_valid_rows,
+        content_signature=content_signature,
     )
 
 
@@ -159,7 +185,10 @@ def submit_json(
     "/api/v1/plans/{plan_ref}/results/upload",
     status_code=201,
     summary="Submit results as a CSV or Excel (.xlsx) file",
-    responses={422: {"description": "row errors (row, column, reason); nothing recorded"}},
+    responses={
+        400: {"description": "the X-Content-Signature is malformed or does not verify; nothing recorded"},
+        422: {"description": "row errors (row, column, reason); nothing recorded"},
+    },
 )
 def submit_file(
     plan_ref: str,
@@ -167,6 +196,7 @@ def submit_file(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    content_signature: ContentSignature = None,
     accept_valid_rows: Annotated[bool, Query()] = False,
 ) -> JSON:
     code = _org_code(principal)
@@ -183,6 +213,7 @@ def submit_file(
         content_sha256=digest,
         idempotency_key=idempotency_key or digest,
         accept_valid_rows=accept_valid_rows,
+        content_signature=content_signature,  # over the file's bytes (the part, not the multipart body)
     )
 
 

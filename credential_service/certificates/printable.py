@@ -54,8 +54,9 @@ FONT_CANDIDATES: tuple[Path, ...] = (
     Path("C:/Windows/Fonts/simhei.ttf"),  # Windows 黑体
 )
 PROBE = CERTIFICATE_NAME + "姓名证件号码职业名称编码工种等级编号评价机构发证日期"
-# 技能人才评价证书全国联网查询 (人力资源社会保障部职业技能鉴定中心): the national query site.
-NATIONAL_QUERY_SITE = "zscx.osta.org.cn"
+# The two query sites 人社鉴发〔2021〕1号 prints on every certificate (reference/domain.md §1.2).
+CERTIFICATE_QUERY_SITE = "http://jndj.osta.org.cn"  # 证书信息查询网址
+ORGANISATION_QUERY_SITE = "http://pjjg.osta.org.cn"  # 机构信息查询网址
 MISSING_FIELD = "--"
 STATUS_MARKS = {
     "revoked": "已撤销 REVOKED",
@@ -292,7 +293,8 @@ def _verification(page: _Page, face: CertificateFace, qr_png: bytes, top: float)
         ("本证书可通过以下方式查询核验：", 10.5, INK),
         ("1. 用手机相机扫描右侧二维码；", 9.5, INK),
         ("2. 打开下方核验网址；", 9.5, INK),
-        (f"3. 技能人才评价证书全国联网查询（{NATIONAL_QUERY_SITE}）。", 9.5, INK),
+        (f"3. 证书信息查询网址：{CERTIFICATE_QUERY_SITE}", 9.5, INK),
+        (f"机构信息查询网址：{ORGANISATION_QUERY_SITE}", 9.5, INK),
     ):
         for part in page.wrap(line, size, width, words=False):
             page.text(x, y, part, size, color=color)

@@ -6,15 +6,16 @@ import copy
 import hashlib
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from credential_service.certificates import qr_codes
+from credential_service.certificates import qr_codes, status_lists
 from credential_service.certificates.credential import (
     NO_SUBTYPE,
     Occupation,
@@ -26,7 +27,7 @@ from credential_service.certificates.errors import CredentialRejected
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.numbering import allocate_certificate_number
 from credential_service.certificates.rules import SkillLevel
-from credential_service.certificates.status_lists import assign_status, current_bits, set_status
+from credential_service.certificates.status_lists import assign_status, set_status
 from credential_service.certificates.status_models import CertificateStatusChange
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, NotFound
@@ -34,7 +35,6 @@ from credential_service.crypto.data_integrity import TransformationError, create
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.jsonld import JsonLdError, UnknownContextError
 from credential_service.crypto.keystore import KeyStore
-from credential_service.crypto.status_list import get_bit
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity import service as identity
 from credential_service.identity.rules import DocumentType, salted_identity_hash
@@ -42,6 +42,7 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
+from credential_service.transparency import log as transparency_log
 
 Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
 CRYPTOSUITES: tuple[Cryptosuite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
@@ -171,6 +172,20 @@ def issue_credential(
         if existing is None:
             raise _id_taken() from None
         return existing
+    # In the same transaction: no credential without its leaf, and a checkpoint covering it is
+    # signed as the transaction commits, so it is provable at once (docs/decisions/017).
+    transparency_log.append(
+        session,
+        transparency_log.LeafKind.CREDENTIAL_ISSUED,
+        {
+            "credentialId": record.credential_id,
+            "digest": record.digest,
+            "issuer": issuer.did,
+            "verificationMethod": record.verification_method,
+        },
+        at=now,
+    )
+    transparency_log.checkpoint_at_commit(session, keystore, public_base_url=settings.public_base_url)
     return record
 
 
@@ -338,7 +353,7 @@ class CertificateSummary:
 
 def live_bit(session: Session, list_id: str | None, index: int | None) -> bool:
     """A credential's bit in the live list (never a cached signed list); False without an entry."""
-    return list_id is not None and index is not None and get_bit(current_bits(session, list_id).bits, index)
+    return list_id is not None and index is not None and status_lists.live_bit(session, list_id, index)
 
 
 def superseded_by(session: Session, record: IssuedCredential) -> str | None:
@@ -401,3 +416,40 @@ def certificates_of_holder(session: Session, holder_index: str) -> list[IssuedCr
 def holder_summaries(session: Session, holder_index: str) -> list[CertificateSummary]:
     """Every skill certificate issued to the holder, with its current status."""
     return [_summary(session, record) for record in certificates_of_holder(session, holder_index)]
+
+
+def holders_of_valid_certificate(
+    session: Session,
+    holder_indexes: Collection[str],
+    *,
+    occupation_code: str,
+    subtype: str | None,
+    level: SkillLevel,
+) -> set[str]:
+    """Which of ``holder_indexes`` hold a valid certificate for this occupation, 工种 and level.
+
+    One query for a whole batch of holders; only certificates whose number carries this level
+    (character 16 of the national number) are opened and their status read.
+    """
+    if not holder_indexes:
+        return set()
+    records_found = session.scalars(
+        select(IssuedCredential).where(
+            IssuedCredential.holder_index.in_(list(holder_indexes)),
+            IssuedCredential.certificate_number.is_not(None),
+            func.substr(IssuedCredential.certificate_number, 16, 1) == str(int(level)),
+        )
+    )
+    held: set[str] = set()
+    for record in records_found:
+        if record.holder_index is None or record.holder_index in held:
+            continue
+        summary = _summary(session, record)
+        if (
+            summary.occupation_code == occupation_code
+            and summary.subtype == (subtype or NO_SUBTYPE)
+            and summary.level == level.title_zh
+            and summary.status == "valid"
+        ):
+            held.add(record.holder_index)
+    return held

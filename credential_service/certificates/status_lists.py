@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -172,6 +172,16 @@ def current_bits(session: Session, list_id: str) -> CurrentBits:
         raise StatusListNotFound(list_id)
     issuer = session.get_one(Issuer, status_list.issuer_id)
     return CurrentBits(status_list.bits, status_list.purpose, issuer.did)
+
+
+def live_bit(session: Session, list_id: str, index: int) -> bool:
+    """One credential's bit, reading only its byte of the live list (the verification hot path)."""
+    byte = session.scalar(
+        select(func.substr(StatusList.bits, index // 8 + 1, 1)).where(StatusList.list_id == list_id)
+    )
+    if byte is None:
+        raise StatusListNotFound(list_id)
+    return bits_codec.get_bit(bytes(byte), index % 8)
 
 
 def all_list_ids(session: Session) -> list[str]:

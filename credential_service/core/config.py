@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     status_list_size: int = 131_072
     status_list_cache_seconds: int = 60
     access_token_minutes: int = 15
+    # The transparency log signs a checkpoint this often when it grew (0: only on issuance and batches).
+    log_checkpoint_seconds: int = Field(default=300, ge=0)
     # Public look-ups by certificate number + name: per client, to stop enumeration of numbers.
     verify_queries_per_minute: int = Field(default=10, ge=1)
     verify_bulk_max_rows: int = Field(default=500, ge=1)
@@ -61,6 +63,12 @@ class Settings(BaseSettings):
     # The printable certificate embeds a CJK TrueType font (subset). None: the first usable font of
     # certificates.printable.FONT_CANDIDATES (fonts-wqy-zenhei, …); without one the PDF answers 503.
     pdf_font: Path | None = Field(default=None, description="TrueType (.ttf/.ttc) CJK font for PDFs")
+
+    @model_validator(mode="after")
+    def _bulk_rows_fit_the_hourly_budget(self) -> Settings:
+        if self.verify_bulk_max_rows > self.verify_bulk_rows_per_hour:
+            raise ValueError("CS_VERIFY_BULK_MAX_ROWS must not exceed CS_VERIFY_BULK_ROWS_PER_HOUR")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import utcnow
@@ -94,6 +96,63 @@ def register_person(
     session.add(person)
     session.flush()
     return person
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person's ids and name, read without loading the whole record."""
+
+    id: int
+    public_id: str
+    name: str
+
+
+def people_by_blind_index(session: Session, indexes: Collection[str]) -> dict[str, PersonRef]:
+    """The recorded people among ``indexes`` (blind indexes), in one query."""
+    if not indexes:
+        return {}
+    rows = session.execute(
+        select(Person.id_blind_index, Person.id, Person.public_id, Person.name).where(
+            Person.id_blind_index.in_(list(indexes))
+        )
+    )
+    return {row.id_blind_index: PersonRef(row.id, row.public_id, row.name) for row in rows}
+
+
+def register_people(
+    session: Session, data_key: bytes, people: Sequence[tuple[Identity, str]], *, now: datetime | None = None
+) -> dict[str, PersonRef]:
+    """``register_person`` for many at once (bulk insert, no ORM objects kept): each (identity, name)
+    is found or created; returns every one of them by blind index. A person created meanwhile by
+    another transaction is found, not duplicated (the blind index is unique)."""
+    wanted = {blind_index(data_key, i.document_type, i.number): (i, n) for i, n in people}
+    found = people_by_blind_index(session, wanted.keys())
+    missing = [(index, identity, name) for index, (identity, name) in wanted.items() if index not in found]
+    if missing:
+        created = now or utcnow()
+        rows = []
+        for index, identity, name in missing:
+            facts = derived_facts(identity.document_type, identity.number)
+            rows.append(
+                {
+                    "public_id": str(uuid.uuid4()),
+                    "document_type": identity.document_type.value,
+                    "id_blind_index": index,
+                    "id_number_sealed": seal(data_key, identity.number, ID_NUMBER_PURPOSE),
+                    "id_number_masked": mask_id_number(identity.number),
+                    "name": name.strip(),
+                    "sex": facts.sex,
+                    "birth_date": facts.birth_date,
+                    "created_at": created,
+                }
+            )
+        table = Person.__table__
+        assert isinstance(table, Table)
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(insert(table).on_conflict_do_nothing(index_elements=["id_blind_index"]), rows)
+        found |= people_by_blind_index(session, [index for index, _, _ in missing])
+    return found
 
 
 def clear_id_number(data_key: bytes, person: Person) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import utcnow
@@ -32,10 +32,15 @@ def _chained(entry: FileEntry) -> ChainedFields:
     )
 
 
-def _last_entry(session: Session, person_id: int) -> FileEntry | None:
-    return session.scalars(
-        select(FileEntry).where(FileEntry.person_id == person_id).order_by(FileEntry.seq.desc()).limit(1)
+def _chain_head(session: Session, person_id: int) -> tuple[int, str] | None:
+    """(seq, entry hash) of the person's last entry: two columns, not the whole entry."""
+    row = session.execute(
+        select(FileEntry.seq, FileEntry.entry_hash)
+        .where(FileEntry.person_id == person_id)
+        .order_by(FileEntry.seq.desc())
+        .limit(1)
     ).first()
+    return None if row is None else (row.seq, row.entry_hash)
 
 
 def append_entry(
@@ -56,16 +61,16 @@ def append_entry(
     A correction names the entry it supersedes and says why; raises InvalidCorrection otherwise.
     """
     session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
-    last = _last_entry(session, person.id)
+    last_seq, prev_hash = _chain_head(session, person.id) or (0, GENESIS)
     if supersedes_seq is not None:
-        if last is None or not 1 <= supersedes_seq <= last.seq:
+        if not 1 <= supersedes_seq <= last_seq:
             raise InvalidCorrection("must name an existing entry of this person's file")
         if not reason:
             raise InvalidCorrection("a correction must say why")
     now = utcnow()
     entry = FileEntry(
         person_id=person.id,
-        seq=(last.seq + 1) if last else 1,
+        seq=last_seq + 1,
         kind=kind.value,
         occurred_at=occurred_at or now,
         recorded_at=now,
@@ -74,12 +79,85 @@ def append_entry(
         supersedes_seq=supersedes_seq,
         reason=reason,
         idempotency_key=idempotency_key,
-        prev_hash=last.entry_hash if last else GENESIS,
+        prev_hash=prev_hash,
     )
     entry.entry_hash = entry_hash(entry.prev_hash, _chained(entry))
     session.add(entry)
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """One entry for ``append_entries`` (a bulk append never corrects: corrections go one by one)."""
+
+    person_id: int
+    kind: EntryKind
+    payload: Mapping[str, Any]
+    source: str
+    occurred_at: datetime | None = None
+    idempotency_key: str | None = None
+
+
+def append_entries(session: Session, entries: Sequence[NewEntry]) -> int:
+    """Append many entries at once, each chained to the one before it in its person's file.
+
+    The same rules as ``append_entry`` at a bulk cost: one statement locks every person concerned
+    (in id order, so two bulk appends cannot deadlock), one query finds the end of each chain, one
+    bulk insert writes the entries (no ORM objects are kept). Returns how many were appended.
+    """
+    if not entries:
+        return 0
+    person_ids = sorted({entry.person_id for entry in entries})
+    session.execute(select(Person.id).where(Person.id.in_(person_ids)).order_by(Person.id).with_for_update())
+    last = (
+        select(FileEntry.person_id, func.max(FileEntry.seq).label("seq"))
+        .where(FileEntry.person_id.in_(person_ids))
+        .group_by(FileEntry.person_id)
+        .subquery()
+    )
+    heads: dict[int, tuple[int, str]] = {
+        row.person_id: (row.seq, row.entry_hash)
+        for row in session.execute(
+            select(FileEntry.person_id, FileEntry.seq, FileEntry.entry_hash).join(
+                last, (FileEntry.person_id == last.c.person_id) & (FileEntry.seq == last.c.seq)
+            )
+        )
+    }
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for new in entries:
+        last_seq, prev_hash = heads.get(new.person_id, (0, GENESIS))
+        fields = ChainedFields(
+            seq=last_seq + 1,
+            kind=new.kind.value,
+            occurred_at=new.occurred_at or now,
+            recorded_at=now,
+            source=new.source,
+            payload=canonical_json(dict(new.payload)).decode("utf-8"),
+            supersedes_seq=None,
+            reason=None,
+        )
+        digest = entry_hash(prev_hash, fields)
+        rows.append(
+            {
+                "person_id": new.person_id,
+                "seq": fields.seq,
+                "kind": fields.kind,
+                "occurred_at": fields.occurred_at,
+                "recorded_at": now,
+                "source": fields.source,
+                "payload": fields.payload,
+                "supersedes_seq": None,
+                "reason": None,
+                "idempotency_key": new.idempotency_key,
+                "prev_hash": prev_hash,
+                "entry_hash": digest,
+            }
+        )
+        heads[new.person_id] = (fields.seq, digest)
+    session.execute(insert(FileEntry), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,14 @@ def latest_checkpoint(session: Session) -> LogCheckpoint | None:
     return session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc()).limit(1)).first()
 
 
+def current_checkpoint(session: Session) -> LogCheckpoint:
+    """The latest signed checkpoint; raises NotFound before the first one."""
+    signed = latest_checkpoint(session)
+    if signed is None:
+        raise NotFound("尚无已签名的检查点 / no checkpoint has been signed yet", code="checkpoint_not_found")
+    return signed
+
+
 def get_checkpoint(session: Session, size: int) -> LogCheckpoint:
     found = session.get(LogCheckpoint, size)
     if found is None:
@@ -416,14 +424,7 @@ def consistency_proof(session: Session, first: int, second: int | None = None) -
 
     Raises InvalidInput (first > second or negative) and NotFound (no checkpoint of that size).
     """
-    if second is None:
-        signed = latest_checkpoint(session)
-        if signed is None:
-            raise NotFound(
-                "尚无已签名的检查点 / no checkpoint has been signed yet", code="checkpoint_not_found"
-            )
-    else:
-        signed = get_checkpoint(session, second)
+    signed = current_checkpoint(session) if second is None else get_checkpoint(session, second)
     if not 0 <= first <= signed.tree_size:
         raise InvalidInput(
             "from 必须在 0 与 to 之间 / from must be between 0 and to",
@@ -621,13 +622,14 @@ def _leaf_problems(
                 select(LogLeaf).where(LogLeaf.leaf_index >= start, LogLeaf.leaf_index < stop)
             )
         }
-        recorded = dict(
-            session.execute(
+        recorded = {
+            key: value
+            for key, value in session.execute(
                 select(LogNode.node_index, LogNode.node_hash).where(
                     LogNode.level == 0, LogNode.node_index >= start, LogNode.node_index < stop
                 )
-            ).tuples()
-        )
+            )
+        }
         for position in range(start, stop):
             row = rows.get(position)
             if row is None:
@@ -671,22 +673,24 @@ def _node_problems(session: Session, size: int, report: StorageReport) -> None:
         count = size >> level
         for start in range(0, count, CHUNK):
             stop = min(start + CHUNK, count)
-            children = dict(
-                session.execute(
+            children = {
+                key: value
+                for key, value in session.execute(
                     select(LogNode.node_index, LogNode.node_hash).where(
                         LogNode.level == level - 1,
                         LogNode.node_index >= 2 * start,
                         LogNode.node_index < 2 * stop,
                     )
-                ).tuples()
-            )
-            parents = dict(
-                session.execute(
+                )
+            }
+            parents = {
+                key: value
+                for key, value in session.execute(
                     select(LogNode.node_index, LogNode.node_hash).where(
                         LogNode.level == level, LogNode.node_index >= start, LogNode.node_index < stop
                     )
-                ).tuples()
-            )
+                )
+            }
             for index in range(start, stop):
                 left, right = children.get(2 * index), children.get(2 * index + 1)
                 expected = (
@@ -722,13 +726,14 @@ def verify_storage(session: Session, *, public_base_url: str) -> StorageReport:
     end = max(stored_end, signed_end, 0 if last_node is None else int(last_node) + 1)
     misplaced = _leaf_problems(session, report, end, checkpoints)
     if misplaced:
-        recorded_at = dict(
-            session.execute(
+        recorded_at = {
+            key: value
+            for key, value in session.execute(
                 select(LogNode.node_hash, LogNode.node_index).where(
                     LogNode.level == 0, LogNode.node_hash.in_(list(misplaced))
                 )
-            ).tuples()
-        )
+            )
+        }
         for digest, position in sorted(misplaced.items(), key=lambda item: item[1]):
             origin = recorded_at.get(digest)
             if origin is not None and origin != position:

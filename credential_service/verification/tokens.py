@@ -21,8 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credential_service.assessment import organisations
-from credential_service.assessment.models import Organisation
+from credential_service.assessment.models import Organisation, ScopeRow, StatusPeriod
 from credential_service.assessment.rules import china_day_bounds, in_scope, status_on
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import NO_SUBTYPE
@@ -33,9 +32,11 @@ from credential_service.certificates.status_changes import StatusView, status_vi
 from credential_service.certificates.status_rules import CertificateState, ReasonCode
 from credential_service.core.clock import beijing_date, parse_xsd, utcnow
 from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
+from credential_service.crypto.multibase import decode_ed25519_public_key
 from credential_service.crypto.status_list import get_bit
 from credential_service.identity.rules import mask_name
 from credential_service.issuers import service as issuers
+from credential_service.issuers.models import IssuerKey
 from credential_service.issuers.rules import KeyLifecycle
 from credential_service.verification.keys import DirectoryKey, KeyDirectory
 from credential_service.verification.trust import BundleTrust
@@ -193,17 +194,13 @@ def _record_mismatch(result: TokenVerification, code: str, zh: str, en: str) -> 
 
 
 def _check_recorded(session: Session, token: SignedToken, result: TokenVerification, now: datetime) -> None:
-    record = session.scalar(
-        select(IssuedCredential).where(IssuedCredential.certificate_number == token.claims.certificate_number)
-    )
-    recorded_token = (
-        session.scalar(
-            select(CertificateQRCode.token).where(CertificateQRCode.credential_id == record.credential_id)
-        )
-        if record is not None
-        else None
-    )
-    if record is None or recorded_token != token.text:
+    found = session.execute(
+        select(IssuedCredential, CertificateQRCode.token, Organisation.id)
+        .outerjoin(CertificateQRCode, CertificateQRCode.credential_id == IssuedCredential.credential_id)
+        .outerjoin(Organisation, Organisation.issuer_id == IssuedCredential.issuer_id)
+        .where(IssuedCredential.certificate_number == token.claims.certificate_number)
+    ).first()
+    if found is None or found[1] != token.text:
         _record_mismatch(
             result,
             "not_in_registry",
@@ -211,6 +208,7 @@ def _check_recorded(session: Session, token: SignedToken, result: TokenVerificat
             "The registry holds no certificate for this QR code: not genuine.",
         )
         return
+    record, _token, organisation_id = found
     if record.digest != token.claims.credential_digest:
         _record_mismatch(
             result,
@@ -219,7 +217,7 @@ def _check_recorded(session: Session, token: SignedToken, result: TokenVerificat
             "The QR code does not match the registered certificate: not genuine.",
         )
         return
-    _check_certificate(session, record, result, now)
+    _check_certificate(session, record, organisation_id, result, now)
 
 
 def verify_record(
@@ -227,12 +225,19 @@ def verify_record(
 ) -> TokenVerification:
     """The registry's checks of a certificate found by number (the query and bulk look-ups)."""
     result = TokenVerification()
-    _check_certificate(session, record, result, now or utcnow())
+    organisation_id = session.scalar(
+        select(Organisation.id).where(Organisation.issuer_id == record.issuer_id)
+    )
+    _check_certificate(session, record, organisation_id, result, now or utcnow())
     return result
 
 
 def _check_certificate(
-    session: Session, record: IssuedCredential, result: TokenVerification, now: datetime
+    session: Session,
+    record: IssuedCredential,
+    organisation_id: int | None,
+    result: TokenVerification,
+    now: datetime,
 ) -> None:
     credential = json.loads(record.credential_json)
     if certificates.credential_digest(credential) != record.digest:
@@ -255,7 +260,8 @@ def _check_certificate(
     fields = certificate_fields(credential)
     result.certificate = PublicCertificate.of(fields)
     _check_proof(session, record, result)
-    _check_scope(session, record, fields, result)
+    if organisation_id is not None:  # platform-issued certificates have no evaluation scope
+        _check_scope(session, organisation_id, record.issued_at, fields, result)
     _check_validity(credential, now, result)
     _check_status(session, record, result)
 
@@ -270,9 +276,18 @@ def _proof_valid(credential_json: str, public_key: bytes) -> bool:
     return True
 
 
+def _signing_key(session: Session, record: IssuedCredential) -> IssuerKey | None:
+    fragment = record.verification_method.partition("#")[2]
+    return session.scalar(
+        select(IssuerKey).where(IssuerKey.issuer_id == record.issuer_id, IssuerKey.fragment == fragment)
+    )
+
+
 def _check_proof(session: Session, record: IssuedCredential, result: TokenVerification) -> None:
-    key = issuers.resolve_key(session, record.verification_method)
-    if key is None or not _proof_valid(record.credential_json, key.public_key):
+    key = _signing_key(session, record)
+    if key is None or not _proof_valid(
+        record.credential_json, decode_ed25519_public_key(key.public_key_multibase)
+    ):
         result.add(
             "proof",
             Outcome.INVALID,
@@ -288,7 +303,7 @@ def _check_proof(session: Session, record: IssuedCredential, result: TokenVerifi
         "证书的数字签名正确，内容未被改动。",
         "The certificate's digital signature is valid; nothing was changed.",
     )
-    ok, reason = key.lifecycle.valid_at(record.issued_at)
+    ok, reason = issuers.lifecycle(key).valid_at(record.issued_at)
     if ok:
         result.add(
             "issuer_key",
@@ -307,16 +322,32 @@ def _check_proof(session: Session, record: IssuedCredential, result: TokenVerifi
         )
 
 
+@dataclass(frozen=True)
+class _Scope:
+    scope: list[ScopeRow]
+
+
 def _check_scope(
-    session: Session, record: IssuedCredential, fields: CertificateFields, result: TokenVerification
+    session: Session,
+    organisation_id: int,
+    issued_at: datetime,
+    fields: CertificateFields,
+    result: TokenVerification,
 ) -> None:
-    organisation = session.scalar(select(Organisation).where(Organisation.issuer_id == record.issuer_id))
-    if organisation is None:
-        return  # issued by the platform itself: no evaluation scope applies
+    rows = session.scalars(
+        select(ScopeRow).where(
+            ScopeRow.organisation_id == organisation_id, ScopeRow.occupation_code == fields.occupation_code
+        )
+    ).all()
+    periods = session.scalars(
+        select(StatusPeriod)
+        .where(StatusPeriod.organisation_id == organisation_id)
+        .order_by(StatusPeriod.since)
+    ).all()
     subtype = None if fields.subtype == NO_SUBTYPE else fields.subtype
-    active = status_on(organisations.status_history(session, organisation), record.issued_at) == "active"
-    if active and in_scope(
-        organisation, fields.occupation_code, subtype, int(fields.level), fields.issued_on
+    level = int(fields.level)
+    if status_on(periods, issued_at) == "active" and in_scope(
+        _Scope(list(rows)), fields.occupation_code, subtype, level, fields.issued_on
     ):
         result.add(
             "scope",

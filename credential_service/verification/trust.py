@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from datetime import datetime
 from functools import cache
@@ -14,13 +16,19 @@ from credential_service.certificates import service as certificates
 from credential_service.certificates import status_lists
 from credential_service.core.clock import parse_xsd
 from credential_service.core.config import REPO_ROOT
-from credential_service.core.errors import NotFound
+from credential_service.core.errors import Conflict, NotFound
 from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
 from credential_service.crypto.multibase import MultibaseError, decode_ed25519_public_key
 from credential_service.crypto.status_list import StatusListError, decode_list
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import KeyLifecycle
-from credential_service.verification.verifier import KnownKey, StatusBits, TrustSourceUnavailable
+from credential_service.transparency import log as transparency_log
+from credential_service.verification.verifier import (
+    KnownKey,
+    LogEvidence,
+    StatusBits,
+    TrustSourceUnavailable,
+)
 
 SCHEMAS_DIR = REPO_ROOT / "schemas"
 
@@ -73,6 +81,46 @@ class DatabaseTrust:
             self._issued[credential_id] = record.issued_at if record is not None else None
         return self._issued[credential_id]
 
+    def log_evidence(self, credential_id: str) -> LogEvidence | None:
+        """For a credential this service issued: its leaf and audit path to the latest checkpoint."""
+        if self.recorded_issuance(credential_id) is None:
+            return None  # not ours (e.g. someone else's credential): the log has nothing to say
+        try:
+            leaf = transparency_log.find_leaf(self._session, credential_id=credential_id)
+        except NotFound:
+            return LogEvidence(leaf_index=None)
+        try:
+            proof = transparency_log.inclusion_proof(self._session, leaf)
+        except Conflict:  # appended, but no checkpoint covers it yet
+            return LogEvidence(leaf_index=leaf.leaf_index, leaf_data=leaf.leaf_data.encode("utf-8"))
+        except transparency_log.LogDamaged as exc:
+            raise TrustSourceUnavailable(credential_id) from exc
+        return LogEvidence(
+            leaf_index=leaf.leaf_index,
+            leaf_data=leaf.leaf_data.encode("utf-8"),
+            tree_size=proof.tree_size,
+            audit_path=tuple(proof.audit_path),
+            checkpoint=proof.checkpoint.note,
+            checkpoint_key=proof.checkpoint.key_id,
+        )
+
+
+def evidence_from_proof(document: Any) -> LogEvidence:
+    """LogEvidence from the JSON of ``GET /log/proof/inclusion``; raises TrustSourceUnavailable when
+    it is not that shape (the verifier then says it cannot tell)."""
+    try:
+        checkpoint = document["checkpoint"]
+        return LogEvidence(
+            leaf_index=int(document["leafIndex"]),
+            leaf_data=str(document["leafData"]).encode("utf-8"),
+            tree_size=int(document["treeSize"]),
+            audit_path=tuple(base64.b64decode(p, validate=True) for p in document["auditPath"]),
+            checkpoint=str(checkpoint["note"]),
+            checkpoint_key=str(checkpoint["keyId"]),
+        )
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise TrustSourceUnavailable("malformed inclusion proof") from exc
+
 
 class BundleTrust:
     """Offline answers from a downloaded trust bundle (``GET /api/v1/trust-bundle``).
@@ -100,6 +148,9 @@ class BundleTrust:
                     continue  # a damaged entry only makes that key unknown
         self._lists: dict[str, Any] = dict(bundle.get("statusLists", {}))
         self._schemas: dict[str, Any] = dict(bundle.get("schemas", {}))
+        log_section = bundle.get("transparencyLog")
+        proofs = log_section.get("inclusionProofs") if isinstance(log_section, dict) else None
+        self._log_proofs: dict[str, Any] = dict(proofs) if isinstance(proofs, dict) else {}
 
     @classmethod
     def from_file(cls, path: Path) -> BundleTrust:
@@ -147,3 +198,17 @@ class BundleTrust:
 
     def recorded_issuance(self, credential_id: str) -> datetime | None:
         return None
+
+    def add_log_proof(self, document: Any) -> None:
+        """Carry one more inclusion proof (the JSON of ``GET /log/proof/inclusion``), e.g. one the
+        holder saved next to their credential."""
+        leaf = document.get("leaf") if isinstance(document, dict) else None
+        credential_id = leaf.get("credentialId") if isinstance(leaf, dict) else None
+        if isinstance(credential_id, str):
+            self._log_proofs[credential_id] = document
+
+    def log_evidence(self, credential_id: str) -> LogEvidence | None:
+        """The bundle's inclusion proof for the credential; None when it carries none (an offline
+        verifier then makes no claim about the log)."""
+        document = self._log_proofs.get(credential_id)
+        return None if document is None else evidence_from_proof(document)

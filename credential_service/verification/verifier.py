@@ -8,6 +8,8 @@ Status List §3.2; the transparency-log check follows RFC 9162 §2.1.3.2 and C2S
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,9 +17,6 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import jsonschema
-
-import hashlib
-import json
 
 from credential_service.core.clock import parse_xsd, to_xsd, utcnow
 from credential_service.crypto import status_list as bits_codec
@@ -322,7 +321,7 @@ def _logged_leaf(credential: dict[str, Any], evidence: LogEvidence) -> datetime 
     return None
 
 
-def _check_logged(  # noqa: PLR0911 - one return per numbered step's failure
+def _check_logged(
     credential: dict[str, Any], trust: TrustSource, report: VerificationReport
 ) -> datetime | None:
     """The credential is in the transparency log, under a checkpoint the platform signed.
@@ -355,8 +354,7 @@ def _check_logged(  # noqa: PLR0911 - one return per numbered step's failure
             Outcome.CANNOT_TELL,
             "awaiting_checkpoint",
             "证书已写入透明日志，但尚未进入已签名的检查点，请稍后再试。",
-            "The credential is in the transparency log but not yet in a signed checkpoint; try again "
-            "later.",
+            "The credential is in the transparency log but not yet in a signed checkpoint; try again later.",
         )
         return None
     # 2. The leaf records this very credential: its id and the digest of exactly these bytes.

@@ -1,5 +1,6 @@
 """A worker, in Debian's chromium, downloads the printable certificate from their file: a one-page PDF
-whose QR code (read by zbar from the rendered page) is the certificate's verification URL."""
+whose QR code (read by zbar from the rendered page) is the certificate's verification URL, which
+opens the employer's page saying the certificate is genuine."""
 
 from __future__ import annotations
 
@@ -60,4 +61,8 @@ def test_the_worker_downloads_the_printable_certificate_from_their_file(
     finally:
         document.close()
     assert [symbol.data.decode() for symbol in decode(rendered)] == [url]
+
+    page.goto(url)  # what a phone camera would open: the employer's verification page
+    expect(page.locator("#verdict")).to_have_text("真实有效")
+    expect(page.locator("main")).to_contain_text(number)
     assert console_errors == []

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Collection, Mapping
 
 import pytest
 from openpyxl import Workbook
 
-from credential_service.assessment.result_rows import check_rows
+from credential_service.assessment.result_rows import (
+    CHUNK_ROWS,
+    MAX_LISTED_ERRORS,
+    CheckedChunk,
+    Identity,
+    SheetSummary,
+    check_rows,
+)
 from credential_service.assessment.result_sheet import (
     SheetError,
     read_csv,
@@ -70,16 +78,48 @@ def test_excel_numbers_come_back_as_typed() -> None:
     }
 
 
-def _check(level: int, *rows: str, names: dict[str, str] | None = None, holders: set[str] | None = None):  # type: ignore[no-untyped-def]
-    return check_rows(
-        read_csv(_csv(*rows)),
-        level=level,
-        recorded_name=lambda _t, n: (names or {}).get(n),
-        holds_certificate=lambda _t, n: n in (holders or set()),
-    )
+class _Lookups:
+    """The database's part of the check, in memory: who was seen in earlier chunks, names, holders."""
+
+    def __init__(self, names: dict[str, str], holders: set[str]) -> None:
+        self.names, self.holders, self.seen = names, holders, dict[Identity, int]()
+        self.calls = 0
+
+    def earlier_rows(self, first_rows: Mapping[Identity, int]) -> dict[Identity, int]:
+        self.calls += 1
+        earlier = {who: self.seen[who] for who in first_rows if who in self.seen}
+        for who, row in first_rows.items():
+            self.seen.setdefault(who, row)
+        return earlier
+
+    def recorded_names(self, identities: Collection[Identity]) -> dict[Identity, str]:
+        return {who: self.names[who[1]] for who in identities if who[1] in self.names}
+
+    def certificate_holders(self, identities: Collection[Identity]) -> set[Identity]:
+        return {who for who in identities if who[1] in self.holders}
 
 
-def test_every_row_rule_with_row_and_column() -> None:
+def _check(
+    level: int,
+    *rows: str,
+    names: dict[str, str] | None = None,
+    holders: set[str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> CheckedChunk:
+    """Every chunk of the sheet merged into one."""
+    merged = CheckedChunk()
+    lookups = _Lookups(names or {}, holders or set())
+    for chunk in check_rows(read_csv(_csv(*rows)), level=level, lookups=lookups, chunk_rows=chunk_rows):
+        merged.rows += chunk.rows
+        merged.errors += chunk.errors
+        merged.rows_read += chunk.rows_read
+        merged.rows_rejected += chunk.rows_rejected
+    assert lookups.calls == -(-merged.rows_read // chunk_rows)  # one round of look-ups per chunk
+    return merged
+
+
+@pytest.mark.parametrize("chunk_rows", [CHUNK_ROWS, 1, 3])
+def test_every_row_rule_with_row_and_column(chunk_rows: int) -> None:
     checked = _check(
         3,
         f"居民身份证,{A},王伟,80,90,",  # 2: fine, passes
@@ -91,8 +131,10 @@ def test_every_row_rule_with_row_and_column() -> None:
         f"驾驶证,{C},孙七,70,70,",  # 8: unknown document type
         f"居民身份证,{C},孙八,70,,",  # 9: name differs from the file; skill missing
         names={C: "孙七"},
+        chunk_rows=chunk_rows,  # a duplicate is found across chunks as within one
     )
     assert [(r.row_number, r.passed) for r in checked.rows] == [(2, True), (3, False)]
+    assert (checked.rows_read, checked.rows_rejected) == (8, 6)
     problems = {(e.loc, e.reason.split(" / ")[0]) for e in checked.errors}
     assert ("row 4: 证件号码", "校验码不正确") in problems
     assert ("row 5: 姓名", "姓名不能为空") in problems
@@ -119,3 +161,17 @@ def test_row_limit() -> None:
     rows = "\n".join(f"居民身份证,{A},王伟,80,90," for _ in range(result_sheet.MAX_ROWS + 1))
     with pytest.raises(SheetError, match="20000"):
         list(read_csv(_csv(rows)))
+
+
+def test_problems_beyond_the_first_thousand_are_counted_not_listed() -> None:
+    summary = SheetSummary()
+    rows = [f"驾驶证,{A},王伟,80,90," for _ in range(MAX_LISTED_ERRORS + 250)] + [
+        f"居民身份证,{B},李娜,80,90,"
+    ]
+    for chunk in check_rows(read_csv(_csv(*rows)), level=3, lookups=_Lookups({}, set())):
+        summary.add(chunk)
+    assert (summary.rows_read, summary.rows_rejected, summary.accepted, summary.passed) == (1251, 1250, 1, 1)
+    listed = summary.listed_errors()
+    assert len(summary.errors) == MAX_LISTED_ERRORS and summary.errors_not_listed == 250
+    assert len(listed) == MAX_LISTED_ERRORS + 1 and listed[-1].loc == "rows" and "250" in listed[-1].reason
+    assert listed[0].loc == "row 2: 证件类型" and listed[MAX_LISTED_ERRORS - 1].loc == "row 1001: 证件类型"
