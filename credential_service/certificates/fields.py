@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from credential_service.certificates.credential import NO_SUBTYPE
+from credential_service.certificates.credential import NO_SUBTYPE, Occupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import beijing_date, parse_xsd
 
@@ -22,6 +22,12 @@ class CertificateFields:
     issuer_did: str
     issuer_name: str
     issued_on: date  # Beijing date of awardedDate / validFrom
+    exam_date: date | None
+
+    @property
+    def occupation(self) -> Occupation:
+        subtype = None if self.subtype == NO_SUBTYPE else self.subtype
+        return Occupation(self.occupation_code, self.occupation_name, subtype)
 
 
 def certificate_fields(credential: dict[str, Any]) -> CertificateFields:
@@ -30,6 +36,7 @@ def certificate_fields(credential: dict[str, Any]) -> CertificateFields:
     achievement = subject["achievement"]
     alignment = achievement["alignment"][0]
     issuer = credential["issuer"]
+    ended = subject.get("activityEndDate")
     return CertificateFields(
         certificate_number=str(subject["licenseNumber"]),
         holder_name=str(subject["name"]),
@@ -40,4 +47,5 @@ def certificate_fields(credential: dict[str, Any]) -> CertificateFields:
         issuer_did=str(issuer["id"] if isinstance(issuer, dict) else issuer),
         issuer_name=str(issuer.get("name", "") if isinstance(issuer, dict) else ""),
         issued_on=beijing_date(parse_xsd(credential.get("awardedDate") or credential["validFrom"])),
+        exam_date=date.fromisoformat(ended[:10]) if isinstance(ended, str) else None,
     )

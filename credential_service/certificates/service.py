@@ -24,6 +24,7 @@ from credential_service.certificates.credential import (
     skill_certificate_credential,
 )
 from credential_service.certificates.errors import CredentialRejected
+from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.numbering import allocate_certificate_number
 from credential_service.certificates.rules import SkillLevel
@@ -379,21 +380,17 @@ def current_status(session: Session, record: IssuedCredential) -> str:
 
 def _summary(session: Session, record: IssuedCredential) -> CertificateSummary:
     credential = json.loads(record.credential_json)
-    subject = credential["credentialSubject"]
-    achievement = subject["achievement"]
-    alignment = achievement["alignment"][0]
-    level = SkillLevel(int(subject["result"][0]["achievedLevel"].rsplit("#", 1)[-1])).title_zh
-    issuer = credential["issuer"]
+    fields = certificate_fields(credential)
     status = current_status(session, record)
     return CertificateSummary(
         certificate_number=record.certificate_number or "",
         credential_id=record.credential_id,
         name=credential.get("name", ""),
-        occupation_code=alignment["targetCode"],
-        occupation_name=alignment["targetName"],
-        subtype=achievement.get("specialization", "--"),
-        level=level,
-        issuer_name=issuer["name"] if isinstance(issuer, dict) else str(issuer),
+        occupation_code=fields.occupation_code,
+        occupation_name=fields.occupation_name,
+        subtype=fields.subtype,
+        level=fields.level.title_zh,
+        issuer_name=fields.issuer_name or fields.issuer_did,
         issued_at=record.issued_at,
         status=status,
         superseded_by=superseded_by(session, record) if status == "superseded" else None,

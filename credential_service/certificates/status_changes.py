@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from credential_service.assessment import workflow
 from credential_service.certificates import service
-from credential_service.certificates.credential import NO_SUBTYPE, Occupation, ReplacedCertificate
+from credential_service.certificates.credential import ReplacedCertificate
+from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
-from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.service import IssuanceSettings
 from credential_service.certificates.status_models import CertificateStatusChange
 from credential_service.certificates.status_rules import (
@@ -420,32 +420,6 @@ class Superseded:
     new_certificate: IssuedCredential
 
 
-@dataclass(frozen=True)
-class _Content:
-    holder_name: str
-    occupation: Occupation
-    level: SkillLevel
-    exam_date: date | None
-
-
-def _content(record: IssuedCredential) -> _Content:
-    """What the old certificate says, read back from the credential exactly as it was issued."""
-    credential = json.loads(record.credential_json)
-    subject = credential["credentialSubject"]
-    achievement = subject["achievement"]
-    alignment = achievement["alignment"][0]
-    subtype = achievement.get("specialization", NO_SUBTYPE)
-    ended = subject.get("activityEndDate")
-    return _Content(
-        holder_name=subject["name"],
-        occupation=Occupation(
-            alignment["targetCode"], alignment["targetName"], None if subtype == NO_SUBTYPE else subtype
-        ),
-        level=SkillLevel(int(subject["result"][0]["achievedLevel"].rsplit("#", 1)[-1])),
-        exam_date=date.fromisoformat(ended[:10]) if isinstance(ended, str) else None,
-    )
-
-
 def supersede(
     session: Session,
     keystore: KeyStore,
@@ -474,7 +448,7 @@ def supersede(
         problems.extend(exc.errors)
         grounds = None
     record = _locked(session, certificate_for(session, actor, certificate_number))
-    content = _content(record)
+    content = certificate_fields(json.loads(record.credential_json))
     if name == content.holder_name:
         problems.append(
             FieldError("holder_name", "与原证书姓名相同，无需更正 / same name as on the certificate")

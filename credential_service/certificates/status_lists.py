@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from credential_service.certificates.errors import StatusListNotFound
@@ -51,10 +51,11 @@ def list_url(public_base_url: str, list_id: str) -> str:
     return f"{public_base_url.rstrip('/')}/status/{list_id}"
 
 
-def _open_list(session: Session, issuer: Issuer, purpose: StatusPurpose, size: int) -> StatusList:
-    """The issuer's current list for ``purpose`` with room left, creating one when needed."""
-    current = session.scalars(
-        select(StatusList)
+def _open_list(session: Session, issuer: Issuer, purpose: StatusPurpose, size: int) -> tuple[str, int]:
+    """(list id, size) of the issuer's current list for ``purpose`` with room left, creating one when
+    needed. Reads two columns: the bitstring itself is not needed to hand out an index."""
+    current = session.execute(
+        select(StatusList.list_id, StatusList.size)
         .where(
             StatusList.issuer_id == issuer.id,
             StatusList.purpose == purpose,
@@ -64,7 +65,7 @@ def _open_list(session: Session, issuer: Issuer, purpose: StatusPurpose, size: i
         .limit(1)
     ).first()
     if current is not None:
-        return current
+        return current.list_id, current.size
     created = StatusList(
         list_id=f"{purpose[0]}{secrets.token_hex(8)}",
         issuer_id=issuer.id,
@@ -78,29 +79,32 @@ def _open_list(session: Session, issuer: Issuer, purpose: StatusPurpose, size: i
     )
     session.add(created)
     session.flush()
-    return created
+    return created.list_id, created.size
 
 
 def assign_status(
     session: Session, issuer: Issuer, purpose: StatusPurpose, credential_id: str, *, size: int
 ) -> StatusAssignment:
     """Reserve a random, never-used index; the unique (list, index) constraint settles races."""
-    status_list = _open_list(session, issuer, purpose, size)
+    list_id, list_size = _open_list(session, issuer, purpose, size)
+    table = StatusEntry.__table__
+    assert isinstance(table, Table)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for _ in range(MAX_INDEX_TRIES):
-        index = secrets.randbelow(status_list.size)
-        try:
-            with session.begin_nested():
-                session.add(
-                    StatusEntry(list_id=status_list.list_id, index=index, credential_id=credential_id)
-                )
-        except IntegrityError:
+        index = secrets.randbelow(list_size)
+        # A taken index (or one a concurrent issuance just took) inserts nothing: try another.
+        # (No savepoint per attempt: the conflict is not an error that would abort the transaction.)
+        reserved = session.execute(
+            insert(table)
+            .values(list_id=list_id, index=index, credential_id=credential_id)
+            .on_conflict_do_nothing(index_elements=["list_id", "index"])
+        )
+        if getattr(reserved, "rowcount", 0) != 1:
             continue
         session.execute(
-            update(StatusList)
-            .where(StatusList.list_id == status_list.list_id)
-            .values(used=StatusList.used + 1)
+            update(StatusList).where(StatusList.list_id == list_id).values(used=StatusList.used + 1)
         )
-        return StatusAssignment(status_list.list_id, index, purpose)
+        return StatusAssignment(list_id, index, purpose)
     raise RuntimeError("no free status index found")  # only if FILL_RATIO were ignored
 
 

@@ -34,10 +34,11 @@ STATUS_PROBLEM = "https://www.w3.org/ns/credentials/status-list#STATUS_VERIFICAT
     responses={422: {"description": "not verified (or cannot tell): the per-check result says why"}},
 )
 def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         report = service.verify_with_records(
             session,
             body.verifiableCredential,
+            runtime.verification_log,
             public_base_url=runtime.settings.public_base_url,
             client=service.client_class(request.headers.get("user-agent")),
         )

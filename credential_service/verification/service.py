@@ -20,17 +20,24 @@ from credential_service.verification.verifier import VerificationReport, verify_
 
 
 def verify_with_records(
-    session: Session, credential: Any, *, public_base_url: str, channel: str = "api", client: str = "script"
+    session: Session,
+    credential: Any,
+    log: VerificationLogQueue,
+    *,
+    public_base_url: str,
+    channel: str = "api",
+    client: str = "script",
 ) -> VerificationReport:
     """Verify ``credential`` with this service's keys and live status bits.
 
-    A credential this service issued gets a line in the verification log, which its holder sees.
+    A credential this service issued gets a line in the verification log (written behind the
+    request), which its holder sees.
     """
     trust = DatabaseTrust(session, public_base_url)
     report = verify_credential(credential, trust)
     credential_id = credential.get("id") if isinstance(credential, dict) else None
     if isinstance(credential_id, str) and trust.recorded_issuance(credential_id) is not None:
-        log_verification(session, credential_id, report.verdict.value, channel=channel, client=client)
+        log.put(credential_id, report.verdict.value, channel=channel, client=client)
     return report
 
 
