@@ -21,7 +21,14 @@ from credential_service.core.config import load_settings
 from credential_service.core.db import make_engine
 from credential_service.core.errors import ServiceError
 from credential_service.core.migrations import upgrade
-from credential_service.identity.tokens import Principal, Role, ensure_token_key, mint_token
+from credential_service.identity.tokens import (
+    ORGANISATION_SCOPES,
+    STAFF_SCOPES,
+    Principal,
+    Role,
+    ensure_token_key,
+    mint_token,
+)
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
 from credential_service.runtime import Runtime, build_runtime
@@ -157,13 +164,49 @@ def demo(
     )
 
 
+SIGNIN_LINK_HELP = (
+    "print a one-time sign-in link for the administrator pages instead (valid 5 minutes, usable once; "
+    "the session lasts 15 minutes)"
+)
+
+
 @token_app.command("admin")
 def token_admin(
     name: Annotated[str, typer.Option(help="who the token is for (appears in the audit trail)")] = "admin",
     minutes: Annotated[int, typer.Option(help="lifetime in minutes")] = 60,
+    link: Annotated[bool, typer.Option("--link", help=SIGNIN_LINK_HELP)] = False,
 ) -> None:
-    """Mint an administrator's access token."""
-    _print_token(Principal(Role.ADMIN, f"admin:{name}", frozenset({"admin"})), minutes)
+    """Mint an administrator's access token (or, with --link, a one-time sign-in link for the pages)."""
+    if link:
+        _print_signin_link(Role.ADMIN, name)
+        return
+    _print_token(Principal(Role.ADMIN, f"admin:{name}", STAFF_SCOPES[Role.ADMIN]), minutes)
+
+
+@token_app.command("auditor")
+def token_auditor(
+    name: Annotated[str, typer.Option(help="who the token is for (appears in the audit trail)")] = "auditor",
+    minutes: Annotated[int, typer.Option(help="lifetime in minutes")] = 60,
+    link: Annotated[bool, typer.Option("--link", help=SIGNIN_LINK_HELP)] = False,
+) -> None:
+    """Mint an auditor's read-only access token (or, with --link, a one-time sign-in link for the pages)."""
+    if link:
+        _print_signin_link(Role.AUDITOR, name)
+        return
+    _print_token(Principal(Role.AUDITOR, f"auditor:{name}", STAFF_SCOPES[Role.AUDITOR]), minutes)
+
+
+def _print_signin_link(role: Role, name: str) -> None:
+    from credential_service.identity import staff_signin
+
+    runtime = _runtime()
+    try:
+        url = staff_signin.signin_link(runtime.keystore, runtime.settings, role, name)
+    except ServiceError as exc:
+        _fail(_problem(exc))
+    finally:
+        runtime.close()
+    sys.stdout.write(url + "\n")
 
 
 @token_app.command("org")
@@ -179,7 +222,7 @@ def token_org(
         except ServiceError as exc:
             _fail(exc.message)
     _print_token(
-        Principal(Role.ORGANISATION, f"org:{code}", frozenset({"issue"}), tenant=code), minutes, runtime
+        Principal(Role.ORGANISATION, f"org:{code}", ORGANISATION_SCOPES, tenant=code), minutes, runtime
     )
 
 
@@ -537,7 +580,7 @@ def keys_rotate(code: IssuerArg = PLATFORM_CODE) -> None:
     """Start signing with a new key; the old one is retired (its credentials still verify)."""
     runtime = _runtime()
     with runtime.session() as session:
-        key = issuers.rotate_key(session, runtime.keystore, issuers.get_issuer(session, code))
+        key = issuers.rotate_key(session, runtime.keystore, issuers.get_issuer(session, code), actor=_actor())
         console.print(f"new key {key.verification_method}")
 
 
@@ -546,7 +589,7 @@ def keys_retire(code: IssuerArg, fragment: Annotated[str, typer.Argument(help="k
     """Stop using a key for new signatures (credentials signed before stay valid)."""
     runtime = _runtime()
     with runtime.session() as session:
-        key = issuers.retire_key(issuers.get_issuer(session, code), fragment)
+        key = issuers.retire_key(issuers.get_issuer(session, code), fragment, actor=_actor())
         console.print(f"retired {key.verification_method} at {key.retired_at}")
 
 
@@ -565,7 +608,7 @@ def keys_compromise(
         _fail("--since must not be in the future")
     runtime = _runtime()
     with runtime.session() as session:
-        key = issuers.compromise_key(issuers.get_issuer(session, code), fragment, moment)
+        key = issuers.compromise_key(issuers.get_issuer(session, code), fragment, moment, actor=_actor())
         console.print(f"{key.verification_method} compromised since {key.compromised_since}")
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, InvalidInput
@@ -17,6 +17,7 @@ from credential_service.crypto.multibase import decode_ed25519_public_key, encod
 from credential_service.issuers.errors import IssuerNotFound, NoUsableKey
 from credential_service.issuers.models import Issuer, IssuerKey, IssuerKind
 from credential_service.issuers.rules import PLATFORM_CODE, KeyLifecycle, issuer_did
+from credential_service.transparency import audit
 
 DID_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 
@@ -125,31 +126,56 @@ def _find_key(issuer: Issuer, fragment: str) -> IssuerKey:
     raise InvalidInput(f"签发机构 {issuer.code} 没有密钥 {fragment} / no such key", code="key_not_found")
 
 
+def _audit_key(key: IssuerKey, action: str, actor: str, **detail: Any) -> None:
+    """Key events enter the audit trail in the same transaction as the change."""
+    session = object_session(key)
+    assert session is not None  # keys are always loaded through a session
+    audit.record(
+        session,
+        actor=actor,
+        action=f"key.{action}",
+        subject=key.verification_method,
+        detail={key_field: to_xsd(value) for key_field, value in detail.items()},
+    )
+
+
 def rotate_key(
-    session: Session, keystore: KeyStore, issuer: Issuer, now: datetime | None = None
+    session: Session,
+    keystore: KeyStore,
+    issuer: Issuer,
+    now: datetime | None = None,
+    *,
+    actor: str = "system",
 ) -> IssuerKey:
     """Add a new key and retire the keys that were signing until now; old credentials still verify."""
     now = now or utcnow()
     for key in issuer.keys:
         if key.retired_at is None:
             key.retired_at = now
-    return _new_key(session, keystore, issuer, now)
+            _audit_key(key, "retire", actor, retired=now)
+    created = _new_key(session, keystore, issuer, now)
+    _audit_key(created, "create", actor, created=now)
+    return created
 
 
-def retire_key(issuer: Issuer, fragment: str, now: datetime | None = None) -> IssuerKey:
+def retire_key(
+    issuer: Issuer, fragment: str, now: datetime | None = None, *, actor: str = "system"
+) -> IssuerKey:
     key = _find_key(issuer, fragment)
     if key.retired_at is None:
         key.retired_at = now or utcnow()
+        _audit_key(key, "retire", actor, retired=key.retired_at)
     return key
 
 
-def compromise_key(issuer: Issuer, fragment: str, since: datetime) -> IssuerKey:
+def compromise_key(issuer: Issuer, fragment: str, since: datetime, *, actor: str = "system") -> IssuerKey:
     """Mark a key compromised from ``since``: signatures made from then on no longer verify."""
     key = _find_key(issuer, fragment)
     if key.compromised_since is None or since < key.compromised_since:
         key.compromised_since = since
     if key.retired_at is None:
         key.retired_at = max(since, key.created_at)
+    _audit_key(key, "compromise", actor, compromised_since=key.compromised_since, retired=key.retired_at)
     return key
 
 

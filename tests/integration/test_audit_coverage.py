@@ -1,0 +1,48 @@
+"""Every state change enters the hash-chained audit trail in the same transaction (issue 6)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from credential_service.core.clock import utcnow
+from credential_service.issuers import service as issuers
+from credential_service.issuers.models import Issuer
+from credential_service.runtime import Runtime
+from credential_service.transparency import audit
+
+
+def test_key_events_are_audited_with_their_actor(runtime: Runtime, organisation: Issuer) -> None:
+    with runtime.session() as session:
+        issuer = issuers.get_issuer(session, organisation.code)
+        first = issuers.active_key(issuer).fragment
+        second = issuers.rotate_key(session, runtime.keystore, issuer, actor="admin:wang")
+        issuers.compromise_key(issuer, second.fragment, utcnow() - timedelta(minutes=5), actor="admin:li")
+        third = issuers.rotate_key(session, runtime.keystore, issuer, actor="admin:wang")
+        issuers.retire_key(issuer, third.fragment, actor="cli:root")
+    with runtime.session() as session:
+        events = [
+            (e.action, e.actor, e.subject.rsplit("#", 1)[1])
+            for e in audit.events(session)
+            if e.action.startswith("key.")
+        ]
+        assert audit.check(audit.events(session)) == []
+    assert events == [
+        ("key.retire", "admin:wang", first),
+        ("key.create", "admin:wang", second.fragment),
+        ("key.compromise", "admin:li", second.fragment),
+        ("key.create", "admin:wang", third.fragment),
+        ("key.retire", "cli:root", third.fragment),
+    ]
+
+
+def test_a_failed_key_change_leaves_no_audit_event(runtime: Runtime, organisation: Issuer) -> None:
+    try:
+        with runtime.session() as session:
+            issuer = issuers.get_issuer(session, organisation.code)
+            issuers.rotate_key(session, runtime.keystore, issuer, actor="admin:wang")
+            raise RuntimeError("the transaction fails after the change")
+    except RuntimeError:
+        pass
+    with runtime.session() as session:
+        assert not [e for e in audit.events(session) if e.action.startswith("key.")]
+        assert len(issuers.get_issuer(session, organisation.code).keys) == 1
