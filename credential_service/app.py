@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,11 +10,12 @@ from pathlib import Path
 import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from credential_service.admin.pages import router as admin_pages_router
 from credential_service.assessment.organisation_routes import router as organisations_router
 from credential_service.assessment.pages import router as assessment_pages_router
 from credential_service.assessment.workflow_routes import router as workflow_router
@@ -22,9 +24,10 @@ from credential_service.certificates.routes import router as certificates_router
 from credential_service.certificates.status_routes import router as status_changes_router
 from credential_service.core.config import Settings, load_settings
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
-from credential_service.http import BodySizeLimit, problem
+from credential_service.http import BodySizeLimit, SecurityHeaders, problem
 from credential_service.identity.routes import router as identity_router
 from credential_service.issuers.routes import router as issuers_router
+from credential_service.openapi import install as install_openapi
 from credential_service.records.pages import router as pages_router
 from credential_service.records.routes import router as records_router
 from credential_service.records.routes import staff_router
@@ -35,10 +38,29 @@ from credential_service.transparency.schedule import checkpoint_schedule
 from credential_service.verification.pages import router as verification_pages_router
 from credential_service.verification.routes import router as verification_router
 from credential_service.web.routes import router as web_router
-from credential_service.web.templating import STATIC
+from credential_service.web.templating import PAGE_HEADERS, STATIC, error_page
 
 # Swagger UI's files, shipped in a wheel (fastapi-offline): /docs works without reaching a CDN.
 SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
+# FastAPI's own docs page starts Swagger UI with an inline script; this one loads /static/docs.js, so
+# the page keeps a CSP without 'unsafe-inline' (Swagger UI fetches /openapi.json: connect-src 'self').
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="icon" href="/static/swagger/favicon.png">
+</head><body><div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/docs.js"></script>
+</body></html>"""
+DOCS_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": PAGE_HEADERS["Content-Security-Policy"].replace(
+        "script-src 'none'", "script-src 'self'"
+    ),
+    "Cache-Control": "public, max-age=300",
+}
 
 
 def _loc(parts: tuple[int | str, ...]) -> str:
@@ -47,7 +69,13 @@ def _loc(parts: tuple[int | str, ...]) -> str:
     return ".".join(shown) or "body"
 
 
-def _validation_problem(_request: Request, exc: Exception) -> Response:
+def _is_page(request: Request) -> bool:
+    """A page route (outside the OpenAPI document): its errors are for a person, as a page."""
+    route = request.scope.get("route")
+    return isinstance(route, APIRoute) and not route.include_in_schema
+
+
+def _validation_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = []
     for item in exc.errors():
@@ -60,12 +88,15 @@ def _validation_problem(_request: Request, exc: Exception) -> Response:
     error = InvalidInput("请求有误 / the request is invalid", errors)
     if malformed:
         error.status, error.code = 400, "malformed_json"
+    if _is_page(request):
+        error.message = "; ".join(f"{e.loc}: {e.reason}" for e in errors) or error.message
+        return error_page(request, error)
     return problem(error)
 
 
-def _service_problem(_request: Request, exc: Exception) -> Response:
+def _service_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
-    return problem(exc)
+    return error_page(request, exc) if _is_page(request) else problem(exc)
 
 
 def _http_problem(_request: Request, exc: Exception) -> Response:
@@ -118,22 +149,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         organisations_router,
         workflow_router,
         assessment_pages_router,
+        admin_pages_router,
     ):
         app.include_router(router)
+    install_openapi(app)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title=app.title,
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon.png",
-        )
+        return HTMLResponse(DOCS_PAGE.format(title=html.escape(app.title)), headers=DOCS_HEADERS)
 
     app.add_middleware(
         BodySizeLimit, limit=runtime.settings.max_body_bytes, upload_limit=runtime.settings.max_upload_bytes
     )
+    app.add_middleware(SecurityHeaders, page_headers=PAGE_HEADERS)
     return app

@@ -815,7 +815,12 @@ def _verify_token(token: str, bundle: Path | None, as_json: bool) -> None:
             _fail(f"cannot read the trust bundle {bundle}: {exc}")
     else:
         runtime = _runtime()
-        result = verify_token(token, runtime.key_directory, runtime.read_session)
+        result = verify_token(
+            token,
+            runtime.key_directory,
+            runtime.read_session,
+            public_base_url=runtime.settings.public_base_url,
+        )
     if not as_json and result.certificate is not None:
         facts = result.certificate.as_dict()
         console.print(" · ".join(str(v) for v in facts.values()))
@@ -943,6 +948,45 @@ def log_monitor(
             if once:
                 return
             time.sleep(interval)
+
+
+@app.command("backup")
+def backup_database(
+    file: Annotated[Path, typer.Argument(help="the backup file to write (must not exist)")],
+) -> None:
+    """Back the database up to FILE while the service runs: SQLite's online backup, or pg_dump -Fc.
+
+    The keystore (sealed private keys) is not in the database: copy CS_KEYSTORE_DIR as well (its
+    files are encrypted; keep the passphrase apart from them).
+    """
+    from credential_service.core import backup
+
+    settings = load_settings()
+    try:
+        done = backup.backup(settings.database_url, file)
+    except ServiceError as exc:
+        _fail(exc.message)
+    console.print(f"已备份 / backed up ({done.backend}, {done.bytes:,} bytes) → {done.path}")
+    console.print(f"密钥库另行备份 / back the keystore up separately: {settings.keystore_dir}")
+
+
+@app.command("restore")
+def restore_database(
+    file: Annotated[Path, typer.Argument(help="a file written by `credential-service backup`")],
+    force: Annotated[
+        bool, typer.Option("--force", help="replace the data of a database that is not empty")
+    ] = False,
+) -> None:
+    """Restore FILE into the configured database (stop the service first). Refuses a database that
+    already has data unless --force. Then run `credential-service init` (migrates an older backup)."""
+    from credential_service.core import backup
+
+    settings = load_settings()
+    try:
+        backend = backup.restore(settings.database_url, file, force=force)
+    except ServiceError as exc:
+        _fail(exc.message)
+    console.print(f"已恢复 / restored ({backend}) from {file}")
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from typing import Annotated, Any
 
 import orjson
@@ -12,10 +13,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credential_service.core.errors import Forbidden, ServiceError, TooManyRequests, Unauthorized
+from credential_service.core.ratelimit import RateLimiter
 from credential_service.identity.tokens import Principal, Role, read_token
 from credential_service.runtime import Runtime
 
 PROBLEM = "application/problem+json"
+# The furthest a listing may be paged (``offset``): past any real table, and within every database's
+# integer range (SQLite refuses integers above 2**63 with an error, not an empty page).
+MAX_OFFSET = 10_000_000
 # RFC 9457 problem types: stable identifiers (``code`` carries the same name for programs).
 PROBLEM_TYPE_PREFIX = "urn:credential-service:problem:"
 
@@ -42,10 +47,20 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def allow(principal: Principal, *roles: Role) -> None:
-    """Every endpoint names the roles that may call it; anyone else gets 403."""
+def allow(principal: Principal, *roles: Role, scope: str | None = None) -> None:
+    """Every endpoint names the roles that may call it; anyone else gets 403.
+
+    ``scope``: what an organisation's token must have been granted for this endpoint (RFC 6749 §3.3;
+    a client may ask ``/oauth/token`` for fewer scopes). Other roles' tokens carry one fixed scope.
+    """
     if principal.role not in roles:
         raise Forbidden()
+    if scope is not None and principal.role is Role.ORGANISATION and scope not in principal.scopes:
+        raise Forbidden(
+            f"访问令牌未获授权“{scope}”，请申请包含该范围的令牌 / the token's scope does not include "
+            f"{scope}: ask for a token with it",
+            "insufficient_scope",
+        )
 
 
 class JSON(JSONResponse):
@@ -175,3 +190,91 @@ def csrf_token(session_token: str) -> str:
 def check_csrf(session_token: str, submitted: str | None) -> None:
     if not submitted or not hmac.compare_digest(csrf_token(session_token), submitted):
         raise Forbidden("表单已过期，请刷新页面后重试 / the form expired: reload the page", "csrf")
+
+
+# --- forms posted before there is a session (sign-in, objections) ---------------------------------
+# A signed double submit (OWASP): the page sets a random nonce in a cookie and puts an HMAC of it
+# (under a key derived from the data key) in the form; a post must carry both, and another site
+# can neither read the cookie nor compute the HMAC. Login CSRF and objections lodged from other
+# sites' pages (which would also spread over their visitors' addresses, past the rate limit) fail.
+FORM_COOKIE = "cs_form"
+
+
+def _form_key(runtime: Runtime) -> bytes:
+    return hmac.new(runtime.settings.data_key_bytes, b"credential-service form csrf", "sha256").digest()
+
+
+def form_csrf_token(runtime: Runtime, nonce: str) -> str:
+    """The hidden ``csrf`` value of a pre-session form for the browser holding ``nonce``."""
+    return hmac.new(_form_key(runtime), nonce.encode(), "sha256").hexdigest()[:32]
+
+
+def form_nonce(request: Request) -> str:
+    """The browser's form nonce (from its cookie), or a new one to set with ``keep_form_nonce``."""
+    nonce = request.cookies.get(FORM_COOKIE, "")
+    return nonce if 16 <= len(nonce) <= 64 else secrets.token_urlsafe(24)
+
+
+def keep_form_nonce(response: Response, nonce: str, *, public_base_url: str) -> None:
+    response.set_cookie(
+        FORM_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="lax",
+        secure=public_base_url.startswith("https://"),
+    )
+
+
+def check_form_csrf(request: Request, runtime: Runtime, submitted: str | None) -> None:
+    """Refuse a pre-session form without the cookie's nonce or with a token not made from it (403)."""
+    nonce = request.cookies.get(FORM_COOKIE)
+    if not nonce or not submitted or not hmac.compare_digest(form_csrf_token(runtime, nonce), submitted):
+        raise Forbidden("表单已过期，请刷新页面后重试 / the form expired: reload the page", "csrf")
+
+
+# --- rate limits ------------------------------------------------------------------------------------
+
+
+def client_key(request: Request) -> str:
+    """Whom a rate limit counts: the client address (behind a proxy, uvicorn's --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limit(limiter: RateLimiter, request: Request, cost: float = 1) -> None:
+    """Spend ``cost`` from this client's bucket; 429 with Retry-After when it is empty."""
+    retry = limiter.take(client_key(request), cost)
+    if retry is not None:
+        raise TooManyRequests(retry)
+
+
+# --- headers on every answer ------------------------------------------------------------------------
+
+
+class SecurityHeaders:
+    """``X-Content-Type-Options: nosniff`` on every answer, and the page headers (CSP without inline
+    scripts, frame-ancestors 'none', no referrer) on any HTML answer that did not set its own CSP
+    (framework error pages, a page someone forgets to render through ``web.templating.render``)."""
+
+    def __init__(self, app: ASGIApp, page_headers: dict[str, str]) -> None:
+        self.app = app
+        self.page_headers = [(k.lower().encode(), v.encode()) for k, v in page_headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                content_type = dict(headers).get(b"content-type", b"")
+                if content_type.startswith(b"text/html") and b"content-security-policy" not in present:
+                    headers += [(k, v) for k, v in self.page_headers if k not in present]
+                    present |= {k for k, _ in self.page_headers}
+                if b"x-content-type-options" not in present:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -32,6 +32,8 @@ class Runtime:
     verification_log: VerificationLogQueue = field(init=False)
     query_limiter: RateLimiter = field(init=False)
     bulk_limiter: RateLimiter = field(init=False)
+    signin_limiter: RateLimiter = field(init=False)
+    objection_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.read_sessions = read_only_session_factory(self.engine)
@@ -39,6 +41,8 @@ class Runtime:
         self.verification_log = VerificationLogQueue(self.session)
         self.query_limiter = RateLimiter(self.settings.verify_queries_per_minute, per_seconds=60)
         self.bulk_limiter = RateLimiter(self.settings.verify_bulk_rows_per_hour, per_seconds=3600)
+        self.signin_limiter = RateLimiter(self.settings.signin_attempts_per_minute, per_seconds=60)
+        self.objection_limiter = RateLimiter(self.settings.objections_per_hour, per_seconds=3600)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

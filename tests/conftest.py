@@ -20,7 +20,13 @@ from credential_service.app import create_app
 from credential_service.core.config import Settings
 from credential_service.core.db import make_engine
 from credential_service.core.migrations import upgrade
-from credential_service.identity.tokens import Principal, Role, ensure_token_key, mint_token
+from credential_service.identity.tokens import (
+    ORGANISATION_SCOPES,
+    Principal,
+    Role,
+    ensure_token_key,
+    mint_token,
+)
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKind
 from credential_service.runtime import Runtime, build_runtime
@@ -156,5 +162,5 @@ def admin_headers(runtime: Runtime) -> dict[str, str]:
 
 @pytest.fixture
 def org_headers(runtime: Runtime) -> dict[str, str]:
-    principal = Principal(Role.ORGANISATION, f"org:{ORG_CODE}", frozenset({"issue"}), tenant=ORG_CODE)
+    principal = Principal(Role.ORGANISATION, f"org:{ORG_CODE}", ORGANISATION_SCOPES, tenant=ORG_CODE)
     return {"Authorization": "Bearer " + _token(runtime, principal)}

@@ -67,3 +67,12 @@ def plain_credential(issuer_did: str | None = None, **extra: Any) -> dict[str, A
     credential["issuer"] = issuer_did or ORG_DID
     credential.update(extra)
     return credential
+
+
+def form_csrf(client: Any, page: str) -> str:
+    """The hidden ``csrf`` field of a page's form (GET sets the form cookie in the client's jar)."""
+    import re
+
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(page).text)
+    assert found, f"no CSRF field on {page}"
+    return found.group(1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Query
+from fastapi import APIRouter, Form, Header, Query, Request
 
 from credential_service.assessment import client_keys
 from credential_service.assessment import organisations as service
@@ -30,8 +30,9 @@ from credential_service.assessment.organisation_schemas import (
     TokenAnswer,
 )
 from credential_service.assessment.rules import OrganisationStatus
-from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
 from credential_service.identity.tokens import Role
+from credential_service.openapi import answer
 
 router = APIRouter(tags=["organisations"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -83,7 +84,7 @@ def list_organisations(
     status: OrganisationStatus | None = None,
     q: Annotated[str | None, Query(max_length=100, description="part of the name or a code")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
     with runtime.session() as session:
@@ -253,12 +254,17 @@ def revoke_client_key(
 @router.get(
     "/orgs/{code}/endorsement.json",
     summary="The platform-signed endorsement (OB 3.0 EndorsementCredential) of a registration (备案)",
-    responses={404: {"description": "no such organisation or version"}},
+    responses={
+        200: answer("the signed EndorsementCredential", "application/vc+ld+json"),
+        404: {"description": "no such organisation or version"},
+    },
 )
 def endorsement(
     code: str,
     runtime: RuntimeDep,
-    version: Annotated[int | None, Query(ge=1, description="an earlier version; the newest without")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=MAX_OFFSET, description="an earlier version; the newest without")
+    ] = None,
 ) -> JSON:
     with runtime.session() as session:
         signed = service.endorsement(session, code, version)
@@ -276,7 +282,7 @@ def occupations(
     q: Annotated[str | None, Query(max_length=100, description="part of the name, 工种 or code")] = None,
     code: Annotated[str | None, Query(max_length=10, description="a code or its start, e.g. 6-18")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
     with runtime.session() as session:
         listing = service.search_occupations(session, q=q, code=code, limit=limit, offset=offset)
@@ -285,17 +291,27 @@ def occupations(
 
 # --- OAuth 2 token endpoint (organisations) ---
 
+OAUTH_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
+
 
 @router.post(
     service.TOKEN_PATH,
     responses={
         200: {"model": TokenAnswer},
-        400: {"description": "RFC 6749 §5.2 error JSON (invalid_request, invalid_client, …)"},
-        401: {"description": "invalid_client after HTTP Basic authentication"},
+        400: answer(
+            "RFC 6749 §5.2 error JSON (invalid_request, invalid_client, …)", "application/json", OAUTH_ERROR
+        ),
+        401: answer("invalid_client after HTTP Basic authentication", "application/json", OAUTH_ERROR),
+        429: {"description": "too many token requests from this client: see Retry-After"},
     },
     summary="OAuth 2 client credentials (secret or private_key_jwt) → a short-lived organisation token",
 )
 def token(
+    http_request: Request,
     runtime: RuntimeDep,
     grant_type: OptionalForm = None,
     scope: OptionalForm = None,
@@ -305,6 +321,7 @@ def token(
     client_assertion: OptionalForm = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSON:
+    rate_limit(runtime.signin_limiter, http_request)
     request = service.TokenRequest(
         grant_type=grant_type,
         scope=scope,

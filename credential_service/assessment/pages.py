@@ -6,7 +6,7 @@ import hashlib
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,7 +18,12 @@ from credential_service.core.errors import ServiceError
 from credential_service.http import (
     RuntimeDep,
     check_csrf,
+    check_form_csrf,
     csrf_token,
+    form_csrf_token,
+    form_nonce,
+    keep_form_nonce,
+    rate_limit,
     session_tenant,
     start_session,
 )
@@ -38,9 +43,21 @@ def _to_signin() -> RedirectResponse:
     return RedirectResponse("/org/signin", status_code=303)
 
 
+def _with_form_token(
+    request: Request, runtime: RuntimeDep, template: str, context: dict[str, Any], *, status: int = 200
+) -> HTMLResponse:
+    """A page with a form posted before any session (sign-in, objection): its CSRF token and cookie."""
+    nonce = form_nonce(request)
+    response = render(
+        request, template, {**context, "form_csrf": form_csrf_token(runtime, nonce)}, status=status
+    )
+    keep_form_nonce(response, nonce, public_base_url=runtime.settings.public_base_url)
+    return response
+
+
 @router.get("/org/signin")
-def org_signin(request: Request) -> HTMLResponse:
-    return render(request, "org_signin.html", {"title": "评价机构登录"})
+def org_signin(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    return _with_form_token(request, runtime, "org_signin.html", {"title": "评价机构登录"})
 
 
 @router.post("/org/signin")
@@ -49,7 +66,10 @@ def org_signin_post(
     runtime: RuntimeDep,
     client_id: Annotated[str, Form(max_length=80)],
     client_secret: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
+    rate_limit(runtime.signin_limiter, request)
+    check_form_csrf(request, runtime, csrf)
     try:
         with runtime.session() as session:
             answer = organisations.issue_client_token(
@@ -61,7 +81,8 @@ def org_signin_post(
                 ),
             )
     except OAuthError as exc:
-        return render(request, "org_signin.html", {"title": "评价机构登录", "error": exc.message}, status=401)
+        context = {"title": "评价机构登录", "error": exc.message}
+        return _with_form_token(request, runtime, "org_signin.html", context, status=401)
     response = RedirectResponse("/org", status_code=303)
     start_session(
         response,
@@ -105,9 +126,9 @@ def _reader(stream: BinaryIO):  # type: ignore[no-untyped-def]
 def org_upload(
     request: Request,
     runtime: RuntimeDep,
-    csrf: Annotated[str, Form(max_length=64)],
     plan_ref: Annotated[str, Form(max_length=40)],
     file: Annotated[UploadFile, File()],
+    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Check the sheet and show every row problem; nothing is recorded until the officer confirms."""
     staff = _staff(request, runtime)
@@ -146,10 +167,10 @@ def org_upload(
 def org_confirm(
     request: Request,
     runtime: RuntimeDep,
-    csrf: Annotated[str, Form(max_length=64)],
     plan_ref: Annotated[str, Form(max_length=40)],
     digest: Annotated[str, Form(pattern=r"^[0-9a-f]{64}$")],
     accept_valid_rows: Annotated[bool, Form()] = False,
+    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Record the checked sheet: the platform signs its digest with the organisation's key."""
     staff = _staff(request, runtime)
@@ -192,7 +213,7 @@ def org_confirm(
 
 @router.post("/org/submissions/{submission_id}/issue")
 def org_issue(
-    submission_id: str, request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)]
+    submission_id: str, request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
     staff = _staff(request, runtime)
     if staff is None:
@@ -206,13 +227,19 @@ def org_issue(
 def publicity_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     with runtime.session() as session:
         candidates = workflow.under_publicity(session)
-    return render(request, "publicity.html", {"title": "公示", "candidates": candidates})
+    return _with_form_token(request, runtime, "publicity.html", {"title": "公示", "candidates": candidates})
 
 
 @router.post("/publicity/{candidate_id}/objection")
 def publicity_objection(
-    candidate_id: str, request: Request, runtime: RuntimeDep, reason: Annotated[str, Form(max_length=1000)]
+    candidate_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    reason: Annotated[str, Form(max_length=1000)],
+    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse:
+    rate_limit(runtime.objection_limiter, request)
+    check_form_csrf(request, runtime, csrf)
     try:
         with runtime.session() as session:
             workflow.lodge_objection(session, candidate_id, reason)
@@ -221,9 +248,5 @@ def publicity_objection(
         message, failed, status = exc.message, True, exc.status
     with runtime.session() as session:
         candidates = workflow.under_publicity(session)
-    return render(
-        request,
-        "publicity.html",
-        {"title": "公示", "candidates": candidates, "message": message, "failed": failed},
-        status=status,
-    )
+    context = {"title": "公示", "candidates": candidates, "message": message, "failed": failed}
+    return _with_form_token(request, runtime, "publicity.html", context, status=status)

@@ -332,16 +332,16 @@ def submit_results(
         publicity_ends_on=working_calendar(session).add_working_days(published, publicity_days),
         created_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(submission)
-    except IntegrityError:
-        # The same sheet committed by a concurrent request meanwhile: that one is the submission.
-        existing = _already_submitted(session, organisation, digest, idempotency_key)
-        if existing is None:
-            raise
-        return existing
     with session.begin_nested():  # a refused sheet leaves nothing behind, whatever the caller does
+        try:
+            with session.begin_nested():
+                session.add(submission)
+        except IntegrityError:
+            # The same sheet committed by a concurrent request meanwhile: that one is the submission.
+            existing = _already_submitted(session, organisation, digest, idempotency_key)
+            if existing is None:
+                raise
+            return existing
         summary = check_sheet(
             session,
             data_key,

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import fields
 from datetime import date
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -32,8 +32,16 @@ from credential_service.assessment.workflow_schemas import (
     ResultsIn,
 )
 from credential_service.core.errors import FieldError, InvalidInput
-from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
-from credential_service.identity.tokens import Principal, Role
+from credential_service.core.inputs import IsoDate
+from credential_service.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
+from credential_service.identity.tokens import (
+    SCOPE_CERTIFICATES,
+    SCOPE_PLANS,
+    SCOPE_RESULTS,
+    Principal,
+    Role,
+)
+from credential_service.openapi import answer
 from credential_service.runtime import Runtime
 
 router = APIRouter(tags=["assessment"])
@@ -46,14 +54,15 @@ def _plain(item: Any) -> dict[str, Any]:
     }
 
 
-def _org_code(principal: Principal) -> str:
-    allow(principal, Role.ORGANISATION)
+def _org_code(principal: Principal, scope: str) -> str:
+    """The calling organisation's code; only organisations' tokens granted ``scope`` (else 403)."""
+    allow(principal, Role.ORGANISATION, scope=scope)
     return principal.tenant or ""
 
 
 @router.post("/api/v1/plans", status_code=201, summary="File an assessment plan (评价计划)")
 def file_plan(body: PlanCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    code = _org_code(principal)
+    code = _org_code(principal, SCOPE_PLANS)
     with runtime.session() as session:
         plan = workflow.file_plan(
             session,
@@ -79,7 +88,11 @@ def file_plan(body: PlanCreate, principal: CurrentPrincipal, runtime: RuntimeDep
         )
 
 
-@router.get("/api/v1/results/template.csv", summary="Result sheet template (CSV, Chinese headers)")
+@router.get(
+    "/api/v1/results/template.csv",
+    summary="Result sheet template (CSV, Chinese headers)",
+    responses={200: answer("the template", "text/csv")},
+)
 def template_as_csv() -> Response:
     return Response(
         template_csv(),
@@ -88,7 +101,11 @@ def template_as_csv() -> Response:
     )
 
 
-@router.get("/api/v1/results/template.xlsx", summary="Result sheet template (Excel, Chinese headers)")
+@router.get(
+    "/api/v1/results/template.xlsx",
+    summary="Result sheet template (Excel, Chinese headers)",
+    responses={200: answer("the template", XLSX)},
+)
 def template_as_xlsx() -> Response:
     return Response(
         template_xlsx(),
@@ -163,7 +180,7 @@ def submit_json(
     content_signature: ContentSignature = None,
     accept_valid_rows: Annotated[bool, Query()] = False,
 ) -> JSON:
-    code = _org_code(principal)
+    code = _org_code(principal, SCOPE_RESULTS)
     rows = (
         SheetRow(n, {k: "" if v is None else str(v) for k, v in row.model_dump().items()})
         for n, row in enumerate(body.rows, start=1)
@@ -199,7 +216,7 @@ def submit_file(
     content_signature: ContentSignature = None,
     accept_valid_rows: Annotated[bool, Query()] = False,
 ) -> JSON:
-    code = _org_code(principal)
+    code = _org_code(principal, SCOPE_RESULTS)
     stream = file.file  # spooled to disk by the server beyond 1 MB: read in chunks, never whole
     digest = file_sha256(stream)
     is_xlsx = stream.read(2) == b"PK"  # .xlsx is a zip container
@@ -227,7 +244,7 @@ def sheet_rows(reader: Callable[[BinaryIO], Iterator[SheetRow]], stream: BinaryI
 
 @router.get("/api/v1/submissions/{submission_id}", summary="A submission's report: passed, held, issued")
 def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    code = _org_code(principal)
+    code = _org_code(principal, SCOPE_RESULTS)
     with runtime.session() as session:
         submission = workflow.get_submission(
             session, organisations.get_organisation(session, code), submission_id
@@ -241,7 +258,7 @@ def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: 
     responses={409: {"description": "publicity still running"}},
 )
 def issue_submission(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    code = _org_code(principal)
+    code = _org_code(principal, SCOPE_CERTIFICATES)
     issued = workflow.issue_submission(runtime, code, submission_id)
     with runtime.session() as session:
         submission = workflow.get_submission(
@@ -254,7 +271,7 @@ def issue_submission(submission_id: str, principal: CurrentPrincipal, runtime: R
 def publicity(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
     with runtime.session() as session:
         return JSON([_plain(c) for c in workflow.under_publicity(session, limit=limit, offset=offset)])
@@ -264,8 +281,10 @@ def publicity(
     "/api/v1/publicity/{candidate_id}/objections",
     status_code=201,
     summary="Lodge an objection against a candidate during publicity (anyone)",
+    responses={429: {"description": "too many objections from this client: see Retry-After"}},
 )
-def lodge_objection(candidate_id: str, body: ObjectionIn, runtime: RuntimeDep) -> JSON:
+def lodge_objection(candidate_id: str, body: ObjectionIn, request: Request, runtime: RuntimeDep) -> JSON:
+    rate_limit(runtime.objection_limiter, request)
     with runtime.session() as session:
         objection = workflow.lodge_objection(session, candidate_id, body.reason)
         return JSON({"objection_id": objection.public_id, "status": objection.status}, status_code=201)
@@ -287,7 +306,7 @@ def resolve_objection(
 
 @router.put("/api/v1/admin/calendar/{day}", summary="Configure a holiday or a make-up working day")
 def set_calendar_day(
-    day: date, body: CalendarDayIn, principal: CurrentPrincipal, runtime: RuntimeDep
+    day: IsoDate, body: CalendarDayIn, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
@@ -298,13 +317,17 @@ def set_calendar_day(
 @router.get(
     "/api/v1/submissions/{submission_id}/national-export.{fmt}",
     summary="Issued certificates in the national database's field layout (CSV or Excel; audited)",
+    responses={
+        200: {
+            "description": "the rows",
+            "content": {"text/csv": {"schema": {}}, XLSX: {"schema": {}}},
+        }
+    },
 )
 def national_export(
-    submission_id: str, fmt: str, principal: CurrentPrincipal, runtime: RuntimeDep
+    submission_id: str, fmt: Literal["csv", "xlsx"], principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> Response:
-    code = _org_code(principal)
-    if fmt not in ("csv", "xlsx"):
-        raise InvalidInput("格式应为 csv 或 xlsx / format must be csv or xlsx", [FieldError("fmt", fmt)])
+    code = _org_code(principal, SCOPE_CERTIFICATES)
     with runtime.session() as session:
         submission = workflow.get_submission(
             session, organisations.get_organisation(session, code), submission_id

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from credential_service.core.inputs import IsoDate
 
 
 class Strict(BaseModel):
@@ -19,8 +19,8 @@ class PlanCreate(Strict):
     occupation_code: str = Field(pattern=r"^\d-\d{2}-\d{2}-\d{2}$")
     subtype: str | None = Field(default=None, min_length=1, max_length=100, description="工种")
     level: int = Field(ge=1, le=5)
-    exam_start: date
-    exam_end: date
+    exam_start: IsoDate
+    exam_end: IsoDate
     examiners: list[Examiner] = Field(min_length=1, max_length=50)
 
 

@@ -12,17 +12,18 @@ from sqlalchemy.orm import Session
 from credential_service.certificates import qr_codes, service, status_lists
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.schemas import IssueRequest
-from credential_service.core.errors import Forbidden
+from credential_service.core.errors import NotFound
 from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
 from credential_service.identity import service as identity
-from credential_service.identity.tokens import Principal, Role
+from credential_service.identity.tokens import SCOPE_CERTIFICATES, Principal, Role
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
 
 router = APIRouter(tags=["credentials"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or bad access token"},
-    403: {"description": "not allowed"},
+    403: {"description": "not allowed for this role (or an organisation token without the scope)"},
+    404: {"description": "no such certificate (also another worker's or organisation's)"},
     413: {"description": "body too large"},
     422: {"description": "the credential breaks VC 2.0 (which field and why)"},
 }
@@ -35,7 +36,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Sign a credential as the caller's organisation (or the platform, for administrators)",
 )
 def issue(body: IssueRequest, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    allow(principal, Role.ORGANISATION, Role.ADMIN)
+    allow(principal, Role.ORGANISATION, Role.ADMIN, scope=SCOPE_CERTIFICATES)
     code = (principal.tenant or "") if principal.role is Role.ORGANISATION else PLATFORM_CODE
     with runtime.session() as session:
         record = service.issue_credential(
@@ -83,20 +84,30 @@ def certificate_credential(certificate_number: str, principal: CurrentPrincipal,
 
 def readable_certificate(session: Session, principal: Principal, certificate_number: str) -> IssuedCredential:
     """The certificate's files are for its holder, its issuing organisation and staff only:
-    sequential numbers must not become a public index (DESIGN §4)."""
-    allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION, Role.WORKER)
-    record = service.get_by_number(session, certificate_number)
+    sequential numbers must not become a public index (DESIGN §4).
+
+    Raises Forbidden for other roles, NotFound for an unknown number and, with the same answer, for
+    another worker's or organisation's certificate: a tenant cannot tell whether a number exists
+    (as the public query answers alike for a wrong name and an unknown number).
+    """
+    allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION, Role.WORKER, scope=SCOPE_CERTIFICATES)
+    try:
+        record = service.get_by_number(session, certificate_number)
+    except NotFound:
+        raise _no_such_certificate() from None
     if (
         principal.role is Role.ORGANISATION
         and issuers.get_issuer(session, principal.tenant or "").id != record.issuer_id
-    ):
-        raise Forbidden()
-    if (
+    ) or (
         principal.role is Role.WORKER
         and identity.get_person(session, principal.tenant or "").id_blind_index != record.holder_index
     ):
-        raise Forbidden()
+        raise _no_such_certificate()
     return record
+
+
+def _no_such_certificate() -> NotFound:
+    return NotFound("没有这个证书 / no such certificate", code="certificate_not_found")
 
 
 QR_MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}

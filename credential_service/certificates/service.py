@@ -333,6 +333,11 @@ def set_credential_status(
         set_status(session, record.suspension_list_id, record.suspension_index, flagged)
     else:
         raise NotFound(f"该凭证没有 {purpose} 状态 / no {purpose} entry", code="status_entry_not_found")
+    # The public log proves when the status changed; the next scheduled checkpoint covers it.
+    leaf: dict[str, Any] = {"credentialId": credential_id, "purpose": purpose, "value": flagged}
+    if details and details.get("reasonCode"):
+        leaf["reason"] = details["reasonCode"]
+    transparency_log.append(session, transparency_log.LeafKind.CREDENTIAL_STATUS, leaf, at=occurred_at)
 
 
 @dataclass(frozen=True)

@@ -94,12 +94,14 @@ def assign_status(
         index = secrets.randbelow(list_size)
         # A taken index (or one a concurrent issuance just took) inserts nothing: try another.
         # (No savepoint per attempt: the conflict is not an error that would abort the transaction.)
+        # RETURNING, not rowcount: psycopg 3.3 reports -1 for an INSERT … ON CONFLICT on PostgreSQL.
         reserved = session.execute(
             insert(table)
             .values(list_id=list_id, index=index, credential_id=credential_id)
             .on_conflict_do_nothing(index_elements=["list_id", "index"])
-        )
-        if getattr(reserved, "rowcount", 0) != 1:
+            .returning(table.c.index)
+        ).first()
+        if reserved is None:
             continue
         session.execute(
             update(StatusList).where(StatusList.list_id == list_id).values(used=StatusList.used + 1)

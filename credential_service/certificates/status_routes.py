@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from credential_service.certificates import status_changes
 from credential_service.certificates.routes import readable_certificate
@@ -15,14 +16,17 @@ from credential_service.certificates.status_rules import Actor, ReasonCode, Stat
 from credential_service.certificates.status_schemas import Grounds, ReinstateIn, SupersedeIn
 from credential_service.core.clock import to_xsd
 from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
-from credential_service.identity.tokens import Principal, Role
+from credential_service.identity.tokens import SCOPE_CERTIFICATES, Principal, Role
 from credential_service.runtime import Runtime
 
 router = APIRouter(tags=["certificate status"])
 CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or bad access token"},
-    403: {"description": "not an administrator, or another organisation's certificate"},
-    404: {"description": "no such certificate"},
+    403: {
+        "description": "not an administrator or an organisation, a token without the scope, or a "
+        "suspension only the department may lift"
+    },
+    404: {"description": "no such certificate (also another organisation's)"},
     409: {
         "description": "the rules forbid this change now (e.g. a revoked certificate: revocation is final)"
     },
@@ -33,10 +37,17 @@ CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _actor(principal: Principal) -> Actor:
     """Administrators act on any certificate, an organisation on its own; nobody else (403)."""
-    allow(principal, Role.ADMIN, Role.ORGANISATION)
+    allow(principal, Role.ADMIN, Role.ORGANISATION, scope=SCOPE_CERTIFICATES)
     if principal.role is Role.ORGANISATION:
         return Actor("organisation", principal.subject, principal.tenant or "")
     return Actor("admin", principal.subject)
+
+
+def _own(session: Session, principal: Principal, number: str) -> None:
+    """Another organisation's certificate is not found (404), exactly as an unknown number, as for
+    its files (``readable_certificate``): an organisation cannot probe which numbers exist."""
+    if principal.role is Role.ORGANISATION:
+        readable_certificate(session, principal, number)
 
 
 def _plain(item: Any) -> dict[str, Any]:
@@ -74,6 +85,7 @@ def _change(
 ) -> JSON:
     actor = _actor(principal)
     with runtime.session() as session:
+        _own(session, principal, number)
         result = status_changes.change_status(
             session, actor, number, action, reason=reason, evidence=body.evidence, authority=body.authority
         )
@@ -120,6 +132,7 @@ def supersede(
 ) -> JSON:
     actor = _actor(principal)
     with runtime.session() as session:
+        _own(session, principal, certificate_number)
         result = status_changes.supersede(
             session,
             runtime.keystore,

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     verify_queries_per_minute: int = Field(default=10, ge=1)
     verify_bulk_max_rows: int = Field(default=500, ge=1)
     verify_bulk_rows_per_hour: int = Field(default=2_000, ge=1)
+    # Sign-in attempts per client (worker assertion, development form, organisation page, OAuth
+    # token endpoint): slows password and client-secret guessing.
+    signin_attempts_per_minute: int = Field(default=10, ge=1)
+    # Objections during publicity per client (anyone may object; a flood would bury real ones).
+    objections_per_hour: int = Field(default=10, ge=1)
     # Worker sign-in: the electronic social-security card (or another identity provider) signs an
     # assertion (EdDSA JWT) with this issuer name and public key (Ed25519 Multikey, z6Mk…).
     idp_issuer: str | None = None

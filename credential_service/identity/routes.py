@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow, rate_limit
 from credential_service.identity import service
 from credential_service.identity.schemas import AssertionRequest, RevealRequest, TokenResponse
 from credential_service.identity.tokens import Role
@@ -19,9 +19,11 @@ router = APIRouter(tags=["sign-in"])
     responses={
         401: {"description": "forged, expired or unknown assertion"},
         422: {"description": "bad fields"},
+        429: {"description": "too many sign-in attempts from this client: see Retry-After"},
     },
 )
-def exchange_assertion(body: AssertionRequest, runtime: RuntimeDep) -> JSON:
+def exchange_assertion(body: AssertionRequest, request: Request, runtime: RuntimeDep) -> JSON:
+    rate_limit(runtime.signin_limiter, request)
     with runtime.session() as session:
         signed_in = service.sign_in_worker(session, runtime.keystore, runtime.settings, body.assertion)
     return JSON(

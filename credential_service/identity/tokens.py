@@ -1,13 +1,17 @@
-"""Short-lived access tokens (JWT, EdDSA) for administrators and organisations' scripts.
+"""Short-lived access tokens (JWT, EdDSA) for administrators and organisations' scripts, and the
+one-time sign-in links of administrators and auditors.
 
-Signed with a dedicated platform key from the keystore; audience, issuer, expiry and scopes are
-checked on every request.
+Signed with a dedicated platform key from the keystore. Every request checks the signature (EdDSA
+only), the issuer, the audience, the expiry and the role's tenant (``read_token``); each route names
+the roles it admits and, for an organisation's token, the scope it needs (``http.allow``).
+A sign-in link's token has its own audience, so it is never accepted as an access token and an
+access token is never accepted as a sign-in link.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import jwt
@@ -29,6 +33,14 @@ class Role(StrEnum):
 
 
 TENANT_ROLES = frozenset({Role.WORKER, Role.INSTITUTION, Role.ORGANISATION})
+STAFF_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
+
+# RFC 6749 §3.3 scopes of an organisation's token: a client may ask for fewer than all three, and
+# each organisation route needs one (the same set as assessment.organisations.ORGANISATION_SCOPES).
+SCOPE_PLANS, SCOPE_RESULTS, SCOPE_CERTIFICATES = "plans", "results", "certificates"
+ORGANISATION_SCOPES = frozenset({SCOPE_PLANS, SCOPE_RESULTS, SCOPE_CERTIFICATES})
+# Staff tokens carry one fixed scope naming what they are for.
+STAFF_SCOPES = {Role.ADMIN: frozenset({"admin"}), Role.AUDITOR: frozenset({"audit"})}
 
 
 @dataclass(frozen=True)
@@ -94,12 +106,84 @@ def read_token(keystore: FileKeyStore, token: str, *, issuer: str, audience: str
         role = Role(claims["role"])
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise Unauthorized("访问令牌无效或已过期 / the access token is invalid or expired") from exc
-    tenant = claims.get("tenant")
-    if role in TENANT_ROLES and not isinstance(tenant, str):
+    tenant, scope, subject = claims.get("tenant"), claims.get("scope", ""), claims["sub"]
+    if role in TENANT_ROLES and not (isinstance(tenant, str) and tenant):
         raise Unauthorized("访问令牌缺少所属主体 / the token names no tenant")
+    if not isinstance(scope, str) or not isinstance(subject, str):
+        raise Unauthorized("访问令牌格式有误 / the access token is malformed")
     return Principal(
         role=role,
-        subject=str(claims["sub"]),
-        scopes=frozenset(str(claims.get("scope", "")).split()),
+        subject=subject,
+        scopes=frozenset(scope.split()),
         tenant=tenant if isinstance(tenant, str) else None,
+    )
+
+
+# --- one-time sign-in links of administrators and auditors ---------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInClaims:
+    """What a valid sign-in link says: who, as which staff role, and its single-use id."""
+
+    jti: str
+    role: Role
+    subject: str
+    expires_at: datetime
+
+
+def mint_signin_token(
+    keystore: FileKeyStore,
+    *,
+    issuer: str,
+    audience: str,
+    role: Role,
+    subject: str,
+    jti: str,
+    minutes: int,
+    now: datetime | None = None,
+) -> str:
+    """A short-lived token for a staff sign-in link (``audience`` is the sign-in page, never the API)."""
+    if role not in STAFF_ROLES:
+        raise ValueError("sign-in links are for administrators and auditors only")
+    now = now or utcnow()
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject,
+        "role": role.value,
+        "jti": jti,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+    }
+    headers = {"kid": TOKEN_KEY_ID, "typ": "signin+jwt"}
+    return jwt.encode(claims, _token_key(keystore), algorithm="EdDSA", headers=headers)
+
+
+def read_signin_token(keystore: FileKeyStore, token: str, *, issuer: str, audience: str) -> SignInClaims:
+    """The claims of a valid, unexpired sign-in link token; raises Unauthorized for anything else
+    (whether it was used already is the caller's to check, against its store of used ``jti``)."""
+    public: Ed25519PublicKey = _token_key(keystore).public_key()
+    try:
+        if jwt.get_unverified_header(token).get("typ") != "signin+jwt":
+            raise jwt.InvalidTokenError("not a sign-in token")
+        claims = jwt.decode(
+            token,
+            public,
+            algorithms=["EdDSA"],
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]},
+        )
+        role = Role(claims["role"])
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise Unauthorized(
+            "登录链接无效或已过期，请重新生成 / the sign-in link is invalid or expired: make a new one",
+            "signin_link_invalid",
+        ) from exc
+    jti, subject = claims["jti"], claims["sub"]
+    if role not in STAFF_ROLES or not isinstance(jti, str) or not isinstance(subject, str):
+        raise Unauthorized("登录链接无效 / the sign-in link is invalid", "signin_link_invalid")
+    return SignInClaims(
+        jti=jti, role=role, subject=subject, expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
     )

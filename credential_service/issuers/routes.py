@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from credential_service.http import JSON, RuntimeDep
 from credential_service.issuers import service
 from credential_service.issuers.rules import PLATFORM_CODE
+from credential_service.openapi import answer
 
 router = APIRouter(tags=["issuers"])
 DID_HEADERS = {"Cache-Control": "public, max-age=300"}
@@ -28,7 +29,7 @@ def _lifecycle(runtime: RuntimeDep, code: str) -> dict[str, Any]:
 @router.get(
     "/.well-known/did.json",
     summary="The platform's DID document",
-    responses={404: {"description": "not initialised"}},
+    responses={200: answer("the DID document", DID_MEDIA), 404: {"description": "not initialised"}},
 )
 def platform_did(runtime: RuntimeDep) -> JSON:
     return JSON(_did_document(runtime, PLATFORM_CODE), headers=DID_HEADERS, media_type=DID_MEDIA)
@@ -42,7 +43,7 @@ def platform_keys(runtime: RuntimeDep) -> JSON:
 @router.get(
     "/orgs/{org_code}/did.json",
     summary="An evaluation organisation's DID document",
-    responses={404: {"description": "no such organisation"}},
+    responses={200: answer("the DID document", DID_MEDIA), 404: {"description": "no such organisation"}},
 )
 def organisation_did(org_code: str, runtime: RuntimeDep) -> JSON:
     return JSON(_did_document(runtime, org_code), headers=DID_HEADERS, media_type=DID_MEDIA)

@@ -14,13 +14,18 @@ from credential_service.http import (
     SESSION_COOKIE,
     RuntimeDep,
     check_csrf,
+    check_form_csrf,
     csrf_token,
+    form_csrf_token,
+    form_nonce,
+    keep_form_nonce,
+    rate_limit,
     session_principal,
     session_tenant,
     start_session,
 )
 from credential_service.identity import service as identity
-from credential_service.identity.rules import DocumentType
+from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
 from credential_service.identity.signin import AssertedIdentity, dev_assertion
 from credential_service.identity.tokens import Role
 from credential_service.records import worker
@@ -30,32 +35,26 @@ from credential_service.web.i18n import FACT_LABELS, HIDDEN_FACTS, pick_lang
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-DOCUMENT_TYPE_LABELS = {
-    DocumentType.RESIDENT_ID: "居民身份证",
-    DocumentType.HK_MO_RESIDENCE: "港澳居民居住证",
-    DocumentType.TW_RESIDENCE: "台湾居民居住证",
-    DocumentType.FOREIGN_PERMANENT: "外国人永久居留身份证",
-    DocumentType.HK_MO_PASS: "港澳居民来往内地通行证",
-    DocumentType.TW_PASS: "台湾居民来往大陆通行证",
-    DocumentType.PASSPORT: "护照",
-    DocumentType.OTHER: "其他",
-}
 
 
 def _signin_page(
     request: Request, runtime: RuntimeDep, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    return render(
+    nonce = form_nonce(request)
+    response = render(
         request,
         "signin.html",
         {
             "title": "登录",
             "dev_enabled": runtime.settings.dev_idp_enabled,
-            "document_types": [(t.value, label) for t, label in DOCUMENT_TYPE_LABELS.items()],
+            "document_types": [(t.value, label) for t, label in DOCUMENT_TYPE_NAMES.items()],
             "error": error,
+            "form_csrf": form_csrf_token(runtime, nonce),
         },
         status=status,
     )
+    keep_form_nonce(response, nonce, public_base_url=runtime.settings.public_base_url)
+    return response
 
 
 @router.get("/signin")
@@ -70,6 +69,7 @@ def dev_signin(
     document_type: Annotated[str, Form(max_length=24)],
     id_number: Annotated[str, Form(max_length=20)],
     name: Annotated[str, Form(max_length=50)],
+    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The development identity provider: signs an assertion as the national card would, then signs in."""
     settings = runtime.settings
@@ -77,6 +77,8 @@ def dev_signin(
         return render(
             request, "message.html", {"title": "404", "heading": "404", "message": "not found"}, status=404
         )
+    rate_limit(runtime.signin_limiter, request)
+    check_form_csrf(request, runtime, csrf)
     assertion = dev_assertion(
         runtime.keystore,
         audience=settings.public_base_url,
@@ -178,7 +180,7 @@ def my_certificate_pdf(certificate_number: str, request: Request, runtime: Runti
 def create_share_link_page(
     request: Request,
     runtime: RuntimeDep,
-    csrf: Annotated[str, Form(max_length=64)],
+    csrf: Annotated[str, Form(max_length=64)] = "",
     certificate_number: Annotated[str, Form(max_length=22)] = "",
     days: Annotated[int, Form(ge=1, le=365)] = 30,
 ) -> Response:
@@ -207,7 +209,7 @@ def create_share_link_page(
 
 @router.post("/me/share-links/{link_id}/withdraw")
 def withdraw_share_link_page(
-    link_id: str, request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)]
+    link_id: str, request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
     me = _signed_in(request, runtime)
     if me is None:

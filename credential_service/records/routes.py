@@ -14,6 +14,7 @@ from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
 from credential_service.identity.tokens import Principal, Role
+from credential_service.openapi import answer
 from credential_service.records import clr, staff, worker
 from credential_service.records import service as records
 from credential_service.records.models import ShareLink
@@ -93,7 +94,7 @@ def my_share_links(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     "/share-links",
     status_code=201,
     summary="Create a share link (the URL is shown once)",
-    responses=WORKER_ERRORS,
+    responses={**WORKER_ERRORS, 404: {"description": "you hold no such certificate"}},
 )
 def create_share_link(body: ShareLinkRequest, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     with runtime.session() as session:
@@ -122,7 +123,9 @@ def export_data(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
 
 
 @router.get(
-    "/export/clr", summary="My whole file as one signed CLR 2.0 ClrCredential", responses=WORKER_ERRORS
+    "/export/clr",
+    summary="My whole file as one signed CLR 2.0 ClrCredential",
+    responses={**WORKER_ERRORS, 200: answer("the signed ClrCredential", "application/vc+ld+json")},
 )
 def export_clr(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     return JSON(

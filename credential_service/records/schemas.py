@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from credential_service.core.inputs import IsoDate
 
 
 class ShareLinkRequest(BaseModel):
@@ -33,7 +34,7 @@ class RecordedCertificate(BaseModel):
     title: str = Field(min_length=1, max_length=100, description="occupation or special-ability name")
     level: str | None = Field(default=None, max_length=20)
     issuer: str = Field(min_length=2, max_length=200)
-    issued_on: date
+    issued_on: IsoDate
 
 
 class SubsidyPaid(BaseModel):
@@ -42,7 +43,7 @@ class SubsidyPaid(BaseModel):
     subsidy_type: Literal["职业培训补贴", "技能提升补贴", "生活费补贴", "职业技能鉴定补贴", "其他"]
     amount_yuan: Decimal = Field(gt=0, le=100_000, max_digits=9, decimal_places=2)
     fund: str = Field(min_length=2, max_length=60, description="e.g. 就业补助资金, 失业保险基金")
-    paid_on: date
+    paid_on: IsoDate
     paid_to: Literal["社会保障卡金融账户"] = "社会保障卡金融账户"
     certificate_number: str | None = Field(default=None, max_length=40)
 
@@ -55,7 +56,7 @@ class ExamResult(BaseModel):
     theory: float = Field(ge=0, le=100, allow_inf_nan=False)
     skill: float = Field(ge=0, le=100, allow_inf_nan=False)
     review: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
-    exam_date: date
+    exam_date: IsoDate
     organisation: str = Field(min_length=2, max_length=200)
 
 

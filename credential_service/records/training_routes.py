@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
-from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow
 from credential_service.identity.tokens import Role
 from credential_service.records import institutions as service
 from credential_service.records.training_models import InstitutionStatus
@@ -153,7 +153,7 @@ def list_classes(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
     allow(principal, Role.INSTITUTION)
     with runtime.session() as session:

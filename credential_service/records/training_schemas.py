@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from credential_service.core.inputs import IsoDate, iso_datetime
 from credential_service.identity.rules import DocumentType
 from credential_service.records.training_models import (
     AssessmentResult,
@@ -125,14 +126,14 @@ class ClassCreate(Strict):
     subtype: str | None = Field(default=None, min_length=1, max_length=100, description="工种")
     target_level: int | None = Field(default=None, ge=1, le=5, description="5 = 五级/初级工 … 1 = 一级")
     training_type: TrainingType
-    start_date: date
-    end_date: date
+    start_date: IsoDate
+    end_date: IsoDate
     planned_hours: int = Field(gt=0, le=5000, description="计划课时")
     roster: list[Trainee] = Field(min_length=1, max_length=MAX_ROSTER)
 
 
 class EnrolmentIn(Trainee):
-    enrolled_on: date
+    enrolled_on: IsoDate
 
 
 class EnrolmentPosting(Strict):
@@ -140,7 +141,7 @@ class EnrolmentPosting(Strict):
 
 
 class AttendanceIn(Trainee):
-    occurred_at: AwareDatetime = Field(
+    occurred_at: Annotated[AwareDatetime, BeforeValidator(iso_datetime)] = Field(
         description="check-in time with its offset, e.g. 2026-09-01T08:30:00+08:00"
     )
     place: str = Field(min_length=1, max_length=200, description="venue, address or IP")
@@ -157,7 +158,7 @@ class CompletionIn(Trainee):
     attended_hours: int = Field(ge=0, le=5000, description="实际课时")
     result: AssessmentResult = Field(description="结业考核 pass / fail")
     score: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
-    completed_on: date
+    completed_on: IsoDate
 
 
 class CompletionPosting(Strict):

@@ -15,15 +15,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
-from sqlalchemy import and_, event, func, or_, select, text
+from sqlalchemy import TextClause, event, func, select, text
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import parse_xsd, to_xsd, utcnow
@@ -135,25 +135,25 @@ def tree_size(session: Session) -> int:
     return 0 if last is None else int(last) + 1
 
 
+@lru_cache(maxsize=256)
+def _nodes_query(count: int) -> TextClause:
+    """One statement per number of nodes, compiled once: a proof's look-up costs the database's time
+    (about 0.2 ms), not SQLAlchemy's (a fresh OR-of-IN expression per proof took ten times that)."""
+    wanted = " OR ".join(f"(level = :l{i} AND node_index = :n{i})" for i in range(count))
+    return text(f"SELECT level, node_index, node_hash FROM transparency_log_nodes WHERE {wanted}")  # noqa: S608 - placeholders only
+
+
 def _fetch_nodes(session: Session, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
     """The stored hashes of the perfect nodes ``wanted``; raises LogDamaged if one is missing."""
-    by_level: dict[int, set[int]] = defaultdict(set)
-    for level, index in wanted:
-        by_level[level].add(index)
-    if not by_level:
+    nodes = sorted(set(wanted))
+    if not nodes:
         return {}
-    rows = session.execute(
-        select(LogNode.level, LogNode.node_index, LogNode.node_hash).where(
-            or_(
-                *(
-                    and_(LogNode.level == lv, LogNode.node_index.in_(sorted(ix)))
-                    for lv, ix in by_level.items()
-                )
-            )
-        )
-    )
+    params: dict[str, int] = {}
+    for i, (level, index) in enumerate(nodes):
+        params[f"l{i}"], params[f"n{i}"] = level, index
+    rows = session.execute(_nodes_query(len(nodes)), params)
     found = {(int(level), int(index)): bytes.fromhex(value) for level, index, value in rows}
-    missing = {(lv, ix) for lv, indexes in by_level.items() for ix in indexes} - found.keys()
+    missing = set(nodes) - found.keys()
     if missing:
         raise LogDamaged(f"missing subtree hashes {sorted(missing)[:3]}")
     return found

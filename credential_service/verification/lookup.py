@@ -40,24 +40,26 @@ def _holder_name(record: IssuedCredential) -> str:
     return certificate_fields(json.loads(record.credential_json)).holder_name
 
 
-def by_number(session: Session, certificate_number: str, name: str) -> TokenVerification | None:
+def by_number(
+    session: Session, certificate_number: str, name: str, *, public_base_url: str
+) -> TokenVerification | None:
     number = certificate_number.strip().upper()
     if not CERTIFICATE_NUMBER.match(number):
         return None  # malformed is answered like unknown
     record = session.scalar(select(IssuedCredential).where(IssuedCredential.certificate_number == number))
     if record is None or not same_name(name, _holder_name(record)):
         return None
-    return verify_record(session, record)
+    return verify_record(session, record, public_base_url=public_base_url)
 
 
 def by_identity(
-    session: Session, data_key: bytes, id_type: str, id_number: str, name: str
+    session: Session, data_key: bytes, id_type: str, id_number: str, name: str, *, public_base_url: str
 ) -> list[TokenVerification]:
     person = identity.find_person(session, data_key, identity.identify(id_type, id_number, field="idNumber"))
     if person is None:
         return []
     return [
-        verify_record(session, record)
+        verify_record(session, record, public_base_url=public_base_url)
         for record in certificates.certificates_of_holder(session, person.id_blind_index)
         if same_name(name, _holder_name(record))
     ]
@@ -103,6 +105,11 @@ def _cell(cells: list[str], at: int) -> str:
     return cells[at].strip() if at < len(cells) else ""
 
 
-def bulk_check(session: Session, rows: list[BulkRow]) -> list[tuple[BulkRow, TokenVerification | None]]:
+def bulk_check(
+    session: Session, rows: list[BulkRow], *, public_base_url: str
+) -> list[tuple[BulkRow, TokenVerification | None]]:
     """One answer per row; a malformed number is "no match", like an unknown one."""
-    return [(row, by_number(session, row.certificate_number, row.name)) for row in rows]
+    return [
+        (row, by_number(session, row.certificate_number, row.name, public_base_url=public_base_url))
+        for row in rows
+    ]

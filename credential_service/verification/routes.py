@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError, TooManyRequests
 from credential_service.core.ratelimit import RateLimiter
 from credential_service.http import JSON, RuntimeDep
+from credential_service.openapi import answer
 from credential_service.runtime import Runtime
 from credential_service.verification import lookup, service, tokens
 from credential_service.verification.schemas import BulkRequest, QueryRequest, VerifyRequest
@@ -26,12 +27,31 @@ PROBLEM_TYPES = {
     "validity_period": "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
 }
 STATUS_PROBLEM = "https://www.w3.org/ns/credentials/status-list#STATUS_VERIFICATION_ERROR"
+VERIFICATION_RESULT = {
+    "type": "object",
+    "required": ["verified", "verdict"],
+    "properties": {
+        "verified": {"type": "boolean"},
+        "verdict": {"type": "string"},
+        "checks": {"type": "array", "items": {"type": "object"}},
+        "problemDetails": {"type": "array", "items": {"type": "object"}},
+        "credential": {"type": "object"},
+    },
+}
 
 
 @router.post(
     "/credentials/verify",
     summary="Verify a credential: 200 only when every check passes",
-    responses={422: {"description": "not verified (or cannot tell): the per-check result says why"}},
+    responses={
+        200: answer("verified: every check passed", "application/json", VERIFICATION_RESULT),
+        422: answer(
+            "not verified (or cannot tell): the per-check result says why; a malformed request is a "
+            "problem document",
+            "application/json",
+            VERIFICATION_RESULT,
+        ),
+    },
 )
 def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
     with runtime.read_session() as session:
@@ -81,7 +101,9 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
                      "not_genuine or cannot_tell); a forged token is not_genuine"}},
 )  # fmt: skip
 def verify_token(token: str, request: Request, runtime: RuntimeDep) -> JSON:
-    result = tokens.verify_token(token, runtime.key_directory, runtime.read_session)
+    result = tokens.verify_token(
+        token, runtime.key_directory, runtime.read_session, public_base_url=runtime.settings.public_base_url
+    )
     service.queue_log(
         runtime.verification_log, result, channel="api", user_agent=request.headers.get("user-agent")
     )
@@ -114,14 +136,20 @@ def _answers(results: list[tokens.TokenVerification]) -> list[dict[str, Any]]:
 )  # fmt: skip
 def query(body: QueryRequest, request: Request, runtime: RuntimeDep) -> JSON:
     _limit(runtime.query_limiter, request)
+    base = runtime.settings.public_base_url
     with runtime.read_session() as session:
         if body.certificateNumber is not None:
-            found = lookup.by_number(session, body.certificateNumber, body.name)
+            found = lookup.by_number(session, body.certificateNumber, body.name, public_base_url=base)
             results = [found] if found is not None else []
         else:
             assert body.idNumber is not None
             results = lookup.by_identity(
-                session, runtime.settings.data_key_bytes, body.idType, body.idNumber, body.name
+                session,
+                runtime.settings.data_key_bytes,
+                body.idType,
+                body.idNumber,
+                body.name,
+                public_base_url=base,
             )
     for result in results:
         service.queue_log(
@@ -204,4 +232,4 @@ def _bulk_check(
     runtime: Runtime, rows: list[lookup.BulkRow]
 ) -> list[tuple[lookup.BulkRow, tokens.TokenVerification | None]]:
     with runtime.read_session() as session:
-        return lookup.bulk_check(session, rows)
+        return lookup.bulk_check(session, rows, public_base_url=runtime.settings.public_base_url)

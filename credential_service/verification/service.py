@@ -12,6 +12,7 @@ from credential_service.certificates import status_lists
 from credential_service.core.clock import utcnow
 from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
+from credential_service.transparency import log as transparency_log
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.models import VerificationEvent
 from credential_service.verification.tokens import TokenVerification
@@ -54,6 +55,7 @@ def trust_bundle(session: Session, keystore: KeyStore, *, public_base_url: str) 
             )[0]
             for list_id in status_lists.all_list_ids(session)
         },
+        "transparencyLog": transparency_log.bundle_section(session),
         "schemas": {
             f"{base}/schemas/{path.name}": published_schema(path.name)
             for path in sorted(SCHEMAS_DIR.glob("*.json"))

@@ -39,8 +39,13 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.models import IssuerKey
 from credential_service.issuers.rules import KeyLifecycle
 from credential_service.verification.keys import DirectoryKey, KeyDirectory
-from credential_service.verification.trust import BundleTrust
-from credential_service.verification.verifier import CheckResult, Outcome, TrustSourceUnavailable
+from credential_service.verification.trust import BundleTrust, DatabaseTrust
+from credential_service.verification.verifier import (
+    CheckResult,
+    Outcome,
+    TrustSourceUnavailable,
+    check_logged,
+)
 
 OpenSession = Callable[[], AbstractContextManager[Session]]
 
@@ -56,7 +61,7 @@ class Verdict(StrEnum):
 
 
 # A failure of any of these means the certificate is not what it claims to be.
-AUTHENTICITY_CHECKS = frozenset({"token", "record", "proof", "issuer_key", "scope"})
+AUTHENTICITY_CHECKS = frozenset({"token", "record", "logged", "proof", "issuer_key", "scope"})
 
 
 @dataclass(frozen=True)
@@ -178,14 +183,19 @@ def check_token(token_text: str, directory: KeyDirectory, result: TokenVerificat
 
 
 def verify_token(
-    token_text: str, directory: KeyDirectory, open_session: OpenSession, *, now: datetime | None = None
+    token_text: str,
+    directory: KeyDirectory,
+    open_session: OpenSession,
+    *,
+    public_base_url: str,
+    now: datetime | None = None,
 ) -> TokenVerification:
     result = TokenVerification()
     token = check_token(token_text, directory, result)
     if token is None:
         return result
     with open_session() as session:
-        _check_recorded(session, token, result, now or utcnow())
+        _check_recorded(session, token, result, now or utcnow(), public_base_url)
     return result
 
 
@@ -193,7 +203,9 @@ def _record_mismatch(result: TokenVerification, code: str, zh: str, en: str) -> 
     result.add("record", Outcome.INVALID, code, zh, en)
 
 
-def _check_recorded(session: Session, token: SignedToken, result: TokenVerification, now: datetime) -> None:
+def _check_recorded(
+    session: Session, token: SignedToken, result: TokenVerification, now: datetime, public_base_url: str
+) -> None:
     found = session.execute(
         select(IssuedCredential, CertificateQRCode.token, Organisation.id)
         .outerjoin(CertificateQRCode, CertificateQRCode.credential_id == IssuedCredential.credential_id)
@@ -217,18 +229,20 @@ def _check_recorded(session: Session, token: SignedToken, result: TokenVerificat
             "The QR code does not match the registered certificate: not genuine.",
         )
         return
-    _check_certificate(session, record, organisation_id, result, now)
+    _check_certificate(session, record, organisation_id, result, now=now, public_base_url=public_base_url)
 
 
 def verify_record(
-    session: Session, record: IssuedCredential, *, now: datetime | None = None
+    session: Session, record: IssuedCredential, *, public_base_url: str, now: datetime | None = None
 ) -> TokenVerification:
     """The registry's checks of a certificate found by number (the query and bulk look-ups)."""
     result = TokenVerification()
     organisation_id = session.scalar(
         select(Organisation.id).where(Organisation.issuer_id == record.issuer_id)
     )
-    _check_certificate(session, record, organisation_id, result, now or utcnow())
+    _check_certificate(
+        session, record, organisation_id, result, now=now or utcnow(), public_base_url=public_base_url
+    )
     return result
 
 
@@ -237,7 +251,9 @@ def _check_certificate(
     record: IssuedCredential,
     organisation_id: int | None,
     result: TokenVerification,
+    *,
     now: datetime,
+    public_base_url: str,
 ) -> None:
     credential = json.loads(record.credential_json)
     if certificates.credential_digest(credential) != record.digest:
@@ -259,7 +275,12 @@ def _check_certificate(
     )
     fields = certificate_fields(credential)
     result.certificate = PublicCertificate.of(fields)
-    _check_proof(session, record, result)
+    logged, logged_at = check_logged(credential, DatabaseTrust(session, public_base_url))
+    if logged is not None:
+        result.checks.append(logged)
+    # The key must have been valid when the certificate was logged: the public log proves that
+    # time; the registry's own record is the fallback while no checkpoint covers it yet.
+    _check_proof(session, record, logged_at or record.issued_at, result)
     if organisation_id is not None:  # platform-issued certificates have no evaluation scope
         _check_scope(session, organisation_id, record.issued_at, fields, result)
     _check_validity(credential, now, result)
@@ -283,7 +304,9 @@ def _signing_key(session: Session, record: IssuedCredential) -> IssuerKey | None
     )
 
 
-def _check_proof(session: Session, record: IssuedCredential, result: TokenVerification) -> None:
+def _check_proof(
+    session: Session, record: IssuedCredential, signed_at: datetime, result: TokenVerification
+) -> None:
     key = _signing_key(session, record)
     if key is None or not _proof_valid(
         record.credential_json, decode_ed25519_public_key(key.public_key_multibase)
@@ -303,7 +326,7 @@ def _check_proof(session: Session, record: IssuedCredential, result: TokenVerifi
         "证书的数字签名正确，内容未被改动。",
         "The certificate's digital signature is valid; nothing was changed.",
     )
-    ok, reason = issuers.lifecycle(key).valid_at(record.issued_at)
+    ok, reason = issuers.lifecycle(key).valid_at(signed_at)
     if ok:
         result.add(
             "issuer_key",

@@ -418,6 +418,17 @@ def _check_logged(
     return logged_at
 
 
+def check_logged(
+    credential: dict[str, Any], trust: TrustSource
+) -> tuple[CheckResult | None, datetime | None]:
+    """The "logged" check on its own, for callers with their own report (e.g. the QR-token page):
+    the check's result (None when the trust source has nothing to say) and the logged-at time the
+    log proves (None when it proves none)."""
+    report = VerificationReport()
+    logged_at = _check_logged(credential, trust, report)
+    return (report.checks[0] if report.checks else None), logged_at
+
+
 def _check_controller(credential: dict[str, Any], key: KnownKey, report: VerificationReport) -> None:
     if _issuer_id(credential) == key.controller:
         report.add(

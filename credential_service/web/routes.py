@@ -10,6 +10,7 @@ from credential_service.core.errors import NotFound
 from credential_service.crypto.jsonld import PINNED_CONTEXTS, load_context
 from credential_service.http import JSON, RuntimeDep
 from credential_service.verification.trust import published_schema
+from credential_service.web.templating import PAGE_HEADERS
 
 router = APIRouter(tags=["service"])
 IMMUTABLE = {"Cache-Control": "public, max-age=86400"}
@@ -64,5 +65,6 @@ def home(runtime: RuntimeDep) -> HTMLResponse:
 <li><a href="/.well-known/did.json">平台公钥 (DID) Platform DID document</a></li>
 <li><a href="/api/v1/trust-bundle">离线核验资料 Offline trust bundle</a></li>
 <li><a href="/contexts">固定的 JSON-LD 上下文 Pinned contexts</a></li>
-</ul><p>{base}</p></body></html>"""
+</ul><p>{base}</p></body></html>""",
+        headers=PAGE_HEADERS,
     )

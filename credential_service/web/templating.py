@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from credential_service.core.errors import ServiceError, TooManyRequests
 from credential_service.web.i18n import TEXTS, pick_lang
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,4 +33,18 @@ def render(request: Request, template: str, context: dict[str, Any], *, status: 
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     if request.query_params.get("lang") in TEXTS:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+def error_page(request: Request, error: ServiceError) -> HTMLResponse:
+    """A refusal on a page, for a person: the message on a page with the same status (and
+    ``Retry-After`` for a rate limit), not a problem document."""
+    response = render(
+        request,
+        "message.html",
+        {"title": str(error.status), "heading": str(error.status), "message": error.message},
+        status=error.status,
+    )
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response

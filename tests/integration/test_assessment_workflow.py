@@ -44,7 +44,10 @@ def _register(runtime: Runtime, site: str, credit_code: str) -> tuple[str, dict[
         issuer=BASE_URL,
         audience=BASE_URL,
         minutes=30,
-        principal=Principal(Role.ORGANISATION, f"org:{out.code}", frozenset({"results"}), out.code),
+        # what /oauth/token grants by default: every organisation scope
+        principal=Principal(
+            Role.ORGANISATION, f"org:{out.code}", frozenset({"plans", "results", "certificates"}), out.code
+        ),
     )
     return out.code, {"Authorization": f"Bearer {token}"}
 

@@ -29,7 +29,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from credential_service.assessment import workflow
+from credential_service.assessment import organisations, workflow
 from credential_service.assessment.organisation_models import OrganisationClientKey
 from credential_service.assessment.workflow_models import Candidate, ResultSubmission, SheetIdentity
 from credential_service.cli import app as cli
@@ -38,14 +38,37 @@ from credential_service.core.config import Settings
 from credential_service.crypto.multibase import encode_ed25519_public_key
 from credential_service.demo import demo_id_number, demo_name
 from credential_service.identity.models import Person
+from credential_service.identity.tokens import Principal, Role, mint_token
 from credential_service.records.models import FileEntry
 from credential_service.runtime import Runtime
 from credential_service.transparency import audit
 from tests.conftest import BASE_URL
-from tests.integration.test_assessment_workflow import _credit_code, _plan, _register
+from tests.integration.test_assessment_workflow import SCOPE, _credit_code, _plan
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 HEADER = "X-Content-Signature"
+
+
+def _register(runtime: Runtime, site: str, credit_code: str) -> tuple[str, dict[str, str]]:
+    """A registered organisation and a token of it for every organisation scope."""
+    with runtime.session() as session:
+        code = organisations.register_organisation(
+            session,
+            runtime.keystore,
+            runtime.settings,
+            org_type="S",
+            credit_code=credit_code,
+            name=f"山西省焊接技能评价站{site}",
+            mohrss_code="0000",
+            site_serial=site,
+            scope=[SCOPE],
+            actor="admin:test",
+        ).code
+    principal = Principal(
+        Role.ORGANISATION, f"org:{code}", frozenset({"plans", "results", "certificates"}), code
+    )
+    token = mint_token(runtime.keystore, issuer=BASE_URL, audience=BASE_URL, minutes=30, principal=principal)
+    return code, {"Authorization": f"Bearer {token}"}
 
 
 def b64url(data: bytes) -> str:

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from pyzbar.pyzbar import decode
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.qr_codes import MAX_QR_VERSION, PNG_MODULE_PIXELS, QUIET_ZONE_MODULES
@@ -26,6 +26,7 @@ from credential_service.core.errors import ConfigurationError
 from credential_service.identity.rules import mask_name
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.transparency.models import LogLeaf
 from credential_service.verification import service as verification
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate
@@ -114,6 +115,13 @@ def test_verdicts_follow_status_changes(
 
     answers = [client.get(f"/api/v1/verify/{t}").json() for t in tokens]
     assert [a["verdict"] for a in answers] == ["genuine", "revoked", "suspended", "superseded"]
+    logged = [next(c for c in a["checks"] if c["check"] == "logged") for a in answers]
+    assert {c["outcome"] for c in logged} == {"valid"}  # each is in a signed transparency-log checkpoint
+    with runtime.session() as session:
+        status_leaves = session.scalars(
+            select(LogLeaf.leaf_data).where(LogLeaf.kind == "credential.status")
+        ).all()
+    assert len(status_leaves) == 3  # revoke, suspend, and the superseded one's revocation
     assert answers[1]["status"]["reason"] == "fraud" and answers[1]["status"]["changedAt"]
     assert answers[2]["status"]["reason"] == "inspection_order"
     new_number = answers[3]["status"]["supersededBy"]

@@ -42,8 +42,8 @@ from credential_service.transparency import log, merkle
 from credential_service.transparency.checkpoint import OpenedCheckpoint, open_checkpoint
 from credential_service.transparency.models import LogCheckpoint, LogLeaf, LogNode
 from credential_service.transparency.monitor import MonitorFailure, check_once
-from credential_service.verification.trust import BundleTrust
-from credential_service.verification.verifier import verify_credential
+from credential_service.verification.trust import BundleTrust, DatabaseTrust
+from credential_service.verification.verifier import check_logged, verify_credential
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate
 from tests.integration.test_assessment_workflow import _credit_code, _register
@@ -611,3 +611,22 @@ def test_every_issued_credential_has_exactly_one_issuance_leaf(
             session.scalars(select(LogLeaf.credential_id).where(LogLeaf.kind == "credential.issued"))
         )
         assert sorted(logged) == sorted(issued) and len(logged) == 4
+
+
+def test_the_log_check_alone_and_the_openapi_document(
+    client: TestClient, runtime: Runtime, organisation: Issuer
+) -> None:
+    vc = _issue(runtime, organisation, 1)[0]
+    with runtime.session() as session:
+        result, logged_at = check_logged(vc, DatabaseTrust(session, BASE_URL))
+    assert result is not None and result.outcome == "valid"
+    assert logged_at is not None and to_xsd(logged_at) == vc["proof"]["created"]
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/log/checkpoint",
+        "/log/checkpoints/{size}",
+        "/log/proof/inclusion",
+        "/log/proof/consistency",
+        "/log/leaves",
+    } <= paths.keys()
+    assert {p["name"] for p in paths["/log/proof/consistency"]["get"]["parameters"]} == {"from", "to"}

@@ -71,9 +71,9 @@ def test_a_worker_reads_only_their_own_file(
     certificates_b = client.get("/api/v1/me/certificates", headers=headers_b).json()
     assert len(certificates_a) == len(certificates_b) == 1
     number_b = certificates_b[0]["certificate_number"]
-    # A's token cannot fetch, share or download B's certificate.
+    # A's token cannot fetch, share or download B's certificate (not found, as an unknown number).
     assert (
-        client.get(f"/api/v1/certificates/{number_b}/credential.json", headers=headers_a).status_code == 403
+        client.get(f"/api/v1/certificates/{number_b}/credential.json", headers=headers_a).status_code == 404
     )
     share = client.post("/api/v1/me/share-links", json={"certificate_number": number_b}, headers=headers_a)
     assert share.status_code == 404

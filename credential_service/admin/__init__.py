@@ -1,0 +1,1 @@
+"""Administrator and auditor pages: organisations, batches, status changes, keys, the audit trail."""

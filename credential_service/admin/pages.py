@@ -1,0 +1,347 @@
+"""Administrator and auditor pages (server-rendered, Chinese first, no JavaScript).
+
+Sign-in: a one-time link from ``credential-service token admin|auditor --link`` opens
+``/admin/signin?token=…``; its form posts the token back (the pre-session forms' signed double-submit
+CSRF value, rate-limited like every sign-in) and gets a 15-minute session cookie. Every page admits
+administrators and auditors (anyone else is sent to the sign-in page); the forms, and the POSTs
+behind them, are for administrators only (auditors: 403).
+No page shows a clear ID number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from credential_service.admin import service
+from credential_service.assessment.rules import ORG_TYPE_NAMES, STATUS_NAMES
+from credential_service.certificates.status_rules import ReasonCode, StatusAction
+from credential_service.core.clock import BEIJING
+from credential_service.core.errors import Forbidden, ServiceError
+from credential_service.http import (
+    SESSION_COOKIE,
+    RuntimeDep,
+    check_csrf,
+    check_form_csrf,
+    csrf_token,
+    form_csrf_token,
+    form_nonce,
+    keep_form_nonce,
+    rate_limit,
+    session_principal,
+    start_session,
+)
+from credential_service.identity import staff_signin
+from credential_service.identity.tokens import STAFF_ROLES, Principal, Role
+from credential_service.web.i18n import pick_lang
+from credential_service.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Page = Annotated[int, Query(ge=1, le=1_000_000)]
+Csrf = Annotated[str, Form(max_length=64)]
+REASONS = [r for r in ReasonCode if r is not ReasonCode.SUPERSEDED]  # set by a correction only
+
+
+def _staff(request: Request, runtime: RuntimeDep) -> tuple[Principal, str] | None:
+    """(principal, session token) of a signed-in administrator or auditor, or None."""
+    found = session_principal(request, runtime)
+    if found is None or found[0].role not in STAFF_ROLES:
+        return None
+    return found
+
+
+def _to_signin() -> RedirectResponse:
+    return RedirectResponse(staff_signin.SIGNIN_PATH, status_code=303)
+
+
+def _when(moment: datetime | None) -> str:
+    """Beijing time to the minute (what the department reads), or an empty string."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _page(
+    request: Request, staff: tuple[Principal, str], template: str, title: str, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    principal, token = staff
+    english = pick_lang(request.query_params.get("lang"), request.cookies.get("lang")) == "en"
+
+    def action_title(action: str) -> str:
+        known = action in set(StatusAction)
+        return (
+            (StatusAction(action).title_en if english else StatusAction(action).title_zh) if known else action
+        )
+
+    context = {
+        "action_title": action_title,
+        "title": title,
+        "signed_in": True,
+        "signout_action": "/admin/signout",
+        "csrf": csrf_token(token),
+        "staff": principal,
+        "is_admin": principal.role is Role.ADMIN,
+        "when": _when,
+        "status_names": STATUS_NAMES,
+        "org_type_names": ORG_TYPE_NAMES,
+        **extra,
+    }
+    return render(request, template, context, status=status)
+
+
+def _message(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(
+        request,
+        "message.html",
+        {"title": str(status), "heading": str(status), "message": message},
+        status=status,
+    )
+
+
+def _admin_form(request: Request, runtime: RuntimeDep, csrf: str) -> tuple[Principal, str] | Response:
+    """The signed-in administrator of a form post (CSRF checked), or the answer to give instead."""
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    if staff[0].role is not Role.ADMIN:
+        return _message(request, 403, "审计员只能查看，不能修改 / auditors read only")
+    try:
+        check_csrf(staff[1], csrf)
+    except Forbidden as exc:
+        return _message(request, exc.status, exc.message)
+    return staff
+
+
+# --- sign-in ---------------------------------------------------------------------------------------
+
+
+def _signin_page(
+    request: Request, runtime: RuntimeDep, token: str, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    nonce = form_nonce(request)  # the pre-session form's signed double submit (as the other sign-ins)
+    context = {"title": "管理员登录", "token": token, "csrf": form_csrf_token(runtime, nonce), "error": error}
+    response = render(request, "admin_signin.html", context, status=status)
+    keep_form_nonce(response, nonce, public_base_url=runtime.settings.public_base_url)
+    return response
+
+
+@router.get(staff_signin.SIGNIN_PATH)
+def admin_signin(
+    request: Request, runtime: RuntimeDep, token: Annotated[str, Query(max_length=4000)] = ""
+) -> HTMLResponse:
+    """The page a sign-in link opens: one button posts the link's token (opening it uses nothing up)."""
+    return _signin_page(request, runtime, token)
+
+
+@router.post(staff_signin.SIGNIN_PATH)
+def admin_signin_post(
+    request: Request,
+    runtime: RuntimeDep,
+    token: Annotated[str, Form(max_length=4000)],
+    csrf: Csrf = "",
+) -> Response:
+    rate_limit(runtime.signin_limiter, request)
+    try:
+        check_form_csrf(request, runtime, csrf)
+    except Forbidden:
+        error = "表单已过期，请重新打开登录链接 / the form expired: open the sign-in link again"
+        return _signin_page(request, runtime, token.strip(), error=error, status=403)
+    try:
+        with runtime.session() as session:
+            signed_in = staff_signin.redeem_signin_link(
+                session, runtime.keystore, runtime.settings, token.strip()
+            )
+    except ServiceError as exc:
+        return _signin_page(request, runtime, "", error=exc.message, status=exc.status)
+    response = RedirectResponse("/admin", status_code=303)
+    start_session(
+        response,
+        signed_in.access_token,
+        max_age=signed_in.expires_in,
+        public_base_url=runtime.settings.public_base_url,
+    )
+    return response
+
+
+@router.post("/admin/signout")
+def admin_signout(request: Request, runtime: RuntimeDep, csrf: Csrf = "") -> Response:
+    staff = _staff(request, runtime)
+    if staff is not None:
+        check_csrf(staff[1], csrf)
+    response = _to_signin()
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# --- pages (administrators and auditors) -----------------------------------------------------------
+
+
+@router.get("/admin")
+def admin_home(request: Request, runtime: RuntimeDep) -> Response:
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    with runtime.read_session() as session:
+        overview = service.overview(session, public_base_url=runtime.settings.public_base_url)
+    return _page(request, staff, "admin_home.html", "管理", overview=overview, nav="home")
+
+
+@router.get("/admin/organisations")
+def admin_organisations(
+    request: Request,
+    runtime: RuntimeDep,
+    page: Page = 1,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    with runtime.read_session() as session:
+        listing = service.organisations_page(
+            session, public_base_url=runtime.settings.public_base_url, page=page, q=q
+        )
+    return _page(
+        request, staff, "admin_organisations.html", "评价机构", listing=listing, q=q or "", nav="orgs"
+    )
+
+
+@router.get("/admin/organisations/{code}")
+def admin_organisation(code: str, request: Request, runtime: RuntimeDep) -> Response:
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    try:
+        with runtime.read_session() as session:
+            detail = service.organisation_detail(
+                session, code, public_base_url=runtime.settings.public_base_url
+            )
+    except ServiceError as exc:
+        return _message(request, exc.status, exc.message)
+    return _page(
+        request, staff, "admin_organisation.html", detail.organisation.name, detail=detail, nav="orgs"
+    )
+
+
+@router.get("/admin/batches")
+def admin_batches(request: Request, runtime: RuntimeDep, page: Page = 1) -> Response:
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    with runtime.read_session() as session:
+        listing = service.batches_page(session, page)
+    return _page(request, staff, "admin_batches.html", "批次", listing=listing, nav="batches")
+
+
+def _status_changes(
+    request: Request,
+    runtime: RuntimeDep,
+    staff: tuple[Principal, str],
+    page: int = 1,
+    *,
+    done: str | None = None,
+    error: ServiceError | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    with runtime.read_session() as session:
+        listing = service.status_changes_page(session, page)
+    return _page(
+        request,
+        staff,
+        "admin_status_changes.html",
+        "证书状态变更",
+        status=error.status if error else 200,
+        listing=listing,
+        actions=service.PAGE_ACTIONS,
+        reasons=REASONS,
+        done=done,
+        error=error,
+        form=form or {},
+        nav="status",
+    )
+
+
+@router.get("/admin/status-changes")
+def admin_status_changes(
+    request: Request,
+    runtime: RuntimeDep,
+    page: Page = 1,
+    done: Annotated[str | None, Query(max_length=22)] = None,
+) -> Response:
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    return _status_changes(request, runtime, staff, page, done=done)
+
+
+@router.post("/admin/status-changes")
+def admin_change_status(
+    request: Request,
+    runtime: RuntimeDep,
+    csrf: Csrf,
+    certificate_number: Annotated[str, Form(max_length=40)],
+    action: Annotated[Literal["revoke", "suspend", "reinstate"], Form()],
+    evidence: Annotated[str, Form(max_length=400)],
+    authority: Annotated[str, Form(max_length=400)],
+    reason_code: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Revoke, suspend or reinstate a certificate by its number (administrators only)."""
+    staff = _admin_form(request, runtime, csrf)
+    if isinstance(staff, Response):
+        return staff
+    number = certificate_number.strip()
+    try:
+        with runtime.session() as session:
+            service.change_certificate_status(
+                session,
+                staff[0],
+                number,
+                StatusAction(action),
+                reason=reason_code,
+                evidence=evidence,
+                authority=authority,
+            )
+    except ServiceError as exc:
+        form = {
+            "certificate_number": number,
+            "action": action,
+            "reason_code": reason_code,
+            "evidence": evidence,
+            "authority": authority,
+        }
+        return _status_changes(request, runtime, staff, error=exc, form=form)
+    return RedirectResponse(f"/admin/status-changes?done={number}", status_code=303)
+
+
+@router.get("/admin/keys")
+def admin_keys(request: Request, runtime: RuntimeDep) -> Response:
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    with runtime.read_session() as session:
+        keys = service.all_keys(session)
+    return _page(request, staff, "admin_keys.html", "签名密钥", issuers=keys, nav="keys")
+
+
+@router.post("/admin/keys/{code}/rotate")
+def admin_rotate_key(code: str, request: Request, runtime: RuntimeDep, csrf: Csrf) -> Response:
+    """Rotate an issuer's signing key (administrators only): new credentials use the new key."""
+    staff = _admin_form(request, runtime, csrf)
+    if isinstance(staff, Response):
+        return staff
+    try:
+        with runtime.session() as session:
+            service.rotate_issuer_key(session, runtime.keystore, code, actor=staff[0].subject)
+    except ServiceError as exc:
+        return _message(request, exc.status, exc.message)
+    return RedirectResponse(f"/admin/keys#issuer-{code}", status_code=303)
+
+
+@router.get("/admin/audit")
+def admin_audit(request: Request, runtime: RuntimeDep, page: Page = 1) -> Response:
+    staff = _staff(request, runtime)
+    if staff is None:
+        return _to_signin()
+    with runtime.read_session() as session:
+        trail = service.audit_page(session, page)
+    return _page(request, staff, "admin_audit.html", "审计日志", trail=trail, nav="audit")
