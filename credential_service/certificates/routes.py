@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from credential_service.certificates import qr_codes, service, status_lists
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.schemas import IssueRequest
-from credential_service.core.errors import NotFound
 from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
 from credential_service.identity import service as identity
 from credential_service.identity.tokens import SCOPE_CERTIFICATES, Principal, Role
@@ -91,10 +90,7 @@ def readable_certificate(session: Session, principal: Principal, certificate_num
     (as the public query answers alike for a wrong name and an unknown number).
     """
     allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION, Role.WORKER, scope=SCOPE_CERTIFICATES)
-    try:
-        record = service.get_by_number(session, certificate_number)
-    except NotFound:
-        raise _no_such_certificate() from None
+    record = service.get_by_number(session, certificate_number)
     if (
         principal.role is Role.ORGANISATION
         and issuers.get_issuer(session, principal.tenant or "").id != record.issuer_id
@@ -102,12 +98,8 @@ def readable_certificate(session: Session, principal: Principal, certificate_num
         principal.role is Role.WORKER
         and identity.get_person(session, principal.tenant or "").id_blind_index != record.holder_index
     ):
-        raise _no_such_certificate()
+        raise service.certificate_not_found()
     return record
-
-
-def _no_such_certificate() -> NotFound:
-    return NotFound("没有这个证书 / no such certificate", code="certificate_not_found")
 
 
 QR_MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}

@@ -281,8 +281,12 @@ def get_by_number(session: Session, certificate_number: str) -> IssuedCredential
         select(IssuedCredential).where(IssuedCredential.certificate_number == certificate_number)
     )
     if record is None:
-        raise NotFound("没有这个证书 / no such certificate", code="certificate_not_found")
+        raise certificate_not_found()
     return record
+
+
+def certificate_not_found() -> NotFound:
+    return NotFound("没有这个证书 / no such certificate", code="certificate_not_found")
 
 
 def find_by_credential_id(session: Session, credential_id: str) -> IssuedCredential | None:

@@ -158,13 +158,14 @@ def history(session: Session, record: IssuedCredential) -> list[StatusChange]:
 
 
 def certificate_for(session: Session, actor: Actor, certificate_number: str) -> IssuedCredential:
-    """The certificate ``actor`` may change: administrators any, an organisation only its own
-    (Forbidden otherwise, as for its files). Raises NotFound for an unknown number."""
+    """The certificate ``actor`` may change: administrators any, an organisation only its own.
+    Another organisation's certificate is not found, exactly like an unknown number (as for its
+    files): nobody can probe which numbers exist."""
     record = service.get_by_number(session, certificate_number)
     if actor.role == "organisation" and issuers.get_issuer(session, actor.organisation_code or "").id != (
         record.issuer_id
     ):
-        raise Forbidden()
+        raise service.certificate_not_found()
     return record
 
 

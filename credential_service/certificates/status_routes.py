@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy.orm import Session
 
 from credential_service.certificates import status_changes
 from credential_service.certificates.routes import readable_certificate
@@ -41,13 +40,6 @@ def _actor(principal: Principal) -> Actor:
     if principal.role is Role.ORGANISATION:
         return Actor("organisation", principal.subject, principal.tenant or "")
     return Actor("admin", principal.subject)
-
-
-def _own(session: Session, principal: Principal, number: str) -> None:
-    """Another organisation's certificate is not found (404), exactly as an unknown number, as for
-    its files (``readable_certificate``): an organisation cannot probe which numbers exist."""
-    if principal.role is Role.ORGANISATION:
-        readable_certificate(session, principal, number)
 
 
 def _plain(item: Any) -> dict[str, Any]:
@@ -85,7 +77,6 @@ def _change(
 ) -> JSON:
     actor = _actor(principal)
     with runtime.session() as session:
-        _own(session, principal, number)
         result = status_changes.change_status(
             session, actor, number, action, reason=reason, evidence=body.evidence, authority=body.authority
         )
@@ -132,7 +123,6 @@ def supersede(
 ) -> JSON:
     actor = _actor(principal)
     with runtime.session() as session:
-        _own(session, principal, certificate_number)
         result = status_changes.supersede(
             session,
             runtime.keystore,
