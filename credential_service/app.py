@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.admin.pages import router as admin_pages_router
@@ -99,6 +100,17 @@ def _service_problem(request: Request, exc: Exception) -> Response:
     return error_page(request, exc) if _is_page(request) else problem(exc)
 
 
+def _data_problem(request: Request, _exc: Exception) -> Response:
+    """The database refused a value (PostgreSQL's class 22: a NUL character in text, a number out of
+    range, text longer than its column): bad input that got past the schema, so 422, never a 500."""
+    error = InvalidInput(
+        "数据库无法保存其中的某个值（如含 NUL 字符）/ a value cannot be stored (e.g. it contains a NUL "
+        "character)",
+        code="unstorable_value",
+    )
+    return error_page(request, error) if _is_page(request) else problem(error)
+
+
 def _http_problem(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error = ServiceError(message=str(exc.detail), code=f"http_{exc.status_code}", status=exc.status_code)
@@ -131,6 +143,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_exception_handler(RequestValidationError, _validation_problem)
     app.add_exception_handler(ServiceError, _service_problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)
+    app.add_exception_handler(DataError, _data_problem)
     app.add_exception_handler(Exception, _unexpected_problem)
     for router in (
         web_router,

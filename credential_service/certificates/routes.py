@@ -46,6 +46,7 @@ def issue(body: IssueRequest, principal: CurrentPrincipal, runtime: RuntimeDep) 
             credential=body.credential,
             cryptosuite=body.options.cryptosuite,
             idempotency_key=body.options.credentialId,
+            actor=principal.subject,
         )
         return JSON({"verifiableCredential": json.loads(record.credential_json)}, status_code=201)
 

@@ -43,6 +43,7 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
+from credential_service.transparency import audit
 from credential_service.transparency import log as transparency_log
 
 Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
@@ -114,6 +115,7 @@ def issue_credential(
     certificate_number: str | None = None,
     holder_index: str | None = None,
     now: datetime | None = None,
+    actor: str = "system",
 ) -> IssuedCredential:
     """Sign ``credential`` as ``issuer`` and store it.
 
@@ -187,6 +189,13 @@ def issue_credential(
         at=now,
     )
     transparency_log.checkpoint_at_commit(session, keystore, public_base_url=settings.public_base_url)
+    audit.record(
+        session,
+        actor=actor,
+        action="credential.issue",
+        subject=certificate_number or record.credential_id,
+        detail={"credentialId": record.credential_id, "issuer": issuer.code, "digest": record.digest},
+    )
     return record
 
 
@@ -212,6 +221,7 @@ def issue_skill_certificate(
     cryptosuite: Cryptosuite = "eddsa-rdfc-2022",
     now: datetime | None = None,
     replaces: ReplacedCertificate | None = None,
+    actor: str = "system",
 ) -> IssuedCredential:
     """Allocate a national number and issue the OB 3.0 certificate in the organisation's name.
 
@@ -252,6 +262,7 @@ def issue_skill_certificate(
         certificate_number=number,
         holder_index=person.id_blind_index,
         now=now,
+        actor=actor,
     )
     records.append_entry(
         session,

@@ -479,6 +479,7 @@ def supersede(
         data_key=data_key,
         exam_date=content.exam_date,
         idempotency_key=f"supersede:{record.credential_id}",
+        actor=actor.name,
         cryptosuite="eddsa-jcs-2022" if record.cryptosuite == "eddsa-jcs-2022" else "eddsa-rdfc-2022",
         now=now,
         replaces=ReplacedCertificate(

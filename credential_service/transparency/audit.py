@@ -10,10 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.db import sequence_lock
 from credential_service.crypto.jcs import canonical_json
 from credential_service.transparency.models import AuditEvent
 
 GENESIS = "0" * 64
+AUDIT_LOCK_KEY = 0x43535F4155444954  # "CS_AUDIT": the audit trail's single writer (PostgreSQL)
 
 
 def _hash(prev_hash: str, event: AuditEvent) -> str:
@@ -34,7 +36,8 @@ def record(
     session: Session, *, actor: str, action: str, subject: str, detail: Mapping[str, Any]
 ) -> AuditEvent:
     """Append one event. The primary key is the sequence number: two writers racing for the same
-    position cannot both commit, so the chain never forks."""
+    position cannot both commit, so the chain never forks; the lock makes them queue instead."""
+    sequence_lock(session, AUDIT_LOCK_KEY)
     last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
     event = AuditEvent(
         seq=(last.seq + 1) if last else 1,

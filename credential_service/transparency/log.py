@@ -27,6 +27,7 @@ from sqlalchemy import TextClause, event, func, select, text
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import parse_xsd, to_xsd, utcnow
+from credential_service.core.db import sequence_lock
 from credential_service.core.errors import Conflict, FieldError, InvalidInput, NotFound, ServiceError
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.keystore import KeyStore
@@ -121,13 +122,8 @@ def leaf_document(kind: LeafKind, data: Mapping[str, Any], logged_at: datetime) 
 
 
 def _lock(session: Session) -> None:
-    """Serialise the log's writers for the rest of the transaction.
-
-    SQLite already holds its write lock from BEGIN IMMEDIATE (core/db.py); PostgreSQL takes a
-    transaction-scoped advisory lock, released at commit or rollback (so a killed writer frees it).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
+    """Serialise the log's writers for the rest of the transaction."""
+    sequence_lock(session, LOG_LOCK_KEY)
 
 
 def tree_size(session: Session) -> int:

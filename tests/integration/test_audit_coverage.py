@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
+
 from credential_service.core.clock import utcnow
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
 from credential_service.transparency import audit
+from tests.factories import issue_certificate, plain_credential
 
 
 def test_key_events_are_audited_with_their_actor(runtime: Runtime, organisation: Issuer) -> None:
@@ -46,3 +49,18 @@ def test_a_failed_key_change_leaves_no_audit_event(runtime: Runtime, organisatio
     with runtime.session() as session:
         assert not [e for e in audit.events(session) if e.action.startswith("key.")]
         assert len(issuers.get_issuer(session, organisation.code).keys) == 1
+
+
+def test_issuance_is_audited_in_its_transaction(
+    client: TestClient, runtime: Runtime, organisation: Issuer, org_headers: dict[str, str]
+) -> None:
+    record = issue_certificate(runtime, organisation)
+    issued = client.post("/credentials/issue", json={"credential": plain_credential()}, headers=org_headers)
+    assert issued.status_code == 201, issued.text
+    with runtime.session() as session:
+        events = audit.events(session, action="credential.issue")
+        assert audit.check(audit.events(session)) == []
+    assert [(e.subject, e.actor) for e in events] == [
+        (record.certificate_number, "system"),
+        (issued.json()["verifiableCredential"]["id"], f"org:{organisation.code}"),
+    ]
