@@ -115,6 +115,10 @@ def settings(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Se
         keystore_passphrase="test passphrase",
         public_base_url=BASE_URL,
         status_list_size=131_072,
+        # Tests sign in and object far more often than people do; the limits have their own tests
+        # (tests/integration/test_hardening.py).
+        signin_attempts_per_minute=100_000,
+        objections_per_hour=100_000,
     )
 
 

@@ -9,9 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from credential_service.core.errors import FieldError, InvalidInput, ServiceError, TooManyRequests
-from credential_service.core.ratelimit import RateLimiter
-from credential_service.http import JSON, RuntimeDep
+from credential_service.core.errors import FieldError, InvalidInput, ServiceError
+from credential_service.http import JSON, RuntimeDep, rate_limit
 from credential_service.openapi import answer
 from credential_service.runtime import Runtime
 from credential_service.verification import lookup, service, tokens
@@ -110,16 +109,6 @@ def verify_token(token: str, request: Request, runtime: RuntimeDep) -> JSON:
     return JSON(result.as_dict(), headers=NO_STORE)
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _limit(limiter: RateLimiter, request: Request, cost: float = 1) -> None:
-    retry = limiter.take(_client(request), cost)
-    if retry is not None:
-        raise TooManyRequests(retry)
-
-
 def _answers(results: list[tokens.TokenVerification]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.as_dict().items() if k != "checks"} for r in results]
 
@@ -135,7 +124,7 @@ def _answers(results: list[tokens.TokenVerification]) -> list[dict[str, Any]]:
     },
 )  # fmt: skip
 def query(body: QueryRequest, request: Request, runtime: RuntimeDep) -> JSON:
-    _limit(runtime.query_limiter, request)
+    rate_limit(runtime.query_limiter, request)
     base = runtime.settings.public_base_url
     with runtime.read_session() as session:
         if body.certificateNumber is not None:
@@ -206,7 +195,7 @@ async def _bulk_rows(request: Request, max_rows: int) -> list[lookup.BulkRow]:
 )
 async def bulk(request: Request, runtime: RuntimeDep) -> JSON:
     rows = await _bulk_rows(request, runtime.settings.verify_bulk_max_rows)
-    _limit(runtime.bulk_limiter, request, cost=len(rows))
+    rate_limit(runtime.bulk_limiter, request, cost=len(rows))
     checked = await run_in_threadpool(_bulk_check, runtime, rows)
     agent = request.headers.get("user-agent")
     for _row, result in checked:

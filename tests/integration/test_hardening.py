@@ -219,7 +219,8 @@ def _form_for(route: APIRoute) -> tuple[dict[str, Any], dict[str, Any]]:
         elif field.name in FORM_FIELDS:
             data[field.name] = FORM_FIELDS[field.name]
         else:
-            assert not field.field_info.is_required(), f"add a value for form field {field.name!r} of {route.path}"
+            missing = f"add a value for form field {field.name!r} of {route.path} to FORM_FIELDS"
+            assert not field.field_info.is_required(), missing
     return data, files
 
 
@@ -311,3 +312,21 @@ def test_every_error_in_the_openapi_document_is_a_problem_document(client: TestC
                 assert {"400", "413", "422"} <= responses.keys(), (method, path)
             if any(p["in"] == "path" for p in operation.get("parameters", [])):
                 assert "404" in responses, (method, path)
+
+
+def test_a_nul_character_is_refused_not_a_server_error(
+    client: TestClient, admin_headers: dict[str, str], backend: str
+) -> None:
+    """PostgreSQL cannot store NUL in text (SQLite can): a 422 naming why, never a 500."""
+    answers = [
+        client.get("/api/v1/occupations?q=a%00b", headers=admin_headers),
+        client.get("/api/v1/organisations?q=a%00b", headers=admin_headers),
+        client.post("/api/v1/verify/query", json={"certificateNumber": "Y" * 21 + "\x00", "name": "张三"}),
+        client.post("/api/v1/publicity/a%00b/objections", json={"reason": "考试时有人替考，请\x00核查"}),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, answer.text
+        if backend == "postgres" and answer.status_code == 422:
+            assert answer.headers["content-type"] == "application/problem+json"
+    if backend == "postgres":
+        assert answers[0].status_code == 422 and answers[0].json()["code"] == "unstorable_value"

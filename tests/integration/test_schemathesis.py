@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -36,7 +36,7 @@ from credential_service.identity.tokens import Principal, Role, ensure_token_key
 from credential_service.runtime import Runtime, build_runtime
 from tests.conftest import BASE_URL, _fresh_database
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 20
 
 
 def _openapi_document() -> dict[str, Any]:

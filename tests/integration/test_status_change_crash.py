@@ -33,7 +33,8 @@ from credential_service.records.models import FileEntry
 from credential_service.records.rules import EntryKind
 from credential_service.runtime import Runtime
 from credential_service.transparency import audit
-from credential_service.transparency.models import AuditEvent
+from credential_service.transparency import log as transparency_log
+from credential_service.transparency.models import AuditEvent, LogLeaf
 from tests.conftest import ORG_CODE
 from tests.factories import holder, issue_certificate
 from tests.integration.test_assessment_workflow import _credit_code, _register
@@ -65,6 +66,8 @@ def _kill_after(worker: subprocess.Popen[str], writes: int) -> list[str]:
             break
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=30)
+    assert worker.stderr is not None
+    assert lines and lines[-1] == f"applied {writes}", (lines[-3:], worker.stderr.read()[-3000:])
     return lines
 
 
@@ -86,6 +89,7 @@ class Seen:
     actions: list[str]  # change rows, in order
     file_entries: int  # certificate_status entries in the holder's file
     audit_events: int  # certificate.* events, plus batch.revoke events naming it
+    log_leaves: int  # credential.status leaves of the transparency log
     revoked_bit: bool
     suspended_bit: bool
 
@@ -119,11 +123,17 @@ def _seen(session: Session, record: IssuedCredential) -> Seen:
         )
         if number in detail["revoked"]
     ]
+    leaves = session.scalars(
+        select(LogLeaf.leaf_index).where(
+            LogLeaf.credential_id == record.credential_id, LogLeaf.kind == "credential.status"
+        )
+    ).all()
     assert record.revocation_list_id and record.suspension_list_id
     return Seen(
         actions,
         sum(1 for e in entries if e["certificateNumber"] == number),
         len(own_events) + len(batch_events),
+        len(leaves),
         status_lists.live_bit(session, record.revocation_list_id, record.revocation_index or 0),
         status_lists.live_bit(session, record.suspension_list_id, record.suspension_index or 0),
     )
@@ -141,13 +151,15 @@ def _check_all_or_nothing(runtime: Runtime, code: str) -> dict[str, Seen]:
         for record in records_:
             seen = _seen(session, record)
             assert seen.actions == PLAN[: len(seen.actions)] or seen.actions == ["revoke"], seen
-            assert seen.file_entries == len(seen.actions) == seen.audit_events, seen
+            assert seen.file_entries == len(seen.actions) == seen.audit_events == seen.log_leaves, seen
             assert seen.revoked_bit == ("revoke" in seen.actions), seen
             assert seen.suspended_bit == (seen.actions[-1:] == ["suspend"]), seen
             person = identity.find_by_blind_index(session, record.holder_index or "")
             assert person is not None and records.verify_file(session, person) == []
             found[record.certificate_number or ""] = seen
         assert audit.check(audit.events(session)) == []
+        indexes = session.scalars(select(LogLeaf.leaf_index).order_by(LogLeaf.leaf_index)).all()
+        assert list(indexes) == list(range(len(indexes)))  # the log: dense, nothing lost or doubled
     return found
 
 
@@ -173,6 +185,9 @@ def test_a_sequence_of_status_changes_killed_mid_transaction_and_rerun(
     finished = _check_all_or_nothing(runtime, ORG_CODE)
     assert len(finished) == CERTIFICATES
     assert all(s.actions == PLAN for s in finished.values())  # completed, nothing twice
+    with runtime.read_session() as session:  # what `credential-service log verify` checks
+        report = transparency_log.verify_storage(session, public_base_url=settings.public_base_url)
+    assert report.clean, report.problems
 
 
 def _issued_batch(runtime: Runtime, candidates: int) -> tuple[str, str]:
