@@ -688,7 +688,7 @@ def issue_batch(
 
     runtime = _runtime()
     try:
-        issued = workflow.issue_submission(runtime, org, submission)
+        issued = workflow.issue_submission(runtime, org, submission, actor=_actor())
     except ServiceError as exc:
         _fail(exc.message)
     console.print(f"本次签发 {issued} 张证书 / issued {issued} certificates")

@@ -12,7 +12,6 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -25,6 +24,7 @@ from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status_rules import STATES, Actor, StatusAction
+from credential_service.core.clock import BEIJING
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
@@ -57,7 +57,6 @@ DEMO_INSTITUTIONS = (
 SHANXI_COUNTIES = ("140105", "140106", "140202", "140402", "140521", "140702", "140802", "141002")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马胡郭何高林罗郑梁谢宋唐"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红"
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def demo_id_number(rng: random.Random) -> str:

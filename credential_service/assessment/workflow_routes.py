@@ -259,7 +259,7 @@ def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: 
 )
 def issue_submission(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_CERTIFICATES)
-    issued = workflow.issue_submission(runtime, code, submission_id)
+    issued = workflow.issue_submission(runtime, code, submission_id, actor=principal.subject)
     with runtime.session() as session:
         submission = workflow.get_submission(
             session, organisations.get_organisation(session, code), submission_id
@@ -310,7 +310,7 @@ def set_calendar_day(
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        entry = workflow.set_calendar_day(session, day, body.kind, body.name)
+        entry = workflow.set_calendar_day(session, day, body.kind, body.name, actor=principal.subject)
         return JSON({"day": entry.day.isoformat(), "kind": entry.kind, "name": entry.name})
 
 

@@ -292,6 +292,12 @@ def checkpoint_at_commit(session: Session, keystore: KeyStore, *, public_base_ur
     session.info[_PENDING_CHECKPOINT] = (keystore, public_base_url)
 
 
+def skip_checkpoint_at_commit(session: Session) -> None:
+    """Leave this transaction's appends to the next checkpoint (batch issuance signs one every few
+    hundred certificates and at its end, not one per certificate)."""
+    session.info.pop(_PENDING_CHECKPOINT, None)
+
+
 @event.listens_for(Session, "before_commit")
 def _sign_pending_checkpoint(session: Session) -> None:
     if session.in_nested_transaction():

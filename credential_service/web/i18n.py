@@ -243,20 +243,23 @@ TEXTS["en"].update(
     {
         "verify_title": "Certificate verification",
         "verdict_genuine": "Genuine and valid",
-        "verdict_genuine_lead": "Issued by a registered evaluation organisation; neither revoked nor suspended.",
+        "verdict_genuine_lead": "Issued by a registered evaluation organisation; "
+        "neither revoked nor suspended.",
         "verdict_revoked": "Revoked",
         "verdict_revoked_lead": "This certificate has been revoked and is no longer valid.",
         "verdict_suspended": "Suspended",
         "verdict_suspended_lead": "This certificate is suspended and cannot be relied on for now.",
         "verdict_superseded": "Superseded",
-        "verdict_superseded_lead": "This certificate was corrected and re-issued; the old one is no longer valid.",
+        "verdict_superseded_lead": "This certificate was corrected and re-issued; "
+        "the old one is no longer valid.",
         "verdict_expired": "Expired",
         "verdict_expired_lead": "This certificate has expired.",
         "verdict_not_genuine": "Not genuine",
         "verdict_not_genuine_lead": "The QR code or the certificate failed verification: do not rely on it; "
         "ask the issuer or the human-resources authority.",
         "verdict_cannot_tell": "Cannot tell now",
-        "verdict_cannot_tell_lead": "Part of the check cannot be done now; try again later or ask the issuer.",
+        "verdict_cannot_tell_lead": "Part of the check cannot be done now; "
+        "try again later or ask the issuer.",
         "certificate_title": "The certificate",
         "certificate_name": "Certificate",
         "occupation_name": "Occupation",

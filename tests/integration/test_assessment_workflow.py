@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from credential_service.certificates.rules import CERTIFICATE_NUMBER, parse_numb
 from credential_service.demo import demo_id_number, demo_name
 from credential_service.identity.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
+from credential_service.transparency import audit
 from tests.conftest import BASE_URL
 
 SCOPE = ScopeRowInput("6-18-02-04", "电焊工", (5, 4, 3), date(2026, 1, 1), date(2028, 12, 31))
@@ -185,6 +187,15 @@ def test_from_plan_to_issued_certificates(
     )
     assert client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code == 200
     assert other_code != code
+
+    # Every step entered the hash-chained audit trail, with who did it.
+    with runtime.session() as session:
+        trail = audit.events(session)
+        assert audit.check(trail) == []
+    actions = Counter((e.action, e.actor.split(":")[0]) for e in trail)
+    assert actions[("plan.file", "org")] >= 1 and actions[("submission.record", "org")] >= 1
+    assert actions[("objection.lodge", "public")] == 1 and actions[("objection.resolve", "admin")] == 1
+    assert actions[("credential.issue", "org")] == len(numbers)
 
 
 def test_rules_each_with_a_failing_case(
