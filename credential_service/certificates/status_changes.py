@@ -360,57 +360,6 @@ def change_status(
     return ChangeResult(StatusChange.of(row), status_view(session, record), recover)
 
 
-def revoke(
-    session: Session, actor: Actor, certificate_number: str, *, reason: str, evidence: str, authority: str
-) -> ChangeResult:
-    """撤销: final. Flags any subsidy paid on the certificate for recovery."""
-    return change_status(
-        session,
-        actor,
-        certificate_number,
-        StatusAction.REVOKE,
-        reason=reason,
-        evidence=evidence,
-        authority=authority,
-    )
-
-
-def suspend(
-    session: Session, actor: Actor, certificate_number: str, *, reason: str, evidence: str, authority: str
-) -> ChangeResult:
-    """暂停 a valid certificate until the suspension is lifted (or the certificate revoked)."""
-    return change_status(
-        session,
-        actor,
-        certificate_number,
-        StatusAction.SUSPEND,
-        reason=reason,
-        evidence=evidence,
-        authority=authority,
-    )
-
-
-def reinstate(
-    session: Session,
-    actor: Actor,
-    certificate_number: str,
-    *,
-    evidence: str,
-    authority: str,
-    reason: str | None = None,
-) -> ChangeResult:
-    """恢复: lift a suspension."""
-    return change_status(
-        session,
-        actor,
-        certificate_number,
-        StatusAction.REINSTATE,
-        reason=reason,
-        evidence=evidence,
-        authority=authority,
-    )
-
-
 # --- correction (更正换发) --------------------------------------------------------------------------
 
 
