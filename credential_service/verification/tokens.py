@@ -157,13 +157,16 @@ def _signed_by(token: SignedToken, directory: KeyDirectory) -> DirectoryKey | No
     return None
 
 
-def check_token(token_text: str, directory: KeyDirectory, result: TokenVerification) -> SignedToken | None:
-    """The signature alone: no database. Returns the token when an issuer of ours signed it."""
+def check_token(
+    token_text: str, directory: KeyDirectory, result: TokenVerification
+) -> tuple[SignedToken, DirectoryKey] | None:
+    """The signature alone: no database. Returns the token and the key of ours that signed it."""
     try:
         token = read_token(token_text)
     except TokenError:
         token = None
-    if token is None or _signed_by(token, directory) is None:
+    key = _signed_by(token, directory) if token is not None else None
+    if token is None or key is None:
         result.add(
             "token",
             Outcome.INVALID,
@@ -179,7 +182,7 @@ def check_token(token_text: str, directory: KeyDirectory, result: TokenVerificat
         "二维码由签发机构的密钥签名，未被改动。",
         "The QR code is signed by the issuer's key and unaltered.",
     )
-    return token
+    return token, key
 
 
 def verify_token(
@@ -191,9 +194,10 @@ def verify_token(
     now: datetime | None = None,
 ) -> TokenVerification:
     result = TokenVerification()
-    token = check_token(token_text, directory, result)
-    if token is None:
+    checked = check_token(token_text, directory, result)
+    if checked is None:
         return result
+    token, _key = checked
     with open_session() as session:
         _check_recorded(session, token, result, now or utcnow(), public_base_url)
     return result
@@ -441,11 +445,10 @@ def verify_token_offline(token_text: str, bundle: BundleTrust) -> TokenVerificat
     directory = KeyDirectory(
         lambda: [DirectoryKey(m, k.controller, k.public_key) for m, k in bundle.known_keys().items()]
     )
-    token = check_token(token_text, directory, result)
-    if token is None:
+    checked = check_token(token_text, directory, result)
+    if checked is None:
         return result
-    key = _signed_by(token, directory)
-    assert key is not None
+    token, key = checked
     known = bundle.known_keys()[key.verification_method]
     _check_key_on_day(known.lifecycle, token.claims.issued_on, result)
     result.add(
