@@ -58,6 +58,7 @@ from credential_service.assessment.organisation_schemas import (
     TokenAnswer,
 )
 from credential_service.assessment.rules import (
+    ACTIVE,
     CHINA_TIME,
     MACHINE_READABLE_MARKER,
     OCCUPATION_CODE,
@@ -66,6 +67,7 @@ from credential_service.assessment.rules import (
     OrganisationStatus,
     ScopeRowInput,
     format_levels,
+    in_scope,
     normalise_subtype,
     organisation_code,
     organisation_code_problems,
@@ -73,6 +75,7 @@ from credential_service.assessment.rules import (
     registration_json,
     scope_problems,
     status_change_allowed,
+    status_on,
 )
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import as_utc, to_xsd, utcnow
@@ -544,6 +547,45 @@ def status_history(session: Session, organisation: Organisation) -> list[StatusP
             .where(StatusPeriod.organisation_id == organisation.id)
             .order_by(StatusPeriod.since, StatusPeriod.id)
         )
+    )
+
+
+@dataclass(frozen=True)
+class _ScopeRows:
+    scope: list[ScopeRow]
+
+
+def registered_when_issued(
+    session: Session,
+    issuer_id: int,
+    occupation_code: str,
+    subtype: str | None,
+    level: int,
+    *,
+    issued_at: datetime,
+    issued_on: date,
+) -> bool | None:
+    """Whether the issuer was an active organisation registered for (occupation, 工种, level) when
+    it issued; None when the issuer is no evaluation organisation (the platform itself). Two
+    queries, by issuer: the verification path asks this for every scan."""
+    periods = session.scalars(
+        select(StatusPeriod)
+        .join(Organisation, Organisation.id == StatusPeriod.organisation_id)
+        .where(Organisation.issuer_id == issuer_id)
+        .order_by(StatusPeriod.since, StatusPeriod.id)
+    ).all()
+    if (
+        not periods
+        and session.scalar(select(Organisation.id).where(Organisation.issuer_id == issuer_id)) is None
+    ):
+        return None
+    rows = session.scalars(
+        select(ScopeRow)
+        .join(Organisation, Organisation.id == ScopeRow.organisation_id)
+        .where(Organisation.issuer_id == issuer_id, ScopeRow.occupation_code == occupation_code)
+    ).all()
+    return status_on(periods, issued_at) == ACTIVE and in_scope(
+        _ScopeRows(list(rows)), occupation_code, subtype, level, issued_on
     )
 
 

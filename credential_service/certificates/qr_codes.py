@@ -9,6 +9,7 @@ import qrcode
 import qrcode.constants
 import qrcode.util
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.certificates.models import CertificateQRCode, IssuedCredential
@@ -147,6 +148,16 @@ def create_qr(
     session.add(stored)
     session.flush()
     return stored
+
+
+def find_with_token(session: Session, certificate_number: str) -> tuple[IssuedCredential, str | None] | None:
+    """A certificate and its recorded QR token, in one query (the verification hot path)."""
+    found = session.execute(
+        select(IssuedCredential, CertificateQRCode.token)
+        .outerjoin(CertificateQRCode, CertificateQRCode.credential_id == IssuedCredential.credential_id)
+        .where(IssuedCredential.certificate_number == certificate_number)
+    ).first()
+    return None if found is None else (found[0], found[1])
 
 
 def certificate_qr(

@@ -287,10 +287,14 @@ def issue_skill_certificate(
     return record
 
 
-def get_by_number(session: Session, certificate_number: str) -> IssuedCredential:
-    record = session.scalar(
+def find_by_number(session: Session, certificate_number: str) -> IssuedCredential | None:
+    return session.scalar(
         select(IssuedCredential).where(IssuedCredential.certificate_number == certificate_number)
     )
+
+
+def get_by_number(session: Session, certificate_number: str) -> IssuedCredential:
+    record = find_by_number(session, certificate_number)
     if record is None:
         raise certificate_not_found()
     return record

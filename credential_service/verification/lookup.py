@@ -10,7 +10,6 @@ import json
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.certificates import service as certificates
@@ -46,7 +45,7 @@ def by_number(
     number = certificate_number.strip().upper()
     if not CERTIFICATE_NUMBER.match(number):
         return None  # malformed is answered like unknown
-    record = session.scalar(select(IssuedCredential).where(IssuedCredential.certificate_number == number))
+    record = certificates.find_by_number(session, number)
     if record is None or not same_name(name, _holder_name(record)):
         return None
     return verify_record(session, record, public_base_url=public_base_url)

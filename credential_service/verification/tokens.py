@@ -21,12 +21,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credential_service.assessment.models import Organisation, ScopeRow, StatusPeriod
-from credential_service.assessment.rules import china_day_bounds, in_scope, status_on
+from credential_service.assessment import organisations
+from credential_service.assessment.rules import china_day_bounds
+from credential_service.certificates import qr_codes
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import NO_SUBTYPE
 from credential_service.certificates.fields import CertificateFields, certificate_fields
-from credential_service.certificates.models import CertificateQRCode, IssuedCredential
+from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.qr_token import SignedToken, TokenError, read_token
 from credential_service.certificates.status_changes import StatusView, status_view
 from credential_service.certificates.status_rules import CertificateState, ReasonCode
@@ -210,12 +211,7 @@ def _record_mismatch(result: TokenVerification, code: str, zh: str, en: str) -> 
 def _check_recorded(
     session: Session, token: SignedToken, result: TokenVerification, now: datetime, public_base_url: str
 ) -> None:
-    found = session.execute(
-        select(IssuedCredential, CertificateQRCode.token, Organisation.id)
-        .outerjoin(CertificateQRCode, CertificateQRCode.credential_id == IssuedCredential.credential_id)
-        .outerjoin(Organisation, Organisation.issuer_id == IssuedCredential.issuer_id)
-        .where(IssuedCredential.certificate_number == token.claims.certificate_number)
-    ).first()
+    found = qr_codes.find_with_token(session, token.claims.certificate_number)
     if found is None or found[1] != token.text:
         _record_mismatch(
             result,
@@ -224,7 +220,7 @@ def _check_recorded(
             "The registry holds no certificate for this QR code: not genuine.",
         )
         return
-    record, _token, organisation_id = found
+    record = found[0]
     if record.digest != token.claims.credential_digest:
         _record_mismatch(
             result,
@@ -233,7 +229,7 @@ def _check_recorded(
             "The QR code does not match the registered certificate: not genuine.",
         )
         return
-    _check_certificate(session, record, organisation_id, result, now=now, public_base_url=public_base_url)
+    _check_certificate(session, record, result, now=now, public_base_url=public_base_url)
 
 
 def verify_record(
@@ -241,19 +237,13 @@ def verify_record(
 ) -> TokenVerification:
     """The registry's checks of a certificate found by number (the query and bulk look-ups)."""
     result = TokenVerification()
-    organisation_id = session.scalar(
-        select(Organisation.id).where(Organisation.issuer_id == record.issuer_id)
-    )
-    _check_certificate(
-        session, record, organisation_id, result, now=now or utcnow(), public_base_url=public_base_url
-    )
+    _check_certificate(session, record, result, now=now or utcnow(), public_base_url=public_base_url)
     return result
 
 
 def _check_certificate(
     session: Session,
     record: IssuedCredential,
-    organisation_id: int | None,
     result: TokenVerification,
     *,
     now: datetime,
@@ -285,8 +275,7 @@ def _check_certificate(
     # The key must have been valid when the certificate was logged: the public log proves that
     # time; the registry's own record is the fallback while no checkpoint covers it yet.
     _check_proof(session, record, logged_at or record.issued_at, result)
-    if organisation_id is not None:  # platform-issued certificates have no evaluation scope
-        _check_scope(session, organisation_id, record.issued_at, fields, result)
+    _check_scope(session, record, fields, result)
     _check_validity(credential, now, result)
     _check_status(session, record, result)
 
@@ -349,33 +338,21 @@ def _check_proof(
         )
 
 
-@dataclass(frozen=True)
-class _Scope:
-    scope: list[ScopeRow]
-
-
 def _check_scope(
-    session: Session,
-    organisation_id: int,
-    issued_at: datetime,
-    fields: CertificateFields,
-    result: TokenVerification,
+    session: Session, record: IssuedCredential, fields: CertificateFields, result: TokenVerification
 ) -> None:
-    rows = session.scalars(
-        select(ScopeRow).where(
-            ScopeRow.organisation_id == organisation_id, ScopeRow.occupation_code == fields.occupation_code
-        )
-    ).all()
-    periods = session.scalars(
-        select(StatusPeriod)
-        .where(StatusPeriod.organisation_id == organisation_id)
-        .order_by(StatusPeriod.since)
-    ).all()
-    subtype = None if fields.subtype == NO_SUBTYPE else fields.subtype
-    level = int(fields.level)
-    if status_on(periods, issued_at) == "active" and in_scope(
-        _Scope(list(rows)), fields.occupation_code, subtype, level, fields.issued_on
-    ):
+    registered = organisations.registered_when_issued(
+        session,
+        record.issuer_id,
+        fields.occupation_code,
+        None if fields.subtype == NO_SUBTYPE else fields.subtype,
+        int(fields.level),
+        issued_at=record.issued_at,
+        issued_on=fields.issued_on,
+    )
+    if registered is None:
+        return  # issued by the platform itself: no evaluation scope applies
+    if registered:
         result.add(
             "scope",
             Outcome.VALID,

@@ -21,9 +21,12 @@ from sqlalchemy import event, select
 
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.qr_codes import MAX_QR_VERSION, PNG_MODULE_PIXELS, QUIET_ZONE_MODULES
+from credential_service.certificates.rules import SkillLevel
 from credential_service.core.config import Settings
 from credential_service.core.errors import ConfigurationError
+from credential_service.demo import load_demo
 from credential_service.identity.rules import mask_name
+from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.transparency.models import LogLeaf
@@ -343,3 +346,24 @@ def test_offline_verification_of_a_token_with_the_network_unavailable(
     code, forged = offline(_altered(token_of(urls[0]), 150))
     assert (code, forged["verdict"]) == (1, "not_genuine")
     assert [c["check"] for c in forged["checks"]] == ["token"]
+
+
+def test_a_certificate_outside_the_registered_scope_is_not_genuine(
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
+) -> None:
+    manifest = load_demo(runtime, workers=40)  # organisations registered for levels 5, 4 and 3
+    with runtime.session() as session:
+        issuer = issuers.get_issuer(session, manifest.organisations[0]["code"])
+    inside = issue_certificate(runtime, issuer, level=SkillLevel.LEVEL_3)
+    outside = issue_certificate(runtime, issuer, level=SkillLevel.LEVEL_1)
+    verdicts = {}
+    for record in (inside, outside):
+        answer = client.get(
+            f"/api/v1/verify/{token_of(qr_url(client, str(record.certificate_number), admin_headers))}"
+        )
+        scope = next(c for c in answer.json()["checks"] if c["check"] == "scope")
+        verdicts[record.certificate_number] = (answer.json()["verdict"], scope["outcome"])
+    assert verdicts == {
+        inside.certificate_number: ("genuine", "valid"),
+        outside.certificate_number: ("not_genuine", "invalid"),
+    }
