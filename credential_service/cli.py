@@ -805,8 +805,9 @@ def _verify_credential_file(source: str, bundle: Path | None, as_json: bool) -> 
 
 
 def _verify_token(token: str, bundle: Path | None, as_json: bool) -> None:
-    from credential_service.verification.tokens import Verdict, verify_token, verify_token_offline
+    from credential_service.verification.tokens import verify_token, verify_token_offline
     from credential_service.verification.trust import BundleTrust
+    from credential_service.verification.verifier import Verdict
 
     if bundle is not None:
         try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from credential_service.assessment import organisations
 from credential_service.certificates.qr_codes import check_public_base_url
 from credential_service.certificates.service import IssuanceSettings
 from credential_service.core.config import Settings
@@ -65,6 +66,7 @@ class Runtime:
         return IssuanceSettings(
             public_base_url=self.settings.public_base_url,
             status_list_size=self.settings.status_list_size,
+            registry=organisations.may_issue,
         )
 
     def check_keystore(self) -> None:

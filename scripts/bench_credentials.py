@@ -29,7 +29,6 @@ from credential_service.certificates.credential import (  # noqa: E402
 from credential_service.certificates.rules import SkillLevel  # noqa: E402
 from credential_service.crypto.data_integrity import create_proof, verify_proof  # noqa: E402
 from credential_service.crypto.multibase import encode_ed25519_public_key  # noqa: E402
-from credential_service.identity.rules import salted_identity_hash  # noqa: E402
 
 BASE = "https://skills.example.cn"
 DID = "did:web:skills.example.cn:orgs:Y000014010001"
@@ -45,7 +44,6 @@ def certificate() -> dict[str, Any]:
             issuer_did=DID,
             issuer_name="太原重型机械集团有限公司",
             holder_name="王小明",
-            holder_id_hash=salted_identity_hash("14010519900101123X"),
             occupation=Occupation("6-18-02-04", "焊工", "电焊工"),
             level=SkillLevel.LEVEL_3,
             issued_at=datetime(2026, 11, 27, 8, 0, tzinfo=UTC),

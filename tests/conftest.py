@@ -30,6 +30,7 @@ from credential_service.identity.tokens import (
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKind
 from credential_service.runtime import Runtime, build_runtime
+from tests.factories import register_organisation
 
 VECTORS = Path(__file__).parent / "vectors"
 BASE_URL = "https://skills.test"
@@ -123,18 +124,28 @@ def settings(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Se
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
+def fixture_organisation_registered() -> bool:
+    """Whether ORG_CODE is a registered organisation (the default) or a bare issuer, as ``orgs add``
+    used to create (the registration tests take it over)."""
+    return True
+
+
+@pytest.fixture
+def runtime(settings: Settings, fixture_organisation_registered: bool) -> Iterator[Runtime]:
     rt = build_runtime(settings)
     with rt.session() as session:
         issuers.ensure_platform_issuer(session, rt.keystore, public_base_url=BASE_URL)
-        issuers.register_issuer(
-            session,
-            rt.keystore,
-            public_base_url=BASE_URL,
-            code=ORG_CODE,
-            name=ORG_NAME,
-            kind=IssuerKind.ORGANISATION,
-        )
+        if not fixture_organisation_registered:
+            issuers.register_issuer(
+                session,
+                rt.keystore,
+                public_base_url=BASE_URL,
+                code=ORG_CODE,
+                name=ORG_NAME,
+                kind=IssuerKind.ORGANISATION,
+            )
+    if fixture_organisation_registered:
+        register_organisation(rt, ORG_CODE, ORG_NAME)
     ensure_token_key(rt.keystore)
     yield rt
     rt.close()

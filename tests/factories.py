@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from credential_service.assessment.occupations import builtin_occupation
+from credential_service.assessment import organisations
+from credential_service.assessment.occupations import BUILTIN_OCCUPATIONS, builtin_occupation
+from credential_service.assessment.rules import ScopeRowInput
 from credential_service.certificates import service as certificates
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.rules import SkillLevel
-from credential_service.demo import demo_id_number, demo_name
+from credential_service.demo import demo_credit_code, demo_id_number, demo_name
 from credential_service.identity.rules import DocumentType
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
@@ -35,14 +38,20 @@ def issue_certificate(
     occupation: str = "6-18-02-04",
     cryptosuite: certificates.Cryptosuite = "eddsa-rdfc-2022",
     who: certificates.Holder | None = None,
+    around_registry: bool = False,
     **kwargs: Any,
 ) -> IssuedCredential:
+    """``around_registry``: sign without asking the registry, as a rogue path with the organisation's
+    key would; only for showing that verification refuses what issuance would have."""
+    settings = runtime.issuance
+    if around_registry:
+        settings = dataclasses.replace(settings, registry=lambda *_args, **_kwargs: [])
     with runtime.session() as session:
         issuer = issuers.get_issuer(session, issuer.code)  # fresh: keys may have rotated
         return certificates.issue_skill_certificate(
             session,
             runtime.keystore,
-            runtime.issuance,
+            settings,
             issuer=issuer,
             holder=who or holder(),
             occupation=builtin_occupation(occupation),
@@ -52,6 +61,29 @@ def issue_certificate(
             cryptosuite=cryptosuite,
             **kwargs,
         )
+
+
+def register_organisation(runtime: Runtime, code: str, name: str, *, now: datetime | None = None) -> Issuer:
+    """A registered (备案) organisation for every built-in occupation at every level, from ``now``:
+    the registry lets an organisation issue only within its scope (tests of scope make their own)."""
+    with runtime.session() as session:
+        organisations.register_organisation(
+            session,
+            runtime.keystore,
+            runtime.settings,
+            org_type=code[0],
+            credit_code=demo_credit_code(random.Random(code), "140100"),
+            name=name,
+            mohrss_code=code[1:5],
+            site_serial=code[7:13],
+            scope=[
+                ScopeRowInput(o.code, o.subtype, (5, 4, 3, 2, 1), date(2020, 1, 1), date(2099, 12, 31))
+                for o in BUILTIN_OCCUPATIONS
+            ],
+            actor="admin:test",
+            now=now,
+        )
+        return issuers.get_issuer(session, code)
 
 
 ORG_DID = "did:web:skills.test:orgs:Y000014010001"

@@ -77,8 +77,9 @@ from credential_service.assessment.rules import (
     status_change_allowed,
     status_on,
 )
+from credential_service.certificates.credential import Occupation as CertifiedOccupation
 from credential_service.certificates.rules import SkillLevel
-from credential_service.core.clock import as_utc, to_xsd, utcnow
+from credential_service.core.clock import as_utc, beijing_date, to_xsd, utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import Conflict, FieldError, InvalidInput, NotFound, ServiceError
 from credential_service.crypto.data_integrity import create_proof
@@ -550,43 +551,44 @@ def status_history(session: Session, organisation: Organisation) -> list[StatusP
     )
 
 
-@dataclass(frozen=True)
-class _ScopeRows:
-    scope: list[ScopeRow]
-
-
-def registered_when_issued(
+def may_issue(
     session: Session,
-    issuer_id: int,
-    occupation_code: str,
-    subtype: str | None,
-    level: int,
+    issuer: Issuer,
     *,
-    issued_at: datetime,
-    issued_on: date,
-) -> bool | None:
-    """Whether the issuer was an active organisation registered for (occupation, 工种, level) when
-    it issued; None when the issuer is no evaluation organisation (the platform itself). Two
-    queries, by issuer: the verification path asks this for every scan."""
-    periods = session.scalars(
-        select(StatusPeriod)
-        .join(Organisation, Organisation.id == StatusPeriod.organisation_id)
-        .where(Organisation.issuer_id == issuer_id)
-        .order_by(StatusPeriod.since, StatusPeriod.id)
-    ).all()
-    if (
-        not periods
-        and session.scalar(select(Organisation.id).where(Organisation.issuer_id == issuer_id)) is None
-    ):
-        return None
-    rows = session.scalars(
-        select(ScopeRow)
-        .join(Organisation, Organisation.id == ScopeRow.organisation_id)
-        .where(Organisation.issuer_id == issuer_id, ScopeRow.occupation_code == occupation_code)
-    ).all()
-    return status_on(periods, issued_at) == ACTIVE and in_scope(
-        _ScopeRows(list(rows)), occupation_code, subtype, level, issued_on
-    )
+    at: datetime,
+    occupation: CertifiedOccupation | None = None,
+    level: SkillLevel | None = None,
+) -> list[FieldError]:
+    """The registry's word on an issuance at ``at``: empty when ``issuer`` may issue, else why not.
+
+    The platform always may. An evaluation organisation must be registered and active at ``at``
+    and, for a skill certificate, registered for its occupation, 工种 and level on that Beijing
+    date (人社部发〔2020〕104号). Issuance asks before signing; verification asks again of every
+    certificate, so a credential signed around the registry is "not genuine" (decision 022).
+    """
+    if issuer.kind == IssuerKind.PLATFORM:
+        return []
+    day = beijing_date(at)
+    organisation = session.scalar(select(Organisation).where(Organisation.issuer_id == issuer.id))
+    if organisation is None or status_on(status_history(session, organisation), at) != ACTIVE:
+        return [
+            FieldError(
+                "issuer",
+                f"{issuer.name}（{issuer.code}）在 {day} 不是备案有效的评价机构（未备案、已暂停或已退出），"
+                f"不能发证 / not an active registered organisation on {day}: it may not issue",
+            )
+        ]
+    if occupation is None or level is None:
+        return []
+    if in_scope(organisation, occupation.code, occupation.subtype, int(level), day):
+        return []
+    return [
+        FieldError(
+            "credentialSubject.achievement",
+            f"{day} 的备案范围不含 {occupation.code} {occupation.name}（工种 {occupation.subtype or '--'}）"
+            f"{level.title_zh} / outside the organisation's registered scope on {day}",
+        )
+    ]
 
 
 def _views(session: Session, organisations: Sequence[Organisation], base: str) -> list[OrganisationOut]:
@@ -1021,6 +1023,20 @@ def endorsement(session: Session, code: str, version: int | None = None) -> dict
         )
     loaded: dict[str, Any] = json.loads(found.credential_json)
     return loaded
+
+
+def endorsement_by_id(session: Session, public_base_url: str, credential_id: str) -> dict[str, Any] | None:
+    """The signed endorsement whose credential id is ``credential_id``, as the registry stored it
+    (None when there is none): endorsements are issued by the platform outside the certificates'
+    records, and the verifier asks the registry of every credential (decision 022)."""
+    prefix = f"{public_base_url.rstrip('/')}/orgs/"
+    code, _, version = credential_id.removeprefix(prefix).partition("/endorsement.json?version=")
+    if not credential_id.startswith(prefix) or not version.isdecimal() or len(version) > 9:
+        return None
+    try:
+        return endorsement(session, code, int(version))
+    except NotFound:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,12 +10,13 @@ from urllib.parse import quote
 
 from credential_service.certificates.rules import OCCUPATION_CODE, SkillLevel
 from credential_service.core.clock import to_xsd
-from credential_service.identity.rules import SaltedIdentityHash
+from credential_service.core.errors import FieldError
+from credential_service.identity.rules import id_number_locations
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CERTIFICATE_NAME = "职业技能等级证书"
-SKILL_CERTIFICATE_SCHEMA = "schemas/skill-certificate-v1.json"
+SKILL_CERTIFICATE_SCHEMA = "schemas/skill-certificate-v2.json"
 OCCUPATION_FRAMEWORK = "中华人民共和国职业分类大典（2022年版）"
 NO_SUBTYPE = "--"  # 工种 is printed "--" when there is none, never left blank
 
@@ -43,13 +44,13 @@ class ReplacedCertificate:
 
 @dataclass(frozen=True)
 class SkillCertificate:
-    """Everything printed on a certificate, minus what is only on paper (photo, clear ID number)."""
+    """Everything printed on a certificate, minus what is only on paper (photo, ID number): nothing
+    derived from the ID number enters the credential (docs/decisions/022)."""
 
     certificate_number: str
     issuer_did: str
     issuer_name: str  # exactly as registered (备案名称)
     holder_name: str
-    holder_id_hash: SaltedIdentityHash
     occupation: Occupation
     level: SkillLevel
     issued_at: datetime
@@ -69,17 +70,11 @@ def skill_certificate_credential(cert: SkillCertificate, *, public_base_url: str
     level_title = cert.level.title_zh
     subtype = cert.occupation.subtype or NO_SUBTYPE
     subject: dict[str, Any] = {
+        # OB 3.0 asks for an id or an identifier: a random one, so two certificates of one
+        # person cannot be linked and nothing in it leads back to the ID number.
+        "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["AchievementSubject"],
         "name": cert.holder_name,
-        "identifier": [
-            {
-                "type": "IdentityObject",
-                "identityType": "nationalIdentityNumber",  # 社会保障号码 = 公民身份号码
-                "hashed": True,
-                "identityHash": cert.holder_id_hash.identity_hash,
-                "salt": cert.holder_id_hash.salt,
-            }
-        ],
         "licenseNumber": cert.certificate_number,  # 证书编号
         "achievement": {
             "id": achievement_id,
@@ -172,3 +167,51 @@ def replaced_evidence(old: ReplacedCertificate) -> dict[str, Any]:
         ),
         "genre": "更正换发 / correction",
     }
+
+
+def registry_only_problems(credential: dict[str, Any], registered_name: str) -> list[FieldError]:
+    """What a caller of ``/credentials/issue`` may not write, because only the registry may say it
+    (decision 022): a 职业技能等级证书 (its number, name, schema or occupation alignment: those come
+    from the evaluation workflow only), an issuer name other than the registered one, and a clear
+    ID number anywhere."""
+    problems: list[FieldError] = []
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict) and issuer.get("name", registered_name) != registered_name:
+        problems.append(
+            FieldError("issuer.name", f"以备案名称为准：{registered_name} / must be the registered name")
+        )
+    only_by_workflow = (
+        "职业技能等级证书只能经评价结果公示后由本平台签发 / skill certificates are issued by the "
+        "evaluation workflow only"
+    )
+    if credential.get("name") == CERTIFICATE_NAME:
+        problems.append(FieldError("name", only_by_workflow))
+    for i, schema in enumerate(_as_list(credential.get("credentialSchema"))):
+        if isinstance(schema, dict) and "/schemas/skill-certificate-" in str(schema.get("id", "")):
+            problems.append(FieldError(f"credentialSchema[{i}].id", only_by_workflow))
+    for i, subject in enumerate(_as_list(credential.get("credentialSubject"))):
+        if not isinstance(subject, dict):
+            continue
+        if "licenseNumber" in subject:
+            problems.append(
+                FieldError(
+                    f"credentialSubject[{i}].licenseNumber",
+                    "证书编号由登记库按国家规则分配，不能由调用方填写 / certificate numbers are allocated by "
+                    "the registry, never supplied",
+                )
+            )
+        achievement = subject.get("achievement")
+        alignments = _as_list(achievement.get("alignment")) if isinstance(achievement, dict) else []
+        if any(isinstance(a, dict) and a.get("targetFramework") == OCCUPATION_FRAMEWORK for a in alignments):
+            problems.append(FieldError(f"credentialSubject[{i}].achievement.alignment", only_by_workflow))
+    problems.extend(
+        FieldError(where, "不得含有明文证件号码 / must not hold a clear ID number")
+        for where in id_number_locations(credential)
+    )
+    return problems
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

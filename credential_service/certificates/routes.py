@@ -38,7 +38,7 @@ def issue(body: IssueRequest, principal: CurrentPrincipal, runtime: RuntimeDep) 
     allow(principal, Role.ORGANISATION, Role.ADMIN, scope=SCOPE_CERTIFICATES)
     code = (principal.tenant or "") if principal.role is Role.ORGANISATION else PLATFORM_CODE
     with runtime.session() as session:
-        record = service.issue_credential(
+        record = service.issue_requested_credential(
             session,
             runtime.keystore,
             runtime.issuance,

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from credential_service.certificates.credential import (
     Occupation,
     ReplacedCertificate,
     SkillCertificate,
+    registry_only_problems,
     skill_certificate_credential,
 )
 from credential_service.certificates.errors import CredentialRejected
@@ -38,7 +39,7 @@ from credential_service.crypto.jsonld import JsonLdError, UnknownContextError
 from credential_service.crypto.keystore import KeyStore
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity import service as identity
-from credential_service.identity.rules import DocumentType, salted_identity_hash
+from credential_service.identity.rules import DocumentType, holds_id_number
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
@@ -50,10 +51,27 @@ Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
 CRYPTOSUITES: tuple[Cryptosuite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 
 
+class IssuingRegistry(Protocol):
+    """The registry's word on whether ``issuer`` may issue at ``at`` (for a skill certificate: this
+    occupation and level): the problems, empty when it may. The organisations part answers it;
+    the runtime wires it in, so every issuance path asks it (decision 022)."""
+
+    def __call__(
+        self,
+        session: Session,
+        issuer: Issuer,
+        *,
+        at: datetime,
+        occupation: Occupation | None = None,
+        level: SkillLevel | None = None,
+    ) -> list[FieldError]: ...
+
+
 @dataclass(frozen=True)
 class IssuanceSettings:
     public_base_url: str
     status_list_size: int
+    registry: IssuingRegistry
 
 
 def credential_digest(credential: dict[str, Any]) -> str:
@@ -127,6 +145,9 @@ def issue_credential(
         return existing
     now = now or utcnow()
     draft = _prepare(credential, issuer, now)
+    refused = settings.registry(session, issuer, at=now)
+    if refused:
+        raise CredentialRejected(refused)
     if find_by_credential_id(session, draft["id"]) is not None:
         raise _id_taken()
     key, signer = issuers.signer_for(issuer, keystore)
@@ -199,11 +220,49 @@ def issue_credential(
     return record
 
 
+def issue_requested_credential(
+    session: Session,
+    keystore: KeyStore,
+    settings: IssuanceSettings,
+    *,
+    issuer: Issuer,
+    credential: dict[str, Any],
+    cryptosuite: Cryptosuite = "eddsa-rdfc-2022",
+    idempotency_key: str | None = None,
+    actor: str = "system",
+) -> IssuedCredential:
+    """``POST /credentials/issue``: sign a credential the caller wrote, as ``issuer``.
+
+    The registry has the last word (decision 022): what only it may say (a skill certificate, its
+    number, another issuer name, a clear ID number) is refused, the registered name is written
+    into an ``issuer`` object, and the organisation must be active. Raises CredentialRejected.
+    """
+    problems = [] if too_deep(credential) else registry_only_problems(credential, issuer.name)
+    if idempotency_key is not None and holds_id_number(idempotency_key):
+        problems.append(
+            FieldError("options.credentialId", "不得含有明文证件号码 / must not hold an ID number")
+        )
+    if problems:
+        raise CredentialRejected(problems)
+    if isinstance(credential.get("issuer"), dict):
+        credential = {**credential, "issuer": {**credential["issuer"], "name": issuer.name}}
+    return issue_credential(
+        session,
+        keystore,
+        settings,
+        issuer=issuer,
+        credential=credential,
+        cryptosuite=cryptosuite,
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
+
+
 @dataclass(frozen=True)
 class Holder:
     name: str
     document_type: DocumentType
-    id_number: str  # already normalised; only its salted hash and blind index leave this object
+    id_number: str  # already normalised; only its sealed form and blind index leave this object
 
 
 def issue_skill_certificate(
@@ -232,6 +291,9 @@ def issue_skill_certificate(
     existing = _find_idempotent(session, issuer, idempotency_key)
     if existing is not None:
         return existing
+    refused = settings.registry(session, issuer, at=now, occupation=occupation, level=level)
+    if refused:
+        raise CredentialRejected(refused)
     number = allocate_certificate_number(session, organisation_code=issuer.code, year=now.year, level=level)
     unsigned = skill_certificate_credential(
         SkillCertificate(
@@ -239,7 +301,6 @@ def issue_skill_certificate(
             issuer_did=issuer.did,
             issuer_name=issuer.name,
             holder_name=holder.name,
-            holder_id_hash=salted_identity_hash(holder.id_number),
             occupation=occupation,
             level=level,
             issued_at=now,

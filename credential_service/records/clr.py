@@ -6,16 +6,15 @@ certificate; each embedded certificate keeps its own issuer's proof.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credential_service.core.clock import to_xsd, utcnow
-from credential_service.crypto.data_integrity import create_proof
+from credential_service.certificates import service as certificates
 from credential_service.crypto.keystore import KeyStore
 from credential_service.identity.models import Person
-from credential_service.identity.rules import salted_identity_hash
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
 from credential_service.records import worker
@@ -54,47 +53,39 @@ def _training_achievements(session: Session, person: Person, base: str) -> list[
 
 
 def export_clr(
-    session: Session, keystore: KeyStore, person: Person, *, public_base_url: str, id_number: str
+    session: Session, keystore: KeyStore, settings: certificates.IssuanceSettings, person: Person
 ) -> dict[str, Any]:
-    """The signed ClrCredential of ``person``'s file. ``id_number`` only feeds the salted hash."""
-    base = public_base_url.rstrip("/")
+    """The signed ClrCredential of ``person``'s file, issued (recorded, logged, with status entries)
+    like any credential of the platform, so the registry vouches for it (decision 022). Like the
+    certificates it holds, it carries nothing derived from the ID number: the subject is a random id."""
     platform = issuers.get_issuer(session, PLATFORM_CODE)
-    key, signer = issuers.signer_for(platform, keystore)
     credentials = [
         worker.my_credential(session, person, summary.certificate_number)
         for summary in worker.my_certificates(session, person)
     ]
-    hashed = salted_identity_hash(id_number)
-    now = utcnow()
     unsigned = {
         "@context": [VC_V2, CLR_V2, OB_V3],
-        "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", "ClrCredential"],
         "issuer": {"id": platform.did, "type": ["Profile"], "name": platform.name},
-        "validFrom": to_xsd(now),
         "name": "职业技能培训电子档案 / Lifelong vocational-training record",
         "credentialSubject": {
             "type": ["ClrSubject"],
-            "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityType": "nationalIdentityNumber",
-                    "hashed": True,
-                    "identityHash": hashed.identity_hash,
-                    "salt": hashed.salt,
-                }
-            ],
+            "id": f"urn:uuid:{uuid.uuid4()}",
             "verifiableCredential": credentials,
             "achievement": [
                 *(c["credentialSubject"]["achievement"] for c in credentials),
-                *_training_achievements(session, person, base),
+                *_training_achievements(session, person, settings.public_base_url.rstrip("/")),
             ],
         },
     }
-    return create_proof(
-        unsigned,
-        cryptosuite="eddsa-rdfc-2022",
-        verification_method=key.verification_method,
-        created=to_xsd(now),
-        sign=signer.sign,
+    record = certificates.issue_credential(
+        session,
+        keystore,
+        settings,
+        issuer=platform,
+        credential=unsigned,
+        holder_index=person.id_blind_index,
+        actor="worker:clr-export",
     )
+    signed: dict[str, Any] = json.loads(record.credential_json)
+    return signed

@@ -138,13 +138,7 @@ def export_clr(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
 def signed_clr(runtime: Runtime, principal: Principal) -> dict[str, Any]:
     with runtime.session() as session:
         person = _me(session, principal)
-        return clr.export_clr(
-            session,
-            runtime.keystore,
-            person,
-            public_base_url=runtime.settings.public_base_url,
-            id_number=identity.clear_id_number(runtime.settings.data_key_bytes, person),
-        )
+        return clr.export_clr(session, runtime.keystore, runtime.issuance, person)
 
 
 staff_router = APIRouter(prefix="/api/v1/admin/persons", tags=["staff"])

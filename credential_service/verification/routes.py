@@ -15,7 +15,7 @@ from credential_service.openapi import answer
 from credential_service.runtime import Runtime
 from credential_service.verification import lookup, service, tokens
 from credential_service.verification.schemas import BulkRequest, QueryRequest, VerifyRequest
-from credential_service.verification.verifier import Outcome
+from credential_service.verification.verifier import Outcome, Verdict
 
 router = APIRouter(tags=["verification"])
 PROBLEM_TYPES = {
@@ -31,7 +31,12 @@ VERIFICATION_RESULT = {
     "required": ["verified", "verdict"],
     "properties": {
         "verified": {"type": "boolean"},
-        "verdict": {"type": "string"},
+        "verdict": {"type": "string", "enum": ["valid", "invalid", "cannot_tell"]},
+        "conclusion": {
+            "type": "string",
+            "description": "the employer's verdict, the same as the QR code's for this credential",
+            "enum": [v.value for v in Verdict],
+        },
         "checks": {"type": "array", "items": {"type": "object"}},
         "problemDetails": {"type": "array", "items": {"type": "object"}},
         "credential": {"type": "object"},
@@ -61,7 +66,11 @@ def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
             public_base_url=runtime.settings.public_base_url,
             client=service.client_class(request.headers.get("user-agent")),
         )
-    result: dict[str, Any] = {"verified": report.verified, "verdict": report.verdict.value}
+    result: dict[str, Any] = {
+        "verified": report.verified,
+        "verdict": report.verdict.value,
+        "conclusion": report.conclusion.value,
+    }
     if body.options.returnResults:
         result["checks"] = [c.as_dict() for c in report.checks]
     if body.options.returnProblemDetails:

@@ -14,30 +14,21 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credential_service.assessment import organisations
 from credential_service.assessment.rules import china_day_bounds
 from credential_service.certificates import qr_codes
 from credential_service.certificates import service as certificates
-from credential_service.certificates.credential import NO_SUBTYPE
 from credential_service.certificates.fields import CertificateFields, certificate_fields
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.qr_token import SignedToken, TokenError, read_token
 from credential_service.certificates.status_changes import StatusView, status_view
-from credential_service.certificates.status_rules import CertificateState, ReasonCode
-from credential_service.core.clock import beijing_date, parse_xsd, utcnow
-from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
-from credential_service.crypto.multibase import decode_ed25519_public_key
-from credential_service.crypto.status_list import get_bit
+from credential_service.certificates.status_rules import CertificateState
+from credential_service.core.clock import utcnow
+from credential_service.crypto.status_list import StatusListError
 from credential_service.identity.rules import mask_name
-from credential_service.issuers import service as issuers
-from credential_service.issuers.models import IssuerKey
 from credential_service.issuers.rules import KeyLifecycle
 from credential_service.verification.keys import DirectoryKey, KeyDirectory
 from credential_service.verification.trust import BundleTrust, DatabaseTrust
@@ -45,24 +36,12 @@ from credential_service.verification.verifier import (
     CheckResult,
     Outcome,
     TrustSourceUnavailable,
-    check_logged,
+    Verdict,
+    verdict_of,
+    verify_credential,
 )
 
 OpenSession = Callable[[], AbstractContextManager[Session]]
-
-
-class Verdict(StrEnum):
-    GENUINE = "genuine"
-    REVOKED = "revoked"
-    SUSPENDED = "suspended"
-    SUPERSEDED = "superseded"
-    EXPIRED = "expired"
-    NOT_GENUINE = "not_genuine"
-    CANNOT_TELL = "cannot_tell"
-
-
-# A failure of any of these means the certificate is not what it claims to be.
-AUTHENTICITY_CHECKS = frozenset({"token", "record", "logged", "proof", "issuer_key", "scope"})
 
 
 @dataclass(frozen=True)
@@ -119,7 +98,7 @@ class TokenVerification:
 
     @property
     def verdict(self) -> Verdict:
-        return verdict_of(self.checks, self.status)
+        return verdict_of(self.checks, self.status.state if self.status else None)
 
     def as_dict(self) -> dict[str, Any]:
         status = self.status
@@ -136,19 +115,6 @@ class TokenVerification:
             },
             "checks": [c.as_dict() for c in self.checks],
         }
-
-
-def verdict_of(checks: list[CheckResult], status: StatusView | None) -> Verdict:
-    """Not genuine > revoked/superseded > suspended > expired > cannot tell > genuine."""
-    if any(c.outcome is Outcome.INVALID and c.check in AUTHENTICITY_CHECKS for c in checks):
-        return Verdict.NOT_GENUINE
-    if status is not None and status.state != "valid":
-        return Verdict(status.state)
-    if any(c.outcome is Outcome.INVALID and c.check == "validity_period" for c in checks):
-        return Verdict.EXPIRED
-    if any(c.outcome is not Outcome.VALID for c in checks):
-        return Verdict.CANNOT_TELL
-    return Verdict.GENUINE
 
 
 def _signed_by(token: SignedToken, directory: KeyDirectory) -> DirectoryKey | None:
@@ -249,6 +215,7 @@ def _check_certificate(
     now: datetime,
     public_base_url: str,
 ) -> None:
+    """The registry's copy through the one verifier that ``/credentials/verify`` runs (decision 022)."""
     credential = json.loads(record.credential_json)
     if certificates.credential_digest(credential) != record.digest:
         result.add(
@@ -260,158 +227,21 @@ def _check_certificate(
         )
         return
     result.credential_id = record.credential_id
-    result.add(
-        "record",
-        Outcome.VALID,
-        "registered",
-        "证书已在登记库中登记，记录完好。",
-        "The certificate is in the registry and its record is intact.",
-    )
-    fields = certificate_fields(credential)
-    result.certificate = PublicCertificate.of(fields)
-    logged, logged_at = check_logged(credential, DatabaseTrust(session, public_base_url))
-    if logged is not None:
-        result.checks.append(logged)
-    # The key must have been valid when the certificate was logged: the public log proves that
-    # time; the registry's own record is the fallback while no checkpoint covers it yet.
-    _check_proof(session, record, logged_at or record.issued_at, result)
-    _check_scope(session, record, fields, result)
-    _check_validity(credential, now, result)
-    _check_status(session, record, result)
+    result.certificate = PublicCertificate.of(certificate_fields(credential))
+    report = verify_credential(credential, DatabaseTrust(session, public_base_url), now=now)
+    result.checks.extend(report.checks)
+    state = report.registry.state if report.registry else "valid"
+    # The registry explains a flagged certificate: when, why, and the corrected one's number.
+    result.status = status_view(session, record) if state != "valid" else _VALID
 
 
-@lru_cache(maxsize=4096)
-def _proof_valid(credential_json: str, public_key: bytes) -> bool:
-    """A stored credential's bytes never change: its signature need only be checked once per process."""
-    try:
-        verify_proof(json.loads(credential_json), public_key_for=lambda _method: public_key)
-    except ProofVerificationError:
-        return False
-    return True
+_VALID = StatusView(state="valid", reason_code=None, changed_at=None, superseded_by=None)
 
 
-def _signing_key(session: Session, record: IssuedCredential) -> IssuerKey | None:
-    fragment = record.verification_method.partition("#")[2]
-    return session.scalar(
-        select(IssuerKey).where(IssuerKey.issuer_id == record.issuer_id, IssuerKey.fragment == fragment)
-    )
-
-
-def _check_proof(
-    session: Session, record: IssuedCredential, signed_at: datetime, result: TokenVerification
-) -> None:
-    key = _signing_key(session, record)
-    if key is None or not _proof_valid(
-        record.credential_json, decode_ed25519_public_key(key.public_key_multibase)
-    ):
-        result.add(
-            "proof",
-            Outcome.INVALID,
-            "signature_invalid",
-            "证书的数字签名不正确：证书不可信。",
-            "The certificate's digital signature does not verify: not genuine.",
-        )
-        return
-    result.add(
-        "proof",
-        Outcome.VALID,
-        "signature_valid",
-        "证书的数字签名正确，内容未被改动。",
-        "The certificate's digital signature is valid; nothing was changed.",
-    )
-    ok, reason = issuers.lifecycle(key).valid_at(signed_at)
-    if ok:
-        result.add(
-            "issuer_key",
-            Outcome.VALID,
-            "key_valid_at_issuance",
-            "签发时该密钥有效。",
-            "The issuer's key was valid when the certificate was issued.",
-        )
-    else:
-        result.add(
-            "issuer_key",
-            Outcome.INVALID,
-            f"key_{reason}",
-            "签发时该密钥已失效（停用或泄露）：证书不可信。",
-            "The issuer's key was retired or compromised when it signed: not trustworthy.",
-        )
-
-
-def _check_scope(
-    session: Session, record: IssuedCredential, fields: CertificateFields, result: TokenVerification
-) -> None:
-    registered = organisations.registered_when_issued(
-        session,
-        record.issuer_id,
-        fields.occupation_code,
-        None if fields.subtype == NO_SUBTYPE else fields.subtype,
-        int(fields.level),
-        issued_at=record.issued_at,
-        issued_on=fields.issued_on,
-    )
-    if registered is None:
-        return  # issued by the platform itself: no evaluation scope applies
-    if registered:
-        result.add(
-            "scope",
-            Outcome.VALID,
-            "within_registered_scope",
-            "发证时评价机构已备案，且备案范围包含该职业（工种）和等级。",
-            "The organisation was registered for this occupation and level when it issued.",
-        )
-        return
-    result.add(
-        "scope",
-        Outcome.INVALID,
-        "outside_registered_scope",
-        "发证时评价机构未备案该职业（工种）和等级，或已被暂停：证书无效。",
-        "The organisation was not registered (or was suspended) for this occupation and level "
-        "when it issued: not valid.",
-    )
-
-
-def _check_validity(credential: dict[str, Any], now: datetime, result: TokenVerification) -> None:
-    valid_until = credential.get("validUntil")
-    if isinstance(valid_until, str) and parse_xsd(valid_until) < now:
-        result.add(
-            "validity_period",
-            Outcome.INVALID,
-            "expired",
-            f"证书已于 {valid_until[:10]} 过期。",
-            f"The certificate expired on {valid_until[:10]}.",
-        )
-
-
-_STATE_WORDS = {
+_OFFLINE_STATE_WORDS = {
     "revoked": ("证书已被撤销", "The certificate has been revoked"),
     "suspended": ("证书已被暂停使用", "The certificate is suspended"),
-    "superseded": ("证书信息有误，已更正换发新证书", "The certificate was replaced by a corrected one"),
 }
-
-
-def _check_status(session: Session, record: IssuedCredential, result: TokenVerification) -> None:
-    status = status_view(session, record)
-    result.status = status
-    if status.state == "valid":
-        result.add(
-            "status",
-            Outcome.VALID,
-            "not_revoked_or_suspended",
-            "证书未被撤销或暂停。",
-            "The certificate is neither revoked nor suspended.",
-        )
-        return
-    zh, en = _STATE_WORDS[status.state]
-    reason = ReasonCode(status.reason_code) if status.reason_code in set(ReasonCode) else None
-    when = beijing_date(status.changed_at).isoformat() if status.changed_at else ""
-    result.add(
-        "status",
-        Outcome.INVALID,
-        status.state,
-        f"{zh}（{when}{'，' + reason.label_zh if reason else ''}）。",
-        f"{en} ({when}{', ' + reason.label_en if reason else ''}).",
-    )
 
 
 def verify_token_offline(token_text: str, bundle: BundleTrust) -> TokenVerification:
@@ -445,8 +275,8 @@ def verify_token_offline(token_text: str, bundle: BundleTrust) -> TokenVerificat
         try:
             if url is None:
                 raise TrustSourceUnavailable(ref.list_id)
-            listing = bundle.status_bits(url)
-        except TrustSourceUnavailable:
+            listing = bundle.status_flag(url, ref.index)
+        except (TrustSourceUnavailable, StatusListError):
             result.add(
                 f"status_{purpose}",
                 Outcome.CANNOT_TELL,
@@ -463,14 +293,15 @@ def verify_token_offline(token_text: str, bundle: BundleTrust) -> TokenVerificat
                 "状态列表不属于该签发机构。",
                 "The status list is not the issuer's.",
             )
-        elif get_bit(listing.bits, ref.index):
+        elif listing.flagged:
             state = "revoked" if purpose == "revocation" else ("suspended" if state == "valid" else state)
+            zh, en = _OFFLINE_STATE_WORDS[state]
             result.add(
                 f"status_{purpose}",
                 Outcome.INVALID,
                 purpose,
-                _STATE_WORDS[state][0] + "（以离线资料为准）。",
-                _STATE_WORDS[state][1] + " (as of the bundle).",
+                f"{zh}（以离线资料为准）。",
+                f"{en} (as of the bundle).",
             )
         else:
             result.add(

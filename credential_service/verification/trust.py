@@ -12,21 +12,25 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from credential_service.assessment import organisations
 from credential_service.certificates import service as certificates
 from credential_service.certificates import status_lists
+from credential_service.certificates.fields import certificate_fields
 from credential_service.core.clock import parse_xsd
 from credential_service.core.config import REPO_ROOT
 from credential_service.core.errors import Conflict, NotFound
 from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
 from credential_service.crypto.multibase import MultibaseError, decode_ed25519_public_key
-from credential_service.crypto.status_list import StatusListError, decode_list
+from credential_service.crypto.status_list import StatusListError, decode_list, get_bit
 from credential_service.issuers import service as issuers
+from credential_service.issuers.models import IssuerKind
 from credential_service.issuers.rules import KeyLifecycle
 from credential_service.transparency import log as transparency_log
 from credential_service.verification.verifier import (
     KnownKey,
     LogEvidence,
-    StatusBits,
+    RegistryAnswer,
+    StatusFlag,
     TrustSourceUnavailable,
 )
 
@@ -62,15 +66,57 @@ class DatabaseTrust:
             return None
         return KnownKey(resolved.controller, resolved.public_key, resolved.lifecycle)
 
-    def status_bits(self, status_list_url: str) -> StatusBits:
+    def status_flag(self, status_list_url: str, index: int) -> StatusFlag:
         prefix = f"{self._base}/status/"
         if not status_list_url.startswith(prefix):
             raise TrustSourceUnavailable(status_list_url)
         try:
-            listing = status_lists.current_bits(self._session, status_list_url.removeprefix(prefix))
+            entry = status_lists.live_entry(self._session, status_list_url.removeprefix(prefix), index)
         except NotFound as exc:
             raise TrustSourceUnavailable(status_list_url) from exc
-        return StatusBits(listing.bits, listing.issuer_did, (listing.purpose,))
+        return StatusFlag(entry.flagged, entry.issuer_did, (entry.purpose,))
+
+    def registry(self, credential: dict[str, Any], digest: str) -> RegistryAnswer:
+        """This registry's record of the credential, and whether its issuer could issue it then."""
+        named = credential.get("issuer")
+        did = named.get("id") if isinstance(named, dict) else named
+        issuer = issuers.find_issuer_by_did(self._session, did) if isinstance(did, str) else None
+        if issuer is None:
+            return RegistryAnswer(ours=False)
+        credential_id = credential.get("id")
+        record = (
+            certificates.find_by_credential_id(self._session, credential_id)
+            if isinstance(credential_id, str)
+            else None
+        )
+        if record is None or record.issuer_id != issuer.id:
+            endorsement = (
+                organisations.endorsement_by_id(self._session, self._base, credential_id)
+                if isinstance(credential_id, str) and issuer.kind == IssuerKind.PLATFORM
+                else None
+            )
+            digest_on_record = certificates.credential_digest(endorsement) if endorsement else None
+            return RegistryAnswer(ours=True, recorded_digest=digest_on_record)
+        self._issued[record.credential_id] = record.issued_at
+        skill = (
+            certificate_fields(json.loads(record.credential_json))
+            if record.certificate_number is not None and record.digest == digest
+            else None
+        )
+        refusals = organisations.may_issue(
+            self._session,
+            issuer,
+            at=record.issued_at,
+            occupation=skill.occupation if skill else None,
+            level=skill.level if skill else None,
+        )
+        return RegistryAnswer(
+            ours=True,
+            recorded_digest=record.digest,
+            refusals=tuple(f"{r.loc}: {r.reason}" for r in refusals),
+            scope_applies=issuer.kind != IssuerKind.PLATFORM,
+            state=certificates.current_status(self._session, record),
+        )
 
     def schema(self, url: str) -> dict[str, Any] | None:
         return _schema_from_url(self._base, url)
@@ -167,7 +213,7 @@ class BundleTrust:
         """The bundle's URL of a status list, found by its id (a QR token carries ids, not URLs)."""
         return next((url for url in self._lists if url.rsplit("/", 1)[-1] == list_id), None)
 
-    def status_bits(self, status_list_url: str) -> StatusBits:
+    def status_flag(self, status_list_url: str, index: int) -> StatusFlag:
         listing = self._lists.get(status_list_url)
         if not isinstance(listing, dict):
             raise TrustSourceUnavailable(status_list_url)
@@ -190,7 +236,10 @@ class BundleTrust:
             raise TrustSourceUnavailable(status_list_url)
         purposes = subject.get("statusPurpose")
         purpose_tuple = tuple(purposes) if isinstance(purposes, list) else (str(purposes),)
-        return StatusBits(bits, str(issuer_id), purpose_tuple)
+        return StatusFlag(get_bit(bits, index), str(issuer_id), purpose_tuple)
+
+    def registry(self, credential: dict[str, Any], digest: str) -> None:
+        return None  # offline: no registry to ask (its checks are left out, as the log's are)
 
     def schema(self, url: str) -> dict[str, Any] | None:
         found = self._schemas.get(url)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,10 +70,29 @@ class KnownKey:
 
 
 @dataclass(frozen=True)
-class StatusBits:
-    bits: bytes
+class StatusFlag:
+    """One credential's bit in a status list, with the list's issuer and purposes (checked, not trusted)."""
+
+    flagged: bool
     issuer: str
     purposes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegistryAnswer:
+    """What the registry of the credential's issuer says of it (decision 022).
+
+    ``recorded_digest``: the digest recorded under the credential's id (None: it never issued it);
+    ``refusals``: why the issuer could not issue it then (empty: it could); ``scope_applies``: False
+    for the platform, which no registered scope binds; ``state``: the registry's reading of the
+    status bits (valid / revoked / suspended / superseded).
+    """
+
+    ours: bool  # the issuer is one of this registry's; False: nothing else here was checked
+    recorded_digest: str | None = None
+    refusals: tuple[str, ...] = ()
+    scope_applies: bool = False
+    state: str = "valid"
 
 
 @dataclass(frozen=True)
@@ -98,8 +119,14 @@ class TrustSource(Protocol):
         """The key, or None if nobody serves it; raises TrustSourceUnavailable."""
         ...
 
-    def status_bits(self, status_list_url: str) -> StatusBits:
-        """The list's bits (after checking its signature); raises TrustSourceUnavailable."""
+    def status_flag(self, status_list_url: str, index: int) -> StatusFlag:
+        """The entry's bit (from a list whose signature was checked, or the live registry); raises
+        TrustSourceUnavailable, or StatusListError for an index outside the list."""
+        ...
+
+    def registry(self, credential: dict[str, Any], digest: str) -> RegistryAnswer | None:
+        """The registry's answer, or None when this source has no registry (an offline bundle):
+        then the record and scope checks are left out."""
         ...
 
     def schema(self, url: str) -> dict[str, Any] | None: ...
@@ -114,10 +141,55 @@ class TrustSource(Protocol):
         ...
 
 
+class Verdict(StrEnum):
+    """The employer's answer, the same for a QR scan and for ``/credentials/verify``."""
+
+    GENUINE = "genuine"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+    NOT_GENUINE = "not_genuine"
+    CANNOT_TELL = "cannot_tell"
+
+
+# A failure of any of these means the certificate is not what it claims to be.
+AUTHENTICITY_CHECKS = frozenset({"token", "record", "logged", "proof", "issuer_key", "issuer", "scope"})
+
+
+def verdict_of(checks: list[CheckResult], state: str | None) -> Verdict:
+    """Not genuine > revoked/superseded > suspended > expired > cannot tell > genuine.
+
+    ``state``: the registry's reading of the status bits, which tells a correction (superseded)
+    from a revocation; without a registry the failed status checks say it.
+    """
+    failed = [c for c in checks if c.outcome is Outcome.INVALID]
+    if any(c.check in AUTHENTICITY_CHECKS for c in failed):
+        return Verdict.NOT_GENUINE
+    if state is None:
+        flagged = {c.code for c in failed if c.check.startswith("status_")}
+        state = next((s for p, s in _FLAGGED_STATES if p in flagged), "valid")
+    if state != "valid":
+        return Verdict(state)
+    if any(c.check == "validity_period" and c.code == "expired" for c in failed):
+        return Verdict.EXPIRED
+    if any(c.outcome is not Outcome.VALID for c in checks):
+        return Verdict.CANNOT_TELL
+    return Verdict.GENUINE
+
+
+_FLAGGED_STATES = (("revocation", "revoked"), ("suspension", "suspended"))
+
+
 @dataclass
 class VerificationReport:
     checks: list[CheckResult] = field(default_factory=list)
     proof: VerifiedProof | None = None
+    registry: RegistryAnswer | None = None
+
+    @property
+    def conclusion(self) -> Verdict:
+        return verdict_of(self.checks, self.registry.state if self.registry else None)
 
     @property
     def verdict(self) -> Outcome:
@@ -139,6 +211,7 @@ class VerificationReport:
         return {
             "verified": self.verified,
             "verdict": self.verdict.value,
+            "conclusion": self.conclusion.value,
             "checks": [c.as_dict() for c in self.checks],
         }
 
@@ -158,8 +231,33 @@ class _UnknownKey(Exception):
     pass
 
 
+class _ProofCache:
+    """Proofs already verified, by credential digest, with the keys they verified against: the same
+    bytes under the same keys verify the same, so RDFC runs once per certificate per process."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._lock = size, threading.Lock()
+        self._entries: OrderedDict[str, tuple[VerifiedProof, tuple[tuple[str, bytes], ...]]] = OrderedDict()
+
+    def get(self, digest: str) -> tuple[VerifiedProof, tuple[tuple[str, bytes], ...]] | None:
+        with self._lock:
+            found = self._entries.get(digest)
+            if found is not None:
+                self._entries.move_to_end(digest)
+            return found
+
+    def put(self, digest: str, proof: VerifiedProof, keys: dict[str, KnownKey]) -> None:
+        with self._lock:
+            self._entries[digest] = (proof, tuple((m, k.public_key) for m, k in keys.items()))
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_PROOFS = _ProofCache(4096)
+
+
 def _check_proof(
-    credential: dict[str, Any], trust: TrustSource, report: VerificationReport
+    credential: dict[str, Any], digest: str, trust: TrustSource, report: VerificationReport
 ) -> KnownKey | None:
     found: dict[str, KnownKey] = {}
 
@@ -171,7 +269,13 @@ def _check_proof(
         return known.public_key
 
     try:
-        report.proof = verify_proof(credential, public_key_for=public_key_for)
+        cached = _PROOFS.get(digest)
+        if cached is not None and all(public_key_for(m) == key for m, key in cached[1]):
+            report.proof = cached[0]
+        else:
+            found.clear()
+            report.proof = verify_proof(credential, public_key_for=public_key_for)
+            _PROOFS.put(digest, report.proof, found)
     except _UnknownKey:
         report.add(
             "proof",
@@ -305,11 +409,10 @@ def _log_failure(report: VerificationReport, code: str, detail: str = "") -> Non
     report.add("logged", Outcome.INVALID, code, zh, f"{en} {detail}".strip())
 
 
-def _logged_leaf(credential: dict[str, Any], evidence: LogEvidence) -> datetime | None:
+def _logged_leaf(credential: dict[str, Any], digest: str, evidence: LogEvidence) -> datetime | None:
     """The leaf's logged-at time if the leaf records exactly this credential, else None."""
     try:
         leaf = json.loads(evidence.leaf_data)
-        digest = hashlib.sha256(canonical_json(credential)).hexdigest()
         if (
             leaf.get("kind") == "credential.issued"
             and leaf.get("credentialId") == credential.get("id")
@@ -322,7 +425,7 @@ def _logged_leaf(credential: dict[str, Any], evidence: LogEvidence) -> datetime 
 
 
 def _check_logged(
-    credential: dict[str, Any], trust: TrustSource, report: VerificationReport
+    credential: dict[str, Any], digest: str, trust: TrustSource, report: VerificationReport
 ) -> datetime | None:
     """The credential is in the transparency log, under a checkpoint the platform signed.
 
@@ -358,7 +461,7 @@ def _check_logged(
         )
         return None
     # 2. The leaf records this very credential: its id and the digest of exactly these bytes.
-    logged_at = _logged_leaf(credential, evidence)
+    logged_at = _logged_leaf(credential, digest, evidence)
     if logged_at is None:
         _log_failure(report, "log_mismatch")
         return None
@@ -416,17 +519,6 @@ def _check_logged(
         "proves.",
     )
     return logged_at
-
-
-def check_logged(
-    credential: dict[str, Any], trust: TrustSource
-) -> tuple[CheckResult | None, datetime | None]:
-    """The "logged" check on its own, for callers with their own report (e.g. the QR-token page):
-    the check's result (None when the trust source has nothing to say) and the logged-at time the
-    log proves (None when it proves none)."""
-    report = VerificationReport()
-    logged_at = _check_logged(credential, trust, report)
-    return (report.checks[0] if report.checks else None), logged_at
 
 
 def _check_controller(credential: dict[str, Any], key: KnownKey, report: VerificationReport) -> None:
@@ -515,12 +607,12 @@ def _check_status(credential: dict[str, Any], trust: TrustSource, report: Verifi
         zh_word, en_word = _STATUS_WORDS.get(purpose, ("状态异常", "flagged"))
         try:
             index = int(str(entry.get("statusListIndex")))
-            listing = trust.status_bits(str(entry.get("statusListCredential")))
+            listing = trust.status_flag(str(entry.get("statusListCredential")), index)
             if purpose not in listing.purposes:
                 raise bits_codec.StatusListError("status purpose does not match the list")
             if listing.issuer != _issuer_id(credential):
                 raise bits_codec.StatusListError("status list issued by someone else")
-            flagged = bits_codec.get_bit(listing.bits, index)
+            flagged = listing.flagged
         except TrustSourceUnavailable:
             report.add(
                 check,
@@ -551,6 +643,72 @@ def _check_status(credential: dict[str, Any], trust: TrustSource, report: Verifi
                 f"证书未{zh_word[1:]}。",
                 f"The credential is not {en_word}.",
             )
+
+
+def _check_registry(
+    credential: dict[str, Any], digest: str, trust: TrustSource, report: VerificationReport
+) -> None:
+    """The registry issued this very credential, and its issuer could issue it then (decision 022):
+    a credential signed with a registered key but never issued, or issued outside the registered
+    scope or while suspended, is not genuine. For the QR code and for this check alike."""
+    answer = trust.registry(credential, digest)
+    report.registry = answer
+    if answer is None:
+        return  # an offline bundle: no registry to ask
+    if not answer.ours:
+        report.add(
+            "record",
+            Outcome.CANNOT_TELL,
+            "not_our_issuer",
+            "签发者不是本平台登记的机构：本平台只能核对签名，无法核对登记记录、备案范围和状态。",
+            "The issuer is not one registered here: only the signature could be checked here, "
+            "not the registry record, the registered scope or the status.",
+        )
+        return
+    if answer.recorded_digest is None:
+        report.add(
+            "record",
+            Outcome.INVALID,
+            "not_in_registry",
+            "登记库中没有这份证书的签发记录：证书不可信。",
+            "The registry never issued this credential: not genuine.",
+        )
+        return
+    if answer.recorded_digest != digest:
+        report.add(
+            "record",
+            Outcome.INVALID,
+            "digest_mismatch",
+            "证书内容与登记库中签发的不一致：证书不可信。",
+            "The credential differs from the one the registry issued under this id: not genuine.",
+        )
+        return
+    report.add(
+        "record",
+        Outcome.VALID,
+        "registered",
+        "证书已在登记库中登记，内容与签发时一致。",
+        "The registry issued this credential, exactly as presented.",
+    )
+    if not answer.scope_applies:
+        return
+    if answer.refusals:
+        report.add(
+            "scope",
+            Outcome.INVALID,
+            "outside_registered_scope",
+            "发证时评价机构未备案该职业（工种）和等级，或未处于备案有效状态：证书无效。",
+            "The organisation was not registered (or not active) for this occupation and level "
+            f"when it issued: not valid. ({'; '.join(answer.refusals)})",
+        )
+        return
+    report.add(
+        "scope",
+        Outcome.VALID,
+        "within_registered_scope",
+        "发证时评价机构已备案且状态有效，备案范围包含该职业（工种）和等级。",
+        "The organisation was registered and active for this occupation and level when it issued.",
+    )
 
 
 def _check_schema(credential: dict[str, Any], trust: TrustSource, report: VerificationReport) -> None:
@@ -601,7 +759,11 @@ def _check_schema(credential: dict[str, Any], trust: TrustSource, report: Verifi
 def verify_credential(
     credential: Any, trust: TrustSource, *, now: datetime | None = None
 ) -> VerificationReport:
-    """Run every check on ``credential`` and return the per-check report (never raises for bad input)."""
+    """Run every check on ``credential`` and return the per-check report (never raises for bad input).
+
+    The one set of checks: ``/credentials/verify``, the QR code's page and API, the query and bulk
+    look-ups and the CLI all come here, so they cannot drift.
+    """
     report = VerificationReport()
     if not isinstance(credential, dict) or too_deep(credential):
         report.add(
@@ -613,13 +775,15 @@ def verify_credential(
         )
         return report
     now = now or utcnow()
-    key = _check_proof(credential, trust, report)
+    digest = hashlib.sha256(canonical_json(credential)).hexdigest()
+    key = _check_proof(credential, digest, trust, report)
     log_report = VerificationReport()  # run first: the key check needs the time it proves
-    logged_at = _check_logged(credential, trust, log_report)
+    logged_at = _check_logged(credential, digest, trust, log_report)
     if key is not None:
         _check_key(credential, key, trust, report, logged_at)
         _check_controller(credential, key, report)
     report.checks.extend(log_report.checks)
+    _check_registry(credential, digest, trust, report)
     _check_validity(credential, now, report)
     _check_status(credential, trust, report)
     _check_schema(credential, trust, report)

@@ -36,10 +36,10 @@ from credential_service.app import create_app
 from credential_service.core.config import Settings
 from credential_service.identity.tokens import ensure_token_key
 from credential_service.issuers import service as issuers
-from credential_service.issuers.models import IssuerKind
 from credential_service.runtime import Runtime, build_runtime
 from tests.conftest import ORG_CODE, ORG_NAME, need
 from tests.e2e import CHROMIUM, CHROMIUM_ARGS, PHONE, save_screenshot
+from tests.factories import register_organisation
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -144,14 +144,7 @@ def live_runtime(
     rt = build_runtime(settings)
     with rt.session() as session:
         issuers.ensure_platform_issuer(session, rt.keystore, public_base_url=base)
-        issuers.register_issuer(
-            session,
-            rt.keystore,
-            public_base_url=base,
-            code=ORG_CODE,
-            name=ORG_NAME,
-            kind=IssuerKind.ORGANISATION,
-        )
+    register_organisation(rt, ORG_CODE, ORG_NAME)
     ensure_token_key(rt.keystore)
     yield rt
     rt.close()

@@ -66,6 +66,11 @@ TURNING = {
 }
 
 
+@pytest.fixture
+def fixture_organisation_registered() -> bool:
+    return False  # ORG_CODE stays a bare issuer here: these tests register organisations themselves
+
+
 def credit_code(seed: int) -> str:
     rng = random.Random(seed)
     first17 = "91140100" + "".join(rng.choice(ALPHABET) for _ in range(9))

@@ -26,11 +26,10 @@ from credential_service.certificates.qr_codes import certificate_qr, render
 from credential_service.certificates.rules import SkillLevel
 from credential_service.identity.signin import AssertedIdentity, dev_assertion
 from credential_service.identity.tokens import ORGANISATION_SCOPES, Principal, Role, mint_token
-from credential_service.issuers import service as issuers
-from credential_service.issuers.models import Issuer, IssuerKind
+from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
 from tests.conftest import BASE_URL, ORG_NAME, need
-from tests.factories import form_csrf, holder, issue_certificate
+from tests.factories import form_csrf, holder, issue_certificate, register_organisation
 
 try:
     from pyzbar.pyzbar import ZBarSymbol
@@ -182,15 +181,7 @@ def test_nobody_else_gets_the_pdf(
     assert client.get(path, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
 
     stranger = holder(name="王芳")
-    with runtime.session() as session:
-        other_org = issuers.register_issuer(
-            session,
-            runtime.keystore,
-            public_base_url=BASE_URL,
-            code="Y000014010002",
-            name="山西另一家评价机构有限公司",
-            kind=IssuerKind.ORGANISATION,
-        )
+    other_org = register_organisation(runtime, "Y000014010002", "山西另一家评价机构有限公司")
     issue_certificate(runtime, other_org, who=stranger)  # so the stranger can sign in
     other_worker = client.get(path, headers=_sign_in(client, runtime, stranger))
     assert other_worker.status_code == 404  # another's certificate is not found, as an unknown number

@@ -19,6 +19,7 @@ from PIL import Image
 from pyzbar.pyzbar import decode
 from sqlalchemy import event, select
 
+from credential_service.certificates.errors import CredentialRejected
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.qr_codes import MAX_QR_VERSION, PNG_MODULE_PIXELS, QUIET_ZONE_MODULES
 from credential_service.certificates.rules import SkillLevel
@@ -31,7 +32,7 @@ from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.transparency.models import LogLeaf
 from credential_service.verification import service as verification
-from tests.conftest import BASE_URL
+from tests.conftest import BASE_URL, ORG_CODE
 from tests.factories import holder, issue_certificate
 
 CLI = str(Path(sys.executable).parent / "credential-service")
@@ -352,10 +353,15 @@ def test_a_certificate_outside_the_registered_scope_is_not_genuine(
     client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
 ) -> None:
     manifest = load_demo(runtime, workers=40)  # organisations registered for levels 5, 4 and 3
+    code = next(o["code"] for o in manifest.organisations if o["code"] != ORG_CODE)  # not the fixture's
     with runtime.session() as session:
-        issuer = issuers.get_issuer(session, manifest.organisations[0]["code"])
+        issuer = issuers.get_issuer(session, code)
     inside = issue_certificate(runtime, issuer, level=SkillLevel.LEVEL_3)
-    outside = issue_certificate(runtime, issuer, level=SkillLevel.LEVEL_1)
+    with pytest.raises(CredentialRejected) as refused:  # the registry refuses to issue it ...
+        issue_certificate(runtime, issuer, level=SkillLevel.LEVEL_1)
+    assert [e.loc for e in refused.value.errors] == ["credentialSubject.achievement"]
+    # ... and one signed around it (a rogue path with the organisation's key) is not genuine.
+    outside = issue_certificate(runtime, issuer, level=SkillLevel.LEVEL_1, around_registry=True)
     verdicts = {}
     for record in (inside, outside):
         answer = client.get(

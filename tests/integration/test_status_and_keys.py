@@ -13,7 +13,7 @@ from credential_service.crypto.status_list import MINIMUM_ENTRIES, decode_list, 
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
-from tests.factories import issue_certificate
+from tests.factories import issue_certificate, register_organisation
 
 
 def _verify(client: TestClient, vc: dict[str, object]) -> dict[str, str]:
@@ -121,18 +121,9 @@ def test_signature_after_retirement_fails_the_key_check(
 
 
 def test_compromised_key_fails_from_since_on(client: TestClient, runtime: Runtime) -> None:
-    from credential_service.issuers.models import IssuerKind
-
-    with runtime.session() as session:
-        organisation = issuers.register_issuer(
-            session,
-            runtime.keystore,
-            public_base_url="https://skills.test",
-            code="S000014990001",
-            name="山西省某评价组织",
-            kind=IssuerKind.ORGANISATION,
-            now=utcnow() - timedelta(days=3),
-        )
+    organisation = register_organisation(
+        runtime, "S000014990001", "山西省某评价组织", now=utcnow() - timedelta(days=3)
+    )
     early = json.loads(
         issue_certificate(runtime, organisation, now=utcnow() - timedelta(days=2)).credential_json
     )

@@ -28,7 +28,7 @@ from credential_service.assessment.result_sheet import read_csv
 from credential_service.assessment.workflow_models import ResultSubmission
 from credential_service.certificates.models import IssuedCredential
 from credential_service.cli import app as cli
-from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.clock import parse_xsd, to_xsd, utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import InvalidInput
 from credential_service.crypto.data_integrity import create_proof
@@ -43,7 +43,7 @@ from credential_service.transparency.checkpoint import OpenedCheckpoint, open_ch
 from credential_service.transparency.models import LogCheckpoint, LogLeaf, LogNode
 from credential_service.transparency.monitor import MonitorFailure, check_once
 from credential_service.verification.trust import BundleTrust, DatabaseTrust
-from credential_service.verification.verifier import check_logged, verify_credential
+from credential_service.verification.verifier import verify_credential
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate
 from tests.integration.test_assessment_workflow import _credit_code, _register
@@ -621,9 +621,9 @@ def test_the_log_check_alone_and_the_openapi_document(
 ) -> None:
     vc = _issue(runtime, organisation, 1)[0]
     with runtime.session() as session:
-        result, logged_at = check_logged(vc, DatabaseTrust(session, BASE_URL))
-    assert result is not None and result.outcome == "valid"
-    assert logged_at is not None and to_xsd(logged_at) == vc["proof"]["created"]
+        report = verify_credential(vc, DatabaseTrust(session, BASE_URL))
+    logged = next(c for c in report.checks if c.check == "logged")
+    assert logged.outcome == "valid" and to_xsd(parse_xsd(vc["proof"]["created"])) in logged.message_en
     paths = client.get("/openapi.json").json()["paths"]
     assert {
         "/log/checkpoint",

@@ -76,7 +76,8 @@ def test_skill_certificate_verifies_and_hides_the_id_number(
     subject = vc["credentialSubject"]
     assert subject["name"] == "王小明"
     assert subject["licenseNumber"] == record.certificate_number
-    assert subject["identifier"][0]["identityHash"].startswith("sha256$")
+    # Nothing derived from the ID number (decision 022): a random subject id, no identifier.
+    assert "identifier" not in subject and subject["id"].startswith("urn:uuid:")
     assert subject["achievement"]["humanCode"] == "6-18-02-04"
     assert subject["achievement"]["specialization"] == "电焊工"
     assert vc["issuer"]["name"] == "太原重型机械集团有限公司"

@@ -136,9 +136,7 @@ def test_the_clr_export_verifies_in_digital_bazaar(
             session, runtime.settings.data_key_bytes, identity.identify("resident_id", worker.id_number)
         )
         assert person is not None
-        clr = export_clr(
-            session, runtime.keystore, person, public_base_url=BASE_URL, id_number=worker.id_number
-        )
+        clr = export_clr(session, runtime.keystore, runtime.issuance, person)
     assert len(clr["credentialSubject"]["verifiableCredential"]) == 2
     platform_did = clr["issuer"]["id"]
     documents = {platform_did: client.get("/.well-known/did.json").json()}

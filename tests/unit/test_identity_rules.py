@@ -15,7 +15,6 @@ from credential_service.identity.rules import (
     mask_id_number,
     mask_name,
     normalise_id_number,
-    salted_identity_hash,
 )
 
 RID = DocumentType.RESIDENT_ID
@@ -74,14 +73,6 @@ def test_masking() -> None:
     assert mask_name("张三") == "张*"
     assert mask_name("张小三") == "张*三"
     assert mask_name("欧阳小明") == "欧**明"
-
-
-def test_salted_hash_matches_ob3_identity_hash_rule() -> None:
-    hashed = salted_identity_hash("11010519491231002X", salt="0123456789abcdef")
-    import hashlib
-
-    expected = hashlib.sha256(b"11010519491231002X0123456789abcdef").hexdigest()
-    assert hashed.identity_hash == f"sha256${expected}"
 
 
 def test_blind_index_is_keyed() -> None:
