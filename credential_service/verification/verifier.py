@@ -27,7 +27,7 @@ from credential_service.crypto.data_integrity import (
     VerifiedProof,
     verify_proof,
 )
-from credential_service.crypto.jcs import canonical_json
+from credential_service.crypto.jcs import JcsError, canonical_json
 from credential_service.crypto.vcdm import credential_problems, too_deep
 from credential_service.issuers.rules import KeyLifecycle
 from credential_service.transparency import merkle
@@ -775,7 +775,17 @@ def verify_credential(
         )
         return report
     now = now or utcnow()
-    digest = hashlib.sha256(canonical_json(credential)).hexdigest()
+    try:
+        digest = hashlib.sha256(canonical_json(credential)).hexdigest()
+    except JcsError:
+        report.add(
+            "proof",
+            Outcome.INVALID,
+            "not_canonicalisable",
+            "证书数据含有超出范围的数值，无法核验。",
+            "The credential holds a number outside JSON's safe range: it cannot be verified.",
+        )
+        return report
     key = _check_proof(credential, digest, trust, report)
     log_report = VerificationReport()  # run first: the key check needs the time it proves
     logged_at = _check_logged(credential, digest, trust, log_report)

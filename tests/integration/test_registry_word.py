@@ -1,0 +1,319 @@
+"""Issue 10: a certificate that verifies is genuine, and nothing a stranger sees gives an ID number away.
+
+Regression tests of the hostile findings 1 and 3, on both backends: the registry decides who issued
+what (never the caller's JSON), ``/credentials/verify`` and the QR code give the same verdict through
+one set of checks, and no public artefact holds a value derived from the ID number.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from credential_service.certificates.models import IssuedCredential
+from credential_service.certificates.rules import SkillLevel
+from credential_service.core.clock import to_xsd, utcnow
+from credential_service.crypto.data_integrity import create_proof
+from credential_service.issuers import service as issuers
+from credential_service.issuers.models import Issuer
+from credential_service.runtime import Runtime
+from credential_service.verification.trust import DatabaseTrust
+from credential_service.verification.verifier import verify_credential
+from tests.conftest import BASE_URL, ORG_CODE
+from tests.factories import holder, issue_certificate, plain_credential, register_organisation
+
+OTHER_CODE = "Y000014040002"
+OTHER_NAME = "阳泉煤业（集团）有限责任公司"
+ID_NUMBER = "140521199712232987"  # valid check character; nobody's
+
+
+def _issued_count(runtime: Runtime) -> int:
+    with runtime.session() as session:
+        return session.scalar(select(func.count()).select_from(IssuedCredential)) or 0
+
+
+def _issue(client: TestClient, headers: dict[str, str], credential: dict[str, Any]) -> Any:
+    return client.post("/credentials/issue", json={"credential": credential}, headers=headers)
+
+
+def _locs(answer: Any) -> set[str]:
+    assert answer.status_code == 422, answer.text
+    return {e["loc"] for e in answer.json()["errors"]}
+
+
+def _qr_verdict(client: TestClient, number: str, headers: dict[str, str]) -> str:
+    url = client.get(f"/api/v1/certificates/{number}/qr.png", headers=headers).headers["x-verification-url"]
+    return str(client.get(f"/api/v1/verify/{url.removeprefix(BASE_URL + '/v/')}").json()["verdict"])
+
+
+def _verify_conclusion(client: TestClient, credential: dict[str, Any]) -> str:
+    return str(
+        client.post("/credentials/verify", json={"verifiableCredential": credential}).json()["conclusion"]
+    )
+
+
+# --- finding 1: forgery through POST /credentials/issue -------------------------------------------
+
+
+def test_a_copy_of_a_genuine_certificate_is_not_signed(
+    client: TestClient, runtime: Runtime, organisation: Issuer, org_headers: dict[str, str]
+) -> None:
+    other = register_organisation(runtime, OTHER_CODE, OTHER_NAME)
+    genuine = json.loads(issue_certificate(runtime, other).credential_json)
+    forged = copy.deepcopy(genuine)
+    for field in ("proof", "id", "credentialStatus"):
+        forged.pop(field)
+    forged["issuer"] = {"id": organisation.did, "type": ["Profile"], "name": OTHER_NAME}
+    forged["credentialSubject"]["result"][0]["achievedLevel"] = f"{BASE_URL}/levels#1"
+    before = _issued_count(runtime)
+    locs = _locs(_issue(client, org_headers, forged))
+    assert {
+        "issuer.name",
+        "name",
+        "credentialSchema[0].id",
+        "credentialSubject[0].licenseNumber",
+        "credentialSubject[0].achievement.alignment",
+    } <= locs
+    assert _issued_count(runtime) == before  # nothing signed, nothing stored
+
+
+def test_the_registered_name_is_the_issuer_name(
+    client: TestClient, organisation: Issuer, org_headers: dict[str, str]
+) -> None:
+    credential = plain_credential(issuer_did=None)
+    credential["issuer"] = {"id": organisation.did, "type": ["Profile"]}
+    answer = _issue(client, org_headers, credential)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["verifiableCredential"]["issuer"]["name"] == organisation.name
+
+
+def test_a_suspended_organisation_issues_nothing(
+    client: TestClient, runtime: Runtime, org_headers: dict[str, str], admin_headers: dict[str, str]
+) -> None:
+    suspended = client.put(
+        f"/api/v1/organisations/{ORG_CODE}/status",
+        json={"status": "suspended", "reason": "年度检查不合格"},
+        headers=admin_headers,
+    )
+    assert suspended.status_code == 200, suspended.text
+    before = _issued_count(runtime)
+    assert _locs(_issue(client, org_headers, plain_credential())) == {"issuer"}
+    with pytest.raises(Exception, match="凭证不符合") as refused:  # every path asks the registry
+        issue_certificate(runtime, _issuer(runtime, ORG_CODE))
+    assert [e.loc for e in getattr(refused.value, "errors", [])] == ["issuer"]
+    assert _issued_count(runtime) == before
+
+
+def _issuer(runtime: Runtime, code: str) -> Issuer:
+    with runtime.session() as session:
+        return issuers.get_issuer(session, code)
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["identifier", "name", "idempotency"],
+)
+def test_clear_id_numbers_are_refused_and_never_stored(
+    client: TestClient, runtime: Runtime, org_headers: dict[str, str], settings: Any, where: str
+) -> None:
+    credential = plain_credential()
+    options: dict[str, Any] = {}
+    if where == "identifier":
+        credential["@context"].append("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json")
+        credential["credentialSubject"]["identifier"] = [
+            {
+                "type": "IdentityObject",
+                "identityType": "nationalIdentityNumber",
+                "hashed": False,
+                "identityHash": ID_NUMBER,
+            }
+        ]
+    elif where == "name":
+        credential["credentialSubject"]["name"] = f"张三 {ID_NUMBER}"
+    else:
+        options["credentialId"] = f"retry-{ID_NUMBER}"
+    answer = client.post(
+        "/credentials/issue", json={"credential": credential, "options": options}, headers=org_headers
+    )
+    assert answer.status_code == 422, answer.text
+    assert any(ID_NUMBER not in e["reason"] for e in answer.json()["errors"])
+    assert ID_NUMBER not in answer.text
+    with runtime.session() as session:
+        stored = " ".join(session.scalars(select(IssuedCredential.credential_json)))
+        assert ID_NUMBER not in stored
+    if settings.database_url.startswith("sqlite"):
+        path = settings.database_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal"):
+            try:
+                with open(path + suffix, "rb") as raw:
+                    assert ID_NUMBER.encode() not in raw.read()
+            except FileNotFoundError:
+                pass
+
+
+# --- one verdict for /credentials/verify and the QR code ------------------------------------------
+
+
+def _post(
+    client: TestClient, number: str, action: str, headers: dict[str, str], body: dict[str, Any]
+) -> None:
+    answer = client.post(f"/api/v1/certificates/{number}/{action}", json=body, headers=headers)
+    assert answer.status_code in (200, 201), answer.text
+
+
+GROUNDS = {"evidence": "晋人社稽〔2026〕3号 稽查报告", "authority": "山西省人社厅"}
+
+
+def test_verify_and_the_qr_code_agree(
+    client: TestClient, runtime: Runtime, organisation: Issuer, admin_headers: dict[str, str]
+) -> None:
+    records = {
+        state: issue_certificate(runtime, organisation)
+        for state in ("genuine", "revoked", "suspended", "superseded")
+    }
+    number = {state: record.certificate_number or "" for state, record in records.items()}
+    _post(client, number["revoked"], "revoke", admin_headers, {**GROUNDS, "reason_code": "fraud"})
+    _post(
+        client, number["suspended"], "suspend", admin_headers, {**GROUNDS, "reason_code": "inspection_order"}
+    )
+    _post(client, number["superseded"], "supersede", admin_headers, {**GROUNDS, "holder_name": "更正名"})
+    for state, record in records.items():
+        credential = json.loads(record.credential_json)
+        assert _qr_verdict(client, number[state], admin_headers) == state
+        assert _verify_conclusion(client, credential) == state
+
+
+def test_a_credential_signed_with_a_registered_key_but_never_issued_is_not_genuine(
+    client: TestClient, runtime: Runtime, organisation: Issuer
+) -> None:
+    genuine = json.loads(issue_certificate(runtime, organisation).credential_json)
+    forged = copy.deepcopy(genuine)
+    forged.pop("proof")
+    forged["id"] = "urn:uuid:00000000-0000-4000-8000-000000000001"
+    forged["credentialSubject"]["name"] = "冒名顶替"
+    with runtime.session() as session:
+        key, signer = issuers.signer_for(issuers.get_issuer(session, ORG_CODE), runtime.keystore)
+        forged = create_proof(
+            forged,
+            cryptosuite="eddsa-rdfc-2022",
+            verification_method=key.verification_method,
+            created=to_xsd(utcnow()),
+            sign=signer.sign,
+        )
+    answer = client.post("/credentials/verify", json={"verifiableCredential": forged}).json()
+    checks = {c["check"]: (c["outcome"], c["code"]) for c in answer["checks"]}
+    assert checks["proof"] == ("valid", "signature_valid")  # the stolen key did sign it ...
+    assert checks["record"] == ("invalid", "not_in_registry")  # ... but the registry never issued it
+    assert answer["verified"] is False and answer["conclusion"] == "not_genuine"
+
+
+def test_outside_the_scope_is_refused_at_issue_and_not_genuine_if_signed_around_it(
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
+) -> None:
+    from tests.integration.test_assessment_workflow import _credit_code, _register
+
+    code, _headers = _register(runtime, "990101", _credit_code(7))  # 6-18-02-04 电焊工, levels 5-3
+    scoped = _issuer(runtime, code)
+    with pytest.raises(Exception, match="凭证不符合") as refused:
+        issue_certificate(runtime, scoped, level=SkillLevel.LEVEL_1)
+    assert [e.loc for e in getattr(refused.value, "errors", [])] == ["credentialSubject.achievement"]
+    rogue = issue_certificate(runtime, scoped, level=SkillLevel.LEVEL_1, around_registry=True)
+    assert _verify_conclusion(client, json.loads(rogue.credential_json)) == "not_genuine"
+    assert _qr_verdict(client, rogue.certificate_number or "", admin_headers) == "not_genuine"
+
+
+# --- finding 3: nothing public derives from the ID number -----------------------------------------
+
+
+def _strings(document: Any) -> list[str]:
+    if isinstance(document, str):
+        return [document]
+    if isinstance(document, dict):
+        return [s for k, v in document.items() for s in (str(k), *_strings(v))]
+    if isinstance(document, list):
+        return [s for v in document for s in _strings(v)]
+    return [str(document)]
+
+
+def test_no_public_artefact_holds_a_value_derived_from_the_id_number(
+    client: TestClient, runtime: Runtime, organisation: Issuer, admin_headers: dict[str, str]
+) -> None:
+    who = holder(name="刘洋", id_number=ID_NUMBER)
+    record = issue_certificate(runtime, organisation, who=who)
+    number = record.certificate_number or ""
+    qr = client.get(f"/api/v1/certificates/{number}/qr.png", headers=admin_headers).headers[
+        "x-verification-url"
+    ]
+    public = {
+        "credential": json.loads(record.credential_json),
+        "qr": qr,
+        "page": client.get(qr.removeprefix(BASE_URL)).text,
+        "verify": client.get("/api/v1/verify/" + qr.removeprefix(BASE_URL + "/v/")).json(),
+        "bundle": client.get("/api/v1/trust-bundle").json(),
+        "log": client.get("/log/leaves?start=0&end=50").json(),
+    }
+    texts = _strings(public)
+    joined = "\n".join(texts)
+    assert ID_NUMBER not in joined and ID_NUMBER[:-4] not in joined
+    # No salted or plain SHA-256 of the number, whatever salt the documents carry.
+    digests = {hashlib.sha256((ID_NUMBER + salt).encode()).hexdigest() for salt in {"", *texts}}
+    assert not any(d in joined for d in digests)
+    assert "identifier" not in public["credential"]["credentialSubject"]
+
+
+# --- the property: a mutated credential never verifies --------------------------------------------
+
+
+def _paths(document: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(document, dict):
+        return [p for k, v in document.items() for p in [(*prefix, k), *_paths(v, (*prefix, k))]]
+    if isinstance(document, list):
+        return [p for i, v in enumerate(document) for p in [(*prefix, i), *_paths(v, (*prefix, i))]]
+    return []
+
+
+def _mutate(credential: dict[str, Any], path: tuple[Any, ...], how: str, value: Any) -> dict[str, Any]:
+    mutated = copy.deepcopy(credential)
+    parent = mutated
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    if how == "delete":
+        del parent[last]
+    elif how == "replace":
+        parent[last] = value
+    elif isinstance(parent, dict):
+        parent[f"{last}x"] = value  # an extra member next to it
+    else:
+        parent.insert(last, value)
+    return mutated
+
+
+@pytest.fixture
+def issued(runtime: Runtime, organisation: Issuer) -> dict[str, Any]:
+    return dict(json.loads(issue_certificate(runtime, organisation).credential_json))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_mutations_never_verify(runtime: Runtime, issued: dict[str, Any], data: Any) -> None:
+    paths = _paths(issued)
+    path = data.draw(st.sampled_from(paths), label="path")
+    how = data.draw(st.sampled_from(["delete", "replace", "add"]), label="how")
+    value = data.draw(
+        st.one_of(st.text(max_size=8), st.integers(), st.booleans(), st.none(), st.just([])), label="value"
+    )
+    mutated = _mutate(issued, path, how, value)
+    if mutated == issued:
+        return
+    with runtime.read_session() as session:
+        report = verify_credential(mutated, DatabaseTrust(session, BASE_URL))
+    assert not report.verified, (path, how, value)
