@@ -10,8 +10,6 @@ status bits (never a cached list: a revocation shows at once).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -32,6 +30,7 @@ from credential_service.certificates.qr_token import SignedToken, TokenError, re
 from credential_service.certificates.status_changes import StatusView, status_view
 from credential_service.certificates.status_rules import CertificateState, ReasonCode
 from credential_service.core.clock import beijing_date, parse_xsd, utcnow
+from credential_service.core.db import OpenSession
 from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
 from credential_service.crypto.multibase import decode_ed25519_public_key
 from credential_service.crypto.status_list import get_bit
@@ -47,8 +46,6 @@ from credential_service.verification.verifier import (
     TrustSourceUnavailable,
     check_logged,
 )
-
-OpenSession = Callable[[], AbstractContextManager[Session]]
 
 
 class Verdict(StrEnum):
