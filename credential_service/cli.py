@@ -131,7 +131,7 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=False,  # X-Forwarded-For is read only from CS_TRUSTED_PROXIES (http.client_key)
     )
 
 

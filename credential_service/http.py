@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from contextlib import suppress
 from typing import Annotated, Any
 
 import orjson
@@ -12,8 +13,9 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from credential_service.assessment import organisations
 from credential_service.core.errors import Forbidden, ServiceError, TooManyRequests, Unauthorized
-from credential_service.core.ratelimit import RateLimiter
+from credential_service.core.ratelimit import RateLimiter, client_address
 from credential_service.identity.tokens import Principal, Role, read_token
 from credential_service.runtime import Runtime
 
@@ -38,10 +40,20 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized()
+    return _principal(runtime, token.strip())
+
+
+def _principal(runtime: Runtime, token: str) -> Principal:
+    """The caller of a valid token; an organisation's token only while its client is not revoked and
+    the organisation is active (one indexed read, without the write lock, per request)."""
     settings = runtime.settings
-    return read_token(
-        runtime.keystore, token.strip(), issuer=settings.public_base_url, audience=settings.public_base_url
+    principal = read_token(
+        runtime.keystore, token, issuer=settings.public_base_url, audience=settings.public_base_url
     )
+    if principal.role is Role.ORGANISATION:
+        with runtime.read_session() as session:
+            organisations.check_standing(session, principal)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -102,20 +114,29 @@ class BodySizeLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(send, limit)
             return
-        seen = 0
+        seen, exceeded, started = 0, False, False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    exceeded = True
                     raise _BodyTooLarge
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
+        async def guarded_send(message: Message) -> None:
+            # A body without Content-Length is cut short while the route reads it; the framework may
+            # turn that into its own answer (FastAPI: 400 "error parsing the body"): 413 replaces it.
+            nonlocal started
+            if not exceeded:
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+        with suppress(_BodyTooLarge):
+            await self.app(scope, limited_receive, guarded_send)
+        if exceeded and not started:
             await self._refuse(send, limit)
 
     async def _refuse(self, send: Send, limit: int) -> None:
@@ -152,12 +173,9 @@ def session_principal(request: Request, runtime: Runtime) -> tuple[Principal, st
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    settings = runtime.settings
     try:
-        principal = read_token(
-            runtime.keystore, token, issuer=settings.public_base_url, audience=settings.public_base_url
-        )
-    except Unauthorized:
+        principal = _principal(runtime, token)
+    except (Unauthorized, Forbidden):
         return None
     return principal, token
 
@@ -236,8 +254,13 @@ def check_form_csrf(request: Request, runtime: Runtime, submitted: str | None) -
 
 
 def client_key(request: Request) -> str:
-    """Whom a rate limit counts: the client address (behind a proxy, uvicorn's --proxy-headers)."""
-    return request.client.host if request.client else "unknown"
+    """Whom a rate limit counts: the peer, or behind a proxy of ``CS_TRUSTED_PROXIES`` the address it
+    forwards (``core.ratelimit.client_address``)."""
+    return client_address(
+        request.client.host if request.client else "unknown",
+        request.headers.getlist("x-forwarded-for"),
+        get_runtime(request).settings.trusted_proxies,
+    )
 
 
 def rate_limit(limiter: RateLimiter, request: Request, cost: float = 1) -> None:

@@ -112,10 +112,45 @@ def complete_error_responses(document: dict[str, Any], routes: list[BaseRoute]) 
                 if status.startswith("4"):
                     _problem_content(response)
     schemas = document["components"]["schemas"]
+    _hoist_defs(document.get("paths", {}), schemas)
     if "/HTTPValidationError" not in json.dumps(document["paths"]):  # FastAPI's, now unused
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
     return document
+
+
+def _hoist_defs(node: Any, schemas: dict[str, Any]) -> None:
+    """A schema given by hand (``openapi_extra``, a model's ``model_json_schema()``) keeps its
+    models in a nested ``$defs`` that its ``#/$defs/…`` refs cannot reach from the document root:
+    move them to ``components/schemas`` and point the refs there. A name already taken there by a
+    different schema is a programming error (ValueError), never a silent overwrite."""
+    if isinstance(node, list):
+        for item in node:
+            _hoist_defs(item, schemas)
+        return
+    if not isinstance(node, dict):
+        return
+    defs = node.pop("$defs", None)
+    if isinstance(defs, dict):
+        _rewrite_refs(node)
+        for name, schema in defs.items():
+            _rewrite_refs(schema)
+            if schemas.setdefault(name, schema) != schema:
+                raise ValueError(f"OpenAPI: two different schemas named {name}")
+    for value in node.values():
+        _hoist_defs(value, schemas)
+
+
+def _rewrite_refs(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _rewrite_refs(item)
+    elif isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+        for value in node.values():
+            _rewrite_refs(value)
 
 
 def install(app: FastAPI) -> None:

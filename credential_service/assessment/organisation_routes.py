@@ -87,7 +87,7 @@ def list_organisations(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         listing = service.list_organisations(
             session,
             public_base_url=runtime.settings.public_base_url,
@@ -107,7 +107,7 @@ def list_organisations(
 def get_organisation(code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION)
     tenant = (principal.tenant or "") if principal.role is Role.ORGANISATION else None
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         found = service.describe_organisation(
             session, code, public_base_url=runtime.settings.public_base_url, tenant=tenant
         )
@@ -179,7 +179,7 @@ def create_client(code: str, body: ClientCreate, principal: CurrentPrincipal, ru
 )
 def list_clients(code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         return JSON(service.list_clients(session, code).model_dump(mode="json"))
 
 
@@ -226,7 +226,7 @@ def add_client_key(
 )
 def list_client_keys(code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         return JSON(client_keys.list_client_keys(session, code).model_dump(mode="json"))
 
 
@@ -266,7 +266,7 @@ def endorsement(
         int | None, Query(ge=1, le=MAX_OFFSET, description="an earlier version; the newest without")
     ] = None,
 ) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         signed = service.endorsement(session, code, version)
     cache = "public, max-age=86400, immutable" if version else "public, max-age=60"
     return JSON(signed, media_type="application/vc+ld+json", headers={"Cache-Control": cache})
@@ -284,7 +284,7 @@ def occupations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         listing = service.search_occupations(session, q=q, code=code, limit=limit, offset=offset)
         return JSON(listing.model_dump(mode="json"), headers={"Cache-Control": "public, max-age=300"})
 

@@ -81,7 +81,15 @@ from credential_service.certificates.credential import Occupation as CertifiedOc
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import as_utc, beijing_date, to_xsd, utcnow
 from credential_service.core.config import Settings
-from credential_service.core.errors import Conflict, FieldError, InvalidInput, NotFound, ServiceError
+from credential_service.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+)
 from credential_service.crypto.data_integrity import create_proof
 from credential_service.crypto.keystore import FileKeyStore, KeyStore
 from credential_service.crypto.multibase import decode_ed25519_public_key
@@ -96,6 +104,7 @@ from credential_service.transparency import audit
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
+CLIENT_SUBJECT = "client:"  # an OAuth token's subject: client:<client_id>
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ORGANISATION_SCOPES = frozenset({"plans", "results", "certificates"})
 MAX_ASSERTION_LIFETIME = timedelta(minutes=5)  # RFC 7523 §3 item 4: "a short time"
@@ -1383,7 +1392,7 @@ def issue_client_token(
         )
     minutes = settings.access_token_minutes
     principal = Principal(
-        Role.ORGANISATION, f"client:{client.client_id}", requested, tenant=organisation.code
+        Role.ORGANISATION, f"{CLIENT_SUBJECT}{client.client_id}", requested, tenant=organisation.code
     )
     token = mint_token(
         keystore,
@@ -1394,6 +1403,39 @@ def issue_client_token(
         now=now,
     )
     return TokenAnswer(access_token=token, expires_in=minutes * 60, scope=" ".join(sorted(requested)))
+
+
+def check_standing(session: Session, principal: Principal) -> None:
+    """An organisation's token works only while its client is not revoked and the organisation is
+    active, checked on every request (one indexed read): a revocation or a suspension takes effect
+    at once, not when the token runs out (docs/decisions/021-edges.md). A token minted by the CLI
+    (subject ``org:``) names no client; only the organisation's status is checked then.
+
+    Raises Unauthorized for a revoked or unknown client, Forbidden for a suspended or exited organisation.
+    """
+    client_id = principal.subject.removeprefix(CLIENT_SUBJECT)
+    named_client = client_id != principal.subject
+    found = session.execute(
+        select(Organisation.status, OrganisationClient.revoked_at, OrganisationClient.id)
+        .select_from(Organisation)
+        .outerjoin(
+            OrganisationClient,
+            (OrganisationClient.organisation_id == Organisation.id)
+            & (OrganisationClient.client_id == client_id),
+        )
+        .where(Organisation.code == principal.tenant)
+    ).first()
+    if named_client and (found is None or found.id is None or found.revoked_at is not None):
+        raise Unauthorized(
+            "客户端已吊销，访问令牌不再有效 / the client was revoked: its tokens no longer work",
+            "client_revoked",
+        )
+    if found is not None and found.status != OrganisationStatus.ACTIVE:
+        raise Forbidden(
+            f"机构状态为“{STATUS_NAMES.get(found.status, found.status)}”，访问令牌已停用，请联系人社部门"
+            f" / the organisation is {found.status}: its tokens no longer work",
+            "organisation_not_active",
+        )
 
 
 def parse_scope_option(text: str) -> ScopeRowInput:

@@ -98,7 +98,7 @@ def org_home(request: Request, runtime: RuntimeDep) -> Response:
     staff = _staff(request, runtime)
     if staff is None:
         return _to_signin()
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         organisation = organisations.get_organisation(session, staff[0])
         context = {
             "title": organisation.name,
@@ -225,7 +225,7 @@ def org_issue(
 
 @router.get("/publicity")
 def publicity_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         candidates = workflow.under_publicity(session)
     return _with_form_token(request, runtime, "publicity.html", {"title": "公示", "candidates": candidates})
 
@@ -246,7 +246,7 @@ def publicity_objection(
         message, failed, status = "异议已收到，将由人社部门核查 / objection received", False, 201
     except ServiceError as exc:
         message, failed, status = exc.message, True, exc.status
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         candidates = workflow.under_publicity(session)
     context = {"title": "公示", "candidates": candidates, "message": message, "failed": failed}
     return _with_form_token(request, runtime, "publicity.html", context, status=status)

@@ -245,7 +245,7 @@ def sheet_rows(reader: Callable[[BinaryIO], Iterator[SheetRow]], stream: BinaryI
 @router.get("/api/v1/submissions/{submission_id}", summary="A submission's report: passed, held, issued")
 def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_RESULTS)
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         submission = workflow.get_submission(
             session, organisations.get_organisation(session, code), submission_id
         )
@@ -273,7 +273,7 @@ def publicity(
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         return JSON([_plain(c) for c in workflow.under_publicity(session, limit=limit, offset=offset)])
 
 

@@ -57,10 +57,13 @@ def issue(body: IssueRequest, principal: CurrentPrincipal, runtime: RuntimeDep) 
     responses={404: {"description": "no such list"}, 304: {"description": "not modified"}},
 )
 def status_list(list_id: str, request: Request, runtime: RuntimeDep) -> Response:
-    with runtime.session() as session:
-        signed, version = status_lists.signed_status_list(
-            session, runtime.keystore, list_id, public_base_url=runtime.settings.public_base_url
-        )
+    signed, version = status_lists.signed_status_list(
+        runtime.read_session,
+        runtime.session,
+        runtime.keystore,
+        list_id,
+        public_base_url=runtime.settings.public_base_url,
+    )
     etag = f'"{list_id}-{version}"'
     headers = {
         "ETag": etag,
@@ -77,7 +80,7 @@ def status_list(list_id: str, request: Request, runtime: RuntimeDep) -> Response
     summary="The signed credential of a certificate (its holder, the issuing organisation, staff)",
 )
 def certificate_credential(certificate_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         record = readable_certificate(session, principal, certificate_number)
         return JSON(json.loads(record.credential_json), media_type="application/vc+ld+json")
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from credential_service.certificates.errors import StatusListNotFound
 from credential_service.certificates.models import StatusEntry, StatusList
 from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.db import OpenSession
 from credential_service.crypto import status_list as bits_codec
 from credential_service.crypto.data_integrity import create_proof
 from credential_service.crypto.keystore import KeyStore
@@ -141,14 +142,39 @@ def _list_credential(
 
 
 def signed_status_list(
+    open_read: OpenSession, open_write: OpenSession, keystore: KeyStore, list_id: str, *, public_base_url: str
+) -> tuple[dict[str, Any], int]:
+    """The signed ``BitstringStatusListCredential`` and its version. Read without the write lock;
+    signed and stored in a write transaction only when the list changed since it was last signed."""
+    with open_read() as session:
+        cached = _cached_list(session, list_id)
+    if cached is not None:
+        return cached
+    with open_write() as session:
+        return _sign_list(session, keystore, list_id, public_base_url=public_base_url)
+
+
+def _cached_list(session: Session, list_id: str) -> tuple[dict[str, Any], int] | None:
+    found = session.execute(
+        select(StatusList.signed_json, StatusList.signed_version, StatusList.version).where(
+            StatusList.list_id == list_id
+        )
+    ).first()
+    if found is None:
+        raise StatusListNotFound(list_id)
+    if found.signed_json is None or found.signed_version != found.version:
+        return None
+    return json.loads(found.signed_json), found.version
+
+
+def _sign_list(
     session: Session, keystore: KeyStore, list_id: str, *, public_base_url: str
 ) -> tuple[dict[str, Any], int]:
-    """The signed ``BitstringStatusListCredential`` and its version, re-signed only after a change."""
     status_list = session.get(StatusList, list_id)
     if status_list is None:
         raise StatusListNotFound(list_id)
     if status_list.signed_json is not None and status_list.signed_version == status_list.version:
-        return json.loads(status_list.signed_json), status_list.version
+        return json.loads(status_list.signed_json), status_list.version  # signed by a concurrent GET
     issuer = session.get_one(Issuer, status_list.issuer_id)
     key, signer = issuers.signer_for(issuer, keystore)
     now = utcnow()

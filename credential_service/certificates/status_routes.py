@@ -176,7 +176,7 @@ def revoke_batch(batch_id: str, body: Grounds, principal: CurrentPrincipal, runt
     summary="A certificate's status and every change of it (holder, issuing organisation, staff)",
 )
 def status_history(certificate_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         record = readable_certificate(session, principal, certificate_number)
         changes: list[StatusChange] = status_changes.history(session, record)
         return JSON(

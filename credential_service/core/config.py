@@ -9,13 +9,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import cached_property
+from ipaddress import ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from credential_service.core.errors import ConfigurationError
+from credential_service.core.ratelimit import Network
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_PASSPHRASE = "development-only-passphrase"  # noqa: S105 - refused outside development
@@ -59,6 +61,9 @@ class Settings(BaseSettings):
     signin_attempts_per_minute: int = Field(default=10, ge=1)
     # Objections during publicity per client (anyone may object; a flood would bury real ones).
     objections_per_hour: int = Field(default=10, ge=1)
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated; none by
+    # default): from any other peer the header is ignored, else rotating it would dodge every limit.
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
     # Worker sign-in: the electronic social-security card (or another identity provider) signs an
     # assertion (EdDSA JWT) with this issuer name and public key (Ed25519 Multikey, z6Mk…).
     idp_issuer: str | None = None
@@ -68,6 +73,13 @@ class Settings(BaseSettings):
     # The printable certificate embeds a CJK TrueType font (subset). None: the first usable font of
     # certificates.printable.FONT_CANDIDATES (fonts-wqy-zenhei, …); without one the PDF answers 503.
     pdf_font: Path | None = Field(default=None, description="TrueType (.ttf/.ttc) CJK font for PDFs")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+        return value
 
     @model_validator(mode="after")
     def _bulk_rows_fit_the_hourly_budget(self) -> Settings:

@@ -7,8 +7,8 @@ request dependency across a thread hop: that pattern deadlocks the pool under a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 READ_ONLY = "credential_service_read_only"
+# Opens a unit of work (``Runtime.session`` or ``Runtime.read_session``), for code that needs both.
+OpenSession = Callable[[], AbstractContextManager[Session]]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

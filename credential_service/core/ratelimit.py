@@ -6,12 +6,14 @@ which is acceptable for a limit meant to stop enumeration, not to meter usage.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 MAX_CLIENTS = 100_000  # the least recently seen clients are forgotten first
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class RateLimiter:
@@ -42,3 +44,24 @@ class RateLimiter:
     def _trim(self) -> None:
         while len(self._buckets) > MAX_CLIENTS:
             self._buckets.popitem(last=False)
+
+
+def client_address(peer: str, forwarded_for: Iterable[str], trusted_proxies: Sequence[Network]) -> str:
+    """The client a limit counts. ``X-Forwarded-For`` is anyone's to write, so it counts only when the
+    direct peer is a trusted proxy; then the right-most address not itself a trusted proxy is the
+    client (the left part is whatever the client sent). ``forwarded_for``: the header's values."""
+    if not _is_trusted(peer, trusted_proxies):
+        return peer
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted_proxies):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _is_trusted(address: str, trusted_proxies: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted_proxies)

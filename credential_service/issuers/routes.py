@@ -17,12 +17,12 @@ DID_MEDIA = "application/did+json"
 
 
 def _did_document(runtime: RuntimeDep, code: str) -> dict[str, Any]:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         return service.did_document(service.get_issuer(session, code))
 
 
 def _lifecycle(runtime: RuntimeDep, code: str) -> dict[str, Any]:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         return service.key_lifecycle_document(service.get_issuer(session, code))
 
 

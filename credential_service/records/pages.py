@@ -126,7 +126,7 @@ def my_file_page(request: Request, runtime: RuntimeDep) -> Response:
     me = _signed_in(request, runtime)
     if me is None:
         return _to_signin()
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         person = identity.get_person(session, me[0])
         context: dict[str, Any] = {
             "title": "我的档案",
@@ -153,7 +153,7 @@ def my_credential_download(certificate_number: str, request: Request, runtime: R
     me = _signed_in(request, runtime)
     if me is None:
         return _to_signin()
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         credential = worker.my_credential(session, identity.get_person(session, me[0]), certificate_number)
     disposition = f'attachment; filename="{certificate_number}.json"'
     return JSON(credential, media_type="application/vc+ld+json", headers={"Content-Disposition": disposition})
@@ -225,7 +225,7 @@ def export_data_page(request: Request, runtime: RuntimeDep) -> Response:
     me = _signed_in(request, runtime)
     if me is None:
         return _to_signin()
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         data = worker.data_export(session, identity.get_person(session, me[0]))
     return JSON(data, headers={"Content-Disposition": 'attachment; filename="my-training-file.json"'})
 
@@ -245,8 +245,8 @@ def export_clr_page(request: Request, runtime: RuntimeDep) -> Response:
 @router.get("/s/{token}")
 def shared_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
     try:
-        with runtime.session() as session:
-            view = worker.open_share_link(session, token)
+        with runtime.read_session() as session:
+            view = worker.open_share_link(session, token, runtime.verification_log)
     except worker.ShareLinkGone:
         return render(
             request,
@@ -263,8 +263,8 @@ def shared_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLRespon
 
 @router.get("/s/{token}/{certificate_number}.json")
 def shared_credential(token: str, certificate_number: str, runtime: RuntimeDep) -> Response:
-    with runtime.session() as session:
-        view = worker.open_share_link(session, token)
+    with runtime.read_session() as session:
+        view = worker.open_share_link(session, token, runtime.verification_log)
     credential = view.credentials.get(certificate_number)
     if credential is None:
         raise worker.ShareLinkGone()

@@ -57,35 +57,35 @@ def _jsonable(value: Any) -> Any:
 
 @router.get("", summary="Who I am (masked)", responses=WORKER_ERRORS)
 def me(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         profile = worker.profile(_me(session, principal))
     return JSON(_plain(profile))
 
 
 @router.get("/file", summary="My whole lifelong file, oldest first", responses=WORKER_ERRORS)
 def my_file(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         entries = worker.my_file(session, _me(session, principal))
     return JSON([_plain(e) for e in entries])
 
 
 @router.get("/certificates", summary="My certificates and their status", responses=WORKER_ERRORS)
 def my_certificates(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         summaries = worker.my_certificates(session, _me(session, principal))
     return JSON([_plain(s) for s in summaries])
 
 
 @router.get("/verifications", summary="Who verified my certificates, and when", responses=WORKER_ERRORS)
 def my_verifications(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         events = worker.my_verifications(session, _me(session, principal))
     return JSON([_plain(e) for e in events])
 
 
 @router.get("/share-links", summary="My share links", responses=WORKER_ERRORS)
 def my_share_links(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         links = worker.my_share_links(session, _me(session, principal))
         return JSON([share_link_json(link, runtime.settings.public_base_url) for link in links])
 
@@ -117,7 +117,7 @@ def withdraw_share_link(link_id: str, principal: CurrentPrincipal, runtime: Runt
     "/export/data", summary="Everything held about me, as JSON (PIPL access right)", responses=WORKER_ERRORS
 )
 def export_data(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         data = worker.data_export(session, _me(session, principal))
     return JSON(data, headers={"Content-Disposition": 'attachment; filename="my-training-file.json"'})
 
@@ -136,7 +136,7 @@ def export_clr(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
 
 
 def signed_clr(runtime: Runtime, principal: Principal) -> dict[str, Any]:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         person = _me(session, principal)
         return clr.export_clr(session, runtime.keystore, runtime.issuance, person)
 
@@ -163,7 +163,7 @@ def lookup_person(body: PersonLookup, principal: CurrentPrincipal, runtime: Runt
 @staff_router.get("/{person_id}/file", summary="A person's file and its chain check", responses=STAFF_ERRORS)
 def person_file(person_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         person = identity.get_person(session, person_id)
         entries = worker.my_file(session, person)
         problems = records.verify_file(session, person)

@@ -86,7 +86,7 @@ def list_institutions(
     city_code: Annotated[str | None, Query(min_length=6, max_length=6)] = None,
 ) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         listing = service.list_institutions(session, status=status, city_code=city_code)
         return JSON(listing.model_dump(mode="json"))
 
@@ -98,7 +98,7 @@ def list_institutions(
 )
 def get_institution(credit_code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         return JSON(service.get_institution(session, credit_code).model_dump(mode="json"))
 
 
@@ -156,7 +156,7 @@ def list_classes(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
     allow(principal, Role.INSTITUTION)
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         listing = service.list_classes(session, principal.tenant or "", limit=limit, offset=offset)
         return JSON(listing.model_dump(mode="json"))
 
@@ -168,7 +168,7 @@ def list_classes(
 )
 def get_class(class_ref: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.INSTITUTION)
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         return JSON(service.get_class(session, principal.tenant or "", class_ref).model_dump(mode="json"))
 
 

@@ -23,6 +23,7 @@ from credential_service.identity.models import Person
 from credential_service.records import service as records
 from credential_service.records.models import ShareLink
 from credential_service.verification import service as verification
+from credential_service.verification.log_queue import VerificationLogQueue
 
 MAX_SHARE_DAYS = 365
 SHARE_TOKEN_BYTES = 24
@@ -174,8 +175,9 @@ class ShareLinkGone(NotFound):
         self.status = 410
 
 
-def open_share_link(session: Session, token: str) -> SharedView:
-    """What an employer sees through a share link; ShareLinkGone when expired or withdrawn."""
+def open_share_link(session: Session, token: str, log: VerificationLogQueue) -> SharedView:
+    """What an employer sees through a share link; ShareLinkGone when expired or withdrawn.
+    Read-only: the look-up goes to the verification log behind the request."""
     link = session.scalar(select(ShareLink).where(ShareLink.token_hash == _token_hash(token)))
     if link is None or share_link_state(link) != "active":
         raise ShareLinkGone()
@@ -189,9 +191,7 @@ def open_share_link(session: Session, token: str) -> SharedView:
         s.certificate_number: my_credential(session, person, s.certificate_number) for s in summaries
     }
     for summary in summaries:
-        verification.log_verification(
-            session, summary.credential_id, summary.status, channel="share", client="-"
-        )
+        log.put(summary.credential_id, summary.status, channel="share", client="-")
     return SharedView(person.name, summaries, credentials, link.expires_at)
 
 

@@ -92,10 +92,12 @@ def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
 
 @router.get("/api/v1/trust-bundle", summary="DID documents, key lifecycles, signed status lists, schemas")
 def trust_bundle(runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
-        bundle = service.trust_bundle(
-            session, runtime.keystore, public_base_url=runtime.settings.public_base_url
-        )
+    bundle = service.trust_bundle(
+        runtime.read_session,
+        runtime.session,
+        runtime.keystore,
+        public_base_url=runtime.settings.public_base_url,
+    )
     return JSON(bundle, headers={"Cache-Control": "public, max-age=60"})
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.certificates import status_lists
-from credential_service.core.clock import utcnow
+from credential_service.core.db import OpenSession
 from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
 from credential_service.transparency import log as transparency_log
@@ -42,36 +42,33 @@ def verify_with_records(
     return report
 
 
-def trust_bundle(session: Session, keystore: KeyStore, *, public_base_url: str) -> dict[str, Any]:
-    """Everything an offline verifier needs: DID documents, key lifecycles, signed status lists, schemas."""
+def trust_bundle(
+    open_read: OpenSession, open_write: OpenSession, keystore: KeyStore, *, public_base_url: str
+) -> dict[str, Any]:
+    """Everything an offline verifier needs: DID documents, key lifecycles, signed status lists, schemas.
+    Read without the write lock; a status list changed since it was last signed is signed in a write."""
     base = public_base_url.rstrip("/")
-    every_issuer = issuers.all_issuers(session)
+    with open_read() as session:
+        every_issuer = issuers.all_issuers(session)
+        did_documents = {i.did: issuers.did_document(i) for i in every_issuer}
+        key_lifecycles = {i.did: issuers.key_lifecycle_document(i) for i in every_issuer}
+        list_ids = status_lists.all_list_ids(session)
+        log_section = transparency_log.bundle_section(session)
     return {
-        "didDocuments": {i.did: issuers.did_document(i) for i in every_issuer},
-        "keyLifecycles": {i.did: issuers.key_lifecycle_document(i) for i in every_issuer},
+        "didDocuments": did_documents,
+        "keyLifecycles": key_lifecycles,
         "statusLists": {
             status_lists.list_url(base, list_id): status_lists.signed_status_list(
-                session, keystore, list_id, public_base_url=base
+                open_read, open_write, keystore, list_id, public_base_url=base
             )[0]
-            for list_id in status_lists.all_list_ids(session)
+            for list_id in list_ids
         },
-        "transparencyLog": transparency_log.bundle_section(session),
+        "transparencyLog": log_section,
         "schemas": {
             f"{base}/schemas/{path.name}": published_schema(path.name)
             for path in sorted(SCHEMAS_DIR.glob("*.json"))
         },
     }
-
-
-def log_verification(
-    session: Session, credential_id: str, verdict: str, *, channel: str, client: str
-) -> None:
-    """One line in the verification log: time, channel, coarse client class, verdict — nothing personal."""
-    session.add(
-        VerificationEvent(
-            credential_id=credential_id, verified_at=utcnow(), verdict=verdict, channel=channel, client=client
-        )
-    )
 
 
 def queue_log(

@@ -10,8 +10,6 @@ status bits (never a cached list: a revocation shows at once).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +25,7 @@ from credential_service.certificates.qr_token import SignedToken, TokenError, re
 from credential_service.certificates.status_changes import StatusView, status_view
 from credential_service.certificates.status_rules import CertificateState
 from credential_service.core.clock import utcnow
+from credential_service.core.db import OpenSession
 from credential_service.crypto.status_list import StatusListError
 from credential_service.identity.rules import mask_name
 from credential_service.issuers.rules import KeyLifecycle
@@ -40,8 +39,6 @@ from credential_service.verification.verifier import (
     verdict_of,
     verify_credential,
 )
-
-OpenSession = Callable[[], AbstractContextManager[Session]]
 
 
 @dataclass(frozen=True)

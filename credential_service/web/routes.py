@@ -18,7 +18,7 @@ IMMUTABLE = {"Cache-Control": "public, max-age=86400"}
 
 @router.get("/healthz", summary="Liveness and database reachability")
 def healthz(runtime: RuntimeDep) -> JSON:
-    with runtime.session() as session:
+    with runtime.read_session() as session:
         session.execute(text("SELECT 1"))
     return JSON({"status": "ok"})
 
