@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from credential_service.assessment.result_sheet import LIMITS
 from credential_service.core.inputs import IsoDate
 
 
@@ -27,7 +28,9 @@ class PlanCreate(Strict):
 class ResultRowIn(Strict):
     document_type: str = Field(max_length=24)
     id_number: str = Field(max_length=20)
-    name: str = Field(max_length=50)
+    # Only bounded here, like a sheet's cell: the name rule (50 characters, no control characters) is
+    # result_rows', so that every format reports it the same way, by row.
+    name: str = Field(max_length=LIMITS.max_cell_chars)
     theory: float | None = Field(default=None, allow_inf_nan=False)
     skill: float | None = Field(default=None, allow_inf_nan=False)
     review: float | None = Field(default=None, allow_inf_nan=False)
