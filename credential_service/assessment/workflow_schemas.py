@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from credential_service.assessment.result_sheet import LIMITS
 from credential_service.core.inputs import IsoDate
 
 
@@ -28,9 +27,9 @@ class PlanCreate(Strict):
 class ResultRowIn(Strict):
     document_type: str = Field(max_length=24)
     id_number: str = Field(max_length=20)
-    # Only bounded here, like a sheet's cell: the name rule (50 characters, no control characters) is
-    # result_rows', so that every format reports it the same way, by row.
-    name: str = Field(max_length=LIMITS.max_cell_chars)
+    # No length here: the name rule (identity.rules.name_problem, applied in result_rows) reports a bad
+    # name by its row, the same in JSON, CSV and Excel; the body limit bounds the text.
+    name: str = Field(description="姓名: at most 50 characters, no control or invisible characters")
     theory: float | None = Field(default=None, allow_inf_nan=False)
     skill: float | None = Field(default=None, allow_inf_nan=False)
     review: float | None = Field(default=None, allow_inf_nan=False)
