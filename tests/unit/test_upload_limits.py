@@ -203,3 +203,15 @@ def test_export_writers_neutralise_formulas_whatever_the_input_rules() -> None:
 def test_read_xlsx_streams_rows() -> None:
     rows = read_xlsx(io.BytesIO(workbook(sheet_xml({1: HEADER, 2: ROW, 3: candidate(B, "李娜")}))))
     assert [r.values["name"] for r in rows] == ["王伟", "李娜"]
+
+
+def test_training_records_apply_the_same_name_rule() -> None:
+    from pydantic import ValidationError
+
+    from credential_service.records.training_schemas import Trainee
+
+    given = {"document_type": "resident_id", "id_number": A}
+    assert Trainee.model_validate({**given, "name": " 王伟 "}).name == "王伟"
+    for name in ("王\x00伟", "王" * 51, "=cmd|' /C calc'!A0"):
+        with pytest.raises(ValidationError, match="姓名"):
+            Trainee.model_validate({**given, "name": name})
