@@ -473,7 +473,9 @@ def orgs_revoke_key(
 
 @occupations_app.command("import")
 def occupations_import(
-    source: Annotated[Path, typer.Argument(help="JSON or CSV (UTF-8): code, name, 工种, S/L markers")],
+    source: Annotated[
+        Path, typer.Argument(help="JSON or CSV (UTF-8 or GB 18030): code, name, 工种, S/L markers")
+    ],
 ) -> None:
     """Import (insert or update by code) the occupation catalogue; what a file does not say is kept."""
     from credential_service.assessment import organisations
@@ -628,10 +630,8 @@ def import_results(
     ] = None,
 ) -> None:
     """Submit an organisation's results from a file (row errors are listed; nothing is recorded then)."""
-    from rich.progress import Progress
-
     from credential_service.assessment import organisations, workflow
-    from credential_service.assessment.result_sheet import SheetError, file_sha256, read_csv, read_xlsx
+    from credential_service.assessment.result_sheet import file_sha256, read_sheet
 
     try:
         stream = file.open("rb")
@@ -640,18 +640,10 @@ def import_results(
     except OSError as exc:
         _fail(f"cannot read {exc.filename}: {exc.strerror}")
     digest = file_sha256(stream)
-    reader = read_xlsx if stream.read(2) == b"PK" else read_csv
-    stream.seek(0)
     runtime = _runtime()
     try:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("读取并核对 / reading and checking", total=None)
-
-            def rows() -> Any:
-                for row in reader(stream):
-                    progress.advance(task)
-                    yield row
-
+        with console.status("读取并核对 / reading and checking"):
+            source, rows = read_sheet(stream)  # read and bounded before the transaction
             with runtime.session() as session:
                 submission = workflow.submit_results(
                     session,
@@ -659,15 +651,13 @@ def import_results(
                     runtime.settings.data_key_bytes,
                     organisations.get_organisation(session, org),
                     plan_ref=plan,
-                    rows=rows(),
-                    source="xlsx" if reader is read_xlsx else "csv",
+                    rows=rows,
+                    source=source,
                     content_sha256=digest,
                     accept_valid_rows=accept_valid_rows,
                     content_signature=signature,
                 )
                 report = workflow.report(session, submission)
-    except SheetError as exc:
-        _fail(str(exc))
     except ServiceError as exc:
         for error in exc.errors[:50]:
             console.print(f"  {error.loc}: {error.reason}")

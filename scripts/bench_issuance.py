@@ -42,12 +42,14 @@ from credential_service.issuers import service as issuers  # noqa: E402
 from credential_service.runtime import build_runtime  # noqa: E402
 
 
-def write_sheet(path: Path, rows: int, rng: random.Random) -> None:
-    numbers = list(dict.fromkeys(demo_id_number(rng) for _ in range(rows * 2)))[:rows]
+def write_sheet(path: Path, people: dict[str, str], rows: int, rng: random.Random) -> None:
+    """A sheet of ``rows`` candidates, each new to the database (taken from ``people``): a number met
+    again under another random name would be refused as differing from the person's file."""
     with path.open("w", encoding="utf-8-sig") as out:
         out.write("证件类型,证件号码,姓名,理论知识成绩,技能操作成绩\n")
-        for number in numbers:
-            out.write(f"居民身份证,{number},{demo_name(rng)},{rng.randint(60, 99)},{rng.randint(60, 99)}\n")
+        for _ in range(rows):
+            number, name = people.popitem()
+            out.write(f"居民身份证,{number},{name},{rng.randint(60, 99)},{rng.randint(60, 99)}\n")
 
 
 def submit(runtime, code: str, plan_ref: str, path: Path) -> tuple[str, float, int]:  # type: ignore[no-untyped-def]
@@ -126,9 +128,12 @@ def main() -> None:
                 examiners=[{"name": "考评员", "certificate_number": "KP1"}],
             )
     warm, small, large = folder / "warm.csv", folder / "small.csv", folder / "large.csv"
-    write_sheet(warm, 50, rng)
-    write_sheet(small, max(args.candidates // 5, 1), rng)
-    write_sheet(large, args.candidates, rng)
+    sizes = (50, max(args.candidates // 5, 1), args.candidates)
+    people: dict[str, str] = {}
+    while len(people) < sum(sizes):
+        people.setdefault(demo_id_number(rng), demo_name(rng))
+    for path, rows in zip((warm, small, large), sizes, strict=True):
+        write_sheet(path, people, rows, rng)
     submit(runtime, code, "WARM", warm)  # first use: statement caches, imports (not the sheet's cost)
     _, _, small_peak = submit(runtime, code, "SMALL", small)
     if profiler is not None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import io
 import json
 import secrets
@@ -81,6 +80,7 @@ from credential_service.certificates.credential import Occupation as CertifiedOc
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import as_utc, beijing_date, to_xsd, utcnow
 from credential_service.core.config import Settings
+from credential_service.core.csv_input import csv_rows
 from credential_service.core.errors import (
     Conflict,
     FieldError,
@@ -367,19 +367,30 @@ def parse_occupations_json(data: bytes) -> list[OccupationRow]:
     return rows
 
 
-def parse_occupations_csv(text: str) -> tuple[list[OccupationRow], list[str]]:
-    """CSV with a header row (English or Chinese names: code/职业编码, name/职业名称, 工种, S, L,
-    markers/标识, 大类, 中类, 小类). Returns the rows and the ignored column names.
+OCCUPATION_CSV_MAX_COLUMNS = 32  # the nine known columns and remarks of one's own (ignored)
+OCCUPATION_CSV_MAX_CELL_CHARS = 2_000  # a long list of 工种 (subtypes) fits
 
-    Raises InvalidInput naming every bad cell by its row number (the header is row 1).
+
+def parse_occupations_csv(data: bytes) -> tuple[list[OccupationRow], list[str]]:
+    """CSV with a header row (English or Chinese names: code/职业编码, name/职业名称, 工种, S, L,
+    markers/标识, 大类, 中类, 小类), UTF-8 or GB 18030, any line ends. Returns the rows and the ignored
+    column names.
+
+    Raises InvalidInput naming every bad cell by its row number (the header is row 1), or the first
+    malformed or oversized row.
     """
     errors = _RowErrors()
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    if header is None:
+    records = csv_rows(
+        io.BytesIO(data),
+        max_columns=OCCUPATION_CSV_MAX_COLUMNS,
+        max_cell_chars=OCCUPATION_CSV_MAX_CELL_CHARS,
+    )
+    first = next(records, None)
+    if first is None:
         raise InvalidInput(
             "文件为空 / the file is empty", [FieldError("file", "no header row")], "invalid_occupation_file"
         )
+    header = first[1]
     keys = [_HEADER_NAMES.get(h.strip().lower()) for h in header]
     ignored = [h for h, k in zip(header, keys, strict=True) if k is None and h.strip()]
     missing = [c for c in ("code", "name") if c not in keys]
@@ -390,7 +401,7 @@ def parse_occupations_csv(text: str) -> tuple[list[OccupationRow], list[str]]:
             "invalid_occupation_file",
         )
     rows = []
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in records:
         if not any(c.strip() for c in cells):
             continue
         record = {k: v for k, v in zip(keys, cells, strict=False) if k is not None}
@@ -402,19 +413,11 @@ def parse_occupations_csv(text: str) -> tuple[list[OccupationRow], list[str]]:
 
 
 def read_occupation_file(path: Path) -> tuple[list[OccupationRow], list[str]]:
-    """Rows of a ``.json`` or ``.csv`` catalogue file (UTF-8), and the ignored CSV columns."""
+    """Rows of a ``.json`` (UTF-8) or ``.csv`` catalogue file, and the ignored CSV columns."""
     data = path.read_bytes()
     if path.suffix.lower() == ".json" or data.lstrip()[:1] in (b"[", b"{"):
         return parse_occupations_json(data), []
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            "文件应为 UTF-8 编码 / the file must be UTF-8 (save the spreadsheet as CSV UTF-8)",
-            [FieldError("file", str(exc))],
-            "invalid_occupation_file",
-        ) from exc
-    return parse_occupations_csv(text)
+    return parse_occupations_csv(data)
 
 
 def import_occupations(

@@ -6,14 +6,14 @@ import hashlib
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from credential_service.assessment import organisations, workflow
 from credential_service.assessment.organisations import OAuthError, TokenRequest
-from credential_service.assessment.result_sheet import SheetError, file_sha256, read_csv, read_xlsx
+from credential_service.assessment.result_sheet import file_sha256, read_sheet
 from credential_service.core.errors import ServiceError
 from credential_service.http import (
     RuntimeDep,
@@ -116,12 +116,6 @@ def _staged(code: str, digest: str) -> Path:
     return STAGING / f"{code}-{digest}.sheet"
 
 
-def _reader(stream: BinaryIO):  # type: ignore[no-untyped-def]
-    kind = stream.read(2)
-    stream.seek(0)
-    return read_xlsx if kind == b"PK" else read_csv
-
-
 @router.post("/org/upload")
 def org_upload(
     request: Request,
@@ -147,12 +141,14 @@ def org_upload(
         "digest": digest,
     }
     try:
-        with _staged(staff[0], digest).open("rb") as stream, runtime.session() as session:
+        with _staged(staff[0], digest).open("rb") as stream:
+            _, rows = read_sheet(stream)  # read and bounded before any transaction
+        with runtime.session() as session:
             organisation = organisations.get_organisation(session, staff[0])
             checked = workflow.preview_results(
-                session, runtime.settings.data_key_bytes, organisation, plan_ref, _reader(stream)(stream)
+                session, runtime.settings.data_key_bytes, organisation, plan_ref, rows
             )
-    except (SheetError, ServiceError) as exc:
+    except ServiceError as exc:
         context |= {"rows": 0, "passed": 0, "errors": [{"loc": "file", "reason": str(exc)}]}
         return render(request, "org_preview.html", context, status=422)
     context |= {
@@ -194,19 +190,19 @@ def org_confirm(
                 status=409,
             )
         stream.seek(0)
-        reader = _reader(stream)
-        with runtime.session() as session:
-            workflow.submit_results(
-                session,
-                runtime.keystore,
-                runtime.settings.data_key_bytes,
-                organisations.get_organisation(session, staff[0]),
-                plan_ref=plan_ref,
-                rows=reader(stream),
-                source="xlsx" if reader is read_xlsx else "csv",
-                content_sha256=digest,
-                accept_valid_rows=accept_valid_rows,
-            )
+        source, rows = read_sheet(stream)  # read and bounded before any transaction
+    with runtime.session() as session:
+        workflow.submit_results(
+            session,
+            runtime.keystore,
+            runtime.settings.data_key_bytes,
+            organisations.get_organisation(session, staff[0]),
+            plan_ref=plan_ref,
+            rows=rows,
+            source=source,
+            content_sha256=digest,
+            accept_valid_rows=accept_valid_rows,
+        )
     staged.unlink(missing_ok=True)
     return RedirectResponse("/org#submissions", status_code=303)
 

@@ -18,7 +18,7 @@ from typing import Protocol
 from credential_service.assessment.result_sheet import DOCUMENT_TYPE_NAMES, SheetRow
 from credential_service.assessment.workflow_rules import PASS_MARK, Scores, missing_parts, passes
 from credential_service.core.errors import FieldError
-from credential_service.identity.rules import DocumentType, IdNumberError, normalise_id_number
+from credential_service.identity.rules import DocumentType, IdNumberError, name_problem, normalise_id_number
 
 COLUMN_NAMES = {
     "document_type": "证件类型",
@@ -163,15 +163,16 @@ def _check_row(row: SheetRow, level: int) -> _Row:
         except IdNumberError as exc:
             problems.append(_problem(n, "id_number", str(exc)))
     name = row.values.get("name", "").strip()
-    if not name:
-        problems.append(_problem(n, "name", "姓名不能为空 / the name is required"))
+    bad_name = name_problem(name)
+    if bad_name is not None:
+        problems.append(_problem(n, "name", bad_name))
     scores = Scores(
         _score(row, "theory", problems), _score(row, "skill", problems), _score(row, "review", problems)
     )
     for part in missing_parts(level, scores):
         if not any(p.loc == f"row {n}: {COLUMN_NAMES[part]}" for p in problems):
             problems.append(_problem(n, part, "缺少成绩 / the score is missing"))
-    identity = (doc_type, number) if doc_type is not None and number is not None and name else None
+    identity = (doc_type, number) if doc_type is not None and number is not None and not bad_name else None
     return _Row(n, identity, name, scores, problems)
 
 

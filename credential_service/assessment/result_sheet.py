@@ -1,7 +1,9 @@
-"""Result sheets in and out: the template (Chinese headers) and row-by-row reading of CSV and Excel.
+"""Result sheets in and out: the template (Chinese headers), row-by-row reading of CSV and Excel
+within ``SheetLimits``, and exports that spreadsheets cannot run as formulas.
 
-Uploads are streamed: CSV line by line, Excel with openpyxl's read-only mode, so memory does not grow
-with the size of the file. Each row comes out with its row number as the officer sees it in the sheet.
+Files are read as streams (CSV line by line, Excel with openpyxl's read-only mode); what a file may
+cost is bounded by its limits, not by its size in bytes. Each row comes out with its row number as
+the officer sees it in the sheet.
 """
 
 from __future__ import annotations
@@ -10,12 +12,17 @@ import codecs
 import csv
 import hashlib
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from credential_service.core.csv_input import csv_rows
+from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.identity.rules import DocumentType
 
 # Column header → field; the order is the template's order.
@@ -38,12 +45,54 @@ DOCUMENT_TYPE_NAMES = {
     "护照": DocumentType.PASSPORT,
     "其他": DocumentType.OTHER,
 }
-MAX_ROWS = 20_000
 EXAMPLE_ROW = ("居民身份证", "11010519491231002X", "张三", "85", "78", "")
 
 
-class SheetError(ValueError):
-    """The file is not a result sheet (wrong headers, not CSV/Excel, too many rows)."""
+@dataclass(frozen=True)
+class SheetLimits:
+    """How much work one uploaded result sheet may cause. A sheet over any limit is refused with a 422
+    naming the limit, before (zip container, declared dimension) or while (rows, cells) it is read,
+    so a 2 KB file cannot cost minutes or hundreds of MiB. Sized for the largest real submission:
+    20,000 candidates in the template's 6 columns, with room to spare."""
+
+    max_rows: int = 20_000
+    """Rows after the header, blank ones included: skipping rows costs work too."""
+    max_columns: int = 16
+    """The template has 6 columns; officers add a few of their own (ignored)."""
+    max_cells: int = 200_000
+    """Non-blank cells after the header: 20,000 rows of 6 cells are 120,000."""
+    max_cell_chars: int = 200
+    """Characters in one cell: the longest real value is a 50-character name."""
+    max_zip_entries: int = 64
+    """Parts of the .xlsx container: Excel writes about 10."""
+    max_worksheet_bytes: int = 32 * 2**20
+    """Declared uncompressed size of a worksheet part (``xl/worksheets/``), which openpyxl streams: a
+    full 20,000-row sheet is about 8 MiB."""
+    max_shared_strings_bytes: int = 4 * 2**20
+    """Declared uncompressed size of ``xl/sharedStrings.xml``, which openpyxl loads whole: 40,000
+    distinct names and numbers take about 2 MiB."""
+    max_other_part_bytes: int = 1 * 2**20
+    """Any other part (workbook, styles, theme, relationships), also loaded whole: tens of KiB in a
+    real file. A part with an unusual name gets this bound, so renaming cannot escape the others."""
+    max_xlsx_bytes: int = 48 * 2**20
+    """All parts together, uncompressed as declared."""
+    max_compression_ratio: int = 100
+    """Declared uncompressed ÷ compressed size of the whole container: real sheets are 5–20, zip bombs
+    1,000."""
+
+
+LIMITS = SheetLimits()
+
+
+class SheetError(InvalidInput):
+    """The file is not a result sheet (wrong headers, not CSV or Excel) or is over one of its limits."""
+
+    def __init__(self, message: str, loc: str = "file") -> None:
+        super().__init__(message, [FieldError(loc, message)], "bad_sheet")
+
+
+def _over(limit: str, value: int, zh: str, en: str, loc: str = "file") -> SheetError:
+    return SheetError(f"{zh}（上限 {value}，{limit}）/ {en} (limit {limit} = {value})", loc)
 
 
 @dataclass(frozen=True)
@@ -52,7 +101,20 @@ class SheetRow:
     values: dict[str, str]
 
 
-def _fields_of(header: Iterable[Any]) -> list[str | None]:
+def read_sheet(stream: BinaryIO, limits: SheetLimits = LIMITS) -> tuple[str, list[SheetRow]]:
+    """The format ("xlsx" or "csv", told by the first bytes) and every row of an uploaded sheet.
+
+    Read whole before any database work, so that reading (however hostile the file) never holds a
+    write transaction; rows within the limits take a few MiB (about 600 bytes each).
+    """
+    is_xlsx = stream.read(2) == b"PK"  # .xlsx is a zip container
+    stream.seek(0)
+    if is_xlsx:
+        return "xlsx", list(read_xlsx(stream, limits))
+    return "csv", list(read_csv(stream, limits))
+
+
+def _fields_of(header: Sequence[Any]) -> list[str | None]:
     fields = [HEADER_TO_FIELD.get(str(cell).strip()) if cell is not None else None for cell in header]
     missing = [h for h, f in COLUMNS[:5] if f not in fields]  # the review column may be absent
     if missing:
@@ -60,79 +122,119 @@ def _fields_of(header: Iterable[Any]) -> list[str | None]:
     return fields
 
 
-def _rows(header: Iterable[Any], body: Iterable[Iterable[Any]]) -> Iterator[SheetRow]:
-    fields = _fields_of(header)
-    for offset, raw in enumerate(body, start=2):
-        cells = ["" if c is None else str(c).strip() for c in raw]
+def _rows(header: Sequence[Any], body: Iterable[Sequence[Any]], limits: SheetLimits) -> Iterator[SheetRow]:
+    fields = _fields_of(_bounded(header, 1, limits))
+    cells_read = 0
+    for number, raw in enumerate(body, start=2):
+        if number - 1 > limits.max_rows:
+            raise _over("max_rows", limits.max_rows, "行数过多", "too many rows", f"row {number}")
+        cells = _bounded(raw, number, limits)
         if not any(cells):
             continue  # blank lines between blocks are common in hand-made sheets
-        if offset - 1 > MAX_ROWS:
-            raise SheetError(f"一次最多 {MAX_ROWS} 行 / at most {MAX_ROWS} rows per submission")
-        values = {field: cells[i] if i < len(cells) else "" for i, field in enumerate(fields) if field}
-        yield SheetRow(offset, values)
+        cells_read += sum(1 for cell in cells if cell)
+        if cells_read > limits.max_cells:
+            raise _over("max_cells", limits.max_cells, "单元格过多", "too many cells", f"row {number}")
+        yield SheetRow(
+            number, {field: cells[i] if i < len(cells) else "" for i, field in enumerate(fields) if field}
+        )
 
 
-def read_csv(stream: IO[bytes] | BinaryIO) -> Iterator[SheetRow]:
-    """Rows of a UTF-8 CSV (with or without BOM; GB 18030 from older Excel is accepted too)."""
-    head = stream.read(4096)
-    encoding = "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if len(head) < 4096 or exc.start < len(head) - 3:  # not just a character cut at the edge
-            encoding = "gb18030"
-    text = io.TextIOWrapper(io.BufferedReader(_Prepend(head, stream)), encoding=encoding, newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader)
-    except StopIteration as exc:
-        raise SheetError("文件是空的 / the file is empty") from exc
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise SheetError("不是 CSV 文件 / not a CSV file") from exc
-    try:
-        yield from _rows(header, reader)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise SheetError(f"CSV 格式错误 / malformed CSV: {exc}") from exc
+def _bounded(raw: Sequence[Any], number: int, limits: SheetLimits) -> list[str]:
+    """A row's cells as trimmed text, refused when it has a cell past the last allowed column or a
+    cell longer than allowed."""
+    cells = ["" if c is None else str(c).strip() for c in raw]
+    if any(cells[limits.max_columns :]):
+        raise _over("max_columns", limits.max_columns, "列数过多", "too many columns", f"row {number}")
+    if any(len(cell) > limits.max_cell_chars for cell in cells):
+        raise _over(
+            "max_cell_chars", limits.max_cell_chars, "单元格内容过长", "a cell is too long", f"row {number}"
+        )
+    return cells
 
 
-def read_xlsx(stream: IO[bytes] | BinaryIO) -> Iterator[SheetRow]:
-    """Rows of the first worksheet of an .xlsx file, read in streaming (read-only) mode."""
+def read_csv(stream: IO[bytes] | BinaryIO, limits: SheetLimits = LIMITS) -> Iterator[SheetRow]:
+    """Rows of a CSV (UTF-8 with or without BOM, or GB 18030 from older Excel; any line ends)."""
+    records = (
+        cells
+        for _, cells in csv_rows(stream, max_columns=limits.max_columns, max_cell_chars=limits.max_cell_chars)
+    )
+    header = next(records, None)
+    if header is None:
+        raise SheetError("文件是空的 / the file is empty")
+    yield from _rows(header, records, limits)
+
+
+def read_xlsx(stream: IO[bytes] | BinaryIO, limits: SheetLimits = LIMITS) -> Iterator[SheetRow]:
+    """Rows of the first worksheet of an .xlsx file, read in streaming (read-only) mode once the
+    container and the sheet's declared size are within the limits."""
     try:
+        with zipfile.ZipFile(stream) as archive:
+            _check_container(archive.infolist(), limits)
+        stream.seek(0)
         workbook = load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+    except SheetError:
+        raise
+    except Exception as exc:  # zipfile and openpyxl raise many types for a file that is not a workbook
         raise SheetError("不是 Excel (.xlsx) 文件 / not an Excel (.xlsx) file") from exc
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        sheet = workbook.worksheets[0]
+        if not isinstance(sheet, ReadOnlyWorksheet):
+            raise SheetError("不是工作表 / the first sheet is not a worksheet")
+        _check_dimension(sheet, limits)
+        # The declared size is not trusted for reading: openpyxl would pad every row to it. One
+        # column past the limit is read, so that a value there is refused rather than dropped.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(max_col=limits.max_columns + 1, values_only=True)
         header = next(rows, None)
         if header is None:
             raise SheetError("工作表是空的 / the worksheet is empty")
-        yield from _rows(header, (_excel_cells(r) for r in rows))
+        yield from _rows(header, (_excel_cells(r) for r in rows), limits)
     finally:
         workbook.close()
+
+
+def _check_container(parts: list[zipfile.ZipInfo], limits: SheetLimits) -> None:
+    """Refuse a container whose zip metadata (as declared; zipfile never inflates a part past its
+    declared size) is over a limit, before openpyxl reads any part of it."""
+    if len(parts) > limits.max_zip_entries:
+        raise _over(
+            "max_zip_entries", limits.max_zip_entries, "压缩包内文件过多", "too many parts in the file"
+        )
+    for part in parts:
+        if part.filename.startswith("xl/worksheets/") and part.filename.count("/") == 2:
+            limit, value = "max_worksheet_bytes", limits.max_worksheet_bytes
+        elif part.filename == "xl/sharedStrings.xml":
+            limit, value = "max_shared_strings_bytes", limits.max_shared_strings_bytes
+        else:
+            limit, value = "max_other_part_bytes", limits.max_other_part_bytes
+        if part.file_size > value:
+            raise _over(limit, value, f"{part.filename} 过大", f"{part.filename} is too large")
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > limits.max_xlsx_bytes:
+        raise _over("max_xlsx_bytes", limits.max_xlsx_bytes, "解压后过大", "too large once unpacked")
+    if unpacked > limits.max_compression_ratio * max(sum(part.compress_size for part in parts), 1):
+        raise _over(
+            "max_compression_ratio",
+            limits.max_compression_ratio,
+            "压缩比异常",
+            "compressed suspiciously well",
+        )
+
+
+def _check_dimension(sheet: ReadOnlyWorksheet, limits: SheetLimits) -> None:
+    """Refuse on the sheet's declared dimension (``<dimension ref="A1:F201"/>``) before reading rows;
+    a sheet without one, or lying about it, is stopped as its rows are counted."""
+    if sheet.max_row is not None and sheet.max_row - 1 > limits.max_rows:
+        raise _over("max_rows", limits.max_rows, "工作表声明的行数过多", "the sheet declares too many rows")
+    if sheet.max_column is not None and sheet.max_column > limits.max_columns:
+        raise _over(
+            "max_columns", limits.max_columns, "工作表声明的列数过多", "the sheet declares too many columns"
+        )
 
 
 def _excel_cells(row: tuple[Any, ...]) -> list[Any]:
     # Excel stores 85 as 85.0 and long ID numbers may arrive as numbers: give them back as typed.
     return [int(c) if isinstance(c, float) and c.is_integer() else c for c in row]
-
-
-class _Prepend(io.RawIOBase):
-    """A byte stream that first returns ``head`` (already read to sniff the encoding), then the rest."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head, self._rest = head, rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n], self._head = self._head[:n], self._head[n:]
-            return n
-        chunk = self._rest.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 def template_csv() -> bytes:
@@ -157,25 +259,42 @@ def template_xlsx() -> bytes:
     return out.getvalue()
 
 
-def rows_as_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    """UTF-8 CSV with BOM (Excel then shows Chinese correctly)."""
+# A cell that begins like this is run as a formula by spreadsheets (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(value: object) -> str:
+    """A cell's text for a CSV export: a leading ``'`` makes a formula-like value plain text, as OWASP
+    advises. Exports never rely on input rules for this: every cell written out passes here."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def rows_as_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """UTF-8 CSV with BOM (Excel then shows Chinese correctly); formula-like cells neutralised."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([as_text(cell) for cell in header])
+    writer.writerows([as_text(cell) for cell in row] for row in rows)
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
 
 
-def rows_as_xlsx(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    """A one-sheet workbook, every cell text (ID and certificate numbers keep all their digits)."""
+def rows_as_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A one-sheet workbook, every cell text: ID and certificate numbers keep all their digits, and a
+    value beginning with ``=`` is written as a string, never as a formula (no ``<f>`` element)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("证书")
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([str(cell) for cell in row])
+    for row in (header, *rows):
+        sheet.append([_text_cell(sheet, cell) for cell in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _text_cell(sheet: Any, value: object) -> Cell:
+    cell = WriteOnlyCell(sheet, value=str(value))
+    cell.data_type = "s"  # openpyxl types a string that begins with "=" as a formula: undo that
+    return cell
 
 
 def file_sha256(stream: BinaryIO) -> str:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
 from dataclasses import fields
 from datetime import date
-from typing import Annotated, Any, BinaryIO, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -14,11 +13,9 @@ from fastapi.responses import Response
 from credential_service.assessment import organisations, workflow
 from credential_service.assessment.client_key_rules import CONTENT_SIGNATURE_HEADER, MAX_CONTENT_SIGNATURE
 from credential_service.assessment.result_sheet import (
-    SheetError,
     SheetRow,
     file_sha256,
-    read_csv,
-    read_xlsx,
+    read_sheet,
     rows_as_csv,
     rows_as_xlsx,
     template_csv,
@@ -31,7 +28,6 @@ from credential_service.assessment.workflow_schemas import (
     PlanCreate,
     ResultsIn,
 )
-from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.core.inputs import IsoDate
 from credential_service.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
 from credential_service.identity.tokens import (
@@ -219,27 +215,20 @@ def submit_file(
     code = _org_code(principal, SCOPE_RESULTS)
     stream = file.file  # spooled to disk by the server beyond 1 MB: read in chunks, never whole
     digest = file_sha256(stream)
-    is_xlsx = stream.read(2) == b"PK"  # .xlsx is a zip container
-    stream.seek(0)
+    # Read and bounded (SheetLimits) before any transaction: a hostile file costs only this request
+    # (a sync route: a threadpool thread, never the event loop), never the database's write lock.
+    source, rows = read_sheet(stream)
     return _submit(
         runtime,
         code,
         plan_ref,
-        sheet_rows(read_xlsx if is_xlsx else read_csv, stream),
-        source="xlsx" if is_xlsx else "csv",
+        rows,
+        source=source,
         content_sha256=digest,
         idempotency_key=idempotency_key or digest,
         accept_valid_rows=accept_valid_rows,
         content_signature=content_signature,  # over the file's bytes (the part, not the multipart body)
     )
-
-
-def sheet_rows(reader: Callable[[BinaryIO], Iterator[SheetRow]], stream: BinaryIO) -> Iterator[SheetRow]:
-    """Rows as they are read; a malformed file becomes a 422 naming the file."""
-    try:
-        yield from reader(stream)
-    except SheetError as exc:
-        raise InvalidInput(str(exc), [FieldError("file", str(exc))], "bad_sheet") from exc
 
 
 @router.get("/api/v1/submissions/{submission_id}", summary="A submission's report: passed, held, issued")

@@ -27,7 +27,9 @@ class PlanCreate(Strict):
 class ResultRowIn(Strict):
     document_type: str = Field(max_length=24)
     id_number: str = Field(max_length=20)
-    name: str = Field(max_length=50)
+    # No length here: the name rule (identity.rules.name_problem, applied in result_rows) reports a bad
+    # name by its row, the same in JSON, CSV and Excel; the body limit bounds the text.
+    name: str = Field(description="姓名: at most 50 characters, no control or invisible characters")
     theory: float | None = Field(default=None, allow_inf_nan=False)
     skill: float | None = Field(default=None, allow_inf_nan=False)
     review: float | None = Field(default=None, allow_inf_nan=False)

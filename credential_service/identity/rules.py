@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -161,6 +162,32 @@ def blind_index(key: bytes, doc_type: DocumentType, number: str) -> str:
     """Keyed hash for look-ups and duplicate detection without storing the number in clear."""
     message = f"{doc_type.value}:{number}".encode()
     return hmac.new(key, b"blind-index:" + message, hashlib.sha256).hexdigest()
+
+
+# The national database's 姓名 field holds at most 50 characters.
+MAX_NAME_CHARS = 50
+# Control (Cc: NUL, tab, CR, LF …), format (Cf: zero-width space and joiner, BOM, bidi overrides,
+# soft hyphen), surrogate and line/paragraph-separator characters: invisible, or they break the
+# printed certificate's lines. Private-use (Co) and not-yet-assigned (Cn) characters are allowed on
+# purpose: rare characters (生僻字) in names are often typed with older systems' private-use codes or
+# come from CJK extensions newer than Python's Unicode tables.
+_NOT_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# No name begins like a spreadsheet formula; exports neutralise formulas anyway (never rely on this).
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` (already trimmed) cannot be a person's name, or None: the one rule for every way
+    names come in (JSON, CSV and Excel result sheets, training records)."""
+    if not name:
+        return "姓名不能为空 / the name is required"
+    if len(name) > MAX_NAME_CHARS:
+        return f"姓名不能超过 {MAX_NAME_CHARS} 个字符 / a name has at most {MAX_NAME_CHARS} characters"
+    if any(unicodedata.category(ch) in _NOT_IN_NAMES for ch in name):
+        return "姓名含控制字符或不可见字符 / the name holds control or invisible characters"
+    if name.startswith(_FORMULA_STARTS):
+        return "姓名不能以 = + - @ 开头 / a name cannot begin with = + - @"
+    return None
 
 
 def mask_id_number(number: str) -> str:

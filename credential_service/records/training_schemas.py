@@ -10,10 +10,10 @@ import re
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from credential_service.core.inputs import IsoDate, iso_datetime
-from credential_service.identity.rules import DocumentType
+from credential_service.identity.rules import DocumentType, name_problem
 from credential_service.records.training_models import (
     AssessmentResult,
     AttendanceMethod,
@@ -48,7 +48,16 @@ def _photo_hash(value: object) -> object:
 
 
 PhotoHash = Annotated[str, BeforeValidator(_photo_hash)]
-Name = Annotated[str, Field(min_length=1, max_length=100, description="姓名")]
+
+
+def _person_name(value: str) -> str:
+    problem = name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=100, description="姓名"), AfterValidator(_person_name)]
 IdNumber = Annotated[str, Field(min_length=1, max_length=32, description="证件号码 (never echoed back)")]
 ClassRef = Annotated[
     str,

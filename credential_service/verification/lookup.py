@@ -4,7 +4,6 @@ that a number exists (DESIGN §4)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import unicodedata
@@ -16,6 +15,7 @@ from credential_service.certificates import service as certificates
 from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.rules import CERTIFICATE_NUMBER
+from credential_service.core.csv_input import csv_rows
 from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.identity import service as identity
 from credential_service.verification.tokens import TokenVerification, verify_record
@@ -71,16 +71,16 @@ class BulkRow:
     name: str
 
 
+BULK_MAX_COLUMNS = 16  # 证书编号, 姓名 and whatever else the HR list holds (ignored)
+BULK_MAX_CELL_CHARS = 200  # a certificate number is 22 characters, a name at most 50
+
+
 def parse_bulk_csv(data: bytes, *, max_rows: int) -> list[BulkRow]:
-    """A CSV with the columns 证书编号,姓名 (or certificate_number,name); UTF-8, with or without BOM."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            "CSV 须为 UTF-8 编码 / the CSV must be UTF-8", [FieldError("body", "not UTF-8")]
-        ) from exc
-    reader = csv.reader(io.StringIO(text))
-    header = [BULK_HEADERS.get(cell.strip()) for cell in next(reader, [])]
+    """A CSV with the columns 证书编号,姓名 (or certificate_number,name): UTF-8 (with or without BOM) or
+    GB 18030, any line ends; a malformed or oversized row is a 422 naming it."""
+    records = csv_rows(io.BytesIO(data), max_columns=BULK_MAX_COLUMNS, max_cell_chars=BULK_MAX_CELL_CHARS)
+    first = next(records, None)
+    header = [BULK_HEADERS.get(cell.strip()) for cell in (first[1] if first else [])]
     if "certificate_number" not in header or "name" not in header:
         raise InvalidInput(
             "CSV 表头须含 证书编号 和 姓名 / the header must name 证书编号 and 姓名",
@@ -88,7 +88,7 @@ def parse_bulk_csv(data: bytes, *, max_rows: int) -> list[BulkRow]:
         )
     number_at, name_at = header.index("certificate_number"), header.index("name")
     rows: list[BulkRow] = []
-    for row_number, cells in enumerate(reader, start=1):
+    for row_number, cells in records:
         if not any(cell.strip() for cell in cells):
             continue
         if len(rows) == max_rows:
@@ -96,7 +96,7 @@ def parse_bulk_csv(data: bytes, *, max_rows: int) -> list[BulkRow]:
                 f"一次最多核验 {max_rows} 行 / at most {max_rows} rows per request",
                 [FieldError("body", f"more than {max_rows} rows")],
             )
-        rows.append(BulkRow(row_number, _cell(cells, number_at), _cell(cells, name_at)))
+        rows.append(BulkRow(row_number - 1, _cell(cells, number_at), _cell(cells, name_at)))
     return rows
 
 

@@ -175,7 +175,7 @@ async def _bulk_rows(request: Request, max_rows: int) -> list[lookup.BulkRow]:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     data = await request.body()
     if media_type == "text/csv":
-        return lookup.parse_bulk_csv(data, max_rows=max_rows)
+        return await run_in_threadpool(lookup.parse_bulk_csv, data, max_rows=max_rows)  # off the event loop
     if media_type != "application/json":
         raise ServiceError(
             "请以 application/json 或 text/csv 发送 / send application/json or text/csv",

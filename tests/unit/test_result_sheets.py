@@ -158,7 +158,7 @@ def test_review_is_required_for_levels_2_and_1_and_existing_holders_are_refused(
 def test_row_limit() -> None:
     from credential_service.assessment import result_sheet
 
-    rows = "\n".join(f"居民身份证,{A},王伟,80,90," for _ in range(result_sheet.MAX_ROWS + 1))
+    rows = "\n".join(f"居民身份证,{A},王伟,80,90," for _ in range(result_sheet.LIMITS.max_rows + 1))
     with pytest.raises(SheetError, match="20000"):
         list(read_csv(_csv(rows)))
 
