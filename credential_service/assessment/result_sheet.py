@@ -267,7 +267,8 @@ def as_text(value: object) -> str:
     """A cell's text for a CSV export: a leading ``'`` makes a formula-like value plain text, as OWASP
     advises. Exports never rely on input rules for this: every cell written out passes here."""
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    # "--" is the national form's "no 工种": an operator with nothing to apply to, never a formula.
+    return "'" + text if text.startswith(FORMULA_STARTS) and text != "--" else text
 
 
 def rows_as_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:

