@@ -136,7 +136,7 @@ def export_clr(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
 
 
 def signed_clr(runtime: Runtime, principal: Principal) -> dict[str, Any]:
-    with runtime.read_session() as session:
+    with runtime.session() as session:  # the CLR is issued: recorded, logged, with status entries
         person = _me(session, principal)
         return clr.export_clr(session, runtime.keystore, runtime.issuance, person)
 

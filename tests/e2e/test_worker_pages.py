@@ -66,6 +66,7 @@ def test_worker_signs_in_reads_downloads_shares_and_withdraws(
     assert response is not None and response.status == 410
     expect(page.locator("h1")).to_contain_text("链接已失效")
 
+    live_runtime.verification_log.flush()  # look-ups are logged behind the request
     page.goto(live_site + "/me?lang=en")
     expect(page.locator("h1")).to_have_text("My lifelong vocational-training file")
     expect(page.locator("#verifications")).to_contain_text("share")

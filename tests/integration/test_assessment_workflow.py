@@ -72,18 +72,19 @@ def _sheet(rows: list[tuple[Any, ...]]) -> bytes:
     return out.getvalue()
 
 
+PLAN: dict[str, Any] = {
+    "plan_ref": "HJ-2026-11",
+    "occupation_code": "6-18-02-04",
+    "subtype": "电焊工",
+    "level": 4,
+    "exam_start": "2026-11-10",
+    "exam_end": "2026-11-12",
+    "examiners": [{"name": "赵考评", "certificate_number": "KP1400012345"}],
+}
+
+
 def _plan(client: TestClient, headers: dict[str, str], **changes: Any) -> Any:
-    body = {
-        "plan_ref": "HJ-2026-11",
-        "occupation_code": "6-18-02-04",
-        "subtype": "电焊工",
-        "level": 4,
-        "exam_start": "2026-11-10",
-        "exam_end": "2026-11-12",
-        "examiners": [{"name": "赵考评", "certificate_number": "KP1400012345"}],
-        **changes,
-    }
-    return client.post("/api/v1/plans", json=body, headers=headers)
+    return client.post("/api/v1/plans", json={**PLAN, **changes}, headers=headers)
 
 
 @pytest.mark.slow

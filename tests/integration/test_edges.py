@@ -34,6 +34,7 @@ from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.models import VerificationEvent
 from tests.conftest import BASE_URL
 from tests.factories import issue_certificate
+from tests.integration.test_assessment_workflow import PLAN
 
 SCOPE = ScopeRowInput("6-18-02-04", "电焊工", (5, 4, 3), date(2026, 1, 1), date(2028, 12, 31))
 QUICK = 1.0  # seconds: a read must answer within this while a writer holds the database
@@ -100,19 +101,7 @@ def test_reads_answer_while_a_writer_holds_the_database(
 ) -> None:
     code = _register(runtime)
     _, org_headers = _oauth_token(client, code, admin_headers)
-    assert client.post(
-        "/api/v1/plans",
-        json={
-            "plan_ref": "HJ-2026-11",
-            "occupation_code": "6-18-02-04",
-            "subtype": "电焊工",
-            "level": 4,
-            "exam_start": "2026-11-10",
-            "exam_end": "2026-11-12",
-            "examiners": [{"name": "赵考评", "certificate_number": "KP1400012345"}],
-        },
-        headers=org_headers,
-    ).is_success
+    assert client.post("/api/v1/plans", json=PLAN, headers=org_headers).is_success
     rng = random.Random(3)
     row = {"document_type": "居民身份证", "id_number": demo_id_number(rng), "name": demo_name(rng)}
     submitted = client.post(

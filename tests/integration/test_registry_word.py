@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from credential_service.certificates import service as certificates
+from credential_service.certificates.errors import CredentialRejected
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import to_xsd, utcnow
@@ -105,10 +107,20 @@ def test_a_suspended_organisation_issues_nothing(
     )
     assert suspended.status_code == 200, suspended.text
     before = _issued_count(runtime)
-    assert _locs(_issue(client, org_headers, plain_credential())) == {"issuer"}
-    with pytest.raises(Exception, match="凭证不符合") as refused:  # every path asks the registry
+    refused = _issue(client, org_headers, plain_credential())  # its tokens stop at once (decision 021)
+    assert refused.status_code == 403 and refused.json()["code"] == "organisation_not_active"
+    with runtime.session() as session, pytest.raises(CredentialRejected) as rejected:  # the service too
+        certificates.issue_requested_credential(
+            session,
+            runtime.keystore,
+            runtime.issuance,
+            issuer=issuers.get_issuer(session, ORG_CODE),
+            credential=plain_credential(),
+        )
+    assert [e.loc for e in rejected.value.errors] == ["issuer"]
+    with pytest.raises(CredentialRejected) as refused_certificate:  # every path asks the registry
         issue_certificate(runtime, _issuer(runtime, ORG_CODE))
-    assert [e.loc for e in getattr(refused.value, "errors", [])] == ["issuer"]
+    assert [e.loc for e in refused_certificate.value.errors] == ["issuer"]
     assert _issued_count(runtime) == before
 
 
@@ -222,9 +234,9 @@ def test_outside_the_scope_is_refused_at_issue_and_not_genuine_if_signed_around_
 
     code, _headers = _register(runtime, "990101", _credit_code(7))  # 6-18-02-04 电焊工, levels 5-3
     scoped = _issuer(runtime, code)
-    with pytest.raises(Exception, match="凭证不符合") as refused:
+    with pytest.raises(CredentialRejected) as refused:
         issue_certificate(runtime, scoped, level=SkillLevel.LEVEL_1)
-    assert [e.loc for e in getattr(refused.value, "errors", [])] == ["credentialSubject.achievement"]
+    assert [e.loc for e in refused.value.errors] == ["credentialSubject.achievement"]
     rogue = issue_certificate(runtime, scoped, level=SkillLevel.LEVEL_1, around_registry=True)
     assert _verify_conclusion(client, json.loads(rogue.credential_json)) == "not_genuine"
     assert _qr_verdict(client, rogue.certificate_number or "", admin_headers) == "not_genuine"

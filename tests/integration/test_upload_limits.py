@@ -37,7 +37,7 @@ from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
 from tests.factories import issue_certificate
 from tests.hostile_files import HEADER, candidate, crafted_dimension_xlsx, huge_cell_xlsx, sheet_xml, workbook
-from tests.integration.test_assessment_workflow import _credit_code, _plan, _register, _sheet
+from tests.integration.test_assessment_workflow import PLAN, _credit_code, _plan, _register, _sheet
 
 MAX_RSS_KIB = 300 * 1024
 
@@ -116,7 +116,7 @@ def test_hostile_sheets_slow_only_themselves(
     status = credential["credentialStatus"]
     status_path = urlsplit((status[0] if isinstance(status, list) else status)["statusListCredential"]).path
     with httpx.Client(base_url=base, timeout=5) as http:
-        assert http.post("/api/v1/plans", json=_plan_body(), headers=headers).status_code == 201
+        assert http.post("/api/v1/plans", json=PLAN, headers=headers).status_code == 201
         qr = http.get(f"/api/v1/certificates/{record.certificate_number}/qr.png", headers=admin_headers)
         probes = ["/healthz", urlsplit(qr.headers["x-verification-url"]).path, status_path]
         for path in probes:
@@ -159,18 +159,6 @@ def test_hostile_sheets_slow_only_themselves(
             assert answer[0].status_code == 422, answer[0].text
             assert limit.strip() in answer[0].json()["title"], answer[0].json()
         assert _rss_kib(pid) < MAX_RSS_KIB
-
-
-def _plan_body() -> dict[str, object]:
-    return {
-        "plan_ref": "HJ-2026-11",
-        "occupation_code": "6-18-02-04",
-        "subtype": "电焊工",
-        "level": 4,
-        "exam_start": "2026-11-10",
-        "exam_end": "2026-11-12",
-        "examiners": [{"name": "赵考评", "certificate_number": "KP1400012345"}],
-    }
 
 
 # --- every CSV endpoint reads every spreadsheet's CSV -------------------------------------------------
