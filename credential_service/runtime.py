@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from credential_service.assessment import organisations
@@ -17,6 +17,7 @@ from credential_service.core.db import make_engine, read_only_session_factory, s
 from credential_service.core.migrations import ensure_migrated
 from credential_service.core.ratelimit import RateLimiter
 from credential_service.crypto.keystore import FileKeyStore
+from credential_service.identity import service as identity
 from credential_service.issuers.models import IssuerKey
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
 from credential_service.verification.log_queue import VerificationLogQueue
@@ -37,6 +38,7 @@ class Runtime:
     objection_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
+        event.listen(self.engine, "before_cursor_execute", identity.refuse_clear_id_numbers)
         self.read_sessions = read_only_session_factory(self.engine)
         self.key_directory = KeyDirectory(self._directory_keys)
         self.verification_log = VerificationLogQueue(self.session)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from credential_service.assessment.organisation_models import ClientAuthMethod
 from credential_service.assessment.rules import OrganisationStatus
+from credential_service.identity.rules import no_id_number
 
 MAX_SCOPE_ROWS = 500
 
@@ -59,7 +60,11 @@ class OrganisationCreate(Strict):
 
 class StatusChange(Strict):
     status: OrganisationStatus = Field(description="active, suspended or exited (exit is final)")
-    reason: str = Field(max_length=500, description="why (recorded with the change; required)")
+    reason: Annotated[
+        str,
+        Field(max_length=500, description="why (recorded with the change; required)"),
+        AfterValidator(no_id_number),
+    ]
 
 
 class ScopeReplace(Strict):

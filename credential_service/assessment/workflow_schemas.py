@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from credential_service.core.inputs import IsoDate
+from credential_service.identity.rules import no_id_number
 
 
 class Strict(BaseModel):
@@ -10,8 +13,10 @@ class Strict(BaseModel):
 
 
 class Examiner(Strict):
-    name: str = Field(min_length=1, max_length=50)
-    certificate_number: str = Field(min_length=4, max_length=40, description="考评员证书编号")
+    name: Annotated[str, Field(min_length=1, max_length=50), AfterValidator(no_id_number)]
+    certificate_number: Annotated[
+        str, Field(min_length=4, max_length=40, description="考评员证书编号"), AfterValidator(no_id_number)
+    ]
 
 
 class PlanCreate(Strict):
@@ -40,16 +45,18 @@ class ResultsIn(Strict):
 
 
 class ObjectionIn(Strict):
-    reason: str = Field(
-        min_length=10, max_length=1000, description="what is wrong (替考, forged documents …)"
-    )
+    reason: Annotated[
+        str,
+        Field(min_length=10, max_length=1000, description="what is wrong (替考, forged documents …)"),
+        AfterValidator(no_id_number),
+    ]
 
 
 class ObjectionResolution(Strict):
     upheld: bool
-    resolution: str = Field(min_length=4, max_length=1000)
+    resolution: Annotated[str, Field(min_length=4, max_length=1000), AfterValidator(no_id_number)]
 
 
 class CalendarDayIn(Strict):
     kind: str = Field(pattern=r"^(holiday|workday)$")
-    name: str = Field(min_length=1, max_length=60)
+    name: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(no_id_number)]

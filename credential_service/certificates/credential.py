@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -209,6 +210,59 @@ def registry_only_problems(credential: dict[str, Any], registered_name: str) -> 
         for where in id_number_locations(credential)
     )
     return problems
+
+
+OB_LICENSE_NUMBER = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#licenseNumber"
+FRAMEWORK_MARK = "职业分类大典"
+
+
+def _plain(text: str) -> str:
+    """Text as a reader sees it: NFKC, without invisible characters or spaces."""
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) not in ("Cf", "Zs", "Cc")
+    )
+
+
+VC_EMBEDDED = "https://www.w3.org/2018/credentials#verifiableCredential"
+
+
+def skill_certificate_claims(
+    expanded: Any, public_base_url: str, *, inside_embedded: bool = True
+) -> dict[str, str]:
+    """What a credential says, in its expanded JSON-LD form, that only a numbered 职业技能等级证书 may
+    say — whatever keys, aliases, inline contexts or full IRIs carry it (decision 022). Keys:
+    ``licenseNumber``, ``name`` (the certificate's name), ``framework`` (the occupation
+    classification) and ``address`` (this service's occupation, level or certificate-schema IRIs);
+    values say it in Chinese. ``inside_embedded=False`` skips embedded credentials (a CLR's
+    certificates), which are checked on their own."""
+    base = public_base_url.rstrip("/")
+    ours = (f"{base}/occupations/", f"{base}/levels", f"{base}/schemas/skill-certificate-")
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key == VC_EMBEDDED and not inside_embedded:
+                    continue
+                if key == OB_LICENSE_NUMBER:
+                    found["licenseNumber"] = "证书编号（licenseNumber）"
+                if key in ("@id", "@type") or key.startswith(ours):
+                    for iri in value if isinstance(value, list) else [value]:
+                        if isinstance(iri, str) and iri.startswith(ours):
+                            found["address"] = f"本平台的职业、等级或证书格式地址 {iri}"
+                if key == "@value" and isinstance(value, str):
+                    plain = _plain(value)
+                    if CERTIFICATE_NAME in plain:
+                        found["name"] = f"证书名称“{CERTIFICATE_NAME}”"
+                    if FRAMEWORK_MARK in plain:
+                        found["framework"] = f"职业分类“{OCCUPATION_FRAMEWORK}”"
+                walk(value)
+
+    walk(expanded)
+    return found
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -22,6 +22,7 @@ from credential_service.certificates.credential import (
     ReplacedCertificate,
     SkillCertificate,
     registry_only_problems,
+    skill_certificate_claims,
     skill_certificate_credential,
 )
 from credential_service.certificates.errors import CredentialRejected
@@ -35,7 +36,7 @@ from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
 from credential_service.crypto.jcs import canonical_json
-from credential_service.crypto.jsonld import JsonLdError, UnknownContextError
+from credential_service.crypto.jsonld import JsonLdError, UnknownContextError, expand_safe
 from credential_service.crypto.keystore import KeyStore
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity import service as identity
@@ -238,6 +239,8 @@ def issue_requested_credential(
     into an ``issuer`` object, and the organisation must be active. Raises CredentialRejected.
     """
     problems = [] if too_deep(credential) else registry_only_problems(credential, issuer.name)
+    if not problems and not too_deep(credential):
+        problems = _posing_problems(credential, settings.public_base_url)
     if idempotency_key is not None and holds_id_number(idempotency_key):
         problems.append(
             FieldError("options.credentialId", "不得含有明文证件号码 / must not hold an ID number")
@@ -256,6 +259,25 @@ def issue_requested_credential(
         idempotency_key=idempotency_key,
         actor=actor,
     )
+
+
+def _posing_problems(credential: dict[str, Any], public_base_url: str) -> list[FieldError]:
+    """The claims of a skill certificate made in other words (aliases, full IRIs, inline contexts):
+    read on the expanded form, so no spelling of them gets past (decision 022)."""
+    try:
+        claims = skill_certificate_claims(expand_safe(credential), public_base_url)
+    except JsonLdError as exc:
+        return [FieldError(getattr(exc, "path", None) or _context_path(exc) or "credential", str(exc))]
+    if not claims:
+        return []
+    said = "；".join(claims.values())
+    return [
+        FieldError(
+            "credential",
+            f"以其它写法声称了只有职业技能等级证书才有的内容：{said} / claims, in other words, what only a "
+            "skill certificate may: those come from the evaluation workflow",
+        )
+    ]
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,14 @@ re-issuing a certificate that names the old one (更正), not by revoking it for
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from credential_service.identity.rules import holds_id_number
+
 CertificateState = Literal["valid", "revoked", "suspended", "superseded"]
 STATES: tuple[CertificateState, ...] = ("valid", "revoked", "suspended", "superseded")
-# Free text (evidence, authority) must never carry an ID number in clear (DESIGN §2.3).
-_ID_NUMBER_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 
 
 class StatusAction(StrEnum):
@@ -176,6 +175,6 @@ def reason_problem(action: StatusAction, reason: ReasonCode | None) -> str | Non
 
 def text_problem(text: str) -> str | None:
     """Why a free-text field is refused (None when it is fine): it must not carry an ID number."""
-    if _ID_NUMBER_LIKE.search(text):
+    if holds_id_number(text):
         return "不得包含身份证件号码 / must not contain an ID number"
     return None

@@ -6,20 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from credential_service.certificates.status_rules import text_problem
+from credential_service.identity.rules import no_id_number
 
 # Every reason code a person may choose (``superseded`` is set by a correction only).
 ChosenReason = Literal["fraud", "outside_scope", "altered_scores", "duplicate", "inspection_order", "other"]
 
 
-def _no_id_number(value: str) -> str:
-    problem = text_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
-    return value
-
-
-FreeText = Annotated[str, Field(min_length=2, max_length=200), AfterValidator(_no_id_number)]
+FreeText = Annotated[str, Field(min_length=2, max_length=200), AfterValidator(no_id_number)]
 
 
 class _Strict(BaseModel):
@@ -47,7 +40,7 @@ class ReinstateIn(_Strict):
 class SupersedeIn(_Strict):
     """A correction (更正): the corrected holder name; the old certificate is revoked as superseded."""
 
-    holder_name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_id_number)] = Field(
+    holder_name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_id_number)] = Field(
         description="the holder's name as it should have been printed"
     )
     evidence: FreeText

@@ -67,36 +67,76 @@ def _validate_gb11643(number: str, today: date) -> None:
         raise IdNumberError("出生日期不合理 / the birth date is impossible")
 
 
-# A GB 11643 number inside any text: 18 characters not run together with other letters or digits.
-_EMBEDDED_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+# Where a stored value may hold an ID number: 18 characters not run together with letters or digits
+# (so digests, base58 proofs and 22-character certificate numbers never match).
+_STORED_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+# In text a person typed: any 18- or 15-digit run (the 1st-generation number had 15 digits), after
+# removing invisible characters and the separators people put between digit groups.
+_TYPED_ID18 = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
+_TYPED_ID15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
+_DIGIT_SEPARATORS = re.compile(r"(?<=\d)[\s\-‐‑–—_.·/]+(?=[\dX])")
+
+
+def _real_gb11643(number: str, today: date) -> bool:
+    try:
+        _validate_gb11643(number, today)
+    except IdNumberError:
+        return False
+    return True
+
+
+def _real_15_digit(number: str) -> bool:
+    """A 1st-generation number: a province code (11–82) and a real date 19YYMMDD in the middle."""
+    try:
+        date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    return 11 <= int(number[:2]) <= 82
 
 
 def holds_id_number(text: str) -> bool:
-    """Whether ``text`` contains a real-looking 公民身份号码 (check character and birth date right).
+    """Whether text a person typed (a name, a reason, a key) holds what looks like an ID number: any
+    18-character run of 17 digits and a check character (a mistyped number is still personal
+    data), or a 1st-generation 15-digit number with a real birth date — found after NFKC
+    (full-width digits), without invisible characters or the separators people put between digit
+    groups. A false alarm only asks the caller to remove the number."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    plain = _DIGIT_SEPARATORS.sub("", plain.upper())
+    return _TYPED_ID18.search(plain) is not None or any(
+        _real_15_digit(m.group()) for m in _TYPED_ID15.finditer(plain)
+    )
 
-    For refusing clear ID numbers wherever a caller's text would be stored or signed; a random
-    18-digit run passes both checks about once in 11 × 12 tries, so a false alarm is rare and
-    only asks the caller to remove it.
-    """
+
+def no_id_number(value: str) -> str:
+    """A validator for typed free text (reasons, names, evidence): returns it, or raises ValueError
+    when it holds a clear ID number (decision 022)."""
+    if holds_id_number(value):
+        raise ValueError("不得包含身份证件号码 / must not contain an ID number")
+    return value
+
+
+def stored_value_holds_id_number(text: str) -> bool:
+    """The last guard before anything is written (decision 022): a clear 18-character number in a
+    stored value. Stricter about boundaries than :func:`holds_id_number`, because stored values
+    include digests and signatures whose digit runs must never look like one."""
     today = date.today()
-    for found in _EMBEDDED_ID.finditer(text):
-        try:
-            _validate_gb11643(found.group().upper(), today)
-        except IdNumberError:
-            continue
-        return True
-    return False
+    return any(_real_gb11643(m.group().upper(), today) for m in _STORED_ID.finditer(text))
 
 
 def id_number_locations(document: Any, loc: str = "") -> list[str]:
-    """The JSON paths in ``document`` whose text holds a clear ID number, or that declare one in
-    clear (an OB 3.0 ``IdentityObject`` with ``hashed: false``)."""
+    """The JSON paths in ``document`` whose text (keys included) holds a clear ID number, or that
+    declare one: an OB 3.0 ``IdentityObject`` of a national identity number, hashed or not (a
+    hash of an 18-character number is the number: the space is small)."""
     found: list[str] = []
     if isinstance(document, str):
         return [loc or "$"] if holds_id_number(document) else []
     if isinstance(document, dict):
-        if document.get("type") == "IdentityObject" and document.get("hashed") is not True:
-            found.append(f"{loc}.hashed" if loc else "hashed")
+        types = document.get("type")
+        if "IdentityObject" in (types if isinstance(types, list) else [types]) and (
+            document.get("hashed") is not True or document.get("identityType") == "nationalIdentityNumber"
+        ):
+            found.append(f"{loc}.identityHash" if loc else "identityHash")
+        found.extend(f"{loc}.{k}" if loc else str(k) for k in document if holds_id_number(str(k)))
         items: Iterable[tuple[str, Any]] = ((f"{loc}.{k}" if loc else str(k), v) for k, v in document.items())
     elif isinstance(document, list):
         items = ((f"{loc}[{i}]", v) for i, v in enumerate(document))
@@ -187,6 +227,8 @@ def name_problem(name: str) -> str | None:
         return "姓名含控制字符或不可见字符 / the name holds control or invisible characters"
     if name.startswith(_FORMULA_STARTS):
         return "姓名不能以 = + - @ 开头 / a name cannot begin with = + - @"
+    if any(unicodedata.category(ch) == "Nd" for ch in name):  # nor carry an ID number in disguise
+        return "姓名不能含数字 / a name holds no digits"
     return None
 
 

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from credential_service.identity.rules import no_id_number
 
 
 class AssertionRequest(BaseModel):
@@ -18,4 +22,8 @@ class TokenResponse(BaseModel):
 class RevealRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=4, max_length=500, description="why the clear number is needed (audited)")
+    reason: Annotated[
+        str,
+        Field(min_length=4, max_length=500, description="why the clear number is needed (audited)"),
+        AfterValidator(no_id_number),
+    ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,7 @@ from credential_service.identity.rules import (
     derived_facts,
     mask_id_number,
     normalise_id_number,
+    stored_value_holds_id_number,
 )
 from credential_service.identity.signin import read_assertion, trusted_providers
 from credential_service.identity.tokens import Principal, Role, mint_token
@@ -241,3 +244,29 @@ def reveal_id_number(session: Session, data_key: bytes, public_id: str, *, actor
         detail={"reason": reason.strip()},
     )
     return clear_id_number(data_key, person)
+
+
+_WRITES = ("INSERT", "UPDATE")
+_TABLE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
+
+
+def refuse_clear_id_numbers(
+    _conn: Connection, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
+) -> None:
+    """The last guard (decision 022): no INSERT or UPDATE writes a value holding a clear ID number,
+    whatever the path (ORM or bulk Core insert, API, page, CLI). Raises InvalidInput naming the table
+    and, where the driver's parameters are named, the column; nothing is written."""
+    if not statement.lstrip()[:6].upper().startswith(_WRITES):
+        return
+    rows = parameters if isinstance(parameters, list) else [parameters]
+    for row in rows:
+        named = row.items() if isinstance(row, dict) else (("", value) for value in row or ())
+        for column, value in named:
+            if isinstance(value, str) and stored_value_holds_id_number(value):
+                found = _TABLE.match(statement)
+                where = ".".join(part for part in (found.group(1) if found else "", column) if part)
+                raise InvalidInput(
+                    "不得保存明文证件号码，请删去后重试 / a clear ID number cannot be stored: remove it",
+                    [FieldError(where or "input", "含有明文证件号码 / holds a clear ID number")],
+                    "clear_id_number",
+                )

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from credential_service.core.inputs import IsoDate
+from credential_service.identity.rules import no_id_number
 
 
 class ShareLinkRequest(BaseModel):
@@ -64,7 +65,7 @@ class Correction(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     supersedes: int = Field(ge=1, description="the entry (seq) this one corrects")
-    reason: str = Field(min_length=4, max_length=500)
+    reason: Annotated[str, Field(min_length=4, max_length=500), AfterValidator(no_id_number)]
     facts: dict[str, str | int | float | bool | None] = Field(
         max_length=30, description="the corrected facts"
     )

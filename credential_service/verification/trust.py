@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 from credential_service.assessment import organisations
 from credential_service.certificates import service as certificates
 from credential_service.certificates import status_lists
+from credential_service.certificates.credential import skill_certificate_claims
 from credential_service.certificates.fields import certificate_fields
 from credential_service.core.clock import parse_xsd
 from credential_service.core.config import REPO_ROOT
 from credential_service.core.errors import Conflict, NotFound
 from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
+from credential_service.crypto.jsonld import JsonLdError, expand_safe
 from credential_service.crypto.multibase import MultibaseError, decode_ed25519_public_key
 from credential_service.crypto.status_list import StatusListError, decode_list, get_bit
 from credential_service.issuers import service as issuers
@@ -110,9 +112,17 @@ class DatabaseTrust:
             occupation=skill.occupation if skill else None,
             level=skill.level if skill else None,
         )
+        # A credential that carries a licence number the registry never gave it poses as a certificate
+        # (signed before issuance read the expanded form; decision 022).
+        unnumbered = (
+            record.certificate_number is None
+            and record.digest == digest
+            and "licenseNumber" in _claims(credential, self._base)
+        )
         return RegistryAnswer(
             ours=True,
             recorded_digest=record.digest,
+            unnumbered_claims=("证书编号（licenseNumber）",) if unnumbered else (),
             refusals=tuple(f"{r.loc}: {r.reason}" for r in refusals),
             scope_applies=issuer.kind != IssuerKind.PLATFORM,
             state=certificates.current_status(self._session, record),
@@ -149,6 +159,13 @@ class DatabaseTrust:
             checkpoint=proof.checkpoint.note,
             checkpoint_key=proof.checkpoint.key_id,
         )
+
+
+def _claims(credential: dict[str, Any], base: str) -> dict[str, str]:
+    try:
+        return skill_certificate_claims(expand_safe(credential), base, inside_embedded=False)
+    except JsonLdError:
+        return {"licenseNumber": "unreadable"}  # it was readable when issued: treat it as posing
 
 
 def evidence_from_proof(document: Any) -> LogEvidence:

@@ -90,6 +90,7 @@ class RegistryAnswer:
 
     ours: bool  # the issuer is one of this registry's; False: nothing else here was checked
     recorded_digest: str | None = None
+    unnumbered_claims: tuple[str, ...] = ()  # what it claims of a skill certificate without a number
     refusals: tuple[str, ...] = ()
     scope_applies: bool = False
     state: str = "valid"
@@ -681,6 +682,16 @@ def _check_registry(
             "digest_mismatch",
             "证书内容与登记库中签发的不一致：证书不可信。",
             "The credential differs from the one the registry issued under this id: not genuine.",
+        )
+        return
+    if answer.unnumbered_claims:
+        report.add(
+            "record",
+            Outcome.INVALID,
+            "unnumbered_certificate",
+            "这份凭证声称是职业技能等级证书，但登记库从未为它编号发证：证书不可信。",
+            "This credential claims to be a skill certificate, but the registry never numbered it: "
+            f"not genuine. ({'; '.join(answer.unnumbered_claims)})",
         )
         return
     report.add(

@@ -329,3 +329,114 @@ def test_random_mutations_never_verify(runtime: Runtime, issued: dict[str, Any],
     with runtime.read_session() as session:
         report = verify_credential(mutated, DatabaseTrust(session, BASE_URL))
     assert not report.verified, (path, how, value)
+
+
+# --- the second round of hostile testing ------------------------------------------------------------
+
+OB_LICENSE = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#licenseNumber"
+
+
+def _posing(organisation: Issuer, variant: str) -> dict[str, Any]:
+    credential = plain_credential()
+    subject = credential["credentialSubject"]
+    if variant == "alias":
+        credential["@context"].append({"certNo": OB_LICENSE})
+        subject["certNo"] = "Y000014040002263000001"
+    elif variant == "full_iri":
+        subject[OB_LICENSE] = "Y000014040002263000001"
+    elif variant == "value_object":
+        credential["@context"].append("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json")
+        credential["name"] = {"@value": "职业技能等级证书", "@language": "zh"}
+    elif variant == "zero_width":
+        credential["@context"].append("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json")
+        credential["name"] = "职业技能\u200b等级证书 "
+    elif variant == "vocab":
+        credential["@context"].append({"@vocab": "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"})
+        subject["licenseNumber2"] = "x"
+        subject["description"] = "职业分类大典（2022 年版）"
+    return credential
+
+
+@pytest.mark.parametrize("variant", ["alias", "full_iri", "value_object", "zero_width", "vocab"])
+def test_a_skill_certificate_in_other_words_is_not_signed(
+    client: TestClient, runtime: Runtime, organisation: Issuer, org_headers: dict[str, str], variant: str
+) -> None:
+    before = _issued_count(runtime)
+    answer = _issue(client, org_headers, _posing(organisation, variant))
+    assert answer.status_code == 422, answer.text
+    assert _issued_count(runtime) == before
+
+
+def test_a_recorded_credential_carrying_a_number_the_registry_never_gave_is_not_genuine(
+    client: TestClient, runtime: Runtime, organisation: Issuer
+) -> None:
+    """As one signed through /credentials/issue before it read the expanded form would be."""
+    with runtime.session() as session:
+        record = certificates.issue_credential(
+            session,
+            runtime.keystore,
+            runtime.issuance,
+            issuer=issuers.get_issuer(session, ORG_CODE),
+            credential=_posing(organisation, "full_iri"),
+        )
+    answer = client.post(
+        "/credentials/verify", json={"verifiableCredential": json.loads(record.credential_json)}
+    )
+    checks = {c["check"]: (c["outcome"], c["code"]) for c in answer.json()["checks"]}
+    assert checks["record"] == ("invalid", "unnumbered_certificate")
+    assert answer.json()["conclusion"] == "not_genuine"
+
+
+ID_FORMS = [
+    "ID14052119850305477X",
+    "140521 19850305 477X",
+    "140521-19850305-477X",
+    "1405211985\u200b0305477X",
+    "１４０５２１１９８５０３０５４７７Ｘ",
+    "140521850305477",  # the 15-digit number of the first generation
+]
+
+
+@pytest.mark.parametrize("text", ID_FORMS)
+def test_an_id_number_in_any_spelling_is_refused_at_issue(
+    client: TestClient, runtime: Runtime, org_headers: dict[str, str], text: str
+) -> None:
+    in_name = plain_credential()
+    in_name["credentialSubject"]["name"] = f"张三 {text}"
+    in_key = plain_credential()
+    in_key["credentialSubject"][f"urn:id:{text}"] = "x"
+    before = _issued_count(runtime)
+    for credential in (in_name, in_key):
+        assert _issue(client, org_headers, credential).status_code == 422
+    retry = {"credential": plain_credential(), "options": {"credentialId": f"a{text}"}}
+    assert client.post("/credentials/issue", json=retry, headers=org_headers).status_code == 422
+    assert _issued_count(runtime) == before
+
+
+def test_no_hash_of_an_id_number_is_signed(client: TestClient, org_headers: dict[str, str]) -> None:
+    credential = plain_credential()
+    credential["@context"].append("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json")
+    credential["credentialSubject"]["identifier"] = [
+        {
+            "type": ["IdentityObject"],
+            "identityType": "nationalIdentityNumber",
+            "hashed": True,
+            "identityHash": "sha256$" + hashlib.sha256(ID_NUMBER.encode()).hexdigest(),
+        }
+    ]
+    assert "credentialSubject.identifier[0].identityHash" in _locs(_issue(client, org_headers, credential))
+
+
+def test_free_text_never_stores_an_id_number(
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
+) -> None:
+    from credential_service.assessment import workflow
+    from credential_service.core.errors import InvalidInput
+
+    reason = {"status": "suspended", "reason": f"考评员身份证号 {ID_FORMS[1]}"}
+    answer = client.put(f"/api/v1/organisations/{ORG_CODE}/status", json=reason, headers=admin_headers)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["loc"].endswith("reason")
+    # The last guard, whatever the path: nothing is written with a clear number in it.
+    with pytest.raises(InvalidInput) as refused, runtime.session() as session:
+        workflow.set_calendar_day(session, utcnow().date(), "holiday", f"张三{ID_NUMBER}", actor="admin:test")
+    assert refused.value.code == "clear_id_number" and refused.value.errors[0].loc.startswith("calendar")
