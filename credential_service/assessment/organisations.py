@@ -65,6 +65,7 @@ from credential_service.assessment.rules import (
     STATUS_NAMES,
     OrganisationStatus,
     ScopeRowInput,
+    active_some_time_in,
     format_levels,
     in_scope,
     normalise_subtype,
@@ -570,8 +571,10 @@ def may_issue(
     at: datetime,
     occupation: CertifiedOccupation | None = None,
     level: SkillLevel | None = None,
+    recorded: bool = False,
 ) -> list[FieldError]:
     """The registry's word on an issuance at ``at``: empty when ``issuer`` may issue, else why not.
+    ``recorded``: ``at`` is a recorded issue time (to the second), asked again by the verifier.
 
     The platform always may. An evaluation organisation must be registered and active at ``at``
     and, for a skill certificate, registered for its occupation, 工种 and level on that Beijing
@@ -582,7 +585,9 @@ def may_issue(
         return []
     day = beijing_date(at)
     organisation = session.scalar(select(Organisation).where(Organisation.issuer_id == issuer.id))
-    if organisation is None or status_on(status_history(session, organisation), at) != ACTIVE:
+    periods = status_history(session, organisation) if organisation is not None else []
+    active = active_some_time_in(periods, at) if recorded else status_on(periods, at) == ACTIVE
+    if organisation is None or not active:
         return [
             FieldError(
                 "issuer",

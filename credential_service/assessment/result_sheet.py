@@ -12,10 +12,12 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
+from xml.parsers import expat
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -79,6 +81,15 @@ class SheetLimits:
     max_compression_ratio: int = 100
     """Declared uncompressed ÷ compressed size of the whole container: real sheets are 5–20, zip bombs
     1,000."""
+    max_row_cells: int = 256
+    """``<c>`` elements in one ``<row>`` of the XML: openpyxl builds every cell of a row before it
+    cuts the row to ``max_columns``, so 2.6 M empty cells in one row cost 2.7 GB."""
+    max_xml_elements: int = 1_500_000
+    """Elements in a worksheet or the shared strings: 20,000 rows of 16 inline-string cells are 1 M."""
+    max_xml_depth: int = 24
+    """Nesting in a worksheet or the shared strings: Excel writes at most 8 levels."""
+    max_tag_bytes: int = 4096
+    """Bytes in one tag with its attributes: a real ``<row>`` or ``<c>`` is under 300."""
 
 
 LIMITS = SheetLimits()
@@ -170,6 +181,9 @@ def read_xlsx(stream: IO[bytes] | BinaryIO, limits: SheetLimits = LIMITS) -> Ite
     try:
         with zipfile.ZipFile(stream) as archive:
             _check_container(archive.infolist(), limits)
+            for part in archive.namelist():
+                if _is_worksheet(part) or part == "xl/sharedStrings.xml":
+                    _check_xml(archive, part, limits)
         stream.seek(0)
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except SheetError:
@@ -193,6 +207,10 @@ def read_xlsx(stream: IO[bytes] | BinaryIO, limits: SheetLimits = LIMITS) -> Ite
         workbook.close()
 
 
+def _is_worksheet(name: str) -> bool:
+    return name.startswith("xl/worksheets/") and name.count("/") == 2
+
+
 def _check_container(parts: list[zipfile.ZipInfo], limits: SheetLimits) -> None:
     """Refuse a container whose zip metadata (as declared; zipfile never inflates a part past its
     declared size) is over a limit, before openpyxl reads any part of it."""
@@ -201,7 +219,7 @@ def _check_container(parts: list[zipfile.ZipInfo], limits: SheetLimits) -> None:
             "max_zip_entries", limits.max_zip_entries, "压缩包内文件过多", "too many parts in the file"
         )
     for part in parts:
-        if part.filename.startswith("xl/worksheets/") and part.filename.count("/") == 2:
+        if _is_worksheet(part.filename):
             limit, value = "max_worksheet_bytes", limits.max_worksheet_bytes
         elif part.filename == "xl/sharedStrings.xml":
             limit, value = "max_shared_strings_bytes", limits.max_shared_strings_bytes
@@ -219,6 +237,66 @@ def _check_container(parts: list[zipfile.ZipInfo], limits: SheetLimits) -> None:
             "压缩比异常",
             "compressed suspiciously well",
         )
+
+
+def _check_xml(archive: zipfile.ZipFile, part: str, limits: SheetLimits) -> None:
+    """Stream one part through expat before openpyxl touches it, refusing what would make openpyxl
+    work or allocate without bound: a tag too long (checked on the raw bytes, before expat builds
+    its attributes), nesting too deep, too many elements, too many cells in one row, a DTD."""
+    depth = elements = row_cells = 0
+
+    def start(name: str, _attributes: list[str]) -> None:
+        nonlocal depth, elements, row_cells
+        depth, elements = depth + 1, elements + 1
+        if depth > limits.max_xml_depth:
+            raise _over("max_xml_depth", limits.max_xml_depth, f"{part} 嵌套过深", f"{part} nests too deep")
+        if elements > limits.max_xml_elements:
+            raise _over(
+                "max_xml_elements",
+                limits.max_xml_elements,
+                f"{part} 元素过多",
+                f"{part} has too many elements",
+            )
+        local = name.rpartition(":")[2]
+        if local == "row":
+            row_cells = 0
+        elif local == "c":
+            row_cells += 1
+            if row_cells > limits.max_row_cells:
+                raise _over(
+                    "max_row_cells", limits.max_row_cells, "一行的单元格过多", "too many cells in a row"
+                )
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def no_dtd(*_args: object) -> None:
+        raise SheetError("Excel 文件不含 DTD / an Excel file has no DTD")
+
+    parser = expat.ParserCreate()
+    parser.ordered_attributes = True
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.StartDoctypeDeclHandler = no_dtd
+    long_tag = re.compile(rb"<[^<>]{%d}" % limits.max_tag_bytes)
+    tail = b""
+    try:
+        with archive.open(part) as raw:
+            while chunk := raw.read(1 << 16):
+                if long_tag.search(tail + chunk):
+                    raise _over(
+                        "max_tag_bytes",
+                        limits.max_tag_bytes,
+                        f"{part} 标签过长",
+                        f"a tag of {part} is too long",
+                    )
+                tail = chunk[-limits.max_tag_bytes :]
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise SheetError(
+            f"不是 Excel (.xlsx) 文件：{part} 不是 XML / not an Excel file: {part} is not XML"
+        ) from exc
 
 
 def _check_dimension(sheet: ReadOnlyWorksheet, limits: SheetLimits) -> None:

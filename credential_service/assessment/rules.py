@@ -302,6 +302,16 @@ def status_on(periods: Iterable[PeriodLike], moment: datetime) -> str:
     return current
 
 
+def active_some_time_in(periods: Sequence[PeriodLike], second: datetime) -> bool:
+    """Whether the organisation was active at some instant of ``second`` (times are recorded to the
+    second): its status just before that second, or any status it took within it. Issuance checked
+    the real order of the two events, so verification, which sees only the second, gives an issuance
+    and a suspension recorded in the same second the benefit of that check."""
+    start = _aware(second).replace(microsecond=0)
+    within = {p.status for p in periods if start <= _aware(p.since) < start + timedelta(seconds=1)}
+    return ACTIVE in within | {status_on(periods, start - timedelta(microseconds=1))}
+
+
 def china_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The first instant of a Beijing calendar day and the first instant of the next one."""
     start = datetime.combine(day, time(0), CHINA_TIME)

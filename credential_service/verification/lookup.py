@@ -18,6 +18,7 @@ from credential_service.certificates.rules import CERTIFICATE_NUMBER
 from credential_service.core.csv_input import csv_rows
 from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.identity import service as identity
+from credential_service.identity.rules import blind_index
 from credential_service.verification.tokens import TokenVerification, verify_record
 
 BULK_HEADERS = {"证书编号": "certificate_number", "certificate_number": "certificate_number",
@@ -54,12 +55,13 @@ def by_number(
 def by_identity(
     session: Session, data_key: bytes, id_type: str, id_number: str, name: str, *, public_base_url: str
 ) -> list[TokenVerification]:
-    person = identity.find_person(session, data_key, identity.identify(id_type, id_number, field="idNumber"))
-    if person is None:
-        return []
+    # Straight to the certificates by the blind index, without asking whether the person exists: a
+    # registered number with a wrong name must cost what an unknown one does (the route adds a floor).
+    who = identity.identify(id_type, id_number, field="idNumber")
+    holder_index = blind_index(data_key, who.document_type, who.number)
     return [
         verify_record(session, record, public_base_url=public_base_url)
-        for record in certificates.certificates_of_holder(session, person.id_blind_index)
+        for record in certificates.certificates_of_holder(session, holder_index)
         if same_name(name, _holder_name(record))
     ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -134,7 +136,19 @@ def _answers(results: list[tokens.TokenVerification]) -> list[dict[str, Any]]:
         429: {"description": "too many look-ups from this client: see Retry-After"},
     },
 )  # fmt: skip
-def query(body: QueryRequest, request: Request, runtime: RuntimeDep) -> JSON:
+async def query(body: QueryRequest, request: Request, runtime: RuntimeDep) -> JSON:
+    started = time.monotonic()
+    answer = await run_in_threadpool(_query, body, request, runtime)
+    # Every answer takes at least this long, so its timing cannot tell a registered ID number (or
+    # certificate number) with a wrong name from an unknown one; the wait holds no thread.
+    await asyncio.sleep(max(0.0, QUERY_FLOOR_SECONDS - (time.monotonic() - started)))
+    return answer
+
+
+QUERY_FLOOR_SECONDS = 0.05
+
+
+def _query(body: QueryRequest, request: Request, runtime: Runtime) -> JSON:
     rate_limit(runtime.query_limiter, request)
     base = runtime.settings.public_base_url
     with runtime.read_session() as session:

@@ -111,6 +111,7 @@ class DatabaseTrust:
             at=record.issued_at,
             occupation=skill.occupation if skill else None,
             level=skill.level if skill else None,
+            recorded=True,
         )
         # A credential that carries a licence number the registry never gave it poses as a certificate
         # (signed before issuance read the expanded form; decision 022).

@@ -440,3 +440,20 @@ def test_free_text_never_stores_an_id_number(
     with pytest.raises(InvalidInput) as refused, runtime.session() as session:
         workflow.set_calendar_day(session, utcnow().date(), "holiday", f"张三{ID_NUMBER}", actor="admin:test")
     assert refused.value.code == "clear_id_number" and refused.value.errors[0].loc.startswith("calendar")
+
+
+def test_the_id_query_answers_alike_and_no_faster_than_its_floor(
+    client: TestClient, runtime: Runtime, organisation: Issuer
+) -> None:
+    import time
+
+    from credential_service.verification.routes import QUERY_FLOOR_SECONDS
+
+    issue_certificate(runtime, organisation, who=holder(name="刘洋", id_number=ID_NUMBER))
+    answers = []
+    for number in (ID_NUMBER, "11010519491231002X"):  # registered (wrong name), and not registered
+        started = time.monotonic()
+        body = {"idType": "resident_id", "idNumber": number, "name": "错名字"}
+        answers.append(client.post("/api/v1/verify/query", json=body).content)
+        assert time.monotonic() - started >= QUERY_FLOOR_SECONDS
+    assert answers[0] == answers[1]

@@ -312,3 +312,14 @@ def test_the_registration_round_trips_through_the_comment() -> None:
 def test_a_comment_without_a_readable_registration_is_refused(comment: str) -> None:
     with pytest.raises(EndorsementFormatError):
         endorsed_registration(endorsement(comment))
+
+
+def test_an_issuance_and_a_suspension_in_the_same_second_keep_the_benefit_of_the_issuance_check() -> None:
+    """Recorded to the second, a badge issued at 08:02:38.2 and a suspension at 08:02:38.7 read
+    alike; issuance checked their real order, so verification accepts either order in that second."""
+    second = T0 + timedelta(days=10)  # the suspension's recorded second
+    assert rules.active_some_time_in(HISTORY, second)
+    assert not rules.active_some_time_in(HISTORY, second + timedelta(seconds=1))
+    assert not rules.active_some_time_in(HISTORY, second + timedelta(days=1))
+    assert rules.active_some_time_in(HISTORY, T0)  # registered in the very second it issued
+    assert not rules.active_some_time_in(HISTORY, T0 - timedelta(seconds=1))

@@ -27,6 +27,7 @@ from credential_service.core.errors import InvalidInput
 from credential_service.identity.rules import MAX_NAME_CHARS, name_problem
 from tests.hostile_files import (
     HEADER,
+    MAIN,
     candidate,
     crafted_dimension_xlsx,
     huge_cell_xlsx,
@@ -92,6 +93,26 @@ def test_the_zip_container_is_checked_before_openpyxl_reads_it() -> None:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/strings.xml", b"".join(shared_string_chunks(2 * 2**20)))
     refused("max_other_part_bytes", out.getvalue())
+
+
+def _with_row(cells_xml: str, prefix: str = "") -> bytes:
+    """A sheet with the header and one hand-written row of XML (the second hostile round's files)."""
+    header = sheet_xml({1: HEADER}).split("<sheetData>")[1].split("</sheetData>")[0]
+    rows = f'{header}<row r="2">{cells_xml}</row>'
+    return workbook(f'{prefix}<worksheet xmlns="{MAIN}"><sheetData>{rows}</sheetData></worksheet>')
+
+
+@pytest.mark.parametrize(
+    ("limit", "cells_xml", "prefix"),
+    [
+        ("max_row_cells", "<c/>" * 300, ""),  # 2.6 M of these took 2.7 GB inside openpyxl
+        ("max_xml_depth", '<c r="A2" t="inlineStr"><is><t>' + "<x>" * 30 + "</x>" * 30 + "</t></is></c>", ""),
+        ("max_tag_bytes", '<c r="A2" ' + " ".join(f'a{i}=""' for i in range(1000)) + "/>", ""),
+        ("DTD", "<c/>", '<!DOCTYPE worksheet [<!ENTITY a "b">]>'),
+    ],
+)
+def test_the_xml_is_bounded_before_openpyxl_reads_it(limit: str, cells_xml: str, prefix: str) -> None:
+    refused(limit, _with_row(cells_xml, prefix))
 
 
 def test_a_real_sheet_of_20000_candidates_is_within_every_limit() -> None:
