@@ -223,7 +223,13 @@ def _plain(text: str) -> str:
     )
 
 
-VC_EMBEDDED = "https://www.w3.org/2018/credentials#verifiableCredential"
+# Where credentials embed others: VC 2.0's and CLR 2.0's ``verifiableCredential``.
+EMBEDDING = frozenset(
+    {
+        "https://www.w3.org/2018/credentials#verifiableCredential",
+        "https://purl.imsglobal.org/spec/vc/clr/vocab.html#verifiableCredential",
+    }
+)
 
 
 def skill_certificate_claims(
@@ -245,7 +251,7 @@ def skill_certificate_claims(
                 walk(item)
         elif isinstance(node, dict):
             for key, value in node.items():
-                if key == VC_EMBEDDED and not inside_embedded:
+                if key in EMBEDDING and not inside_embedded:
                     continue
                 if key == OB_LICENSE_NUMBER:
                     found["licenseNumber"] = "证书编号（licenseNumber）"

@@ -265,7 +265,8 @@ def _posing_problems(credential: dict[str, Any], public_base_url: str) -> list[F
     """The claims of a skill certificate made in other words (aliases, full IRIs, inline contexts):
     read on the expanded form, so no spelling of them gets past (decision 022)."""
     try:
-        claims = skill_certificate_claims(expand_safe(credential), public_base_url)
+        unsigned = {k: v for k, v in credential.items() if k != "proof"}  # a proof set's earlier proofs
+        claims = skill_certificate_claims(expand_safe(unsigned), public_base_url)
     except JsonLdError as exc:
         return [FieldError(getattr(exc, "path", None) or _context_path(exc) or "credential", str(exc))]
     if not claims:

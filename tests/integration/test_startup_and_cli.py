@@ -186,7 +186,7 @@ def test_import_results_and_issue_batch_from_the_command_line(cli_env: Path) -> 
     sheet = cli_env / "results.csv"
     sheet.write_text(
         "证件类型,证件号码,姓名,理论知识成绩,技能操作成绩\n"
-        + "".join(f"居民身份证,{n},考生{i},80,70\n" for i, n in enumerate(numbers)),
+        + "".join(f"居民身份证,{n},考生{name},80,70\n" for name, n in zip("甲乙丙", numbers, strict=True)),
         encoding="utf-8-sig",
     )
     bad = cli_env / "bad.csv"

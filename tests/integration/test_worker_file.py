@@ -181,7 +181,8 @@ def test_exports_clr_and_personal_data(
     assert clr["type"] == ["VerifiableCredential", "ClrCredential"]
     assert len(clr["credentialSubject"]["verifiableCredential"]) == 1
     assert a.id_number not in json.dumps(clr, ensure_ascii=False)
-    assert client.post("/credentials/verify", json={"verifiableCredential": clr}).status_code == 200
+    verified = client.post("/credentials/verify", json={"verifiableCredential": clr})
+    assert verified.status_code == 200, verified.text
     embedded = clr["credentialSubject"]["verifiableCredential"][0]
     assert client.post("/credentials/verify", json={"verifiableCredential": embedded}).status_code == 200
     tampered = copy.deepcopy(clr)
