@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 from PIL import Image
-from pyzbar.pyzbar import decode
+from pyzbar.pyzbar import ZBarSymbol, decode
 from sqlalchemy import select
 
 from credential_service.certificates.models import CertificateQRCode, IssuedCredential
@@ -29,7 +29,7 @@ def _scanned_url(runtime: Runtime, record: IssuedCredential) -> str:
             select(CertificateQRCode.png).where(CertificateQRCode.credential_id == record.credential_id)
         )
     assert png is not None
-    return decode(Image.open(io.BytesIO(png)))[0].data.decode("ascii")
+    return decode(Image.open(io.BytesIO(png)), symbols=[ZBarSymbol.QRCODE])[0].data.decode("ascii")
 
 
 def _verdict_on_first_screen(page: Page, text: str) -> None:
