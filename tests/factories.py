@@ -87,6 +87,7 @@ def register_organisation(runtime: Runtime, code: str, name: str, *, now: dateti
 
 
 ORG_DID = "did:web:skills.test:orgs:Y000014010001"
+PLATFORM_DID = "did:web:skills.test"  # who signs through /credentials/issue (decision 022)
 
 
 def plain_credential(issuer_did: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -96,7 +97,7 @@ def plain_credential(issuer_did: str | None = None, **extra: Any) -> dict[str, A
         "type": ["VerifiableCredential", "ExampleAchievementCredential"],
         "credentialSubject": {"id": "did:example:worker", "name": "张三"},
     }
-    credential["issuer"] = issuer_did or ORG_DID
+    credential["issuer"] = issuer_did or PLATFORM_DID
     credential.update(extra)
     return credential
 

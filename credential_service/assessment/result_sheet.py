@@ -88,8 +88,10 @@ class SheetLimits:
     """Elements in a worksheet or the shared strings: 20,000 rows of 16 inline-string cells are 1 M."""
     max_xml_depth: int = 24
     """Nesting in a worksheet or the shared strings: Excel writes at most 8 levels."""
-    max_tag_bytes: int = 4096
-    """Bytes in one tag with its attributes: a real ``<row>`` or ``<c>`` is under 300."""
+    max_markup_gap_bytes: int = 64 * 2**10
+    """Bytes between one ``<`` and the next in any XML part: a tag with its attributes, or a text. A
+    real tag is under 300 bytes and a cell's text under 1 KiB; this bounds what expat and openpyxl
+    build at once, however the bytes are spelled (``>`` in attribute values, comments, CDATA)."""
 
 
 LIMITS = SheetLimits()
@@ -182,8 +184,8 @@ def read_xlsx(stream: IO[bytes] | BinaryIO, limits: SheetLimits = LIMITS) -> Ite
         with zipfile.ZipFile(stream) as archive:
             _check_container(archive.infolist(), limits)
             for part in archive.namelist():
-                if _is_worksheet(part) or part == "xl/sharedStrings.xml":
-                    _check_xml(archive, part, limits)
+                if not part.startswith(BINARY_FOLDERS) and not part.lower().endswith(BINARY_SUFFIXES):
+                    _check_xml(archive, part, limits)  # any name: a worksheet may be called anything
         stream.seek(0)
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except SheetError:
@@ -205,6 +207,11 @@ def read_xlsx(stream: IO[bytes] | BinaryIO, limits: SheetLimits = LIMITS) -> Ite
         yield from _rows(header, (_excel_cells(r) for r in rows), limits)
     finally:
         workbook.close()
+
+
+# Parts that are not XML (pictures, printer settings): openpyxl does not parse them as XML.
+BINARY_FOLDERS = ("xl/media/", "docProps/thumbnail")
+BINARY_SUFFIXES = (".bin", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf")
 
 
 def _is_worksheet(name: str) -> bool:
@@ -240,9 +247,11 @@ def _check_container(parts: list[zipfile.ZipInfo], limits: SheetLimits) -> None:
 
 
 def _check_xml(archive: zipfile.ZipFile, part: str, limits: SheetLimits) -> None:
-    """Stream one part through expat before openpyxl touches it, refusing what would make openpyxl
-    work or allocate without bound: a tag too long (checked on the raw bytes, before expat builds
-    its attributes), nesting too deep, too many elements, too many cells in one row, a DTD."""
+    """Stream one XML part through expat before openpyxl touches it, refusing what would make openpyxl
+    work or allocate without bound: too many bytes without markup (checked on the raw bytes, before
+    expat builds a tag's attributes), nesting too deep, too many elements, too many cells in one
+    row, and what Excel never writes in these parts (a DTD, comments, CDATA, processing
+    instructions)."""
     depth = elements = row_cells = 0
 
     def start(name: str, _attributes: list[str]) -> None:
@@ -271,26 +280,30 @@ def _check_xml(archive: zipfile.ZipFile, part: str, limits: SheetLimits) -> None
         nonlocal depth
         depth -= 1
 
-    def no_dtd(*_args: object) -> None:
-        raise SheetError("Excel 文件不含 DTD / an Excel file has no DTD")
+    def not_excel(*_args: object) -> None:
+        raise SheetError(
+            f"{part} 含有 Excel 不会写入的内容（DTD、注释、CDATA 或处理指令）/ {part} holds what Excel never "
+            "writes (a DTD, a comment, CDATA or a processing instruction)"
+        )
 
     parser = expat.ParserCreate()
     parser.ordered_attributes = True
     parser.StartElementHandler, parser.EndElementHandler = start, end
-    parser.StartDoctypeDeclHandler = no_dtd
-    long_tag = re.compile(rb"<[^<>]{%d}" % limits.max_tag_bytes)
+    parser.StartDoctypeDeclHandler = parser.CommentHandler = not_excel
+    parser.StartCdataSectionHandler = parser.ProcessingInstructionHandler = not_excel
+    long_gap = re.compile(rb"[^<]{%d}" % limits.max_markup_gap_bytes)
     tail = b""
     try:
         with archive.open(part) as raw:
             while chunk := raw.read(1 << 16):
-                if long_tag.search(tail + chunk):
+                if long_gap.search(tail + chunk):
                     raise _over(
-                        "max_tag_bytes",
-                        limits.max_tag_bytes,
-                        f"{part} 标签过长",
-                        f"a tag of {part} is too long",
+                        "max_markup_gap_bytes",
+                        limits.max_markup_gap_bytes,
+                        f"{part} 的标签或文字过长",
+                        "a tag or text is too long",
                     )
-                tail = chunk[-limits.max_tag_bytes :]
+                tail = chunk[-limits.max_markup_gap_bytes :]
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except expat.ExpatError as exc:

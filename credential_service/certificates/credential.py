@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
 import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from credential_service.certificates.rules import OCCUPATION_CODE, SkillLevel
 from credential_service.core.clock import to_xsd
@@ -216,11 +217,28 @@ OB_LICENSE_NUMBER = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#licenseNum
 FRAMEWORK_MARK = "职业分类大典"
 
 
+# Letters that show nothing: dropped with the invisible categories before comparing what a reader sees.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+SCHEMA_NAME = "https://schema.org/name"
+SCHEMA_FRAMEWORK = "https://schema.org/targetFramework"
+
+
 def _plain(text: str) -> str:
-    """Text as a reader sees it: NFKC, without invisible characters or spaces."""
+    """Text as a reader sees it: NFKC, without invisible characters, combining marks, fillers or
+    spaces."""
     return "".join(
-        ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) not in ("Cf", "Zs", "Cc")
+        ch
+        for ch in unicodedata.normalize("NFKC", text)
+        if unicodedata.category(ch) not in ("Cf", "Zs", "Cc", "Mn", "Me") and ch not in _FILLERS
     )
+
+
+def _plain_iri(iri: str) -> str:
+    """An IRI as a server resolves it: scheme and host in lower case, percent-escapes and dot
+    segments resolved."""
+    parts = urlsplit(unquote(iri))
+    path = posixpath.normpath(parts.path) if parts.path else ""
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
 
 
 # Where credentials embed others: VC 2.0's and CLR 2.0's ``verifiableCredential``.
@@ -236,39 +254,54 @@ def skill_certificate_claims(
     expanded: Any, public_base_url: str, *, inside_embedded: bool = True
 ) -> dict[str, str]:
     """What a credential says, in its expanded JSON-LD form, that only a numbered 职业技能等级证书 may
-    say — whatever keys, aliases, inline contexts or full IRIs carry it (decision 022). Keys:
-    ``licenseNumber``, ``name`` (the certificate's name), ``framework`` (the occupation
-    classification) and ``address`` (this service's occupation, level or certificate-schema IRIs);
-    values say it in Chinese. ``inside_embedded=False`` skips embedded credentials (a CLR's
-    certificates), which are checked on their own."""
-    base = public_base_url.rstrip("/")
-    ours = (f"{base}/occupations/", f"{base}/levels", f"{base}/schemas/skill-certificate-")
+    say — whatever keys, aliases, inline contexts, full IRIs or invisible characters carry it
+    (decision 022). Keys: ``licenseNumber``, ``name`` (a name that is the certificate's),
+    ``framework`` (an alignment to the occupation classification) and ``address`` (this service's
+    occupation, level or certificate-schema IRIs); values say it in Chinese. A description may
+    mention a certificate (a course preparing for one). ``inside_embedded=False`` skips embedded
+    credentials (a CLR's certificates), which are checked on their own."""
+    ours = tuple(
+        _plain_iri(public_base_url.rstrip("/") + path)
+        for path in ("/occupations/", "/levels", "/schemas/skill-certificate-")
+    )
     found: dict[str, str] = {}
+
+    def text_of(values: Any) -> list[str]:
+        items = values if isinstance(values, list) else [values]
+        return [
+            _plain(v["@value"]) for v in items if isinstance(v, dict) and isinstance(v.get("@value"), str)
+        ]
 
     def walk(node: Any) -> None:
         if isinstance(node, list):
             for item in node:
                 walk(item)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key in EMBEDDING and not inside_embedded:
-                    continue
-                if key == OB_LICENSE_NUMBER:
-                    found["licenseNumber"] = "证书编号（licenseNumber）"
-                if key in ("@id", "@type") or key.startswith(ours):
-                    for iri in value if isinstance(value, list) else [value]:
-                        if isinstance(iri, str) and iri.startswith(ours):
-                            found["address"] = f"本平台的职业、等级或证书格式地址 {iri}"
-                if key == "@value" and isinstance(value, str):
-                    plain = _plain(value)
-                    if CERTIFICATE_NAME in plain:
-                        found["name"] = f"证书名称“{CERTIFICATE_NAME}”"
-                    if FRAMEWORK_MARK in plain:
-                        found["framework"] = f"职业分类“{OCCUPATION_FRAMEWORK}”"
-                walk(value)
+            return
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            if key in EMBEDDING and not inside_embedded:
+                continue
+            if key == OB_LICENSE_NUMBER:
+                found["licenseNumber"] = "证书编号（licenseNumber）"
+            if key == SCHEMA_NAME and any(CERTIFICATE_NAME in text for text in text_of(value)):
+                found["name"] = f"证书名称“{CERTIFICATE_NAME}”"
+            if key == SCHEMA_FRAMEWORK and any(FRAMEWORK_MARK in text for text in text_of(value)):
+                found["framework"] = f"职业分类“{OCCUPATION_FRAMEWORK}”"
+            for iri in _iris(key, value):
+                if _plain_iri(iri).startswith(ours):
+                    found["address"] = f"本平台的职业、等级或证书格式地址 {iri}"
+            walk(value)
 
     walk(expanded)
     return found
+
+
+def _iris(key: str, value: Any) -> list[str]:
+    """The IRIs a node names with ``key``: its own ``@id``/``@type``, or the property itself."""
+    if key in ("@id", "@type"):
+        return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    return [] if key.startswith("@") else [key]
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -32,11 +32,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     "/credentials/issue",
     status_code=201,
     responses=ERRORS,
-    summary="Sign a credential as the caller's organisation (or the platform, for administrators)",
+    summary="Sign a platform credential (administrators); skill certificates come from the workflow",
 )
 def issue(body: IssueRequest, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    allow(principal, Role.ORGANISATION, Role.ADMIN, scope=SCOPE_CERTIFICATES)
-    code = (principal.tenant or "") if principal.role is Role.ORGANISATION else PLATFORM_CODE
+    # Platform credentials only (decision 022): an organisation's certificates come from the evaluation
+    # workflow under a registry number, so nothing it signs here could pose as one.
+    allow(principal, Role.ADMIN)
+    code = PLATFORM_CODE
     with runtime.session() as session:
         record = service.issue_requested_credential(
             session,

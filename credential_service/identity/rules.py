@@ -67,14 +67,17 @@ def _validate_gb11643(number: str, today: date) -> None:
         raise IdNumberError("出生日期不合理 / the birth date is impossible")
 
 
-# Where a stored value may hold an ID number: 18 characters not run together with letters or digits
-# (so digests, base58 proofs and 22-character certificate numbers never match).
-_STORED_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-# In text a person typed: any 18- or 15-digit run (the 1st-generation number had 15 digits), after
-# removing invisible characters and the separators people put between digit groups.
-_TYPED_ID18 = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
-_TYPED_ID15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
-_DIGIT_SEPARATORS = re.compile(r"(?<=\d)[\s\-‐‑–—_.·/]+(?=[\dX])")
+# Where a stored value may hold an ID number: a run of 15, 17 or 18 characters not run together
+# with letters or digits (so digests, base58 proofs and 22-character certificate numbers never match).
+_STORED_ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]?|\d{15})(?![0-9A-Za-z])")
+# In text a person typed: 18 characters, the 17 digits that fix the 18th, or the 15 digits of the
+# first generation, after folding what a reader would take for digits, X or a separator.
+_TYPED_ID = re.compile(r"(?<!\d)(?:\d{17}[\dX]?|\d{15})(?![\dX])")
+_BETWEEN_DIGITS = re.compile(r"(?<=\d)[^0-9A-Za-z\u3400-\u9fff]+(?=[\dX])")
+_O_FOR_ZERO = re.compile(r"(?<=\d)O|O(?=\d)")
+_X_LOOKALIKES = str.maketrans("ХхΧχ×✕✖", "XXXXXXX")
+_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_CHINESE_NUMBER = re.compile(r"[〇零一二三四五六七八九]{15,}")  # a number spelled out, not 张三
 
 
 def _real_gb11643(number: str, today: date) -> bool:
@@ -83,6 +86,10 @@ def _real_gb11643(number: str, today: date) -> bool:
     except IdNumberError:
         return False
     return True
+
+
+def _born_on_a_real_day(first17: str, today: date) -> bool:
+    return _real_gb11643(first17 + gb11643_check_char(first17), today)
 
 
 def _real_15_digit(number: str) -> bool:
@@ -94,17 +101,27 @@ def _real_15_digit(number: str) -> bool:
     return 11 <= int(number[:2]) <= 82
 
 
-def holds_id_number(text: str) -> bool:
-    """Whether text a person typed (a name, a reason, a key) holds what looks like an ID number: any
-    18-character run of 17 digits and a check character (a mistyped number is still personal
-    data), or a 1st-generation 15-digit number with a real birth date — found after NFKC
-    (full-width digits), without invisible characters or the separators people put between digit
-    groups. A false alarm only asks the caller to remove the number."""
-    plain = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
-    plain = _DIGIT_SEPARATORS.sub("", plain.upper())
-    return _TYPED_ID18.search(plain) is not None or any(
-        _real_15_digit(m.group()) for m in _TYPED_ID15.finditer(plain)
+def _typed_plain(text: str) -> str:
+    """Text folded as a reader reads it: NFKC (full-width digits), no invisible characters or
+    combining marks, Chinese numerals and look-alike X's as such, O between digits as 0, and no
+    separators (spaces, commas, 、, colons, brackets…) between digit groups."""
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) not in ("Cf", "Mn", "Me")
     )
+    plain = _CHINESE_NUMBER.sub(lambda m: m.group().translate(_CHINESE_DIGITS), plain)
+    plain = _O_FOR_ZERO.sub("0", plain.translate(_X_LOOKALIKES).upper())
+    return _BETWEEN_DIGITS.sub("", plain)
+
+
+def holds_id_number(text: str) -> bool:
+    """Whether text a person typed (a name, a reason, a key, a number) holds what may be an ID number:
+    18 characters, the 17 digits that fix the 18th (a mistyped number is personal data too), or a
+    first-generation 15-digit number with a real birth date, in any spelling a reader would still
+    read as one (:func:`_typed_plain`). A false alarm only asks the caller to leave the number out."""
+    for found in _TYPED_ID.finditer(_typed_plain(text)):
+        if len(found.group()) != 15 or _real_15_digit(found.group()):
+            return True
+    return False
 
 
 def no_id_number(value: str) -> str:
@@ -116,11 +133,20 @@ def no_id_number(value: str) -> str:
 
 
 def stored_value_holds_id_number(text: str) -> bool:
-    """The last guard before anything is written (decision 022): a clear 18-character number in a
-    stored value. Stricter about boundaries than :func:`holds_id_number`, because stored values
-    include digests and signatures whose digit runs must never look like one."""
+    """The last guard before anything is written (decision 022): a clear ID number in a stored value
+    — 18 characters with a right check character, 17 digits with a real birth date, or 15 with a
+    real date. Stricter about boundaries than :func:`holds_id_number`, because stored values include
+    digests and signatures whose digit runs must never look like one."""
     today = date.today()
-    return any(_real_gb11643(m.group().upper(), today) for m in _STORED_ID.finditer(text))
+    for found in _STORED_ID.finditer(text):
+        run = found.group().upper()
+        if (
+            (len(run) == 18 and _real_gb11643(run, today))
+            or (len(run) == 17 and _born_on_a_real_day(run, today))
+            or (len(run) == 15 and _real_15_digit(run))
+        ):
+            return True
+    return False
 
 
 def id_number_locations(document: Any, loc: str = "") -> list[str]:
@@ -128,8 +154,8 @@ def id_number_locations(document: Any, loc: str = "") -> list[str]:
     declare one: an OB 3.0 ``IdentityObject`` of a national identity number, hashed or not (a
     hash of an 18-character number is the number: the space is small)."""
     found: list[str] = []
-    if isinstance(document, str):
-        return [loc or "$"] if holds_id_number(document) else []
+    if isinstance(document, str | int) and not isinstance(document, bool):
+        return [loc or "$"] if holds_id_number(str(document)) else []
     if isinstance(document, dict):
         types = document.get("type")
         if "IdentityObject" in (types if isinstance(types, list) else [types]) and (

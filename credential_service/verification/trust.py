@@ -113,17 +113,18 @@ class DatabaseTrust:
             level=skill.level if skill else None,
             recorded=True,
         )
-        # A credential that carries a licence number the registry never gave it poses as a certificate
-        # (signed before issuance read the expanded form; decision 022).
+        # An organisation issues numbered certificates only: anything else it signed (through the VC
+        # API before decision 022) is not one, whatever it says. The platform's own credentials
+        # (attestations, CLR exports) are checked for a licence number the registry never gave.
         unnumbered = (
             record.certificate_number is None
             and record.digest == digest
-            and "licenseNumber" in _claims(credential, self._base)
+            and (issuer.kind != IssuerKind.PLATFORM or "licenseNumber" in _claims(credential, self._base))
         )
         return RegistryAnswer(
             ours=True,
             recorded_digest=record.digest,
-            unnumbered_claims=("证书编号（licenseNumber）",) if unnumbered else (),
+            unnumbered=unnumbered,
             refusals=tuple(f"{r.loc}: {r.reason}" for r in refusals),
             scope_applies=issuer.kind != IssuerKind.PLATFORM,
             state=certificates.current_status(self._session, record),

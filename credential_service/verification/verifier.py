@@ -90,7 +90,7 @@ class RegistryAnswer:
 
     ours: bool  # the issuer is one of this registry's; False: nothing else here was checked
     recorded_digest: str | None = None
-    unnumbered_claims: tuple[str, ...] = ()  # what it claims of a skill certificate without a number
+    unnumbered: bool = False  # an organisation's credential without a registry number (decision 022)
     refusals: tuple[str, ...] = ()
     scope_applies: bool = False
     state: str = "valid"
@@ -684,14 +684,14 @@ def _check_registry(
             "The credential differs from the one the registry issued under this id: not genuine.",
         )
         return
-    if answer.unnumbered_claims:
+    if answer.unnumbered:
         report.add(
             "record",
             Outcome.INVALID,
             "unnumbered_certificate",
-            "这份凭证声称是职业技能等级证书，但登记库从未为它编号发证：证书不可信。",
-            "This credential claims to be a skill certificate, but the registry never numbered it: "
-            f"not genuine. ({'; '.join(answer.unnumbered_claims)})",
+            "这份凭证没有登记库编号，不是登记库签发的职业技能等级证书：不能作为证书使用。",
+            "The registry gave this credential no number: it is not a skill certificate the registry "
+            "issued, and cannot stand for one.",
         )
         return
     report.add(

@@ -599,15 +599,10 @@ EXPECTED: dict[tuple[str, str], Row] = {
             "POST",
             "/credentials/issue",
             json={
-                "credential": plain_credential(
-                    {
-                        ADMIN: "did:web:skills.test",
-                        ORGANISATION_B: f"did:web:skills.test:orgs:{w.org_b}",
-                    }.get(who, f"did:web:skills.test:orgs:{w.org_a}")
-                )
+                "credential": plain_credential()  # the platform's: decision 022
             },
         ),
-        api({ADMIN: 201, ORGANISATION_A: 201, ORGANISATION_B: 201}),
+        api({ADMIN: 201}),
     ),
     ("GET", "/status/{list_id}"): Row(lambda w, who, ok: Call("GET", f"/status/{w.status_list}"), public()),
     ("GET", "/api/v1/certificates/{certificate_number}/credential.json"): Row(

@@ -52,15 +52,15 @@ def test_a_failed_key_change_leaves_no_audit_event(runtime: Runtime, organisatio
 
 
 def test_issuance_is_audited_in_its_transaction(
-    client: TestClient, runtime: Runtime, organisation: Issuer, org_headers: dict[str, str]
+    client: TestClient, runtime: Runtime, organisation: Issuer, admin_headers: dict[str, str]
 ) -> None:
     record = issue_certificate(runtime, organisation)
-    issued = client.post("/credentials/issue", json={"credential": plain_credential()}, headers=org_headers)
+    issued = client.post("/credentials/issue", json={"credential": plain_credential()}, headers=admin_headers)
     assert issued.status_code == 201, issued.text
     with runtime.session() as session:
         events = audit.events(session, action="credential.issue")
         assert audit.check(audit.events(session)) == []
     assert [(e.subject, e.actor) for e in events] == [
         (record.certificate_number, "system"),
-        (issued.json()["verifiableCredential"]["id"], f"org:{organisation.code}"),
+        (issued.json()["verifiableCredential"]["id"], "admin:test"),
     ]

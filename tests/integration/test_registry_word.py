@@ -26,11 +26,19 @@ from credential_service.core.clock import to_xsd, utcnow
 from credential_service.crypto.data_integrity import create_proof
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
+from credential_service.issuers.rules import PLATFORM_CODE
 from credential_service.runtime import Runtime
 from credential_service.verification.trust import DatabaseTrust
 from credential_service.verification.verifier import verify_credential
 from tests.conftest import BASE_URL, ORG_CODE
-from tests.factories import holder, issue_certificate, plain_credential, register_organisation
+from tests.factories import (
+    ORG_DID,
+    PLATFORM_DID,
+    holder,
+    issue_certificate,
+    plain_credential,
+    register_organisation,
+)
 
 OTHER_CODE = "Y000014040002"
 OTHER_NAME = "阳泉煤业（集团）有限责任公司"
@@ -66,17 +74,25 @@ def _verify_conclusion(client: TestClient, credential: dict[str, Any]) -> str:
 
 
 def test_a_copy_of_a_genuine_certificate_is_not_signed(
-    client: TestClient, runtime: Runtime, organisation: Issuer, org_headers: dict[str, str]
+    client: TestClient,
+    runtime: Runtime,
+    org_headers: dict[str, str],
+    admin_headers: dict[str, str],
 ) -> None:
     other = register_organisation(runtime, OTHER_CODE, OTHER_NAME)
     genuine = json.loads(issue_certificate(runtime, other).credential_json)
     forged = copy.deepcopy(genuine)
     for field in ("proof", "id", "credentialStatus"):
         forged.pop(field)
-    forged["issuer"] = {"id": organisation.did, "type": ["Profile"], "name": OTHER_NAME}
+    forged["issuer"] = {"id": ORG_DID, "type": ["Profile"], "name": OTHER_NAME}
     forged["credentialSubject"]["result"][0]["achievedLevel"] = f"{BASE_URL}/levels#1"
     before = _issued_count(runtime)
-    locs = _locs(_issue(client, org_headers, forged))
+    # An organisation signs nothing here: its certificates come from the workflow (decision 022) ...
+    refused = _issue(client, org_headers, forged)
+    assert refused.status_code == 403, refused.text
+    # ... and the platform, which may, is refused what only the registry may say.
+    forged["issuer"]["id"] = PLATFORM_DID
+    locs = _locs(_issue(client, admin_headers, forged))
     assert {
         "issuer.name",
         "name",
@@ -87,14 +103,12 @@ def test_a_copy_of_a_genuine_certificate_is_not_signed(
     assert _issued_count(runtime) == before  # nothing signed, nothing stored
 
 
-def test_the_registered_name_is_the_issuer_name(
-    client: TestClient, organisation: Issuer, org_headers: dict[str, str]
-) -> None:
-    credential = plain_credential(issuer_did=None)
-    credential["issuer"] = {"id": organisation.did, "type": ["Profile"]}
-    answer = _issue(client, org_headers, credential)
+def test_the_registered_name_is_the_issuer_name(client: TestClient, admin_headers: dict[str, str]) -> None:
+    credential = plain_credential()
+    credential["issuer"] = {"id": PLATFORM_DID, "type": ["Profile"]}
+    answer = _issue(client, admin_headers, credential)
     assert answer.status_code == 201, answer.text
-    assert answer.json()["verifiableCredential"]["issuer"]["name"] == organisation.name
+    assert answer.json()["verifiableCredential"]["issuer"]["name"] == "山西省职业技能评价服务平台"
 
 
 def test_a_suspended_organisation_issues_nothing(
@@ -107,7 +121,7 @@ def test_a_suspended_organisation_issues_nothing(
     )
     assert suspended.status_code == 200, suspended.text
     before = _issued_count(runtime)
-    refused = _issue(client, org_headers, plain_credential())  # its tokens stop at once (decision 021)
+    refused = _issue(client, org_headers, plain_credential(ORG_DID))  # its tokens stop (decision 021)
     assert refused.status_code == 403 and refused.json()["code"] == "organisation_not_active"
     with runtime.session() as session, pytest.raises(CredentialRejected) as rejected:  # the service too
         certificates.issue_requested_credential(
@@ -115,7 +129,7 @@ def test_a_suspended_organisation_issues_nothing(
             runtime.keystore,
             runtime.issuance,
             issuer=issuers.get_issuer(session, ORG_CODE),
-            credential=plain_credential(),
+            credential=plain_credential(ORG_DID),
         )
     assert [e.loc for e in rejected.value.errors] == ["issuer"]
     with pytest.raises(CredentialRejected) as refused_certificate:  # every path asks the registry
@@ -134,7 +148,7 @@ def _issuer(runtime: Runtime, code: str) -> Issuer:
     ["identifier", "name", "idempotency"],
 )
 def test_clear_id_numbers_are_refused_and_never_stored(
-    client: TestClient, runtime: Runtime, org_headers: dict[str, str], settings: Any, where: str
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str], settings: Any, where: str
 ) -> None:
     credential = plain_credential()
     options: dict[str, Any] = {}
@@ -153,7 +167,7 @@ def test_clear_id_numbers_are_refused_and_never_stored(
     else:
         options["credentialId"] = f"retry-{ID_NUMBER}"
     answer = client.post(
-        "/credentials/issue", json={"credential": credential, "options": options}, headers=org_headers
+        "/credentials/issue", json={"credential": credential, "options": options}, headers=admin_headers
     )
     assert answer.status_code == 422, answer.text
     assert any(ID_NUMBER not in e["reason"] for e in answer.json()["errors"])
@@ -336,8 +350,8 @@ def test_random_mutations_never_verify(runtime: Runtime, issued: dict[str, Any],
 OB_LICENSE = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#licenseNumber"
 
 
-def _posing(organisation: Issuer, variant: str) -> dict[str, Any]:
-    credential = plain_credential()
+def _posing(variant: str, issuer_did: str = PLATFORM_DID) -> dict[str, Any]:
+    credential = plain_credential(issuer_did)
     subject = credential["credentialSubject"]
     if variant == "alias":
         credential["@context"].append({"certNo": OB_LICENSE})
@@ -352,39 +366,53 @@ def _posing(organisation: Issuer, variant: str) -> dict[str, Any]:
         credential["name"] = "职业技能\u200b等级证书 "
     elif variant == "vocab":
         credential["@context"].append({"@vocab": "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"})
-        subject["licenseNumber2"] = "x"
-        subject["description"] = "职业分类大典（2022 年版）"
+        subject["licenseNumber"] = "Y000014040002263000001"
     return credential
 
 
 @pytest.mark.parametrize("variant", ["alias", "full_iri", "value_object", "zero_width", "vocab"])
 def test_a_skill_certificate_in_other_words_is_not_signed(
-    client: TestClient, runtime: Runtime, organisation: Issuer, org_headers: dict[str, str], variant: str
+    client: TestClient, runtime: Runtime, organisation: Issuer, admin_headers: dict[str, str], variant: str
 ) -> None:
     before = _issued_count(runtime)
-    answer = _issue(client, org_headers, _posing(organisation, variant))
+    answer = _issue(client, admin_headers, _posing(variant))
     assert answer.status_code == 422, answer.text
     assert _issued_count(runtime) == before
 
 
-def test_a_recorded_credential_carrying_a_number_the_registry_never_gave_is_not_genuine(
-    client: TestClient, runtime: Runtime, organisation: Issuer
+@pytest.mark.parametrize("issuer", ["organisation", "platform"])
+def test_a_recorded_credential_without_a_registry_number_is_no_certificate(
+    client: TestClient, runtime: Runtime, issuer: str
 ) -> None:
-    """As one signed through /credentials/issue before it read the expanded form would be."""
+    """As one signed through /credentials/issue before decision 022 would be: an organisation's
+    credential without a number, or the platform's carrying a licence number it never gave."""
+    code, did = (ORG_CODE, ORG_DID) if issuer == "organisation" else (PLATFORM_CODE, PLATFORM_DID)
     with runtime.session() as session:
         record = certificates.issue_credential(
             session,
             runtime.keystore,
             runtime.issuance,
-            issuer=issuers.get_issuer(session, ORG_CODE),
-            credential=_posing(organisation, "full_iri"),
+            issuer=issuers.get_issuer(session, code),
+            credential=_posing("full_iri", did),
         )
-    answer = client.post(
-        "/credentials/verify", json={"verifiableCredential": json.loads(record.credential_json)}
-    )
+    signed = json.loads(record.credential_json)
+    answer = client.post("/credentials/verify", json={"verifiableCredential": signed})
     checks = {c["check"]: (c["outcome"], c["code"]) for c in answer.json()["checks"]}
     assert checks["record"] == ("invalid", "unnumbered_certificate")
     assert answer.json()["conclusion"] == "not_genuine"
+
+
+def test_a_course_badge_may_mention_the_certificate_it_prepares_for(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    credential = plain_credential()
+    credential["credentialSubject"]["description"] = (
+        "为参加焊工职业技能等级证书（三级）认定开展的考前培训，职业分类大典 6-18-02-04"
+    )
+    answer = _issue(client, admin_headers, credential)
+    assert answer.status_code == 201, answer.text
+    signed = answer.json()["verifiableCredential"]
+    assert _verify_conclusion(client, signed) == "genuine"
 
 
 ID_FORMS = [
@@ -399,7 +427,7 @@ ID_FORMS = [
 
 @pytest.mark.parametrize("text", ID_FORMS)
 def test_an_id_number_in_any_spelling_is_refused_at_issue(
-    client: TestClient, runtime: Runtime, org_headers: dict[str, str], text: str
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str], text: str
 ) -> None:
     in_name = plain_credential()
     in_name["credentialSubject"]["name"] = f"张三 {text}"
@@ -407,13 +435,13 @@ def test_an_id_number_in_any_spelling_is_refused_at_issue(
     in_key["credentialSubject"][f"urn:id:{text}"] = "x"
     before = _issued_count(runtime)
     for credential in (in_name, in_key):
-        assert _issue(client, org_headers, credential).status_code == 422
+        assert _issue(client, admin_headers, credential).status_code == 422
     retry = {"credential": plain_credential(), "options": {"credentialId": f"a{text}"}}
-    assert client.post("/credentials/issue", json=retry, headers=org_headers).status_code == 422
+    assert client.post("/credentials/issue", json=retry, headers=admin_headers).status_code == 422
     assert _issued_count(runtime) == before
 
 
-def test_no_hash_of_an_id_number_is_signed(client: TestClient, org_headers: dict[str, str]) -> None:
+def test_no_hash_of_an_id_number_is_signed(client: TestClient, admin_headers: dict[str, str]) -> None:
     credential = plain_credential()
     credential["@context"].append("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json")
     credential["credentialSubject"]["identifier"] = [
@@ -424,7 +452,7 @@ def test_no_hash_of_an_id_number_is_signed(client: TestClient, org_headers: dict
             "identityHash": "sha256$" + hashlib.sha256(ID_NUMBER.encode()).hexdigest(),
         }
     ]
-    assert "credentialSubject.identifier[0].identityHash" in _locs(_issue(client, org_headers, credential))
+    assert "credentialSubject.identifier[0].identityHash" in _locs(_issue(client, admin_headers, credential))
 
 
 def test_free_text_never_stores_an_id_number(

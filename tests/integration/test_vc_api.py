@@ -15,7 +15,7 @@ from credential_service.certificates.models import IssuedCredential, StatusEntry
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
 from tests.conftest import ORG_CODE, VECTORS
-from tests.factories import issue_certificate, plain_credential
+from tests.factories import PLATFORM_DID, issue_certificate, plain_credential
 
 
 def _count(runtime: Runtime) -> tuple[int, int]:
@@ -28,16 +28,16 @@ def _count(runtime: Runtime) -> tuple[int, int]:
 
 @pytest.mark.parametrize("cryptosuite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
 def test_issue_then_verify_round_trip(
-    client: TestClient, org_headers: dict[str, str], organisation: Issuer, cryptosuite: str
+    client: TestClient, admin_headers: dict[str, str], organisation: Issuer, cryptosuite: str
 ) -> None:
     response = client.post(
         "/credentials/issue",
         json={"credential": plain_credential(), "options": {"cryptosuite": cryptosuite}},
-        headers=org_headers,
+        headers=admin_headers,
     )
     assert response.status_code == 201, response.text
     vc = response.json()["verifiableCredential"]
-    assert vc["issuer"] == organisation.did
+    assert vc["issuer"] == PLATFORM_DID
     assert vc["proof"]["cryptosuite"] == cryptosuite
     assert [s["statusPurpose"] for s in vc["credentialStatus"]] == ["revocation", "suspension"]
 
@@ -175,14 +175,14 @@ BAD_REQUESTS: list[tuple[str, Any, int, str]] = [
 def test_bad_issue_requests_are_refused_and_change_nothing(
     client: TestClient,
     runtime: Runtime,
-    org_headers: dict[str, str],
+    admin_headers: dict[str, str],
     why: str,
     body: Any,
     status: int,
     field: str,
 ) -> None:
     before = _count(runtime)
-    response = client.post("/credentials/issue", json=body, headers=org_headers)
+    response = client.post("/credentials/issue", json=body, headers=admin_headers)
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in response.text, response.text
@@ -190,17 +190,17 @@ def test_bad_issue_requests_are_refused_and_change_nothing(
 
 
 def test_malformed_json_oversized_and_unauthenticated(
-    client: TestClient, runtime: Runtime, org_headers: dict[str, str]
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
 ) -> None:
     before = _count(runtime)
     malformed = client.post(
         "/credentials/issue",
         content=b'{"credential": {',
-        headers={**org_headers, "content-type": "application/json"},
+        headers={**admin_headers, "content-type": "application/json"},
     )
     assert malformed.status_code == 400 and malformed.json()["code"] == "malformed_json"
     huge = {"credential": plain_credential(description="x" * 2_000_000)}
-    assert client.post("/credentials/issue", json=huge, headers=org_headers).status_code == 413
+    assert client.post("/credentials/issue", json=huge, headers=admin_headers).status_code == 413
     assert client.post("/credentials/issue", json={"credential": plain_credential()}).status_code == 401
     bad_token = {"Authorization": "Bearer abc.def.ghi"}
     assert (
@@ -213,10 +213,10 @@ def test_malformed_json_oversized_and_unauthenticated(
 
 
 def test_verify_refuses_credentials_from_dids_we_do_not_serve(
-    client: TestClient, org_headers: dict[str, str]
+    client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     vc = client.post(
-        "/credentials/issue", json={"credential": plain_credential()}, headers=org_headers
+        "/credentials/issue", json={"credential": plain_credential()}, headers=admin_headers
     ).json()["verifiableCredential"]
     foreign = copy.deepcopy(vc)
     foreign["proof"]["verificationMethod"] = "did:web:elsewhere.example#key-1"
@@ -227,22 +227,22 @@ def test_verify_refuses_credentials_from_dids_we_do_not_serve(
     assert client.post("/credentials/verify", json={}).status_code == 422
 
 
-def test_idempotent_issue(client: TestClient, runtime: Runtime, org_headers: dict[str, str]) -> None:
+def test_idempotent_issue(client: TestClient, runtime: Runtime, admin_headers: dict[str, str]) -> None:
     body = {"credential": plain_credential(), "options": {"credentialId": "batch-7-row-3"}}
-    first = client.post("/credentials/issue", json=body, headers=org_headers).json()
+    first = client.post("/credentials/issue", json=body, headers=admin_headers).json()
     before = _count(runtime)
-    second = client.post("/credentials/issue", json=body, headers=org_headers).json()
+    second = client.post("/credentials/issue", json=body, headers=admin_headers).json()
     assert first == second
     assert _count(runtime) == before
 
 
 def test_a_credential_id_is_issued_once(
-    client: TestClient, runtime: Runtime, org_headers: dict[str, str]
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
 ) -> None:
     body = {"credential": plain_credential(id="urn:uuid:6e1f2a3b-0000-4000-8000-00000000abcd")}
-    assert client.post("/credentials/issue", json=body, headers=org_headers).status_code == 201
+    assert client.post("/credentials/issue", json=body, headers=admin_headers).status_code == 201
     before = _count(runtime)
-    again = client.post("/credentials/issue", json=body, headers=org_headers)
+    again = client.post("/credentials/issue", json=body, headers=admin_headers)
     assert again.status_code == 409 and again.json()["code"] == "credential_id_taken"
     assert _count(runtime) == before
 
@@ -284,11 +284,11 @@ def _as_test_suite_sends_it(path: Path, issuer_did: str) -> dict[str, Any]:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("path", VCDM2_INPUTS, ids=[p.stem for p in VCDM2_INPUTS])
 def test_w3c_vcdm2_test_suite_inputs(
-    client: TestClient, org_headers: dict[str, str], organisation: Issuer, path: Path
+    client: TestClient, admin_headers: dict[str, str], organisation: Issuer, path: Path
 ) -> None:
     """``*-ok`` inputs are issued (201) and verify; ``*-fail`` inputs are refused with 400/422."""
-    credential = _as_test_suite_sends_it(path, organisation.did)
-    response = client.post("/credentials/issue", json={"credential": credential}, headers=org_headers)
+    credential = _as_test_suite_sends_it(path, PLATFORM_DID)
+    response = client.post("/credentials/issue", json={"credential": credential}, headers=admin_headers)
     if path.stem.endswith("-ok"):
         assert response.status_code == 201, response.text
         vc = response.json()["verifiableCredential"]
@@ -304,15 +304,15 @@ def test_w3c_vcdm2_test_suite_inputs(
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("depth", [60, 900, 5000])
 def test_deeply_nested_input_is_a_clear_4xx(
-    client: TestClient, runtime: Runtime, org_headers: dict[str, str], depth: int
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str], depth: int
 ) -> None:
     before = _count(runtime)
     nested = '{"a":' * depth + "1" + "}" * depth
     credential = (
         '{"@context":["https://www.w3.org/ns/credentials/v2","https://www.w3.org/ns/credentials/examples/v2"],'
-        f'"type":["VerifiableCredential"],"issuer":"did:web:skills.test:orgs:{ORG_CODE}","credentialSubject":{nested}'
+        f'"type":["VerifiableCredential"],"issuer":"{PLATFORM_DID}","credentialSubject":{nested}'
     )
-    headers = {**org_headers, "content-type": "application/json"}
+    headers = {**admin_headers, "content-type": "application/json"}
     issued = client.post("/credentials/issue", content=f'{{"credential":{credential}}}}}', headers=headers)
     assert issued.status_code in (400, 422), issued.text
     proof = '"proof":{"type":"DataIntegrityProof","cryptosuite":"eddsa-rdfc-2022","proofValue":"z1"}'

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 
@@ -12,9 +13,11 @@ from credential_service.identity.rules import (
     IdNumberError,
     blind_index,
     gb11643_check_char,
+    holds_id_number,
     mask_id_number,
     mask_name,
     normalise_id_number,
+    stored_value_holds_id_number,
 )
 
 RID = DocumentType.RESIDENT_ID
@@ -127,3 +130,53 @@ def test_arbitrary_text_never_crashes_and_never_echoes(text: str) -> None:
             # The message never repeats a number that was typed (any run of 6+ characters with a digit).
             for run in re.findall(r"[0-9A-Z]*[0-9][0-9A-Z]*", text.strip().upper()):
                 assert len(run) < 6 or run not in str(exc)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "140521199712232987",
+        "14052119971223298",  # the 17 digits that fix the check character
+        "ID14052119971223298７",
+        "140521 19971223 2987",
+        "140521,19971223,2987",
+        "140521、19971223：2987",
+        "(140521)(19971223)|2987",
+        "1405211997122329\u200b87",
+        "14052119971223298Х",  # Cyrillic Ha for X
+        "一四〇五二一一九九七一二二三二九八七",
+        "14O521199712232987",
+        "张三 140521 19971223 2987",
+        "140521971223298",  # first generation, 15 digits
+    ],
+)
+def test_an_id_number_is_found_in_any_spelling(text: str) -> None:
+    assert holds_id_number(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Y000014010001263000001",  # a certificate number
+        "证书 Y000014010001263000001, Y000014010001263000002",
+        "晋人社稽〔2026〕3号 2026-11-10 09:30:00",
+        "urn:uuid:2f3a6c1e-8d4b-4f5a-9c2e-1b7d3e9a0f11",
+        "成绩 85, 78, 90",
+        "张三 李四 王五",
+    ],
+)
+def test_other_numbers_are_not_id_numbers(text: str) -> None:
+    assert not holds_id_number(text)
+
+
+def test_the_stored_value_guard_never_matches_digests_or_certificate_numbers() -> None:
+    assert stored_value_holds_id_number('{"note": "号码 140521199712232987"}')
+    assert stored_value_holds_id_number("14052119971223298")  # 17 digits, a real birth date
+    assert stored_value_holds_id_number("140521971223298")  # 15 digits, a real date
+    for value in (
+        "Y000014010001263000001",
+        hashlib.sha256(b"x").hexdigest(),
+        "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        "2026-12-04T08:02:38Z",
+    ):
+        assert not stored_value_holds_id_number(value)

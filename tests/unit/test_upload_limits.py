@@ -107,12 +107,28 @@ def _with_row(cells_xml: str, prefix: str = "") -> bytes:
     [
         ("max_row_cells", "<c/>" * 300, ""),  # 2.6 M of these took 2.7 GB inside openpyxl
         ("max_xml_depth", '<c r="A2" t="inlineStr"><is><t>' + "<x>" * 30 + "</x>" * 30 + "</t></is></c>", ""),
-        ("max_tag_bytes", '<c r="A2" ' + " ".join(f'a{i}=""' for i in range(1000)) + "/>", ""),
+        ("max_markup_gap_bytes", '<c r="A2" ' + " ".join(f'a{i}=">"' for i in range(20_000)) + "/>", ""),
+        ("max_markup_gap_bytes", '<c r="A2" t="inlineStr"><is><t>' + "x" * 70_000 + "</t></is></c>", ""),
         ("DTD", "<c/>", '<!DOCTYPE worksheet [<!ENTITY a "b">]>'),
+        ("comment", "<!-- a>a -->", ""),
+        ("CDATA", '<c r="A2" t="inlineStr"><is><t><![CDATA[x]]></t></is></c>', ""),
     ],
 )
 def test_the_xml_is_bounded_before_openpyxl_reads_it(limit: str, cells_xml: str, prefix: str) -> None:
     refused(limit, _with_row(cells_xml, prefix))
+
+
+def test_every_xml_part_is_scanned_whatever_its_name() -> None:
+    """A worksheet may be called anything (the workbook's relationships name it): every part but
+    pictures and printer settings goes through the scan."""
+    out = io.BytesIO(workbook(sheet_xml({1: HEADER, 2: ROW})))
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr(
+            "xl/foo.xml",
+            f'<worksheet xmlns="{MAIN}"><sheetData><row r="1">{"<c/>" * 300}</row></sheetData></worksheet>',
+        )
+        archive.writestr("xl/printerSettings/printerSettings1.bin", b"\x00\x01 not xml")
+    refused("max_row_cells", out.getvalue())
 
 
 def test_a_real_sheet_of_20000_candidates_is_within_every_limit() -> None:
