@@ -33,6 +33,7 @@ from credential_service.runtime import Runtime
 from credential_service.transparency import audit
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate
+from tests.integration.test_assessment_workflow import PLAN
 
 OTHER_ORG = "Y000014040002"
 GROUNDS = {
@@ -364,16 +365,7 @@ def _issued_batch(client: TestClient, runtime: Runtime, size: int = 3) -> tuple[
             actor="admin:test",
         ).code
     headers = _org(runtime, code)
-    plan = {
-        "plan_ref": "HJ-2026-11",
-        "occupation_code": "6-18-02-04",
-        "subtype": "电焊工",
-        "level": 4,
-        "exam_start": "2026-11-10",
-        "exam_end": "2026-11-12",
-        "examiners": [{"name": "赵考评", "certificate_number": "KP1400012345"}],
-    }
-    assert client.post("/api/v1/plans", json=plan, headers=headers).status_code == 201
+    assert client.post("/api/v1/plans", json=PLAN, headers=headers).status_code == 201
     rng = random.Random(32)
     rows = [
         {
