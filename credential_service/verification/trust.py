@@ -17,6 +17,7 @@ from credential_service.certificates import service as certificates
 from credential_service.certificates import status_lists
 from credential_service.certificates.credential import skill_certificate_claims
 from credential_service.certificates.fields import certificate_fields
+from credential_service.certificates.models import IssuedCredential
 from credential_service.core.clock import parse_xsd
 from credential_service.core.config import REPO_ROOT
 from credential_service.core.errors import Conflict, NotFound
@@ -25,7 +26,7 @@ from credential_service.crypto.jsonld import JsonLdError, expand_safe
 from credential_service.crypto.multibase import MultibaseError, decode_ed25519_public_key
 from credential_service.crypto.status_list import StatusListError, decode_list, get_bit
 from credential_service.issuers import service as issuers
-from credential_service.issuers.models import IssuerKind
+from credential_service.issuers.models import Issuer, IssuerKind
 from credential_service.issuers.rules import KeyLifecycle
 from credential_service.transparency import log as transparency_log
 from credential_service.verification.verifier import (
@@ -60,10 +61,24 @@ class DatabaseTrust:
     def __init__(self, session: Session, public_base_url: str) -> None:
         self._session = session
         self._base = public_base_url.rstrip("/")
-        self._issued: dict[str, datetime | None] = {}  # the verifier and the log ask the same question
+        # The checks of one verification ask some questions twice: each is read once.
+        self._issued: dict[str, datetime | None] = {}
+        self._issuers: dict[str, Issuer | None] = {}
+        self._entries: dict[tuple[str, int], status_lists.LiveEntry] = {}
+
+    def _issuer(self, did: str) -> Issuer | None:
+        if did not in self._issuers:
+            self._issuers[did] = issuers.find_issuer_by_did(self._session, did)
+        return self._issuers[did]
+
+    def _entry(self, list_id: str, index: int) -> status_lists.LiveEntry:
+        if (list_id, index) not in self._entries:
+            self._entries[list_id, index] = status_lists.live_entry(self._session, list_id, index)
+        return self._entries[list_id, index]
 
     def key(self, verification_method: str) -> KnownKey | None:
-        resolved = issuers.resolve_key(self._session, verification_method)
+        issuer = self._issuer(verification_method.partition("#")[0])
+        resolved = issuers.key_of(issuer, verification_method) if issuer is not None else None
         if resolved is None:
             return None
         return KnownKey(resolved.controller, resolved.public_key, resolved.lifecycle)
@@ -73,7 +88,7 @@ class DatabaseTrust:
         if not status_list_url.startswith(prefix):
             raise TrustSourceUnavailable(status_list_url)
         try:
-            entry = status_lists.live_entry(self._session, status_list_url.removeprefix(prefix), index)
+            entry = self._entry(status_list_url.removeprefix(prefix), index)
         except NotFound as exc:
             raise TrustSourceUnavailable(status_list_url) from exc
         return StatusFlag(entry.flagged, entry.issuer_did, (entry.purpose,))
@@ -82,7 +97,7 @@ class DatabaseTrust:
         """This registry's record of the credential, and whether its issuer could issue it then."""
         named = credential.get("issuer")
         did = named.get("id") if isinstance(named, dict) else named
-        issuer = issuers.find_issuer_by_did(self._session, did) if isinstance(did, str) else None
+        issuer = self._issuer(did) if isinstance(did, str) else None
         if issuer is None:
             return RegistryAnswer(ours=False)
         credential_id = credential.get("id")
@@ -127,8 +142,22 @@ class DatabaseTrust:
             unnumbered=unnumbered,
             refusals=tuple(f"{r.loc}: {r.reason}" for r in refusals),
             scope_applies=issuer.kind != IssuerKind.PLATFORM,
-            state=certificates.current_status(self._session, record),
+            state=self._state(record),
         )
+
+    def _state(self, record: IssuedCredential) -> str:
+        """The registry's reading of the live bits (read once, for the status checks too): a
+        revocation by correction reads "superseded"."""
+
+        def flagged(list_id: str | None, index: int | None) -> bool:
+            try:
+                return list_id is not None and index is not None and self._entry(list_id, index).flagged
+            except (NotFound, StatusListError):
+                return False  # the status checks say what is wrong with the entry
+
+        if flagged(record.revocation_list_id, record.revocation_index):
+            return "superseded" if certificates.superseded_by(self._session, record) else "revoked"
+        return "suspended" if flagged(record.suspension_list_id, record.suspension_index) else "valid"
 
     def schema(self, url: str) -> dict[str, Any] | None:
         return _schema_from_url(self._base, url)
