@@ -218,12 +218,6 @@ def key_lifecycle_document(issuer: Issuer) -> dict[str, Any]:
     }
 
 
-def resolve_key(session: Session, verification_method: str) -> ResolvedKey | None:
-    """The key behind ``did:web:…#fragment`` if this service serves it, else None."""
-    issuer = find_issuer_by_did(session, verification_method.partition("#")[0])
-    return key_of(issuer, verification_method) if issuer is not None else None
-
-
 def key_of(issuer: Issuer, verification_method: str) -> ResolvedKey | None:
     """The issuer's key named by ``verification_method`` (its DID and ``#fragment``), or None."""
     did, _, fragment = verification_method.partition("#")
