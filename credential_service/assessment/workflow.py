@@ -43,7 +43,7 @@ from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
-from credential_service.identity.rules import DocumentType, blind_index, holds_id_number, mask_name
+from credential_service.identity.rules import DocumentType, blind_index, id_number_problem, mask_name
 from credential_service.issuers import service as issuers
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
@@ -574,10 +574,10 @@ def lodge_objection(
         raise InvalidInput(
             "请具体说明异议理由 / describe the objection", [FieldError("reason", "at least 10 characters")]
         )
-    if holds_id_number(reason):  # anyone may object: the page's form comes here too
+    if (problem := id_number_problem(reason)) is not None:  # the API and the page's form alike
         raise InvalidInput(
             "异议理由中不得填写身份证件号码 / leave ID numbers out of the objection",
-            [FieldError("reason", "不得包含身份证件号码 / must not contain an ID number")],
+            [FieldError("reason", problem)],
         )
     objection = Objection(
         public_id=str(uuid.uuid4()),

@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote, urlsplit
 from credential_service.certificates.rules import OCCUPATION_CODE, SkillLevel
 from credential_service.core.clock import to_xsd
 from credential_service.core.errors import FieldError
-from credential_service.identity.rules import id_number_locations
+from credential_service.identity.rules import ID_NUMBER_REFUSED, id_number_locations
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -206,10 +206,7 @@ def registry_only_problems(credential: dict[str, Any], registered_name: str) -> 
         alignments = _as_list(achievement.get("alignment")) if isinstance(achievement, dict) else []
         if any(isinstance(a, dict) and a.get("targetFramework") == OCCUPATION_FRAMEWORK for a in alignments):
             problems.append(FieldError(f"credentialSubject[{i}].achievement.alignment", only_by_workflow))
-    problems.extend(
-        FieldError(where, "不得含有明文证件号码 / must not hold a clear ID number")
-        for where in id_number_locations(credential)
-    )
+    problems.extend(FieldError(where, ID_NUMBER_REFUSED) for where in id_number_locations(credential))
     return problems
 
 

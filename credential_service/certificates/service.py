@@ -40,7 +40,7 @@ from credential_service.crypto.jsonld import JsonLdError, UnknownContextError, e
 from credential_service.crypto.keystore import KeyStore
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity import service as identity
-from credential_service.identity.rules import DocumentType, holds_id_number, name_problem
+from credential_service.identity.rules import DocumentType, id_number_problem, name_problem
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
@@ -238,13 +238,14 @@ def issue_requested_credential(
     number, another issuer name, a clear ID number) is refused, the registered name is written
     into an ``issuer`` object, and the organisation must be active. Raises CredentialRejected.
     """
-    problems = [] if too_deep(credential) else registry_only_problems(credential, issuer.name)
-    if not problems and not too_deep(credential):
-        problems = _posing_problems(credential, settings.public_base_url)
-    if idempotency_key is not None and holds_id_number(idempotency_key):
-        problems.append(
-            FieldError("options.credentialId", "不得含有明文证件号码 / must not hold an ID number")
-        )
+    problems = (  # a document nested too deep is refused by issue_credential, before any walk
+        []
+        if too_deep(credential)
+        else registry_only_problems(credential, issuer.name)
+        or _posing_problems(credential, settings.public_base_url)
+    )
+    if idempotency_key is not None and (problem := id_number_problem(idempotency_key)) is not None:
+        problems.append(FieldError("options.credentialId", problem))
     if problems:
         raise CredentialRejected(problems)
     if isinstance(credential.get("issuer"), dict):

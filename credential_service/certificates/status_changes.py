@@ -35,13 +35,12 @@ from credential_service.certificates.status_rules import (
     next_state,
     reason_problem,
     state_of,
-    text_problem,
 )
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from credential_service.crypto.keystore import KeyStore
 from credential_service.identity import service as identity
-from credential_service.identity.rules import DocumentType
+from credential_service.identity.rules import DocumentType, id_number_problem
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
@@ -187,7 +186,7 @@ def _text(
         problems.append(
             FieldError(loc, f"应为 {minimum}–{maximum} 个字符 / {minimum} to {maximum} characters")
         )
-    elif (problem := text_problem(value)) is not None:
+    elif (problem := id_number_problem(value)) is not None:  # free text never carries an ID number
         problems.append(FieldError(loc, problem))
     return value
 

@@ -215,13 +215,8 @@ def live_entry(session: Session, list_id: str, index: int) -> LiveEntry:
 
 
 def live_bit(session: Session, list_id: str, index: int) -> bool:
-    """One credential's bit, reading only its byte of the live list (the verification hot path)."""
-    byte = session.scalar(
-        select(func.substr(StatusList.bits, index // 8 + 1, 1)).where(StatusList.list_id == list_id)
-    )
-    if byte is None:
-        raise StatusListNotFound(list_id)
-    return bits_codec.get_bit(bytes(byte), index % 8)
+    """One credential's bit in the live list (the byte it sits in is all that is read)."""
+    return live_entry(session, list_id, index).flagged
 
 
 def all_list_ids(session: Session) -> list[str]:

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from credential_service.identity.rules import holds_id_number
-
 CertificateState = Literal["valid", "revoked", "suspended", "superseded"]
 STATES: tuple[CertificateState, ...] = ("valid", "revoked", "suspended", "superseded")
 
@@ -170,11 +168,4 @@ def reason_problem(action: StatusAction, reason: ReasonCode | None) -> str | Non
         return "superseded 仅由更正换发自动使用 / 'superseded' is set by a correction only"
     if action in (StatusAction.REVOKE, StatusAction.SUSPEND) and reason is None:
         return "撤销和暂停须说明原因 / a reason code is required"
-    return None
-
-
-def text_problem(text: str) -> str | None:
-    """Why a free-text field is refused (None when it is fine): it must not carry an ID number."""
-    if holds_id_number(text):
-        return "不得包含身份证件号码 / must not contain an ID number"
     return None

@@ -124,11 +124,19 @@ def holds_id_number(text: str) -> bool:
     return False
 
 
+ID_NUMBER_REFUSED = "不得包含身份证件号码 / must not contain an ID number"
+
+
+def id_number_problem(text: str) -> str | None:
+    """Why typed free text is refused (None when it is fine): it holds an ID number (decision 022)."""
+    return ID_NUMBER_REFUSED if holds_id_number(text) else None
+
+
 def no_id_number(value: str) -> str:
-    """A validator for typed free text (reasons, names, evidence): returns it, or raises ValueError
-    when it holds a clear ID number (decision 022)."""
-    if holds_id_number(value):
-        raise ValueError("不得包含身份证件号码 / must not contain an ID number")
+    """:func:`id_number_problem` as a validator (pydantic ``AfterValidator``): returns the value, or
+    raises ValueError."""
+    if (problem := id_number_problem(value)) is not None:
+        raise ValueError(problem)
     return value
 
 

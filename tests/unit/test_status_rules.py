@@ -18,9 +18,9 @@ from credential_service.certificates.status_rules import (
     next_state,
     reason_problem,
     state_of,
-    text_problem,
 )
 from credential_service.certificates.status_schemas import ChosenReason
+from credential_service.identity.rules import id_number_problem as text_problem
 
 ALLOWED: dict[tuple[CertificateState, StatusAction], CertificateState] = {
     ("valid", StatusAction.REVOKE): "revoked",
