@@ -25,20 +25,20 @@ from credential_service.certificates.routes import router as certificates_router
 from credential_service.certificates.status_routes import router as status_changes_router
 from credential_service.core.config import Settings, load_settings
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
-from credential_service.http import BodySizeLimit, SecurityHeaders, problem
 from credential_service.identity.routes import router as identity_router
 from credential_service.issuers.routes import router as issuers_router
-from credential_service.openapi import install as install_openapi
 from credential_service.records.pages import router as pages_router
 from credential_service.records.routes import router as records_router
 from credential_service.records.routes import staff_router
 from credential_service.records.training_routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.site import router as web_router
 from credential_service.transparency.routes import router as transparency_router
 from credential_service.transparency.schedule import checkpoint_schedule
 from credential_service.verification.pages import router as verification_pages_router
 from credential_service.verification.routes import router as verification_router
-from credential_service.web.routes import router as web_router
+from credential_service.web.http import BodySizeLimit, SecurityHeaders, problem
+from credential_service.web.openapi import install as install_openapi
 from credential_service.web.templating import PAGE_HEADERS, STATIC, error_page
 
 # Swagger UI's files, shipped in a wheel (fastapi-offline): /docs works without reaching a CDN.

@@ -21,7 +21,9 @@ from credential_service.core.config import load_settings
 from credential_service.core.db import make_engine
 from credential_service.core.errors import ServiceError
 from credential_service.core.migrations import upgrade
-from credential_service.identity.tokens import (
+from credential_service.issuers import service as issuers
+from credential_service.issuers.rules import PLATFORM_CODE
+from credential_service.platform.tokens import (
     ORGANISATION_SCOPES,
     STAFF_SCOPES,
     Principal,
@@ -29,8 +31,6 @@ from credential_service.identity.tokens import (
     ensure_token_key,
     mint_token,
 )
-from credential_service.issuers import service as issuers
-from credential_service.issuers.rules import PLATFORM_CODE
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.verification.verifier import CheckResult
 

@@ -19,6 +19,7 @@ from credential_service.core.ratelimit import RateLimiter
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.identity import service as identity
 from credential_service.issuers.models import IssuerKey
+from credential_service.platform.tokens import Principal
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
 from credential_service.verification.log_queue import VerificationLogQueue
 
@@ -70,6 +71,9 @@ class Runtime:
             status_list_size=self.settings.status_list_size,
             registry=organisations.may_issue,
         )
+
+    def check_standing(self, session: Session, principal: Principal) -> None:
+        organisations.check_standing(session, principal)
 
     def check_keystore(self) -> None:
         """Open one private key now, so a wrong passphrase is a start-up error, not a failure later."""

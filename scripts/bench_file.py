@@ -648,7 +648,7 @@ class HttpFile:
         import httpx
 
         from credential_service.crypto.keystore import FileKeyStore
-        from credential_service.identity.tokens import ensure_token_key
+        from credential_service.platform.tokens import ensure_token_key
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -696,7 +696,7 @@ class HttpFile:
             time.sleep(0.2)
 
     def token(self, public_id: str) -> str:
-        from credential_service.identity.tokens import Principal, Role, mint_token
+        from credential_service.platform.tokens import Principal, Role, mint_token
 
         if public_id not in self.tokens:
             principal = Principal(Role.WORKER, f"worker:{public_id}", frozenset(), tenant=public_id)

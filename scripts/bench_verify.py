@@ -65,9 +65,9 @@ from credential_service.certificates.models import CertificateQRCode  # noqa: E4
 from credential_service.core.config import Settings  # noqa: E402
 from credential_service.core.db import make_engine  # noqa: E402
 from credential_service.core.migrations import upgrade  # noqa: E402
-from credential_service.http import JSON  # noqa: E402
 from credential_service.runtime import Runtime, build_runtime  # noqa: E402
 from credential_service.verification.models import VerificationEvent  # noqa: E402
+from credential_service.web.http import JSON  # noqa: E402
 
 DATA_KEY = hashlib.sha256(b"bench_verify data key").digest()  # benchmark data only
 KEYSTORE_PASSPHRASE = "bench-verify-passphrase"
@@ -131,8 +131,8 @@ def prepare(settings: Settings) -> dict[str, Any]:
     """What ``credential-service init`` and ``demo`` do; returns the demo's size and the tokens."""
     from credential_service.assessment.organisations import ensure_builtin_occupations
     from credential_service.demo import load_demo
-    from credential_service.identity.tokens import ensure_token_key
     from credential_service.issuers import service as issuers
+    from credential_service.platform.tokens import ensure_token_key
 
     settings.ensure_local_dirs()
     engine = make_engine(settings.database_url)

@@ -20,15 +20,15 @@ from credential_service.app import create_app
 from credential_service.core.config import Settings
 from credential_service.core.db import make_engine
 from credential_service.core.migrations import upgrade
-from credential_service.identity.tokens import (
+from credential_service.issuers import service as issuers
+from credential_service.issuers.models import Issuer, IssuerKind
+from credential_service.platform.tokens import (
     ORGANISATION_SCOPES,
     Principal,
     Role,
     ensure_token_key,
     mint_token,
 )
-from credential_service.issuers import service as issuers
-from credential_service.issuers.models import Issuer, IssuerKind
 from credential_service.runtime import Runtime, build_runtime
 from tests.factories import register_organisation
 

@@ -21,7 +21,9 @@ from credential_service.assessment.rules import ORG_TYPE_NAMES, STATUS_NAMES
 from credential_service.certificates.status_rules import ReasonCode, StatusAction
 from credential_service.core.clock import BEIJING
 from credential_service.core.errors import Forbidden, ServiceError
-from credential_service.http import (
+from credential_service.identity import staff_signin
+from credential_service.platform.tokens import STAFF_ROLES, Principal, Role
+from credential_service.web.http import (
     SESSION_COOKIE,
     RuntimeDep,
     check_csrf,
@@ -34,8 +36,6 @@ from credential_service.http import (
     session_principal,
     start_session,
 )
-from credential_service.identity import staff_signin
-from credential_service.identity.tokens import STAFF_ROLES, Principal, Role
 from credential_service.web.i18n import pick_lang
 from credential_service.web.templating import render
 

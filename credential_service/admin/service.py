@@ -22,9 +22,9 @@ from credential_service.certificates import status_changes, status_listing
 from credential_service.certificates.status_changes import ChangeResult, StatusChange
 from credential_service.certificates.status_rules import Actor, StatusAction
 from credential_service.crypto.keystore import KeyStore
-from credential_service.identity.tokens import Principal
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
+from credential_service.platform.tokens import Principal
 from credential_service.transparency import audit
 
 # What an administrator may do to a certificate from the page (a correction needs the API: a new name).

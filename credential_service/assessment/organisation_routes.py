@@ -30,9 +30,9 @@ from credential_service.assessment.organisation_schemas import (
     TokenAnswer,
 )
 from credential_service.assessment.rules import OrganisationStatus
-from credential_service.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
-from credential_service.identity.tokens import Role
-from credential_service.openapi import answer
+from credential_service.platform.tokens import Role
+from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
+from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["organisations"])
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -95,11 +95,11 @@ from credential_service.crypto.data_integrity import create_proof
 from credential_service.crypto.keystore import FileKeyStore, KeyStore
 from credential_service.crypto.multibase import decode_ed25519_public_key
 from credential_service.identity.credit_code import CreditCodeError, validate_credit_code
-from credential_service.identity.tokens import Principal, Role, mint_token
 from credential_service.issuers import service as issuers
 from credential_service.issuers.errors import IssuerNotFound, NoUsableKey
 from credential_service.issuers.models import Issuer, IssuerKey, IssuerKind
 from credential_service.issuers.rules import PLATFORM_CODE
+from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.transparency import audit
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"

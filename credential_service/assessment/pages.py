@@ -15,7 +15,8 @@ from credential_service.assessment import organisations, workflow
 from credential_service.assessment.organisations import OAuthError, TokenRequest
 from credential_service.assessment.result_sheet import file_sha256, read_sheet
 from credential_service.core.errors import ServiceError
-from credential_service.http import (
+from credential_service.platform.tokens import Role
+from credential_service.web.http import (
     RuntimeDep,
     check_csrf,
     check_form_csrf,
@@ -27,7 +28,6 @@ from credential_service.http import (
     session_tenant,
     start_session,
 )
-from credential_service.identity.tokens import Role
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -29,16 +29,16 @@ from credential_service.assessment.workflow_schemas import (
     ResultsIn,
 )
 from credential_service.core.inputs import IsoDate
-from credential_service.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
-from credential_service.identity.tokens import (
+from credential_service.platform.tokens import (
     SCOPE_CERTIFICATES,
     SCOPE_PLANS,
     SCOPE_RESULTS,
     Principal,
     Role,
 )
-from credential_service.openapi import answer
 from credential_service.runtime import Runtime
+from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
+from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["assessment"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -9,9 +9,9 @@ from fastapi.responses import Response
 
 from credential_service.certificates import printable
 from credential_service.certificates.routes import readable_certificate
-from credential_service.http import CurrentPrincipal, RuntimeDep
-from credential_service.identity.tokens import Principal
+from credential_service.platform.tokens import Principal
 from credential_service.runtime import Runtime
+from credential_service.web.http import CurrentPrincipal, RuntimeDep
 
 router = APIRouter(tags=["credentials"])
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from credential_service.certificates import qr_codes, service, status_lists
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.schemas import IssueRequest
-from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
 from credential_service.identity import service as identity
-from credential_service.identity.tokens import SCOPE_CERTIFICATES, Principal, Role
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
+from credential_service.platform.tokens import SCOPE_CERTIFICATES, Principal, Role
+from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep, allow
 
 router = APIRouter(tags=["credentials"])
 ERRORS: dict[int | str, dict[str, Any]] = {

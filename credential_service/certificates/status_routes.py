@@ -14,9 +14,9 @@ from credential_service.certificates.status_changes import ChangeResult, StatusC
 from credential_service.certificates.status_rules import Actor, ReasonCode, StatusAction
 from credential_service.certificates.status_schemas import Grounds, ReinstateIn, SupersedeIn
 from credential_service.core.clock import to_xsd
-from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow
-from credential_service.identity.tokens import SCOPE_CERTIFICATES, Principal, Role
+from credential_service.platform.tokens import SCOPE_CERTIFICATES, Principal, Role
 from credential_service.runtime import Runtime
+from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep, allow
 
 router = APIRouter(tags=["certificate status"])
 CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {

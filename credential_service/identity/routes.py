@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from credential_service.http import JSON, CurrentPrincipal, RuntimeDep, allow, rate_limit
 from credential_service.identity import service
 from credential_service.identity.schemas import AssertionRequest, RevealRequest, TokenResponse
-from credential_service.identity.tokens import Role
+from credential_service.platform.tokens import Role
+from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep, allow, rate_limit
 
 router = APIRouter(tags=["sign-in"])
 

@@ -30,7 +30,7 @@ from credential_service.identity.rules import (
     stored_value_holds_id_number,
 )
 from credential_service.identity.signin import read_assertion, trusted_providers
-from credential_service.identity.tokens import Principal, Role, mint_token
+from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.transparency import audit
 
 ID_NUMBER_PURPOSE = "person.id_number"

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from credential_service.http import JSON, RuntimeDep
 from credential_service.issuers import service
 from credential_service.issuers.rules import PLATFORM_CODE
-from credential_service.openapi import answer
+from credential_service.web.http import JSON, RuntimeDep
+from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["issuers"])
 DID_HEADERS = {"Cache-Control": "public, max-age=300"}

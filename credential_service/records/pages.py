@@ -9,7 +9,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from credential_service.certificates.print_routes import certificate_pdf_response
 from credential_service.core.errors import ServiceError
-from credential_service.http import (
+from credential_service.identity import service as identity
+from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
+from credential_service.identity.signin import AssertedIdentity, dev_assertion
+from credential_service.platform.tokens import Role
+from credential_service.records import worker
+from credential_service.records.routes import signed_clr
+from credential_service.records.rules import ENTRY_TITLES
+from credential_service.web.http import (
     JSON,
     SESSION_COOKIE,
     RuntimeDep,
@@ -24,13 +31,6 @@ from credential_service.http import (
     session_tenant,
     start_session,
 )
-from credential_service.identity import service as identity
-from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
-from credential_service.identity.signin import AssertedIdentity, dev_assertion
-from credential_service.identity.tokens import Role
-from credential_service.records import worker
-from credential_service.records.routes import signed_clr
-from credential_service.records.rules import ENTRY_TITLES
 from credential_service.web.i18n import FACT_LABELS, HIDDEN_FACTS, pick_lang
 from credential_service.web.templating import render
 

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from credential_service.http import JSON, RuntimeDep
 from credential_service.transparency import log
+from credential_service.web.http import JSON, RuntimeDep
 
 router = APIRouter(tags=["transparency log"])
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -7,8 +7,8 @@ from fastapi.responses import HTMLResponse
 
 from credential_service.certificates.status_rules import ReasonCode
 from credential_service.core.clock import beijing_date
-from credential_service.http import RuntimeDep
 from credential_service.verification import service, tokens
+from credential_service.web.http import RuntimeDep
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -12,12 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
-from credential_service.http import JSON, RuntimeDep, rate_limit
-from credential_service.openapi import answer
 from credential_service.runtime import Runtime
 from credential_service.verification import lookup, service, tokens
 from credential_service.verification.schemas import BulkRequest, QueryRequest, VerifyRequest
 from credential_service.verification.verifier import Outcome, Verdict
+from credential_service.web.http import JSON, RuntimeDep, rate_limit
+from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["verification"])
 PROBLEM_TYPES = {

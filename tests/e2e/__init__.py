@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from credential_service.identity.tokens import Principal, mint_token
+from credential_service.platform.tokens import Principal, mint_token
 
 try:
     from playwright.sync_api import expect

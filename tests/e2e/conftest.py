@@ -34,8 +34,8 @@ import uvicorn
 
 from credential_service.app import create_app
 from credential_service.core.config import Settings
-from credential_service.identity.tokens import ensure_token_key
 from credential_service.issuers import service as issuers
+from credential_service.platform.tokens import ensure_token_key
 from credential_service.runtime import Runtime, build_runtime
 from tests.conftest import ORG_CODE, ORG_NAME, need
 from tests.e2e import CHROMIUM, CHROMIUM_ARGS, PHONE, save_screenshot

@@ -85,7 +85,7 @@ def test_phone_sees_the_verdict_first_with_and_without_javascript(
 
 
 def _admin_token(runtime: Runtime, base: str) -> str:
-    from credential_service.identity.tokens import Principal, Role, mint_token
+    from credential_service.platform.tokens import Principal, Role, mint_token
 
     principal = Principal(Role.ADMIN, "admin:e2e", frozenset({"admin"}))
     return mint_token(runtime.keystore, issuer=base, audience=base, principal=principal, minutes=5)

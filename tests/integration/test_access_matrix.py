@@ -52,20 +52,20 @@ from credential_service.core.config import Settings
 from credential_service.crypto.jsonld import PINNED_CONTEXTS
 from credential_service.crypto.multibase import encode_ed25519_public_key
 from credential_service.demo import demo_credit_code, demo_id_number, demo_name
-from credential_service.http import FORM_COOKIE, SESSION_COOKIE, csrf_token, form_csrf_token
 from credential_service.identity import service as identity
 from credential_service.identity import staff_signin
 from credential_service.identity.signin import AssertedIdentity, dev_assertion
-from credential_service.identity.tokens import (
+from credential_service.issuers import service as issuers
+from credential_service.platform.tokens import (
     ORGANISATION_SCOPES,
     Principal,
     Role,
     ensure_token_key,
     mint_token,
 )
-from credential_service.issuers import service as issuers
 from credential_service.records import institutions, worker
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.web.http import FORM_COOKIE, SESSION_COOKIE, csrf_token, form_csrf_token
 from tests.conftest import BASE_URL
 from tests.factories import holder, plain_credential
 

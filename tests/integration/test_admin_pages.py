@@ -20,13 +20,13 @@ from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
 from credential_service.core.db import make_engine
 from credential_service.core.errors import InvalidInput
-from credential_service.http import SESSION_COOKIE, csrf_token
 from credential_service.identity import staff_signin
-from credential_service.identity.tokens import Principal, Role, mint_token
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
+from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
 from credential_service.transparency import audit
+from credential_service.web.http import SESSION_COOKIE, csrf_token
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate
 

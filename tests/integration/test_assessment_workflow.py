@@ -19,7 +19,7 @@ from credential_service.assessment.rules import ScopeRowInput
 from credential_service.assessment.workflow_models import Candidate, ResultSubmission
 from credential_service.certificates.rules import CERTIFICATE_NUMBER, parse_number
 from credential_service.demo import demo_id_number, demo_name
-from credential_service.identity.tokens import Principal, Role, mint_token
+from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
 from credential_service.transparency import audit
 from tests.conftest import BASE_URL

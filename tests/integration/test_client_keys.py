@@ -38,7 +38,7 @@ from credential_service.core.config import Settings
 from credential_service.crypto.multibase import encode_ed25519_public_key
 from credential_service.demo import demo_id_number, demo_name
 from credential_service.identity.models import Person
-from credential_service.identity.tokens import Principal, Role, mint_token
+from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.records.models import FileEntry
 from credential_service.runtime import Runtime
 from credential_service.transparency import audit

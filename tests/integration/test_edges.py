@@ -398,7 +398,7 @@ def test_every_ref_of_the_openapi_document_resolves_from_the_root(client: TestCl
 
 
 def test_nested_defs_are_moved_to_the_components() -> None:
-    from credential_service.openapi import _hoist_defs
+    from credential_service.web.openapi import _hoist_defs
 
     schemas: dict[str, Any] = {"Same": {"type": "string"}}
     paths = {"/x": {"post": {"requestBody": {"content": {"application/json": {"schema": {

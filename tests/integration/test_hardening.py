@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from credential_service.app import create_app
 from credential_service.core.config import Settings
 from credential_service.core.ratelimit import RateLimiter
-from credential_service.http import FORM_COOKIE, SESSION_COOKIE, form_csrf_token
-from credential_service.identity.tokens import Principal, Role, mint_token
-from credential_service.openapi import api_routes
+from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
+from credential_service.web.http import FORM_COOKIE, SESSION_COOKIE, form_csrf_token
+from credential_service.web.openapi import api_routes
 from tests.conftest import BASE_URL, ORG_CODE
 from tests.factories import form_csrf
 

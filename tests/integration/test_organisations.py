@@ -33,9 +33,9 @@ from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import Conflict, InvalidInput
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
-from credential_service.identity.tokens import Principal, Role, mint_token
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
+from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
 from credential_service.transparency import audit
 from credential_service.verification.trust import BundleTrust, DatabaseTrust

@@ -25,8 +25,8 @@ from credential_service.certificates.fields import CertificateFields, certificat
 from credential_service.certificates.qr_codes import certificate_qr, render
 from credential_service.certificates.rules import SkillLevel
 from credential_service.identity.signin import AssertedIdentity, dev_assertion
-from credential_service.identity.tokens import ORGANISATION_SCOPES, Principal, Role, mint_token
 from credential_service.issuers.models import Issuer
+from credential_service.platform.tokens import ORGANISATION_SCOPES, Principal, Role, mint_token
 from credential_service.runtime import Runtime
 from tests.conftest import BASE_URL, ORG_NAME, need
 from tests.factories import form_csrf, holder, issue_certificate, register_organisation

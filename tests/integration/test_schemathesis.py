@@ -32,7 +32,7 @@ from credential_service.app import create_app
 from credential_service.core.config import Settings
 from credential_service.demo import load_demo
 from credential_service.identity.models import Person
-from credential_service.identity.tokens import Principal, Role, ensure_token_key, mint_token
+from credential_service.platform.tokens import Principal, Role, ensure_token_key, mint_token
 from credential_service.runtime import Runtime, build_runtime
 from tests.conftest import BASE_URL, _fresh_database
 

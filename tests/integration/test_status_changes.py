@@ -25,9 +25,9 @@ from credential_service.core.config import Settings
 from credential_service.crypto.status_list import decode_list, get_bit
 from credential_service.demo import demo_credit_code, demo_id_number, demo_name
 from credential_service.identity.signin import AssertedIdentity, dev_assertion
-from credential_service.identity.tokens import ORGANISATION_SCOPES, Principal, Role, mint_token
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKind
+from credential_service.platform.tokens import ORGANISATION_SCOPES, Principal, Role, mint_token
 from credential_service.records.rules import EntryKind
 from credential_service.runtime import Runtime
 from credential_service.transparency import audit

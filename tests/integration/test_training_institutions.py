@@ -22,7 +22,7 @@ from credential_service.core.clock import utcnow
 from credential_service.identity import service as identity
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.models import Person
-from credential_service.identity.tokens import Principal, Role, mint_token
+from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.records import institutions
 from credential_service.records import service as records
 from credential_service.records.models import FileEntry

@@ -20,7 +20,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from credential_service.http import PROBLEM, get_principal
+from credential_service.web.http import PROBLEM, get_principal
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",

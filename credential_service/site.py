@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from credential_service.core.errors import NotFound
 from credential_service.crypto.jsonld import PINNED_CONTEXTS, load_context
-from credential_service.http import JSON, RuntimeDep
 from credential_service.verification.trust import published_schema
+from credential_service.web.http import JSON, RuntimeDep
 from credential_service.web.templating import PAGE_HEADERS
 
 router = APIRouter(tags=["service"])

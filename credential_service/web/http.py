@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by every part's routes: the runtime, the caller, problem responses, limits."""
+"""HTTP plumbing shared by every part's routes: the platform, the caller, problem responses, limits."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credential_service.assessment import organisations
 from credential_service.core.errors import Forbidden, ServiceError, TooManyRequests, Unauthorized
 from credential_service.core.ratelimit import RateLimiter, client_address
-from credential_service.identity.tokens import Principal, Role, read_token
-from credential_service.runtime import Runtime
+from credential_service.platform.runtime import Platform
+from credential_service.platform.tokens import Principal, Role, read_token
 
 PROBLEM = "application/problem+json"
 # The furthest a listing may be paged (``offset``): past any real table, and within every database's
@@ -27,12 +26,13 @@ MAX_OFFSET = 10_000_000
 PROBLEM_TYPE_PREFIX = "urn:credential-service:problem:"
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def get_runtime(request: Request) -> Platform:
+    """The running service, as the Protocol every part's routes may use (``platform.runtime``)."""
+    runtime: Platform = request.app.state.runtime
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Platform, Depends(get_runtime)]
 
 
 def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
@@ -43,7 +43,7 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     return _principal(runtime, token.strip())
 
 
-def _principal(runtime: Runtime, token: str) -> Principal:
+def _principal(runtime: Platform, token: str) -> Principal:
     """The caller of a valid token; an organisation's token only while its client is not revoked and
     the organisation is active (one indexed read, without the write lock, per request)."""
     settings = runtime.settings
@@ -52,7 +52,7 @@ def _principal(runtime: Runtime, token: str) -> Principal:
     )
     if principal.role is Role.ORGANISATION:
         with runtime.read_session() as session:
-            organisations.check_standing(session, principal)
+            runtime.check_standing(session, principal)
     return principal
 
 
@@ -168,7 +168,7 @@ class _BodyTooLarge(Exception):
 SESSION_COOKIE = "cs_session"
 
 
-def session_principal(request: Request, runtime: Runtime) -> tuple[Principal, str] | None:
+def session_principal(request: Request, runtime: Platform) -> tuple[Principal, str] | None:
     """The signed-in worker of a page request (cookie), with the session token; None if absent or expired."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -192,7 +192,7 @@ def start_session(response: Response, token: str, *, max_age: int, public_base_u
     )
 
 
-def session_tenant(request: Request, runtime: Runtime, role: Role) -> tuple[str, str] | None:
+def session_tenant(request: Request, runtime: Platform, role: Role) -> tuple[str, str] | None:
     """(tenant, session token) of a page request signed in with ``role``; None otherwise."""
     found = session_principal(request, runtime)
     if found is None or found[0].role is not role or not found[0].tenant:
@@ -218,11 +218,11 @@ def check_csrf(session_token: str, submitted: str | None) -> None:
 FORM_COOKIE = "cs_form"
 
 
-def _form_key(runtime: Runtime) -> bytes:
+def _form_key(runtime: Platform) -> bytes:
     return hmac.new(runtime.settings.data_key_bytes, b"credential-service form csrf", "sha256").digest()
 
 
-def form_csrf_token(runtime: Runtime, nonce: str) -> str:
+def form_csrf_token(runtime: Platform, nonce: str) -> str:
     """The hidden ``csrf`` value of a pre-session form for the browser holding ``nonce``."""
     return hmac.new(_form_key(runtime), nonce.encode(), "sha256").hexdigest()[:32]
 
@@ -243,7 +243,7 @@ def keep_form_nonce(response: Response, nonce: str, *, public_base_url: str) -> 
     )
 
 
-def check_form_csrf(request: Request, runtime: Runtime, submitted: str | None) -> None:
+def check_form_csrf(request: Request, runtime: Platform, submitted: str | None) -> None:
     """Refuse a pre-session form without the cookie's nonce or with a token not made from it (403)."""
     nonce = request.cookies.get(FORM_COOKIE)
     if not nonce or not submitted or not hmac.compare_digest(form_csrf_token(runtime, nonce), submitted):

@@ -1,0 +1,28 @@
+"""What the verification part's routes and pages ask of the running service beyond the platform:
+the in-memory key directory of QR-token keys and the verification log written behind requests."""
+
+from __future__ import annotations
+
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+
+from credential_service.platform.runtime import Platform
+from credential_service.verification.keys import KeyDirectory
+from credential_service.verification.log_queue import VerificationLogQueue
+
+
+class VerifyingRuntime(Platform, Protocol):
+    @property
+    def key_directory(self) -> KeyDirectory: ...
+
+    @property
+    def verification_log(self) -> VerificationLogQueue: ...
+
+
+def verifying_runtime(request: Request) -> VerifyingRuntime:
+    runtime: VerifyingRuntime = request.app.state.runtime
+    return runtime
+
+
+VerifyingRuntimeDep = Annotated[VerifyingRuntime, Depends(verifying_runtime)]
