@@ -1,4 +1,7 @@
-"""The running service's shared parts: settings, database, keystore. Built once per process."""
+"""The composition root: the running service's shared parts (settings, database, keystore, caches,
+limits), built once per process, and the wiring of what a lower part asks of a higher one (the
+registry's ``may_issue`` and ``check_standing``). Parts never import this module; they declare the
+Protocol they use (``platform.runtime.Platform`` and the parts' ``ports.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from credential_service.assessment import organisations
+from credential_service.certificates.ports import IssuingRuntime
 from credential_service.certificates.qr_codes import check_public_base_url
 from credential_service.certificates.service import IssuanceSettings
 from credential_service.core.config import Settings
@@ -22,6 +26,7 @@ from credential_service.issuers.models import IssuerKey
 from credential_service.platform.tokens import Principal
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
 from credential_service.verification.log_queue import VerificationLogQueue
+from credential_service.verification.ports import VerifyingRuntime
 
 
 @dataclass
@@ -103,3 +108,9 @@ def build_runtime(settings: Settings, *, require_migrated: bool = True) -> Runti
     if require_migrated:
         runtime.check_keystore()
     return runtime
+
+
+def _serves_every_part(runtime: Runtime) -> tuple[IssuingRuntime, VerifyingRuntime]:
+    """Never called: mypy checks here that the Runtime satisfies each part's Protocol, since the
+    parts receive it untyped (``app.state``, ``ctx.obj``)."""
+    return runtime, runtime
