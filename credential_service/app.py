@@ -39,6 +39,7 @@ from credential_service.verification.pages import router as verification_pages_r
 from credential_service.verification.routes import router as verification_router
 from credential_service.web.http import BodySizeLimit, SecurityHeaders, problem
 from credential_service.web.openapi import install as install_openapi
+from credential_service.web.sessions import SignInRequired, to_signin
 from credential_service.web.templating import PAGE_HEADERS, STATIC, error_page
 
 # Swagger UI's files, shipped in a wheel (fastapi-offline): /docs works without reaching a CDN.
@@ -95,6 +96,12 @@ def _validation_problem(request: Request, exc: Exception) -> Response:
     return problem(error)
 
 
+def _to_signin(request: Request, exc: Exception) -> Response:
+    """A page that needs a session sends the browser to its sign-in page (``web.sessions``)."""
+    assert isinstance(exc, SignInRequired)
+    return to_signin(exc.signin_path)
+
+
 def _service_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     return error_page(request, exc) if _is_page(request) else problem(exc)
@@ -142,6 +149,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     app.add_exception_handler(RequestValidationError, _validation_problem)
     app.add_exception_handler(ServiceError, _service_problem)
+    app.add_exception_handler(SignInRequired, _to_signin)
     app.add_exception_handler(StarletteHTTPException, _http_problem)
     app.add_exception_handler(DataError, _data_problem)
     app.add_exception_handler(Exception, _unexpected_problem)

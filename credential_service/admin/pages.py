@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from credential_service.admin import service
@@ -22,21 +22,16 @@ from credential_service.certificates.status_rules import ReasonCode, StatusActio
 from credential_service.core.clock import BEIJING
 from credential_service.core.errors import Forbidden, ServiceError
 from credential_service.identity import staff_signin
-from credential_service.platform.tokens import STAFF_ROLES, Principal, Role
+from credential_service.platform.tokens import STAFF_ROLES, Role
 from credential_service.web.http import (
-    SESSION_COOKIE,
     RuntimeDep,
     check_csrf,
     check_form_csrf,
-    csrf_token,
-    form_csrf_token,
-    form_nonce,
-    keep_form_nonce,
     rate_limit,
-    session_principal,
     start_session,
 )
 from credential_service.web.i18n import pick_lang
+from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,16 +40,7 @@ Csrf = Annotated[str, Form(max_length=64)]
 REASONS = [r for r in ReasonCode if r is not ReasonCode.SUPERSEDED]  # set by a correction only
 
 
-def _staff(request: Request, runtime: RuntimeDep) -> tuple[Principal, str] | None:
-    """(principal, session token) of a signed-in administrator or auditor, or None."""
-    found = session_principal(request, runtime)
-    if found is None or found[0].role not in STAFF_ROLES:
-        return None
-    return found
-
-
-def _to_signin() -> RedirectResponse:
-    return RedirectResponse(staff_signin.SIGNIN_PATH, status_code=303)
+Staff = Annotated[PageSession, Depends(signed_in(*STAFF_ROLES, signin_path=staff_signin.SIGNIN_PATH))]
 
 
 def _when(moment: datetime | None) -> str:
@@ -63,9 +49,9 @@ def _when(moment: datetime | None) -> str:
 
 
 def _page(
-    request: Request, staff: tuple[Principal, str], template: str, title: str, status: int = 200, **extra: Any
+    request: Request, staff: PageSession, template: str, title: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
-    principal, token = staff
+    principal = staff.principal
     english = pick_lang(request.query_params.get("lang"), request.cookies.get("lang")) == "en"
 
     def action_title(action: str) -> str:
@@ -79,7 +65,7 @@ def _page(
         "title": title,
         "signed_in": True,
         "signout_action": "/admin/signout",
-        "csrf": csrf_token(token),
+        "csrf": staff.csrf,
         "staff": principal,
         "is_admin": principal.role is Role.ADMIN,
         "when": _when,
@@ -99,18 +85,15 @@ def _message(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
-def _admin_form(request: Request, runtime: RuntimeDep, csrf: str) -> tuple[Principal, str] | Response:
-    """The signed-in administrator of a form post (CSRF checked), or the answer to give instead."""
-    staff = _staff(request, runtime)
-    if staff is None:
-        return _to_signin()
-    if staff[0].role is not Role.ADMIN:
+def _admin_refusal(request: Request, staff: PageSession, csrf: str) -> Response | None:
+    """The answer to give instead of a form post's work: auditors only read; the CSRF token must match."""
+    if staff.principal.role is not Role.ADMIN:
         return _message(request, 403, "审计员只能查看，不能修改 / auditors read only")
     try:
-        check_csrf(staff[1], csrf)
+        check_csrf(staff.token, csrf)
     except Forbidden as exc:
         return _message(request, exc.status, exc.message)
-    return staff
+    return None
 
 
 # --- sign-in ---------------------------------------------------------------------------------------
@@ -119,11 +102,8 @@ def _admin_form(request: Request, runtime: RuntimeDep, csrf: str) -> tuple[Princ
 def _signin_page(
     request: Request, runtime: RuntimeDep, token: str, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    nonce = form_nonce(request)  # the pre-session form's signed double submit (as the other sign-ins)
-    context = {"title": "管理员登录", "token": token, "csrf": form_csrf_token(runtime, nonce), "error": error}
-    response = render(request, "admin_signin.html", context, status=status)
-    keep_form_nonce(response, nonce, public_base_url=runtime.settings.public_base_url)
-    return response
+    context = {"title": "管理员登录", "token": token, "error": error}
+    return pre_session_form(request, runtime, "admin_signin.html", context, status=status)
 
 
 @router.get(staff_signin.SIGNIN_PATH)
@@ -166,22 +146,14 @@ def admin_signin_post(
 
 @router.post("/admin/signout")
 def admin_signout(request: Request, runtime: RuntimeDep, csrf: Csrf = "") -> Response:
-    staff = _staff(request, runtime)
-    if staff is not None:
-        check_csrf(staff[1], csrf)
-    response = _to_signin()
-    response.delete_cookie(SESSION_COOKIE)
-    return response
+    return sign_out(request, runtime, csrf, *STAFF_ROLES, signin_path=staff_signin.SIGNIN_PATH)
 
 
 # --- pages (administrators and auditors) -----------------------------------------------------------
 
 
 @router.get("/admin")
-def admin_home(request: Request, runtime: RuntimeDep) -> Response:
-    staff = _staff(request, runtime)
-    if staff is None:
-        return _to_signin()
+def admin_home(request: Request, runtime: RuntimeDep, staff: Staff) -> Response:
     with runtime.read_session() as session:
         overview = service.overview(session, public_base_url=runtime.settings.public_base_url)
     return _page(request, staff, "admin_home.html", "管理", overview=overview, nav="home")
@@ -191,12 +163,10 @@ def admin_home(request: Request, runtime: RuntimeDep) -> Response:
 def admin_organisations(
     request: Request,
     runtime: RuntimeDep,
+    staff: Staff,
     page: Page = 1,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    staff = _staff(request, runtime)
-    if staff is None:
-        return _to_signin()
     with runtime.read_session() as session:
         listing = service.organisations_page(
             session, public_base_url=runtime.settings.public_base_url, page=page, q=q
@@ -207,10 +177,7 @@ def admin_organisations(
 
 
 @router.get("/admin/organisations/{code}")
-def admin_organisation(code: str, request: Request, runtime: RuntimeDep) -> Response:
-    staff = _staff(request, runtime)
-    if staff is None:
-        return _to_signin()
+def admin_organisation(code: str, request: Request, runtime: RuntimeDep, staff: Staff) -> Response:
     try:
         with runtime.read_session() as session:
             detail = service.organisation_detail(
@@ -224,10 +191,7 @@ def admin_organisation(code: str, request: Request, runtime: RuntimeDep) -> Resp
 
 
 @router.get("/admin/batches")
-def admin_batches(request: Request, runtime: RuntimeDep, page: Page = 1) -> Response:
-    staff = _staff(request, runtime)
-    if staff is None:
-        return _to_signin()
+def admin_batches(request: Request, runtime: RuntimeDep, staff: Staff, page: Page = 1) -> Response:
     with runtime.read_session() as session:
         listing = service.batches_page(session, page)
     return _page(request, staff, "admin_batches.html", "批次", listing=listing, nav="batches")
@@ -236,7 +200,7 @@ def admin_batches(request: Request, runtime: RuntimeDep, page: Page = 1) -> Resp
 def _status_changes(
     request: Request,
     runtime: RuntimeDep,
-    staff: tuple[Principal, str],
+    staff: PageSession,
     page: int = 1,
     *,
     done: str | None = None,
@@ -265,12 +229,10 @@ def _status_changes(
 def admin_status_changes(
     request: Request,
     runtime: RuntimeDep,
+    staff: Staff,
     page: Page = 1,
     done: Annotated[str | None, Query(max_length=22)] = None,
 ) -> Response:
-    staff = _staff(request, runtime)
-    if staff is None:
-        return _to_signin()
     return _status_changes(request, runtime, staff, page, done=done)
 
 
@@ -278,6 +240,7 @@ def admin_status_changes(
 def admin_change_status(
     request: Request,
     runtime: RuntimeDep,
+    staff: Staff,
     certificate_number: Annotated[str, Form(max_length=40)],
     action: Annotated[Literal["revoke", "suspend", "reinstate"], Form()],
     evidence: Annotated[str, Form(max_length=400)],
@@ -286,15 +249,14 @@ def admin_change_status(
     csrf: Csrf = "",
 ) -> Response:
     """Revoke, suspend or reinstate a certificate by its number (administrators only)."""
-    staff = _admin_form(request, runtime, csrf)
-    if isinstance(staff, Response):
-        return staff
+    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+        return refusal
     number = certificate_number.strip()
     try:
         with runtime.session() as session:
             service.change_certificate_status(
                 session,
-                staff[0],
+                staff.principal,
                 number,
                 StatusAction(action),
                 reason=reason_code,
@@ -314,34 +276,29 @@ def admin_change_status(
 
 
 @router.get("/admin/keys")
-def admin_keys(request: Request, runtime: RuntimeDep) -> Response:
-    staff = _staff(request, runtime)
-    if staff is None:
-        return _to_signin()
+def admin_keys(request: Request, runtime: RuntimeDep, staff: Staff) -> Response:
     with runtime.read_session() as session:
         keys = service.all_keys(session)
     return _page(request, staff, "admin_keys.html", "签名密钥", issuers=keys, nav="keys")
 
 
 @router.post("/admin/keys/{code}/rotate")
-def admin_rotate_key(code: str, request: Request, runtime: RuntimeDep, csrf: Csrf = "") -> Response:
+def admin_rotate_key(
+    code: str, request: Request, runtime: RuntimeDep, staff: Staff, csrf: Csrf = ""
+) -> Response:
     """Rotate an issuer's signing key (administrators only): new credentials use the new key."""
-    staff = _admin_form(request, runtime, csrf)
-    if isinstance(staff, Response):
-        return staff
+    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+        return refusal
     try:
         with runtime.session() as session:
-            service.rotate_issuer_key(session, runtime.keystore, code, actor=staff[0].subject)
+            service.rotate_issuer_key(session, runtime.keystore, code, actor=staff.principal.subject)
     except ServiceError as exc:
         return _message(request, exc.status, exc.message)
     return RedirectResponse(f"/admin/keys#issuer-{code}", status_code=303)
 
 
 @router.get("/admin/audit")
-def admin_audit(request: Request, runtime: RuntimeDep, page: Page = 1) -> Response:
-    staff = _staff(request, runtime)
-    if staff is None:
-        return _to_signin()
+def admin_audit(request: Request, runtime: RuntimeDep, staff: Staff, page: Page = 1) -> Response:
     with runtime.read_session() as session:
         trail = service.audit_page(session, page)
     return _page(request, staff, "admin_audit.html", "审计日志", trail=trail, nav="audit")
