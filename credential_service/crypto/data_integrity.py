@@ -273,10 +273,43 @@ def _verify_one(
     expected_proof_purpose: str | None,
 ) -> VerifiedProof:
     """vc-data-integrity §4.4 Verify Proof steps 3–8 with the cryptosuite's Verify Proof."""
+    proof, suite = _checked_proof_shape(proof, expected_proof_purpose)
+    # Verify Proof (§3.2.2 / §3.3.2) step 2: proof options = proof without proofValue.
+    proof_options = {k: v for k, v in proof.items() if k != "proofValue"}
+    proof_bytes = _signature_bytes(proof["proofValue"])
+    if suite == "eddsa-jcs-2022" and "@context" in proof_options:
+        unsecured = _with_proof_context(unsecured, proof_options["@context"])
+    # Proof Verification step 1: the public key of the verification method (errors propagate).
+    public_key = public_key_for(proof["verificationMethod"])
+    if not isinstance(public_key, bytes) or len(public_key) != ED25519_PUBLIC_KEY_LENGTH:
+        raise _fail(
+            ErrorCode.PROOF_VERIFICATION_ERROR,
+            FailureReason.INVALID_PUBLIC_KEY,
+            "the verification method does not give a 32-byte Ed25519 public key",
+        )
+    data = _hash_to_verify(unsecured, proof_options, suite)
+    # Proof Verification step 2: Ed25519 (RFC 8032, pure) with libsodium.
+    try:
+        nacl.signing.VerifyKey(public_key).verify(data, proof_bytes)
+    except nacl.exceptions.BadSignatureError as exc:
+        raise _fail(
+            ErrorCode.PROOF_VERIFICATION_ERROR, FailureReason.BAD_SIGNATURE, "the signature does not verify"
+        ) from exc
+    return VerifiedProof(
+        verification_method=proof["verificationMethod"],
+        cryptosuite=suite,
+        created=proof.get("created"),
+        proof_purpose=proof["proofPurpose"],
+    )
+
+
+def _checked_proof_shape(
+    proof: object, expected_proof_purpose: str | None
+) -> tuple[Mapping[str, Any], Cryptosuite]:
+    """DI §4.4 steps 4–5: the proof's members, type, cryptosuite, purpose and ``created``."""
     code = ErrorCode.PROOF_VERIFICATION_ERROR
     if not isinstance(proof, Mapping):
         raise _fail(ErrorCode.PARSING_ERROR, FailureReason.MALFORMED_PROOF, "proof is not a JSON object")
-    # DI §4.4 step 4: type, verificationMethod and proofPurpose must exist.
     for member in ("type", "verificationMethod", "proofPurpose", "proofValue"):
         if not isinstance(proof.get(member), str) or not proof[member]:
             raise _fail(code, FailureReason.MALFORMED_PROOF, f"proof.{member} is missing or not a string")
@@ -288,8 +321,6 @@ def _verify_one(
             FailureReason.UNSUPPORTED_CRYPTOSUITE,
             f"unsupported cryptosuite {proof.get('cryptosuite')!r}",
         )
-    suite: Cryptosuite = proof["cryptosuite"]
-    # DI §4.4 step 5: proof purpose.
     if expected_proof_purpose is not None and proof["proofPurpose"] != expected_proof_purpose:
         raise _fail(
             code,
@@ -299,12 +330,15 @@ def _verify_one(
     created = proof.get("created")
     if created is not None and not is_xsd_datetime(created):
         raise _fail(code, FailureReason.INVALID_CREATED, "proof.created is not a dateTime")
+    suite: Cryptosuite = proof["cryptosuite"]
+    return proof, suite
 
-    # Verify Proof (§3.2.2 / §3.3.2) step 2: proof options = proof without proofValue.
-    proof_options = {k: v for k, v in proof.items() if k != "proofValue"}
-    # Step 3: proofValue is base58-btc multibase ("Any other encoding MUST NOT be allowed").
+
+def _signature_bytes(proof_value: str) -> bytes:
+    """Verify Proof step 3: base58-btc multibase ("Any other encoding MUST NOT be allowed"), 64 bytes."""
+    code = ErrorCode.PROOF_VERIFICATION_ERROR
     try:
-        proof_bytes = decode_base58btc(proof["proofValue"])
+        proof_bytes = decode_base58btc(proof_value)
     except MultibaseError as exc:
         raise _fail(
             code, FailureReason.PROOF_VALUE_ENCODING, f"proofValue must be base58-btc multibase ('z'): {exc}"
@@ -313,35 +347,32 @@ def _verify_one(
         raise _fail(
             code, FailureReason.PROOF_VALUE_ENCODING, "proofValue does not hold a 64-byte Ed25519 signature"
         )
+    return proof_bytes
 
-    if suite == "eddsa-jcs-2022" and "@context" in proof_options:
-        # §3.3.2 step 4.1: the document's @context starts with the proof's, in order.
-        proof_context = _context_list(proof_options["@context"])
-        document_context = _context_list(unsecured["@context"]) if "@context" in unsecured else []
-        if document_context[: len(proof_context)] != proof_context:
-            raise _fail(
-                code,
-                FailureReason.CONTEXT_MISMATCH,
-                "the document @context does not start with the proof @context",
-            )
-        unsecured = {**unsecured, "@context": proof_options["@context"]}  # Step 4.2
 
-    # Proof Verification step 1: the public key of the verification method (errors propagate).
-    public_key = public_key_for(proof["verificationMethod"])
-    if not isinstance(public_key, bytes) or len(public_key) != ED25519_PUBLIC_KEY_LENGTH:
+def _with_proof_context(unsecured: dict[str, Any], proof_context_value: Any) -> dict[str, Any]:
+    """eddsa-jcs-2022 §3.3.2 step 4: the document's @context starts with the proof's, in order; the
+    proof's then stands for the document's."""
+    proof_context = _context_list(proof_context_value)
+    document_context = _context_list(unsecured["@context"]) if "@context" in unsecured else []
+    if document_context[: len(proof_context)] != proof_context:
         raise _fail(
-            code,
-            FailureReason.INVALID_PUBLIC_KEY,
-            "the verification method does not give a 32-byte Ed25519 public key",
+            ErrorCode.PROOF_VERIFICATION_ERROR,
+            FailureReason.CONTEXT_MISMATCH,
+            "the document @context does not start with the proof @context",
         )
+    return {**unsecured, "@context": proof_context_value}
 
+
+def _hash_to_verify(unsecured: dict[str, Any], proof_options: dict[str, Any], suite: Cryptosuite) -> bytes:
+    """Transform, configure and hash (rdfc steps 4–6, jcs steps 5–7), every failure typed."""
     try:
-        transformed = transform(unsecured, suite)  # rdfc step 4 / jcs step 5
-        canonical_config = proof_configuration(proof_options, unsecured, suite)  # step 5 / 6
+        transformed = transform(unsecured, suite)
+        canonical_config = proof_configuration(proof_options, unsecured, suite)
     except jsonld.DataLossError as exc:
         raise _fail(ErrorCode.DATA_LOSS_DETECTION_ERROR, FailureReason.DATA_LOSS, str(exc)) from exc
     except ProofGenerationError as exc:
-        raise _fail(code, FailureReason.MALFORMED_PROOF, str(exc)) from exc
+        raise _fail(ErrorCode.PROOF_VERIFICATION_ERROR, FailureReason.MALFORMED_PROOF, str(exc)) from exc
     except (jsonld.JsonLdError, TransformationError) as exc:
         raise _fail(
             ErrorCode.PROOF_TRANSFORMATION_ERROR, FailureReason.TRANSFORMATION_FAILED, str(exc)
@@ -352,19 +383,7 @@ def _verify_one(
             FailureReason.TRANSFORMATION_FAILED,
             f"cannot canonicalise the document: {type(exc).__name__}: {exc}",
         ) from exc
-    data = hash_data(canonical_config, transformed)  # step 6 / 7
-
-    # Proof Verification step 2: Ed25519 (RFC 8032, pure) with libsodium.
-    try:
-        nacl.signing.VerifyKey(public_key).verify(data, proof_bytes)
-    except nacl.exceptions.BadSignatureError as exc:
-        raise _fail(code, FailureReason.BAD_SIGNATURE, "the signature does not verify") from exc
-    return VerifiedProof(
-        verification_method=proof["verificationMethod"],
-        cryptosuite=suite,
-        created=created,
-        proof_purpose=proof["proofPurpose"],
-    )
+    return hash_data(canonical_config, transformed)
 
 
 def verify_proof_set(

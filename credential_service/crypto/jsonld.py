@@ -357,6 +357,19 @@ def _local_context_key(local_ctx: object) -> object | None:
         return None
 
 
+def _dropped_in_graph_container(active_ctx: Any, active_property: Any, result: Any) -> bool:
+    """An expanded object that a @graph container would drop (empty, a value, a list, a bare id)."""
+    return (
+        isinstance(result, dict)
+        and active_property is not None
+        and "@graph"
+        in _pyld.JsonLdProcessor.arrayify(
+            _pyld.JsonLdProcessor.get_context_value(active_ctx, active_property, "@container") or []
+        )
+        and (not result or "@value" in result or "@list" in result or (len(result) == 1 and "@id" in result))
+    )
+
+
 class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
     """pyld processor with jsonld.js safe-mode checks and memoised context processing."""
 
@@ -410,33 +423,11 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
             if result is None:
                 # null @value, object with only @language, or a dropped top-level object.
                 raise DataLossError("object dropped by JSON-LD expansion", active_property, self._path())
-            if (
-                isinstance(result, dict)
-                and not inside_list
-                and active_property is not None
-                and "@graph"
-                in _pyld.JsonLdProcessor.arrayify(
-                    _pyld.JsonLdProcessor.get_context_value(active_ctx, active_property, "@container") or []
-                )
-                and (
-                    not result
-                    or "@value" in result
-                    or "@list" in result
-                    or (len(result) == 1 and "@id" in result)
-                )
-            ):
+            if not inside_list and _dropped_in_graph_container(active_ctx, active_property, result):
                 # jsonld.js also drops these in @graph containers; pyld keeps them.
                 raise DataLossError("object dropped in @graph container", active_property, self._path())
             return result
-        if (
-            element is not None
-            and not isinstance(element, list)
-            and not inside_list
-            and (
-                active_property is None
-                or self._expand_iri(active_ctx, active_property, vocab=True) == "@graph"
-            )
-        ):
+        if not inside_list and self._free_floating(active_ctx, active_property, element):
             raise DataLossError("free-floating scalar dropped", str(element), self._path())
         return super()._expand(
             active_ctx,
@@ -446,6 +437,17 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
             inside_list=inside_list,
             inside_index=inside_index,
             type_scoped_ctx=type_scoped_ctx,
+        )
+
+    def _free_floating(self, active_ctx: Any, active_property: Any, element: Any) -> bool:
+        """A scalar at the top or directly in @graph: JSON-LD expansion drops it."""
+        return (
+            element is not None
+            and not isinstance(element, list)
+            and (
+                active_property is None
+                or self._expand_iri(active_ctx, active_property, vocab=True) == "@graph"
+            )
         )
 
     def _expand_iri(  # noqa: PLR0917

@@ -373,7 +373,24 @@ class _Canonicalizer:
             )
         self.remaining_calls -= 1
 
-        # Steps 1–3: hash to related blank nodes map.
+        hash_to_related = self._hash_to_related(identifier, issuer)  # Steps 1–3
+        data = ""  # Step 4
+        # Step 5: related hashes in code point order.
+        for related_hash in sorted(hash_to_related):
+            data += related_hash  # Step 5.1
+            chosen_path = ""  # Step 5.2
+            chosen_issuer: _IdentifierIssuer | None = None  # Step 5.3
+            for permutation in permutations(hash_to_related[related_hash]):  # Step 5.4
+                found = self._permutation_path(permutation, issuer, chosen_path)
+                if found is not None and (not chosen_path or found[0] < chosen_path):  # Step 5.4.6
+                    chosen_path, chosen_issuer = found
+            data += chosen_path  # Step 5.5
+            assert chosen_issuer is not None  # at least one permutation always completes
+            issuer = chosen_issuer  # Step 5.6
+        return self._hash(data), issuer  # Step 6
+
+    def _hash_to_related(self, identifier: str, issuer: _IdentifierIssuer) -> dict[str, list[str]]:
+        """§4.8.3 steps 1–3: the blank nodes related to ``identifier``, by their related hash."""
         hash_to_related: dict[str, list[str]] = {}
         for quad in self.blank_node_to_quads[identifier]:
             s, _, o, g = quad
@@ -381,51 +398,35 @@ class _Canonicalizer:
                 if component and component[0] == "_" and component != identifier:
                     h = self.hash_related_blank_node(component, quad, issuer, position)
                     hash_to_related.setdefault(h, []).append(component)
+        return hash_to_related
 
-        data = ""  # Step 4
+    def _permutation_path(
+        self, permutation: tuple[str, ...], issuer: _IdentifierIssuer, chosen_path: str
+    ) -> tuple[str, _IdentifierIssuer] | None:
+        """§4.8.3 steps 5.4.1–5.4.5: the path of one permutation and its issuer, or None as soon
+        as the path can no longer beat ``chosen_path`` (steps 5.4.4.3 and 5.4.5.5)."""
+        issuer_copy = issuer.copy()  # Step 5.4.1
+        path = ""  # Step 5.4.2
+        recursion_list: list[str] = []  # Step 5.4.3
         canonical = self.canonical_issuer.issued
-        # Step 5: related hashes in code point order.
-        for related_hash in sorted(hash_to_related):
-            data += related_hash  # Step 5.1
-            chosen_path = ""  # Step 5.2
-            chosen_issuer: _IdentifierIssuer | None = None  # Step 5.3
-            for permutation in permutations(hash_to_related[related_hash]):  # Step 5.4
-                issuer_copy = issuer.copy()  # Step 5.4.1
-                path = ""  # Step 5.4.2
-                recursion_list: list[str] = []  # Step 5.4.3
-                skip = False
-                for related in permutation:  # Step 5.4.4
-                    label = canonical.get(related)
-                    if label is not None:  # Step 5.4.4.1
-                        path += "_:" + label
-                    else:  # Step 5.4.4.2
-                        if related not in issuer_copy.issued:
-                            recursion_list.append(related)
-                        path += "_:" + issuer_copy.issue(related)
-                    # Step 5.4.4.3
-                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
-                        skip = True
-                        break
-                if skip:
-                    continue
-                for related in recursion_list:  # Step 5.4.5
-                    result_hash, result_issuer = self.hash_n_degree_quads(related, issuer_copy)
-                    path += "_:" + issuer_copy.issue(related)  # Step 5.4.5.2
-                    path += "<" + result_hash + ">"  # Step 5.4.5.3
-                    issuer_copy = result_issuer  # Step 5.4.5.4
-                    # Step 5.4.5.5
-                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
-                        skip = True
-                        break
-                if skip:
-                    continue
-                if not chosen_path or path < chosen_path:  # Step 5.4.6
-                    chosen_path = path
-                    chosen_issuer = issuer_copy
-            data += chosen_path  # Step 5.5
-            assert chosen_issuer is not None  # at least one permutation always completes
-            issuer = chosen_issuer  # Step 5.6
-        return self._hash(data), issuer  # Step 6
+        for related in permutation:  # Step 5.4.4
+            label = canonical.get(related)
+            if label is not None:  # Step 5.4.4.1
+                path += "_:" + label
+            else:  # Step 5.4.4.2
+                if related not in issuer_copy.issued:
+                    recursion_list.append(related)
+                path += "_:" + issuer_copy.issue(related)
+            if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                return None
+        for related in recursion_list:  # Step 5.4.5
+            result_hash, result_issuer = self.hash_n_degree_quads(related, issuer_copy)
+            path += "_:" + issuer_copy.issue(related)  # Step 5.4.5.2
+            path += "<" + result_hash + ">"  # Step 5.4.5.3
+            issuer_copy = result_issuer  # Step 5.4.5.4
+            if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                return None
+        return path, issuer_copy
 
 
 _SUPPLEMENTARY: Final = re.compile("[\U00010000-\U0010ffff]")
