@@ -185,7 +185,7 @@ def token_auditor(
 
 
 def _print_signin_link(role: Role, name: str) -> None:
-    from credential_service.identity import staff_signin
+    from credential_service.identity.signin import staff as staff_signin
 
     runtime = _runtime()
     try:

@@ -10,7 +10,7 @@ from credential_service.certificates import models as certificates_models
 from credential_service.certificates import status_models  # noqa: F401 - tables for Alembic
 from credential_service.core.db import Base
 from credential_service.identity import models as identity_models
-from credential_service.identity import signin_models  # noqa: F401 - tables for Alembic
+from credential_service.identity.signin import models as signin_models  # noqa: F401 - tables for Alembic
 from credential_service.issuers import models as issuers_models
 from credential_service.records import models as records_models
 from credential_service.records import training_models  # noqa: F401 - tables for Alembic

@@ -21,7 +21,7 @@ from credential_service.assessment.rules import ORG_TYPE_NAMES, STATUS_NAMES
 from credential_service.certificates.status_rules import ReasonCode, StatusAction
 from credential_service.core.clock import BEIJING
 from credential_service.core.errors import Forbidden, ServiceError
-from credential_service.identity import staff_signin
+from credential_service.identity.signin import staff as staff_signin
 from credential_service.platform.tokens import STAFF_ROLES, Role
 from credential_service.web.http import (
     RuntimeDep,

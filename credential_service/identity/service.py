@@ -29,7 +29,7 @@ from credential_service.identity.rules import (
     normalise_id_number,
     stored_value_holds_id_number,
 )
-from credential_service.identity.signin import read_assertion, trusted_providers
+from credential_service.identity.signin.assertions import read_assertion, trusted_providers
 from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.transparency import audit
 

@@ -11,7 +11,7 @@ from credential_service.certificates.print_routes import certificate_pdf_respons
 from credential_service.core.errors import ServiceError
 from credential_service.identity import service as identity
 from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
-from credential_service.identity.signin import AssertedIdentity, dev_assertion
+from credential_service.identity.signin.assertions import AssertedIdentity, dev_assertion
 from credential_service.platform.tokens import Role
 from credential_service.records import worker
 from credential_service.records.routes import signed_clr

@@ -53,8 +53,8 @@ from credential_service.crypto.jsonld import PINNED_CONTEXTS
 from credential_service.crypto.multibase import encode_ed25519_public_key
 from credential_service.demo import demo_credit_code, demo_id_number, demo_name
 from credential_service.identity import service as identity
-from credential_service.identity import staff_signin
-from credential_service.identity.signin import AssertedIdentity, dev_assertion
+from credential_service.identity.signin import staff as staff_signin
+from credential_service.identity.signin.assertions import AssertedIdentity, dev_assertion
 from credential_service.issuers import service as issuers
 from credential_service.platform.tokens import (
     ORGANISATION_SCOPES,

@@ -20,7 +20,7 @@ from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
 from credential_service.core.db import make_engine
 from credential_service.core.errors import InvalidInput
-from credential_service.identity import staff_signin
+from credential_service.identity.signin import staff as staff_signin
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import Principal, Role, mint_token

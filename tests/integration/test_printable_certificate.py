@@ -24,7 +24,7 @@ from credential_service.certificates.errors import PrintingUnavailable
 from credential_service.certificates.fields import CertificateFields, certificate_fields
 from credential_service.certificates.qr_codes import certificate_qr, render
 from credential_service.certificates.rules import SkillLevel
-from credential_service.identity.signin import AssertedIdentity, dev_assertion
+from credential_service.identity.signin.assertions import AssertedIdentity, dev_assertion
 from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import ORGANISATION_SCOPES, Principal, Role, mint_token
 from credential_service.runtime import Runtime

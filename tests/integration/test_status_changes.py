@@ -24,7 +24,7 @@ from credential_service.certificates.status_models import CertificateStatusChang
 from credential_service.core.config import Settings
 from credential_service.crypto.status_list import decode_list, get_bit
 from credential_service.demo import demo_credit_code, demo_id_number, demo_name
-from credential_service.identity.signin import AssertedIdentity, dev_assertion
+from credential_service.identity.signin.assertions import AssertedIdentity, dev_assertion
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKind
 from credential_service.platform.tokens import ORGANISATION_SCOPES, Principal, Role, mint_token

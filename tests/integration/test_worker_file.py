@@ -15,7 +15,7 @@ from sqlalchemy import select, text, update
 
 from credential_service.core.clock import utcnow
 from credential_service.identity.models import Person
-from credential_service.identity.signin import DEV_IDP_ISSUER, AssertedIdentity, dev_assertion
+from credential_service.identity.signin.assertions import DEV_IDP_ISSUER, AssertedIdentity, dev_assertion
 from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.records import service as records

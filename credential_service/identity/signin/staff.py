@@ -23,7 +23,7 @@ from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import FieldError, InvalidInput, Unauthorized
 from credential_service.crypto.keystore import FileKeyStore
-from credential_service.identity.signin_models import UsedSignInLink
+from credential_service.identity.signin.models import UsedSignInLink
 from credential_service.platform.tokens import (
     STAFF_ROLES,
     STAFF_SCOPES,
