@@ -406,18 +406,21 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
         inside_index: bool = False,
         type_scoped_ctx: Any = None,
     ) -> Any:
+        def expand() -> Any:
+            return super(_SafeProcessor, self)._expand(
+                active_ctx,
+                active_property,
+                element,
+                options,
+                inside_list=inside_list,
+                inside_index=inside_index,
+                type_scoped_ctx=type_scoped_ctx,
+            )
+
         if isinstance(element, dict):
             self._stack.append((active_property, element))
             try:
-                result = super()._expand(
-                    active_ctx,
-                    active_property,
-                    element,
-                    options,
-                    inside_list=inside_list,
-                    inside_index=inside_index,
-                    type_scoped_ctx=type_scoped_ctx,
-                )
+                result = expand()
             finally:
                 self._stack.pop()
             if result is None:
@@ -429,15 +432,7 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
             return result
         if not inside_list and self._free_floating(active_ctx, active_property, element):
             raise DataLossError("free-floating scalar dropped", str(element), self._path())
-        return super()._expand(
-            active_ctx,
-            active_property,
-            element,
-            options,
-            inside_list=inside_list,
-            inside_index=inside_index,
-            type_scoped_ctx=type_scoped_ctx,
-        )
+        return expand()
 
     def _free_floating(self, active_ctx: Any, active_property: Any, element: Any) -> bool:
         """A scalar at the top or directly in @graph: JSON-LD expansion drops it."""

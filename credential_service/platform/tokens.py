@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -67,6 +68,20 @@ def _token_key(keystore: FileKeyStore) -> Ed25519PrivateKey:
     return keystore.ed25519_private_key(TOKEN_KEY_ID)
 
 
+ACCESS_CLAIMS = ["exp", "iat", "sub", "aud", "iss"]  # every token must carry these
+
+
+def _decode(
+    keystore: FileKeyStore, token: str, *, issuer: str, audience: str, required: list[str]
+) -> dict[str, Any]:
+    """The claims of a token signed with the token key (EdDSA only), for this issuer and audience."""
+    public: Ed25519PublicKey = _token_key(keystore).public_key()
+    claims: dict[str, Any] = jwt.decode(
+        token, public, algorithms=["EdDSA"], audience=audience, issuer=issuer, options={"require": required}
+    )
+    return claims
+
+
 def mint_token(
     keystore: FileKeyStore,
     *,
@@ -93,15 +108,9 @@ def mint_token(
 
 def read_token(keystore: FileKeyStore, token: str, *, issuer: str, audience: str) -> Principal:
     """The principal of a valid token; raises Unauthorized for anything else."""
-    public: Ed25519PublicKey = _token_key(keystore).public_key()
     try:
-        claims = jwt.decode(
-            token,
-            public,
-            algorithms=["EdDSA"],
-            audience=audience,
-            issuer=issuer,
-            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+        claims = _decode(
+            keystore, token, issuer=issuer, audience=audience, required=["exp", "iat", "sub", "aud", "iss"]
         )
         role = Role(claims["role"])
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
@@ -163,17 +172,15 @@ def mint_signin_token(
 def read_signin_token(keystore: FileKeyStore, token: str, *, issuer: str, audience: str) -> SignInClaims:
     """The claims of a valid, unexpired sign-in link token; raises Unauthorized for anything else
     (whether it was used already is the caller's to check, against its store of used ``jti``)."""
-    public: Ed25519PublicKey = _token_key(keystore).public_key()
     try:
         if jwt.get_unverified_header(token).get("typ") != "signin+jwt":
             raise jwt.InvalidTokenError("not a sign-in token")
-        claims = jwt.decode(
+        claims = _decode(
+            keystore,
             token,
-            public,
-            algorithms=["EdDSA"],
-            audience=audience,
             issuer=issuer,
-            options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]},
+            audience=audience,
+            required=["exp", "iat", "sub", "aud", "iss", "jti"],
         )
         role = Role(claims["role"])
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
