@@ -108,7 +108,7 @@ def init() -> None:
             session, runtime.keystore, public_base_url=settings.public_base_url
         )
         did = platform.did
-        from credential_service.assessment.organisations import ensure_builtin_occupations
+        from credential_service.assessment.occupations.service import ensure_builtin_occupations
 
         ensure_builtin_occupations(session)  # only when the catalogue is empty
     ensure_token_key(runtime.keystore)
@@ -279,7 +279,7 @@ def orgs_add(  # noqa: PLR0917 - typer arguments are positional
     ],
 ) -> None:
     """Register (备案) an evaluation organisation: its did:web and first key, scope, signed endorsement."""
-    from credential_service.assessment import organisations
+    from credential_service.assessment.organisations import service as organisations
 
     runtime = _runtime()
     with runtime.session() as session:
@@ -306,7 +306,7 @@ def orgs_add(  # noqa: PLR0917 - typer arguments are positional
 @orgs_app.command("list")
 def orgs_list() -> None:
     """List registered organisations (and organisation issuers not registered yet) with their DIDs."""
-    from credential_service.assessment import organisations
+    from credential_service.assessment.organisations import service as organisations
 
     runtime = _runtime()
     table = Table("code", "name", "status", "scope rows", "DID")
@@ -330,8 +330,8 @@ def orgs_status(
     reason: Annotated[str, typer.Option(help="why (recorded with the change)")],
 ) -> None:
     """Suspend, reinstate or exit an organisation (signs a new endorsement)."""
-    from credential_service.assessment import organisations
-    from credential_service.assessment.rules import OrganisationStatus
+    from credential_service.assessment.organisations import service as organisations
+    from credential_service.assessment.organisations.rules import OrganisationStatus
 
     try:
         wanted = OrganisationStatus(status)
@@ -356,14 +356,14 @@ def orgs_client(
     ] = False,
 ) -> None:
     """Create OAuth 2 client credentials for an organisation (the secret is printed this once)."""
-    from credential_service.assessment import organisations
-    from credential_service.assessment.organisation_models import ClientAuthMethod
+    from credential_service.assessment.organisations import clients as org_clients
+    from credential_service.identity.clients.models import ClientAuthMethod
 
     method = ClientAuthMethod.PRIVATE_KEY_JWT if private_key_jwt else ClientAuthMethod.CLIENT_SECRET
     runtime = _runtime()
     with runtime.session() as session:
         try:
-            created = organisations.create_client(
+            created = org_clients.create_client(
                 session, code, method, public_base_url=runtime.settings.public_base_url, actor=_actor()
             )
         except ServiceError as exc:
@@ -377,12 +377,12 @@ def orgs_revoke_client(
     client_id: Annotated[str, typer.Argument(help="the client_id to revoke")],
 ) -> None:
     """Revoke an organisation's client credentials."""
-    from credential_service.assessment import organisations
+    from credential_service.assessment.organisations import clients as org_clients
 
     runtime = _runtime()
     with runtime.session() as session:
         try:
-            revoked = organisations.revoke_client(session, code, client_id, actor=_actor())
+            revoked = org_clients.revoke_client(session, code, client_id, actor=_actor())
         except ServiceError as exc:
             _fail(_problem(exc))
         console.print(f"revoked {revoked.client_id} at {revoked.revoked_at}")
@@ -399,8 +399,8 @@ def orgs_add_key(
     ] = None,
 ) -> None:
     """Register public key(s) the organisation holds itself (Ed25519; never send the private key)."""
-    from credential_service.assessment import client_keys
-    from credential_service.assessment.client_key_rules import ClientKeyError, key_inputs_from_text
+    from credential_service.assessment.organisations import clients as org_clients
+    from credential_service.identity.clients.rules import ClientKeyError, key_inputs_from_text
 
     try:
         found = key_inputs_from_text(file.read_text(encoding="utf-8"))
@@ -414,7 +414,7 @@ def orgs_add_key(
     with runtime.session() as session:
         try:
             added = [
-                client_keys.register_client_key(
+                org_clients.register_client_key(
                     session,
                     code,
                     jwk=item.jwk,
@@ -433,13 +433,13 @@ def orgs_add_key(
 @orgs_app.command("keys")
 def orgs_keys(code: Annotated[str, typer.Argument(help="organisation code")]) -> None:
     """List an organisation's own public keys (revoked ones too)."""
-    from credential_service.assessment import client_keys
+    from credential_service.assessment.organisations import clients as org_clients
 
     runtime = _runtime()
     table = Table("kid", "public key", "created", "revoked", "reason")
     with runtime.session() as session:
         try:
-            listing = client_keys.list_client_keys(session, code)
+            listing = org_clients.list_client_keys(session, code)
         except ServiceError as exc:
             _fail(_problem(exc))
     for key in listing.keys:
@@ -460,12 +460,12 @@ def orgs_revoke_key(
     reason: Annotated[str | None, typer.Option(help="why (kept with the key)")] = None,
 ) -> None:
     """Revoke an organisation's own public key: it no longer authenticates or signs result sheets."""
-    from credential_service.assessment import client_keys
+    from credential_service.assessment.organisations import clients as org_clients
 
     runtime = _runtime()
     with runtime.session() as session:
         try:
-            revoked = client_keys.revoke_client_key(session, code, kid, actor=_actor(), reason=reason)
+            revoked = org_clients.revoke_client_key(session, code, kid, actor=_actor(), reason=reason)
         except ServiceError as exc:
             _fail(_problem(exc))
     console.print(f"revoked {revoked.organisation_code} kid={revoked.kid} at {revoked.revoked_at}")
@@ -478,13 +478,13 @@ def occupations_import(
     ],
 ) -> None:
     """Import (insert or update by code) the occupation catalogue; what a file does not say is kept."""
-    from credential_service.assessment import organisations
+    from credential_service.assessment.occupations import service as occupations
 
     runtime = _runtime()
     with runtime.session() as session:
         try:
-            rows, ignored = organisations.read_occupation_file(source)
-            report = organisations.import_occupations(session, rows, ignored_columns=ignored)
+            rows, ignored = occupations.read_occupation_file(source)
+            report = occupations.import_occupations(session, rows, ignored_columns=ignored)
         except OSError as exc:
             _fail(f"cannot read {source}: {exc.strerror}")
         except ServiceError as exc:
@@ -630,8 +630,9 @@ def import_results(
     ] = None,
 ) -> None:
     """Submit an organisation's results from a file (row errors are listed; nothing is recorded then)."""
-    from credential_service.assessment import organisations, workflow
-    from credential_service.assessment.result_sheet import file_sha256, read_sheet
+    from credential_service.assessment.organisations import service as organisations
+    from credential_service.assessment.workflow import submissions
+    from credential_service.assessment.workflow.results.sheet import file_sha256, read_sheet
 
     try:
         stream = file.open("rb")
@@ -645,7 +646,7 @@ def import_results(
         with console.status("读取并核对 / reading and checking"):
             source, rows = read_sheet(stream)  # read and bounded before the transaction
             with runtime.session() as session:
-                submission = workflow.submit_results(
+                submission = submissions.submit_results(
                     session,
                     runtime.keystore,
                     runtime.settings.data_key_bytes,
@@ -657,7 +658,7 @@ def import_results(
                     accept_valid_rows=accept_valid_rows,
                     content_signature=signature,
                 )
-                report = workflow.report(session, submission)
+                report = submissions.report(session, submission)
     except ServiceError as exc:
         for error in exc.errors[:50]:
             console.print(f"  {error.loc}: {error.reason}")
@@ -674,11 +675,19 @@ def issue_batch(
     submission: Annotated[str, typer.Argument(help="the submission id printed by import-results")],
 ) -> None:
     """Issue a submission's certificates after its publicity (safe to run again after an interruption)."""
-    from credential_service.assessment import workflow
+    from credential_service.assessment.workflow import issuance
 
     runtime = _runtime()
     try:
-        issued = workflow.issue_submission(runtime, org, submission, actor=_actor())
+        issued = issuance.issue_submission(
+            runtime.session,
+            runtime.keystore,
+            runtime.issuance,
+            org,
+            submission,
+            data_key=runtime.settings.data_key_bytes,
+            actor=_actor(),
+        )
     except ServiceError as exc:
         _fail(exc.message)
     console.print(f"本次签发 {issued} 张证书 / issued {issued} certificates")

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credential_service.assessment import organisations
+from credential_service.assessment.organisations import clients as org_clients
 from credential_service.core.errors import Forbidden, ServiceError, TooManyRequests, Unauthorized
 from credential_service.core.ratelimit import RateLimiter, client_address
 from credential_service.identity.tokens import Principal, Role, read_token
@@ -52,7 +52,7 @@ def _principal(runtime: Runtime, token: str) -> Principal:
     )
     if principal.role is Role.ORGANISATION:
         with runtime.read_session() as session:
-            organisations.check_standing(session, principal)
+            org_clients.check_standing(session, principal)
     return principal
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from credential_service.assessment import organisations
+from credential_service.assessment.organisations import service as organisations
 from credential_service.certificates.qr_codes import check_public_base_url
 from credential_service.certificates.service import IssuanceSettings
 from credential_service.core.config import Settings

@@ -23,8 +23,8 @@ from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.engine import make_url
 
 from credential_service.app import create_app
-from credential_service.assessment import organisations
-from credential_service.assessment.rules import ScopeRowInput
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.core.config import Settings
 from credential_service.core.db import make_engine, session_factory, session_scope
 from credential_service.demo import demo_credit_code, demo_id_number, demo_name

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credential_service.assessment import rules
-from credential_service.assessment.rules import (
+from credential_service.assessment.organisations import rules
+from credential_service.assessment.organisations.rules import (
     CHINA_TIME,
     EndorsementFormatError,
     ScopeRowInput,

@@ -6,98 +6,28 @@ import hashlib
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from credential_service.assessment import organisations, workflow
-from credential_service.assessment.organisations import OAuthError, TokenRequest
-from credential_service.assessment.result_sheet import file_sha256, read_sheet
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.pages import staff_of, to_signin, with_form_token
+from credential_service.assessment.workflow import issuance, plans, publicity, submissions
+from credential_service.assessment.workflow.results.sheet import file_sha256, read_sheet
 from credential_service.core.errors import ServiceError
-from credential_service.http import (
-    RuntimeDep,
-    check_csrf,
-    check_form_csrf,
-    csrf_token,
-    form_csrf_token,
-    form_nonce,
-    keep_form_nonce,
-    rate_limit,
-    session_tenant,
-    start_session,
-)
-from credential_service.identity.tokens import Role
+from credential_service.http import RuntimeDep, check_csrf, check_form_csrf, csrf_token, rate_limit
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 STAGING = Path(tempfile.gettempdir()) / "credential-service-uploads"
 
 
-def _staff(request: Request, runtime: RuntimeDep) -> tuple[str, str] | None:
-    """(organisation code, session token) of a signed-in organisation, or None."""
-    return session_tenant(request, runtime, Role.ORGANISATION)
-
-
-def _to_signin() -> RedirectResponse:
-    return RedirectResponse("/org/signin", status_code=303)
-
-
-def _with_form_token(
-    request: Request, runtime: RuntimeDep, template: str, context: dict[str, Any], *, status: int = 200
-) -> HTMLResponse:
-    """A page with a form posted before any session (sign-in, objection): its CSRF token and cookie."""
-    nonce = form_nonce(request)
-    response = render(
-        request, template, {**context, "form_csrf": form_csrf_token(runtime, nonce)}, status=status
-    )
-    keep_form_nonce(response, nonce, public_base_url=runtime.settings.public_base_url)
-    return response
-
-
-@router.get("/org/signin")
-def org_signin(request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    return _with_form_token(request, runtime, "org_signin.html", {"title": "评价机构登录"})
-
-
-@router.post("/org/signin")
-def org_signin_post(
-    request: Request,
-    runtime: RuntimeDep,
-    client_id: Annotated[str, Form(max_length=80)],
-    client_secret: Annotated[str, Form(max_length=200)],
-    csrf: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    rate_limit(runtime.signin_limiter, request)
-    check_form_csrf(request, runtime, csrf)
-    try:
-        with runtime.session() as session:
-            answer = organisations.issue_client_token(
-                session,
-                runtime.keystore,
-                runtime.settings,
-                TokenRequest(
-                    grant_type="client_credentials", client_id=client_id, client_secret=client_secret
-                ),
-            )
-    except OAuthError as exc:
-        context = {"title": "评价机构登录", "error": exc.message}
-        return _with_form_token(request, runtime, "org_signin.html", context, status=401)
-    response = RedirectResponse("/org", status_code=303)
-    start_session(
-        response,
-        answer.access_token,
-        max_age=answer.expires_in,
-        public_base_url=runtime.settings.public_base_url,
-    )
-    return response
-
-
 @router.get("/org")
 def org_home(request: Request, runtime: RuntimeDep) -> Response:
-    staff = _staff(request, runtime)
+    staff = staff_of(request, runtime)
     if staff is None:
-        return _to_signin()
+        return to_signin()
     with runtime.read_session() as session:
         organisation = organisations.get_organisation(session, staff[0])
         context = {
@@ -105,9 +35,9 @@ def org_home(request: Request, runtime: RuntimeDep) -> Response:
             "signed_in": True,
             "csrf": csrf_token(staff[1]),
             "organisation": organisation,
-            "plans": workflow.plans_of(session, organisation),
-            "reports": workflow.reports_of(session, organisation),
-            "today": workflow.beijing_today(),
+            "plans": plans.plans_of(session, organisation),
+            "reports": submissions.reports_of(session, organisation),
+            "today": plans.beijing_today(),
         }
         return render(request, "org_home.html", context)
 
@@ -125,9 +55,9 @@ def org_upload(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Check the sheet and show every row problem; nothing is recorded until the officer confirms."""
-    staff = _staff(request, runtime)
+    staff = staff_of(request, runtime)
     if staff is None:
-        return _to_signin()
+        return to_signin()
     check_csrf(staff[1], csrf)
     digest = file_sha256(file.file)
     STAGING.mkdir(parents=True, exist_ok=True)
@@ -145,7 +75,7 @@ def org_upload(
             _, rows = read_sheet(stream)  # read and bounded before any transaction
         with runtime.session() as session:
             organisation = organisations.get_organisation(session, staff[0])
-            checked = workflow.preview_results(
+            checked = submissions.preview_results(
                 session, runtime.settings.data_key_bytes, organisation, plan_ref, rows
             )
     except ServiceError as exc:
@@ -169,9 +99,9 @@ def org_confirm(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Record the checked sheet: the platform signs its digest with the organisation's key."""
-    staff = _staff(request, runtime)
+    staff = staff_of(request, runtime)
     if staff is None:
-        return _to_signin()
+        return to_signin()
     check_csrf(staff[1], csrf)
     staged = _staged(staff[0], digest)
     if not staged.is_file():
@@ -192,7 +122,7 @@ def org_confirm(
         stream.seek(0)
         source, rows = read_sheet(stream)  # read and bounded before any transaction
     with runtime.session() as session:
-        workflow.submit_results(
+        submissions.submit_results(
             session,
             runtime.keystore,
             runtime.settings.data_key_bytes,
@@ -211,19 +141,26 @@ def org_confirm(
 def org_issue(
     submission_id: str, request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
-    staff = _staff(request, runtime)
+    staff = staff_of(request, runtime)
     if staff is None:
-        return _to_signin()
+        return to_signin()
     check_csrf(staff[1], csrf)
-    workflow.issue_submission(runtime, staff[0], submission_id)
+    issuance.issue_submission(
+        runtime.session,
+        runtime.keystore,
+        runtime.issuance,
+        staff[0],
+        submission_id,
+        data_key=runtime.settings.data_key_bytes,
+    )
     return RedirectResponse("/org#submissions", status_code=303)
 
 
 @router.get("/publicity")
 def publicity_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     with runtime.read_session() as session:
-        candidates = workflow.under_publicity(session)
-    return _with_form_token(request, runtime, "publicity.html", {"title": "公示", "candidates": candidates})
+        candidates = publicity.under_publicity(session)
+    return with_form_token(request, runtime, "publicity.html", {"title": "公示", "candidates": candidates})
 
 
 @router.post("/publicity/{candidate_id}/objection")
@@ -238,11 +175,11 @@ def publicity_objection(
     check_form_csrf(request, runtime, csrf)
     try:
         with runtime.session() as session:
-            workflow.lodge_objection(session, candidate_id, reason)
+            publicity.lodge_objection(session, candidate_id, reason)
         message, failed, status = "异议已收到，将由人社部门核查 / objection received", False, 201
     except ServiceError as exc:
         message, failed, status = exc.message, True, exc.status
     with runtime.read_session() as session:
-        candidates = workflow.under_publicity(session)
+        candidates = publicity.under_publicity(session)
     context = {"title": "公示", "candidates": candidates, "message": message, "failed": failed}
-    return _with_form_token(request, runtime, "publicity.html", context, status=status)
+    return with_form_token(request, runtime, "publicity.html", context, status=status)

@@ -10,9 +10,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from credential_service.assessment import organisations, workflow
-from credential_service.assessment.client_key_rules import CONTENT_SIGNATURE_HEADER, MAX_CONTENT_SIGNATURE
-from credential_service.assessment.result_sheet import (
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.workflow import issuance, plans, submissions
+from credential_service.assessment.workflow import publicity as publicity_service
+from credential_service.assessment.workflow.results.sheet import (
     SheetRow,
     file_sha256,
     read_sheet,
@@ -21,7 +22,7 @@ from credential_service.assessment.result_sheet import (
     template_csv,
     template_xlsx,
 )
-from credential_service.assessment.workflow_schemas import (
+from credential_service.assessment.workflow.schemas import (
     CalendarDayIn,
     ObjectionIn,
     ObjectionResolution,
@@ -30,6 +31,7 @@ from credential_service.assessment.workflow_schemas import (
 )
 from credential_service.core.inputs import IsoDate
 from credential_service.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
+from credential_service.identity.clients.rules import CONTENT_SIGNATURE_HEADER, MAX_CONTENT_SIGNATURE
 from credential_service.identity.tokens import (
     SCOPE_CERTIFICATES,
     SCOPE_PLANS,
@@ -60,7 +62,7 @@ def _org_code(principal: Principal, scope: str) -> str:
 def file_plan(body: PlanCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_PLANS)
     with runtime.session() as session:
-        plan = workflow.file_plan(
+        plan = plans.file_plan(
             session,
             organisations.get_organisation(session, code),
             plan_ref=body.plan_ref,
@@ -141,7 +143,7 @@ def _submit(
     content_signature: str | None,
 ) -> JSON:
     with runtime.session() as session:
-        submission = workflow.submit_results(
+        submission = submissions.submit_results(
             session,
             runtime.keystore,
             runtime.settings.data_key_bytes,
@@ -154,7 +156,7 @@ def _submit(
             accept_valid_rows=accept_valid_rows,
             content_signature=content_signature,
         )
-        return JSON(_plain(workflow.report(session, submission)), status_code=201)
+        return JSON(_plain(submissions.report(session, submission)), status_code=201)
 
 
 @router.post(
@@ -235,10 +237,10 @@ def submit_file(
 def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_RESULTS)
     with runtime.read_session() as session:
-        submission = workflow.get_submission(
+        submission = submissions.get_submission(
             session, organisations.get_organisation(session, code), submission_id
         )
-        return JSON(_plain(workflow.report(session, submission)))
+        return JSON(_plain(submissions.report(session, submission)))
 
 
 @router.post(
@@ -248,12 +250,20 @@ def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: 
 )
 def issue_submission(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_CERTIFICATES)
-    issued = workflow.issue_submission(runtime, code, submission_id, actor=principal.subject)
+    issued = issuance.issue_submission(
+        runtime.session,
+        runtime.keystore,
+        runtime.issuance,
+        code,
+        submission_id,
+        data_key=runtime.settings.data_key_bytes,
+        actor=principal.subject,
+    )
     with runtime.session() as session:
-        submission = workflow.get_submission(
+        submission = submissions.get_submission(
             session, organisations.get_organisation(session, code), submission_id
         )
-        return JSON({"issued_now": issued, **_plain(workflow.report(session, submission))})
+        return JSON({"issued_now": issued, **_plain(submissions.report(session, submission))})
 
 
 @router.get("/api/v1/publicity", summary="公示: candidates whose publicity runs (masked)")
@@ -263,7 +273,9 @@ def publicity(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
     with runtime.read_session() as session:
-        return JSON([_plain(c) for c in workflow.under_publicity(session, limit=limit, offset=offset)])
+        return JSON(
+            [_plain(c) for c in publicity_service.under_publicity(session, limit=limit, offset=offset)]
+        )
 
 
 @router.post(
@@ -275,7 +287,7 @@ def publicity(
 def lodge_objection(candidate_id: str, body: ObjectionIn, request: Request, runtime: RuntimeDep) -> JSON:
     rate_limit(runtime.objection_limiter, request)
     with runtime.session() as session:
-        objection = workflow.lodge_objection(session, candidate_id, body.reason)
+        objection = publicity_service.lodge_objection(session, candidate_id, body.reason)
         return JSON({"objection_id": objection.public_id, "status": objection.status}, status_code=201)
 
 
@@ -287,7 +299,7 @@ def resolve_objection(
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        objection = workflow.resolve_objection(
+        objection = publicity_service.resolve_objection(
             session, objection_id, upheld=body.upheld, actor=principal.subject, resolution=body.resolution
         )
         return JSON({"objection_id": objection.public_id, "status": objection.status})
@@ -299,7 +311,7 @@ def set_calendar_day(
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        entry = workflow.set_calendar_day(session, day, body.kind, body.name, actor=principal.subject)
+        entry = plans.set_calendar_day(session, day, body.kind, body.name, actor=principal.subject)
         return JSON({"day": entry.day.isoformat(), "kind": entry.kind, "name": entry.name})
 
 
@@ -318,18 +330,18 @@ def national_export(
 ) -> Response:
     code = _org_code(principal, SCOPE_CERTIFICATES)
     with runtime.session() as session:
-        submission = workflow.get_submission(
+        submission = submissions.get_submission(
             session, organisations.get_organisation(session, code), submission_id
         )
-        rows = workflow.national_rows(
+        rows = issuance.national_rows(
             session, runtime.settings.data_key_bytes, submission, actor=principal.subject
         )
     name = f"national-{submission_id}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if fmt == "csv":
         return Response(
-            rows_as_csv(workflow.NATIONAL_COLUMNS, rows),
+            rows_as_csv(issuance.NATIONAL_COLUMNS, rows),
             media_type="text/csv; charset=utf-8",
             headers=headers,
         )
-    return Response(rows_as_xlsx(workflow.NATIONAL_COLUMNS, rows), media_type=XLSX, headers=headers)
+    return Response(rows_as_xlsx(issuance.NATIONAL_COLUMNS, rows), media_type=XLSX, headers=headers)

@@ -1,14 +1,18 @@
-"""Organisation-held public keys (administrators register, list and revoke them) and the check of the
-detached content signature an organisation may send with a result sheet (``X-Content-Signature``).
+"""Organisations' OAuth clients and the public keys they hold themselves (administrators create,
+list and revoke them), and the check of the detached content signature an organisation may send
+with a result sheet (``X-Content-Signature``).
 
 The organisation keeps the private key; the platform stores the public key only. A registered key
-signs the organisation's ``private_key_jwt`` assertions (``organisations._by_assertion``) and its
-result sheets. Formats: ``client_key_rules`` and docs/decisions/016-organisation-keys.md.
+signs the organisation's ``private_key_jwt`` assertions (``oauth``) and its result sheets. Formats:
+``rules`` and docs/decisions/016-organisation-keys.md. Whose clients and keys these are is the
+assessment registry's business: it passes the ``ClientOwner`` it has checked.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,45 +20,45 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from credential_service.assessment.client_key_rules import (
-    CONTENT_SIGNATURE_HEADER,
+from credential_service.core.clock import utcnow
+from credential_service.core.errors import Conflict, FieldError, InvalidInput
+from credential_service.crypto.multibase import decode_ed25519_public_key
+from credential_service.identity.clients.errors import (
+    ClientKeyNotFound,
+    ClientNotFound,
+    ContentSignatureRejected,
+)
+from credential_service.identity.clients.models import (
+    ClientAuthMethod,
+    OrganisationClient,
+    OrganisationClientKey,
+)
+from credential_service.identity.clients.oauth import hash_secret
+from credential_service.identity.clients.rules import (
     ClientKeyError,
     ContentSignatureError,
     parse_client_key,
     public_jwk,
     read_content_signature,
+    token_endpoint,
     verify_content_signature,
 )
-from credential_service.assessment.models import Organisation
-from credential_service.assessment.organisation_models import OrganisationClientKey
-from credential_service.assessment.organisation_schemas import ClientKeyList, ClientKeyOut
-from credential_service.assessment.organisations import get_organisation
-from credential_service.assessment.rules import OrganisationStatus
-from credential_service.core.clock import utcnow
-from credential_service.core.errors import Conflict, FieldError, InvalidInput, NotFound, ServiceError
-from credential_service.crypto.multibase import decode_ed25519_public_key
+from credential_service.identity.clients.schemas import (
+    ClientCreated,
+    ClientKeyList,
+    ClientKeyOut,
+    ClientList,
+    ClientOut,
+)
 from credential_service.transparency import audit
 
 
-class ClientKeyNotFound(NotFound):
-    def __init__(self) -> None:
-        super().__init__("该机构没有这个公钥 / the organisation has no such key", code="client_key_not_found")
+@dataclass(frozen=True)
+class ClientOwner:
+    """The organisation a client or key belongs to (its registry id and code), checked by the caller."""
 
-
-class ContentSignatureRejected(ServiceError):
-    """400: the sheet's content signature is malformed, names no usable key, or does not verify.
-
-    Nothing is recorded. ``code`` tells programs which: content_signature_malformed,
-    content_signature_unknown_key, content_signature_revoked_key, content_signature_mismatch.
-    """
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(
-            message="内容签名无效，未作任何记录 / the content signature is invalid: nothing was recorded",
-            code=code,
-            status=400,
-            errors=[FieldError(CONTENT_SIGNATURE_HEADER, reason)],
-        )
+    id: int
+    code: str
 
 
 def _view(key: OrganisationClientKey, organisation_code: str) -> ClientKeyOut:
@@ -72,7 +76,7 @@ def _view(key: OrganisationClientKey, organisation_code: str) -> ClientKeyOut:
 
 def register_client_key(
     session: Session,
-    code: str,
+    owner: ClientOwner,
     *,
     jwk: Mapping[str, Any] | None = None,
     public_key_multibase: str | None = None,
@@ -82,13 +86,10 @@ def register_client_key(
 ) -> ClientKeyOut:
     """Register an organisation-held Ed25519 public key (a JWK or a Multikey).
 
-    Raises OrganisationNotFound; InvalidInput for a key that is not an Ed25519 public key (a private
-    JWK is refused); Conflict when the organisation has exited, the kid is taken in it, or the key
-    is already registered (to it or to another organisation).
+    Raises InvalidInput for a key that is not an Ed25519 public key (a private JWK is refused);
+    Conflict when the kid is taken in the organisation, or the key is already registered (to it or
+    to another organisation).
     """
-    organisation = get_organisation(session, code)
-    if organisation.status == OrganisationStatus.EXITED:
-        raise Conflict("机构已退出 / the organisation has exited", code="organisation_exited")
     try:
         key = parse_client_key(jwk=jwk, multibase=public_key_multibase, kid=kid)
     except ClientKeyError as exc:
@@ -97,7 +98,7 @@ def register_client_key(
         ) from None
     if session.scalar(
         select(OrganisationClientKey.id).where(
-            OrganisationClientKey.organisation_id == organisation.id, OrganisationClientKey.kid == key.kid
+            OrganisationClientKey.organisation_id == owner.id, OrganisationClientKey.kid == key.kid
         )
     ):
         raise Conflict(f"密钥编号 {key.kid} 已在使用 / this kid is taken", code="client_key_kid_taken")
@@ -110,7 +111,7 @@ def register_client_key(
     ):
         raise taken
     record = OrganisationClientKey(
-        organisation_id=organisation.id,
+        organisation_id=owner.id,
         kid=key.kid,
         public_key_multibase=key.multibase,
         created_at=now or utcnow(),
@@ -125,26 +126,25 @@ def register_client_key(
         session,
         actor=actor,
         action="organisation.client_key.add",
-        subject=f"organisation:{organisation.code}",
+        subject=f"organisation:{owner.code}",
         detail={"kid": key.kid, "publicKeyMultibase": key.multibase},
     )
-    return _view(record, organisation.code)
+    return _view(record, owner.code)
 
 
-def list_client_keys(session: Session, code: str) -> ClientKeyList:
+def list_client_keys(session: Session, owner: ClientOwner) -> ClientKeyList:
     """Every key ever registered for the organisation (revoked ones too), oldest first."""
-    organisation = get_organisation(session, code)
     keys = session.scalars(
         select(OrganisationClientKey)
-        .where(OrganisationClientKey.organisation_id == organisation.id)
+        .where(OrganisationClientKey.organisation_id == owner.id)
         .order_by(OrganisationClientKey.id)
     )
-    return ClientKeyList(keys=[_view(k, organisation.code) for k in keys])
+    return ClientKeyList(keys=[_view(k, owner.code) for k in keys])
 
 
 def revoke_client_key(
     session: Session,
-    code: str,
+    owner: ClientOwner,
     kid: str,
     *,
     actor: str,
@@ -153,12 +153,11 @@ def revoke_client_key(
 ) -> ClientKeyOut:
     """Revoke a key: from now on it neither authenticates nor signs sheets (evidence kept stays).
 
-    Revoking twice changes nothing. Raises OrganisationNotFound, ClientKeyNotFound.
+    Revoking twice changes nothing. Raises ClientKeyNotFound.
     """
-    organisation = get_organisation(session, code)
     key = session.scalar(
         select(OrganisationClientKey).where(
-            OrganisationClientKey.organisation_id == organisation.id, OrganisationClientKey.kid == kid
+            OrganisationClientKey.organisation_id == owner.id, OrganisationClientKey.kid == kid
         )
     )
     if key is None:
@@ -171,16 +170,16 @@ def revoke_client_key(
             session,
             actor=actor,
             action="organisation.client_key.revoke",
-            subject=f"organisation:{organisation.code}",
+            subject=f"organisation:{owner.code}",
             detail={"kid": key.kid, "reason": key.revocation_reason},
         )
-    return _view(key, organisation.code)
+    return _view(key, owner.code)
 
 
 def check_content_signature(
-    session: Session, organisation: Organisation, header_value: str, content_sha256: str
+    session: Session, organisation_id: int, header_value: str, content_sha256: str
 ) -> OrganisationClientKey:
-    """The registered, unrevoked key of ``organisation`` whose signature over the exact bytes
+    """The registered, unrevoked key of the organisation whose signature over the exact bytes
     (their SHA-256) is ``header_value``; raises ContentSignatureRejected otherwise."""
     try:
         signature = read_content_signature(header_value)
@@ -188,7 +187,7 @@ def check_content_signature(
         raise ContentSignatureRejected("content_signature_malformed", exc.reason) from None
     key = session.scalar(
         select(OrganisationClientKey).where(
-            OrganisationClientKey.organisation_id == organisation.id,
+            OrganisationClientKey.organisation_id == organisation_id,
             OrganisationClientKey.kid == signature.kid,
         )
     )
@@ -210,3 +209,81 @@ def check_content_signature(
     except ContentSignatureError as exc:
         raise ContentSignatureRejected("content_signature_mismatch", exc.reason) from None
     return key
+
+
+def _client_view(client: OrganisationClient, organisation_code: str) -> ClientOut:
+    return ClientOut(
+        client_id=client.client_id,
+        organisation_code=organisation_code,
+        auth_method=ClientAuthMethod(client.auth_method),
+        created_at=client.created_at,
+        revoked_at=client.revoked_at,
+    )
+
+
+def create_client(
+    session: Session,
+    owner: ClientOwner,
+    auth_method: ClientAuthMethod,
+    *,
+    public_base_url: str,
+    actor: str,
+    now: datetime | None = None,
+) -> ClientCreated:
+    """New client credentials; a secret is returned this once and only its Argon2 hash is kept."""
+    secret = secrets.token_urlsafe(32) if auth_method is ClientAuthMethod.CLIENT_SECRET else None
+    client = OrganisationClient(
+        organisation_id=owner.id,
+        client_id=f"{owner.code}-{secrets.token_hex(6)}",
+        auth_method=auth_method.value,
+        secret_hash=hash_secret(secret) if secret is not None else None,
+        created_at=now or utcnow(),
+        created_by=actor[:100],
+    )
+    session.add(client)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="organisation.client.create",
+        subject=f"organisation:{owner.code}",
+        detail={"clientId": client.client_id, "authMethod": auth_method.value},
+    )
+    return ClientCreated(
+        **_client_view(client, owner.code).model_dump(),
+        client_secret=secret,
+        token_endpoint=token_endpoint(public_base_url),
+    )
+
+
+def list_clients(session: Session, owner: ClientOwner) -> ClientList:
+    clients = session.scalars(
+        select(OrganisationClient)
+        .where(OrganisationClient.organisation_id == owner.id)
+        .order_by(OrganisationClient.id)
+    )
+    return ClientList(clients=[_client_view(c, owner.code) for c in clients])
+
+
+def revoke_client(
+    session: Session, owner: ClientOwner, client_id: str, *, actor: str, now: datetime | None = None
+) -> ClientOut:
+    """Revoke client credentials (tokens already issued run out within their short lifetime)."""
+    client = session.scalar(
+        select(OrganisationClient).where(
+            OrganisationClient.organisation_id == owner.id, OrganisationClient.client_id == client_id
+        )
+    )
+    if client is None:
+        raise ClientNotFound()
+    if client.revoked_at is None:
+        client.revoked_at = now or utcnow()
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="organisation.client.revoke",
+            subject=f"organisation:{owner.code}",
+            detail={"clientId": client.client_id},
+        )
+    return _client_view(client, owner.code)
