@@ -345,6 +345,49 @@ def _endorse(
     return describe_organisation(session, organisation.code, public_base_url=settings.public_base_url)
 
 
+def _new_organisation(
+    session: Session,
+    keystore: KeyStore,
+    settings: Settings,
+    *,
+    code: str,
+    org_type: str,
+    credit: str,
+    name: str,
+    now: datetime,
+) -> Organisation:
+    """The active organisation, its issuer and first status period; raises OrganisationExists."""
+    try:
+        # A concurrent registration of the same code or credit code fails here, not with a 500.
+        with session.begin_nested():
+            issuer = _issuer_for(session, keystore, settings, code=code, name=name, now=now)
+            organisation = Organisation(
+                issuer_id=issuer.id,
+                code=code,
+                org_type=org_type,
+                credit_code=credit,
+                name=name,
+                status=OrganisationStatus.ACTIVE.value,
+                registered_at=now,
+            )
+            session.add(organisation)
+            session.flush()
+    except IntegrityError:
+        raise OrganisationExists(
+            f"机构代码 {code} 或统一社会信用代码已备案 / "
+            f"organisation {code} or its credit code is already registered"
+        ) from None
+    session.add(
+        StatusPeriod(
+            organisation_id=organisation.id,
+            status=OrganisationStatus.ACTIVE.value,
+            since=now,
+            reason="备案 / registered",
+        )
+    )
+    return organisation
+
+
 def register_organisation(
     session: Session,
     keystore: KeyStore,
@@ -376,33 +419,8 @@ def register_organisation(
         raise InvalidRegistration(problems)
     code = organisation_code(org_type, mohrss_code, settings.province_code, site_serial)
     _refuse_registered(session, code, credit)
-    try:
-        # A concurrent registration of the same code or credit code fails here, not with a 500.
-        with session.begin_nested():
-            issuer = _issuer_for(session, keystore, settings, code=code, name=name, now=now)
-            organisation = Organisation(
-                issuer_id=issuer.id,
-                code=code,
-                org_type=org_type,
-                credit_code=credit,
-                name=name,
-                status=OrganisationStatus.ACTIVE.value,
-                registered_at=now,
-            )
-            session.add(organisation)
-            session.flush()
-    except IntegrityError:
-        raise OrganisationExists(
-            f"机构代码 {code} 或统一社会信用代码已备案 / "
-            f"organisation {code} or its credit code is already registered"
-        ) from None
-    session.add(
-        StatusPeriod(
-            organisation_id=organisation.id,
-            status=OrganisationStatus.ACTIVE.value,
-            since=now,
-            reason="备案 / registered",
-        )
+    organisation = _new_organisation(
+        session, keystore, settings, code=code, org_type=org_type, credit=credit, name=name, now=now
     )
     _store_scope(session, organisation, scope)
     detail = {"creditCode": credit, "name": name, "scopeRows": len(scope)}

@@ -42,6 +42,19 @@ def org_home(request: Request, runtime: RuntimeDep) -> Response:
         return render(request, "org_home.html", context)
 
 
+PlanRef = Annotated[str, Form(max_length=40)]
+Csrf = Annotated[str, Form(max_length=64)]
+
+
+def _posting_staff(request: Request, runtime: RuntimeDep, csrf: str) -> tuple[str, str] | None:
+    """(organisation code, session token) of the signed-in staff posting a form with its CSRF
+    token (raises on a bad token), or None when nobody is signed in."""
+    staff = staff_of(request, runtime)
+    if staff is not None:
+        check_csrf(staff[1], csrf)
+    return staff
+
+
 def _staged(code: str, digest: str) -> Path:
     return STAGING / f"{code}-{digest}.sheet"
 
@@ -50,15 +63,14 @@ def _staged(code: str, digest: str) -> Path:
 def org_upload(
     request: Request,
     runtime: RuntimeDep,
-    plan_ref: Annotated[str, Form(max_length=40)],
+    plan_ref: PlanRef,
     file: Annotated[UploadFile, File()],
-    csrf: Annotated[str, Form(max_length=64)] = "",
+    csrf: Csrf = "",
 ) -> Response:
     """Check the sheet and show every row problem; nothing is recorded until the officer confirms."""
-    staff = staff_of(request, runtime)
+    staff = _posting_staff(request, runtime, csrf)
     if staff is None:
         return to_signin()
-    check_csrf(staff[1], csrf)
     digest = file_sha256(file.file)
     STAGING.mkdir(parents=True, exist_ok=True)
     with _staged(staff[0], digest).open("wb") as staged:
@@ -93,16 +105,15 @@ def org_upload(
 def org_confirm(
     request: Request,
     runtime: RuntimeDep,
-    plan_ref: Annotated[str, Form(max_length=40)],
+    plan_ref: PlanRef,
     digest: Annotated[str, Form(pattern=r"^[0-9a-f]{64}$")],
     accept_valid_rows: Annotated[bool, Form()] = False,
-    csrf: Annotated[str, Form(max_length=64)] = "",
+    csrf: Csrf = "",
 ) -> Response:
     """Record the checked sheet: the platform signs its digest with the organisation's key."""
-    staff = staff_of(request, runtime)
+    staff = _posting_staff(request, runtime, csrf)
     if staff is None:
         return to_signin()
-    check_csrf(staff[1], csrf)
     staged = _staged(staff[0], digest)
     if not staged.is_file():
         return render(
@@ -138,13 +149,10 @@ def org_confirm(
 
 
 @router.post("/org/submissions/{submission_id}/issue")
-def org_issue(
-    submission_id: str, request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)] = ""
-) -> Response:
-    staff = staff_of(request, runtime)
+def org_issue(submission_id: str, request: Request, runtime: RuntimeDep, csrf: Csrf = "") -> Response:
+    staff = _posting_staff(request, runtime, csrf)
     if staff is None:
         return to_signin()
-    check_csrf(staff[1], csrf)
     issuance.issue_submission(
         runtime.session,
         runtime.keystore,
@@ -169,7 +177,7 @@ def publicity_objection(
     request: Request,
     runtime: RuntimeDep,
     reason: Annotated[str, Form(max_length=1000)],
-    csrf: Annotated[str, Form(max_length=64)] = "",
+    csrf: Csrf = "",
 ) -> HTMLResponse:
     rate_limit(runtime.objection_limiter, request)
     check_form_csrf(request, runtime, csrf)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -130,6 +130,33 @@ ContentSignature = Annotated[
 ]
 
 
+SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the X-Content-Signature is malformed or does not verify; nothing recorded"},
+    422: {"description": "row errors (row, column, reason); nothing recorded"},
+}
+
+
+@dataclass(frozen=True)
+class SubmitOptions:
+    """What both ways of submitting results take besides the rows: the idempotency key, the
+    organisation's content signature, and whether to accept the valid rows of a faulty sheet."""
+
+    idempotency_key: str | None
+    content_signature: str | None
+    accept_valid_rows: bool
+
+
+def submit_options(
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    content_signature: ContentSignature = None,
+    accept_valid_rows: Annotated[bool, Query()] = False,
+) -> SubmitOptions:
+    return SubmitOptions(idempotency_key, content_signature, accept_valid_rows)
+
+
+Options = Annotated[SubmitOptions, Depends(submit_options)]
+
+
 def _submit(
     runtime: Runtime,
     code: str,
@@ -138,9 +165,7 @@ def _submit(
     *,
     source: str,
     content_sha256: str,
-    idempotency_key: str | None,
-    accept_valid_rows: bool,
-    content_signature: str | None,
+    options: SubmitOptions,
 ) -> JSON:
     with runtime.session() as session:
         submission = submissions.submit_results(
@@ -152,9 +177,9 @@ def _submit(
             rows=rows,
             source=source,
             content_sha256=content_sha256,
-            idempotency_key=idempotency_key,
-            accept_valid_rows=accept_valid_rows,
-            content_signature=content_signature,
+            idempotency_key=options.idempotency_key,
+            accept_valid_rows=options.accept_valid_rows,
+            content_signature=options.content_signature,
         )
         return JSON(_plain(submissions.report(session, submission)), status_code=201)
 
@@ -163,10 +188,7 @@ def _submit(
     "/api/v1/plans/{plan_ref}/results",
     status_code=201,
     summary="Submit results as JSON (all-or-nothing unless accept_valid_rows)",
-    responses={
-        400: {"description": "the X-Content-Signature is malformed or does not verify; nothing recorded"},
-        422: {"description": "row errors (row, column, reason); nothing recorded"},
-    },
+    responses=SUBMIT_RESPONSES,
 )
 def submit_json(
     plan_ref: str,
@@ -174,9 +196,7 @@ def submit_json(
     content: RawBody,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-    content_signature: ContentSignature = None,
-    accept_valid_rows: Annotated[bool, Query()] = False,
+    options: Options,
 ) -> JSON:
     code = _org_code(principal, SCOPE_RESULTS)
     rows = (
@@ -190,9 +210,7 @@ def submit_json(
         rows,
         source="json",
         content_sha256=hashlib.sha256(content).hexdigest(),  # the exact bytes received
-        idempotency_key=idempotency_key,
-        accept_valid_rows=accept_valid_rows,
-        content_signature=content_signature,
+        options=options,
     )
 
 
@@ -200,19 +218,14 @@ def submit_json(
     "/api/v1/plans/{plan_ref}/results/upload",
     status_code=201,
     summary="Submit results as a CSV or Excel (.xlsx) file",
-    responses={
-        400: {"description": "the X-Content-Signature is malformed or does not verify; nothing recorded"},
-        422: {"description": "row errors (row, column, reason); nothing recorded"},
-    },
+    responses=SUBMIT_RESPONSES,
 )
 def submit_file(
     plan_ref: str,
     file: Annotated[UploadFile, File(description="CSV or .xlsx, Chinese headers")],
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-    content_signature: ContentSignature = None,
-    accept_valid_rows: Annotated[bool, Query()] = False,
+    options: Options,
 ) -> JSON:
     code = _org_code(principal, SCOPE_RESULTS)
     stream = file.file  # spooled to disk by the server beyond 1 MB: read in chunks, never whole
@@ -227,9 +240,8 @@ def submit_file(
         rows,
         source=source,
         content_sha256=digest,
-        idempotency_key=idempotency_key or digest,
-        accept_valid_rows=accept_valid_rows,
-        content_signature=content_signature,  # over the file's bytes (the part, not the multipart body)
+        # the content signature is over the file's bytes (the part, not the multipart body)
+        options=replace(options, idempotency_key=options.idempotency_key or digest),
     )
 
 

@@ -275,11 +275,9 @@ def submit_results(
     """
     now = now or utcnow()
     digest = content_sha256
-    client_key = (
-        check_content_signature(session, organisation.id, content_signature, digest)
-        if content_signature is not None
-        else None
-    )
+    client_key = None
+    if content_signature is not None:
+        client_key = check_content_signature(session, organisation.id, content_signature, digest)
     existing = _already_submitted(session, organisation, digest, idempotency_key)
     if existing is not None:
         return existing
@@ -301,14 +299,9 @@ def submit_results(
                 raise
             return existing
         _check_and_record(
-            session,
-            data_key,
-            organisation=organisation,
-            plan=plan,
-            submission=submission,
-            rows=rows,
-            accept_valid_rows=accept_valid_rows,
-        )
+            session, data_key, organisation=organisation, plan=plan, submission=submission,
+            rows=rows, accept_valid_rows=accept_valid_rows,
+        )  # fmt: skip
     return submission
 
 
