@@ -1,4 +1,4 @@
-"""Scope and status rules of evaluation organisations (assessment.rules), each with its failing case."""
+"""Scope and status rules of evaluation organisations (organisations.rules), each with its failing case."""
 
 from __future__ import annotations
 
