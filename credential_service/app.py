@@ -17,9 +17,10 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.admin.pages import router as admin_pages_router
-from credential_service.assessment.organisation_routes import router as organisations_router
-from credential_service.assessment.pages import router as assessment_pages_router
-from credential_service.assessment.workflow_routes import router as workflow_router
+from credential_service.assessment.organisations.pages import router as organisation_pages_router
+from credential_service.assessment.organisations.routes import router as organisations_router
+from credential_service.assessment.workflow.pages import router as workflow_pages_router
+from credential_service.assessment.workflow.routes import router as workflow_router
 from credential_service.certificates.print_routes import router as certificate_print_router
 from credential_service.certificates.routes import router as certificates_router
 from credential_service.certificates.status_routes import router as status_changes_router
@@ -169,7 +170,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         training_router,
         organisations_router,
         workflow_router,
-        assessment_pages_router,
+        organisation_pages_router,
+        workflow_pages_router,
         admin_pages_router,
     ):
         app.include_router(router)

@@ -96,7 +96,7 @@ def init() -> None:
             session, runtime.keystore, public_base_url=settings.public_base_url
         )
         did = platform.did
-        from credential_service.assessment.organisations import ensure_builtin_occupations
+        from credential_service.assessment.occupations.service import ensure_builtin_occupations
 
         ensure_builtin_occupations(session)  # only when the catalogue is empty
     ensure_token_key(runtime.keystore)

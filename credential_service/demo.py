@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from credential_service.assessment import organisations as registry
-from credential_service.assessment.models import Organisation
-from credential_service.assessment.occupations import BUILTIN_OCCUPATIONS
-from credential_service.assessment.rules import ScopeRowInput
+from credential_service.assessment.occupations.rules import BUILTIN_OCCUPATIONS
+from credential_service.assessment.organisations import service as registry
+from credential_service.assessment.organisations.models import Organisation
+from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.certificates import qr_codes, status_changes
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import Occupation

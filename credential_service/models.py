@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from credential_service.assessment import (
-    organisation_models,  # noqa: F401 - its tables and models.py's
-    workflow_models,
-)
+from credential_service.assessment.occupations import models as occupations_models
+from credential_service.assessment.organisations import models as organisations_models
+from credential_service.assessment.workflow import models as workflow_models
 from credential_service.certificates import models as certificates_models
 from credential_service.certificates import status_models  # noqa: F401 - tables for Alembic
 from credential_service.core.db import Base
 from credential_service.identity import models as identity_models
+from credential_service.identity.clients import models as clients_models
 from credential_service.identity.signin import models as signin_models  # noqa: F401 - tables for Alembic
 from credential_service.issuers import models as issuers_models
 from credential_service.records import models as records_models
@@ -21,9 +21,12 @@ metadata = Base.metadata
 
 __all__ = [
     "certificates_models",
+    "clients_models",
     "identity_models",
     "issuers_models",
     "metadata",
+    "occupations_models",
+    "organisations_models",
     "records_models",
     "transparency_models",
     "verification_models",

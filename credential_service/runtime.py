@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from credential_service.assessment import organisations
+from credential_service.assessment.organisations import clients as org_clients
+from credential_service.assessment.organisations import service as organisations
 from credential_service.certificates.ports import IssuingRuntime
 from credential_service.certificates.qr_codes import check_public_base_url
 from credential_service.certificates.service import IssuanceSettings
@@ -78,7 +79,7 @@ class Runtime:
         )
 
     def check_standing(self, session: Session, principal: Principal) -> None:
-        organisations.check_standing(session, principal)
+        org_clients.check_standing(session, principal)
 
     def check_keystore(self) -> None:
         """Open one private key now, so a wrong passphrase is a start-up error, not a failure later."""

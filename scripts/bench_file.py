@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, func, insert, make_url, select  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from credential_service.assessment.occupations import BUILTIN_OCCUPATIONS  # noqa: E402
+from credential_service.assessment.occupations.rules import BUILTIN_OCCUPATIONS  # noqa: E402
 from credential_service.certificates.credential import Occupation  # noqa: E402
 from credential_service.core.clock import to_xsd  # noqa: E402
 from credential_service.core.db import make_engine, session_factory, session_scope  # noqa: E402

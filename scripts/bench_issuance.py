@@ -28,10 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import update  # noqa: E402
 
-from credential_service.assessment import organisations, workflow  # noqa: E402
-from credential_service.assessment.result_sheet import file_sha256, read_csv  # noqa: E402
-from credential_service.assessment.rules import ScopeRowInput  # noqa: E402
-from credential_service.assessment.workflow_models import ResultSubmission  # noqa: E402
+from credential_service.assessment.organisations import service as organisations  # noqa: E402
+from credential_service.assessment.organisations.rules import ScopeRowInput  # noqa: E402
+from credential_service.assessment.workflow import issuance, plans, submissions  # noqa: E402
+from credential_service.assessment.workflow.models import ResultSubmission  # noqa: E402
+from credential_service.assessment.workflow.results.sheet import file_sha256, read_csv  # noqa: E402
 from credential_service.certificates.models import IssuedCredential  # noqa: E402
 from credential_service.core.config import Settings  # noqa: E402
 from credential_service.core.db import make_engine  # noqa: E402
@@ -57,7 +58,7 @@ def submit(runtime, code: str, plan_ref: str, path: Path) -> tuple[str, float, i
     started = time.perf_counter()
     with path.open("rb") as stream, runtime.session() as session:
         digest = file_sha256(stream)
-        submission = workflow.submit_results(
+        submission = submissions.submit_results(
             session,
             runtime.keystore,
             runtime.settings.data_key_bytes,
@@ -116,7 +117,7 @@ def main() -> None:
             actor="bench",
         ).code
         for ref, level in (("WARM", 3), ("SMALL", 5), ("BENCH", 4)):
-            workflow.file_plan(
+            plans.file_plan(
                 session,
                 organisations.get_organisation(session, code),
                 plan_ref=ref,
@@ -141,7 +142,14 @@ def main() -> None:
     public_id, submit_seconds, large_peak = submit(runtime, code, "BENCH", large)
 
     started = time.perf_counter()
-    issued = workflow.issue_submission(runtime, code, public_id)
+    issued = issuance.issue_submission(
+        runtime.session,
+        runtime.keystore,
+        runtime.issuance,
+        code,
+        public_id,
+        data_key=runtime.settings.data_key_bytes,
+    )
     issue_seconds = time.perf_counter() - started
     if profiler is not None:
         profiler.disable()

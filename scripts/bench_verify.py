@@ -129,7 +129,7 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 def prepare(settings: Settings) -> dict[str, Any]:
     """What ``credential-service init`` and ``demo`` do; returns the demo's size and the tokens."""
-    from credential_service.assessment.organisations import ensure_builtin_occupations
+    from credential_service.assessment.occupations.service import ensure_builtin_occupations
     from credential_service.demo import load_demo
     from credential_service.issuers import service as issuers
     from credential_service.platform.tokens import ensure_token_key

@@ -7,9 +7,9 @@ import random
 from datetime import date, datetime
 from typing import Any
 
-from credential_service.assessment import organisations
-from credential_service.assessment.occupations import BUILTIN_OCCUPATIONS, builtin_occupation
-from credential_service.assessment.rules import ScopeRowInput
+from credential_service.assessment.occupations.rules import BUILTIN_OCCUPATIONS, builtin_occupation
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.certificates import service as certificates
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.rules import SkillLevel

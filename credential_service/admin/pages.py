@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from credential_service.admin import service
-from credential_service.assessment.rules import ORG_TYPE_NAMES, STATUS_NAMES
+from credential_service.assessment.organisations.rules import ORG_TYPE_NAMES, STATUS_NAMES
 from credential_service.certificates.status_rules import ReasonCode, StatusAction
 from credential_service.core.clock import BEIJING
 from credential_service.core.errors import Forbidden, ServiceError

@@ -15,9 +15,10 @@ from typing import Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from credential_service.admin.rules import PAGE_SIZE, mask_id_like, page_count, page_offset
-from credential_service.assessment import organisations, staff_views, workflow
-from credential_service.assessment.organisation_schemas import OrganisationOut
-from credential_service.assessment.rules import OrganisationStatus
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.rules import OrganisationStatus
+from credential_service.assessment.organisations.schemas import OrganisationOut
+from credential_service.assessment.workflow import submissions
 from credential_service.certificates import status_changes, status_listing
 from credential_service.certificates.status_changes import ChangeResult, StatusChange
 from credential_service.certificates.status_rules import Actor, StatusAction
@@ -146,7 +147,7 @@ def overview(session: Session, *, public_base_url: str) -> Overview:
         ).total
         for status in OrganisationStatus
     }
-    _, batches = staff_views.all_batches(session, limit=1)
+    _, batches = submissions.all_batches(session, limit=1)
     changes, change_total = status_listing.recent_changes(session, limit=5)
     every = issuers.all_issuers(session)
     trail = audit_page(session, 1, size=5)
@@ -170,7 +171,7 @@ def organisations_page(
 class OrganisationDetail:
     organisation: OrganisationOut
     keys: IssuerKeys
-    batches: list[workflow.SubmissionReport]
+    batches: list[submissions.SubmissionReport]
 
 
 def organisation_detail(session: Session, code: str, *, public_base_url: str) -> OrganisationDetail:
@@ -179,15 +180,15 @@ def organisation_detail(session: Session, code: str, *, public_base_url: str) ->
     return OrganisationDetail(
         organisation=described,
         keys=_issuer_keys(issuers.get_issuer(session, described.code)),
-        batches=workflow.reports_of(session, organisations.get_organisation(session, described.code)),
+        batches=submissions.reports_of(session, organisations.get_organisation(session, described.code)),
     )
 
 
-def batches_page(session: Session, page: int = 1) -> Paged[staff_views.BatchRow]:
-    _, total = staff_views.all_batches(session, limit=1)
+def batches_page(session: Session, page: int = 1) -> Paged[submissions.BatchRow]:
+    _, total = submissions.all_batches(session, limit=1)
     pages = page_count(total)
     page = min(page, pages)
-    rows, total = staff_views.all_batches(session, limit=PAGE_SIZE, offset=page_offset(page))
+    rows, total = submissions.all_batches(session, limit=PAGE_SIZE, offset=page_offset(page))
     return Paged(rows, total, page, pages)
 
 

@@ -46,7 +46,7 @@ def orgs_add(  # noqa: PLR0917 - typer arguments are positional
     ],
 ) -> None:
     """Register (备案) an evaluation organisation: its did:web and first key, scope, signed endorsement."""
-    from credential_service.assessment import organisations
+    from credential_service.assessment.organisations import service as organisations
 
     runtime: Platform = runtime_of(ctx)
     with runtime.session() as session:
@@ -73,7 +73,7 @@ def orgs_add(  # noqa: PLR0917 - typer arguments are positional
 @orgs_app.command("list")
 def orgs_list(ctx: typer.Context) -> None:
     """List registered organisations (and organisation issuers not registered yet) with their DIDs."""
-    from credential_service.assessment import organisations
+    from credential_service.assessment.organisations import service as organisations
 
     runtime: Platform = runtime_of(ctx)
     table = Table("code", "name", "status", "scope rows", "DID")
@@ -98,8 +98,8 @@ def orgs_status(
     reason: Annotated[str, typer.Option(help="why (recorded with the change)")],
 ) -> None:
     """Suspend, reinstate or exit an organisation (signs a new endorsement)."""
-    from credential_service.assessment import organisations
-    from credential_service.assessment.rules import OrganisationStatus
+    from credential_service.assessment.organisations import service as organisations
+    from credential_service.assessment.organisations.rules import OrganisationStatus
 
     try:
         wanted = OrganisationStatus(status)
@@ -125,14 +125,14 @@ def orgs_client(
     ] = False,
 ) -> None:
     """Create OAuth 2 client credentials for an organisation (the secret is printed this once)."""
-    from credential_service.assessment import organisations
-    from credential_service.assessment.organisation_models import ClientAuthMethod
+    from credential_service.assessment.organisations import clients as org_clients
+    from credential_service.identity.clients.models import ClientAuthMethod
 
     method = ClientAuthMethod.PRIVATE_KEY_JWT if private_key_jwt else ClientAuthMethod.CLIENT_SECRET
     runtime: Platform = runtime_of(ctx)
     with runtime.session() as session:
         try:
-            created = organisations.create_client(
+            created = org_clients.create_client(
                 session, code, method, public_base_url=runtime.settings.public_base_url, actor=actor()
             )
         except ServiceError as exc:
@@ -147,12 +147,12 @@ def orgs_revoke_client(
     client_id: Annotated[str, typer.Argument(help="the client_id to revoke")],
 ) -> None:
     """Revoke an organisation's client credentials."""
-    from credential_service.assessment import organisations
+    from credential_service.assessment.organisations import clients as org_clients
 
     runtime: Platform = runtime_of(ctx)
     with runtime.session() as session:
         try:
-            revoked = organisations.revoke_client(session, code, client_id, actor=actor())
+            revoked = org_clients.revoke_client(session, code, client_id, actor=actor())
         except ServiceError as exc:
             fail(problem_text(exc))
         console.print(f"revoked {revoked.client_id} at {revoked.revoked_at}")
@@ -170,8 +170,8 @@ def orgs_add_key(
     ] = None,
 ) -> None:
     """Register public key(s) the organisation holds itself (Ed25519; never send the private key)."""
-    from credential_service.assessment import client_keys
-    from credential_service.assessment.client_key_rules import ClientKeyError, key_inputs_from_text
+    from credential_service.assessment.organisations import clients as org_clients
+    from credential_service.identity.clients.rules import ClientKeyError, key_inputs_from_text
 
     try:
         found = key_inputs_from_text(file.read_text(encoding="utf-8"))
@@ -185,7 +185,7 @@ def orgs_add_key(
     with runtime.session() as session:
         try:
             added = [
-                client_keys.register_client_key(
+                org_clients.register_client_key(
                     session,
                     code,
                     jwk=item.jwk,
@@ -204,13 +204,13 @@ def orgs_add_key(
 @orgs_app.command("keys")
 def orgs_keys(ctx: typer.Context, code: Annotated[str, typer.Argument(help="organisation code")]) -> None:
     """List an organisation's own public keys (revoked ones too)."""
-    from credential_service.assessment import client_keys
+    from credential_service.assessment.organisations import clients as org_clients
 
     runtime: Platform = runtime_of(ctx)
     table = Table("kid", "public key", "created", "revoked", "reason")
     with runtime.session() as session:
         try:
-            listing = client_keys.list_client_keys(session, code)
+            listing = org_clients.list_client_keys(session, code)
         except ServiceError as exc:
             fail(problem_text(exc))
     for key in listing.keys:
@@ -232,12 +232,12 @@ def orgs_revoke_key(
     reason: Annotated[str | None, typer.Option(help="why (kept with the key)")] = None,
 ) -> None:
     """Revoke an organisation's own public key: it no longer authenticates or signs result sheets."""
-    from credential_service.assessment import client_keys
+    from credential_service.assessment.organisations import clients as org_clients
 
     runtime: Platform = runtime_of(ctx)
     with runtime.session() as session:
         try:
-            revoked = client_keys.revoke_client_key(session, code, kid, actor=actor(), reason=reason)
+            revoked = org_clients.revoke_client_key(session, code, kid, actor=actor(), reason=reason)
         except ServiceError as exc:
             fail(problem_text(exc))
     console.print(f"revoked {revoked.organisation_code} kid={revoked.kid} at {revoked.revoked_at}")
@@ -251,13 +251,13 @@ def occupations_import(
     ],
 ) -> None:
     """Import (insert or update by code) the occupation catalogue; what a file does not say is kept."""
-    from credential_service.assessment import organisations
+    from credential_service.assessment.occupations import service as occupations
 
     runtime: Platform = runtime_of(ctx)
     with runtime.session() as session:
         try:
-            rows, ignored = organisations.read_occupation_file(source)
-            report = organisations.import_occupations(session, rows, ignored_columns=ignored)
+            rows, ignored = occupations.read_occupation_file(source)
+            report = occupations.import_occupations(session, rows, ignored_columns=ignored)
         except OSError as exc:
             fail(f"cannot read {source}: {exc.strerror}")
         except ServiceError as exc:
@@ -287,8 +287,9 @@ def import_results(  # noqa: PLR0917 - typer arguments are positional
     ] = None,
 ) -> None:
     """Submit an organisation's results from a file (row errors are listed; nothing is recorded then)."""
-    from credential_service.assessment import organisations, workflow
-    from credential_service.assessment.result_sheet import file_sha256, read_sheet
+    from credential_service.assessment.organisations import service as organisations
+    from credential_service.assessment.workflow import submissions
+    from credential_service.assessment.workflow.results.sheet import file_sha256, read_sheet
 
     try:
         stream = file.open("rb")
@@ -302,7 +303,7 @@ def import_results(  # noqa: PLR0917 - typer arguments are positional
         with console.status("读取并核对 / reading and checking"):
             source, rows = read_sheet(stream)  # read and bounded before the transaction
             with runtime.session() as session:
-                submission = workflow.submit_results(
+                submission = submissions.submit_results(
                     session,
                     runtime.keystore,
                     runtime.settings.data_key_bytes,
@@ -314,7 +315,7 @@ def import_results(  # noqa: PLR0917 - typer arguments are positional
                     accept_valid_rows=accept_valid_rows,
                     content_signature=signature,
                 )
-                report = workflow.report(session, submission)
+                report = submissions.report(session, submission)
     except ServiceError as exc:
         for error in exc.errors[:50]:
             console.print(f"  {error.loc}: {error.reason}")
@@ -332,11 +333,19 @@ def issue_batch(
     submission: Annotated[str, typer.Argument(help="the submission id printed by import-results")],
 ) -> None:
     """Issue a submission's certificates after its publicity (safe to run again after an interruption)."""
-    from credential_service.assessment import workflow
+    from credential_service.assessment.workflow import issuance
 
     runtime: IssuingRuntime = runtime_of(ctx)
     try:
-        issued = workflow.issue_submission(runtime, org, submission, actor=actor())
+        issued = issuance.issue_submission(
+            runtime.session,
+            runtime.keystore,
+            runtime.issuance,
+            org,
+            submission,
+            data_key=runtime.settings.data_key_bytes,
+            actor=actor(),
+        )
     except ServiceError as exc:
         fail(exc.message)
     console.print(f"本次签发 {issued} 张证书 / issued {issued} certificates")

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credential_service.assessment import workflow
+from credential_service.assessment.workflow import issuance
 from credential_service.certificates import service
 from credential_service.certificates.credential import ReplacedCertificate
 from credential_service.certificates.fields import certificate_fields
@@ -480,7 +480,7 @@ def revoke_batch(
     its submissions). Raises Conflict when nothing is left to revoke.
     """
     grounds = _grounds(StatusAction.REVOKE, reason, evidence, authority)
-    numbers = workflow.issued_certificate_numbers(
+    numbers = issuance.issued_certificate_numbers(
         session, batch_id, organisation_code=actor.organisation_code if actor.role == "organisation" else None
     )
     if not numbers:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credential_service.assessment.rules import china_day_bounds
+from credential_service.assessment.organisations.rules import china_day_bounds
 from credential_service.certificates import qr_codes
 from credential_service.certificates import service as certificates
 from credential_service.certificates.fields import CertificateFields, certificate_fields

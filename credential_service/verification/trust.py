@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credential_service.assessment import organisations
+from credential_service.assessment.organisations import service as organisations
 from credential_service.certificates import service as certificates
 from credential_service.certificates import status_lists
 from credential_service.certificates.credential import skill_certificate_claims

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import pytest
 from typer.testing import CliRunner
 
-from credential_service.assessment import organisations
-from credential_service.assessment.occupations import builtin_occupation
-from credential_service.assessment.rules import ScopeRowInput
+from credential_service.assessment.occupations.rules import builtin_occupation
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.certificates import service as certificates
 from credential_service.certificates.rules import SkillLevel
 from credential_service.cli import app as cli

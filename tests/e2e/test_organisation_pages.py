@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 from openpyxl import Workbook
 from sqlalchemy import update
 
-from credential_service.assessment import organisations, workflow
-from credential_service.assessment.organisation_models import ClientAuthMethod
-from credential_service.assessment.rules import ScopeRowInput
-from credential_service.assessment.workflow_models import ResultSubmission
+from credential_service.assessment.organisations import clients as org_clients
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.rules import ScopeRowInput
+from credential_service.assessment.workflow import plans
+from credential_service.assessment.workflow.models import ResultSubmission
 from credential_service.demo import demo_credit_code
+from credential_service.identity.clients.models import ClientAuthMethod
 from credential_service.identity.rules import gb11643_check_char
 from credential_service.runtime import Runtime
 from tests.e2e import expect
@@ -54,10 +56,10 @@ def test_officer_uploads_checks_confirms_and_issues(
             scope=[ScopeRowInput("6-31-01-03", None, (5, 4), date(2026, 1, 1), date(2027, 12, 31))],
             actor="admin:e2e",
         ).code
-        client = organisations.create_client(
+        client = org_clients.create_client(
             session, code, ClientAuthMethod.CLIENT_SECRET, public_base_url=live_site, actor="admin:e2e"
         )
-        workflow.file_plan(
+        plans.file_plan(
             session,
             organisations.get_organisation(session, code),
             plan_ref="DG-2026-11",

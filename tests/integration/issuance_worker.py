@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from credential_service.assessment import workflow
+from credential_service.assessment.workflow import issuance
 from credential_service.core.config import load_settings
 from credential_service.runtime import build_runtime
 
@@ -16,8 +16,14 @@ def main() -> None:
     parser.add_argument("--submission", required=True)
     args = parser.parse_args()
     runtime = build_runtime(load_settings())
-    workflow.issue_submission(
-        runtime, args.org, args.submission, on_issued=lambda number: print(f"issued {number}", flush=True)
+    issuance.issue_submission(
+        runtime.session,
+        runtime.keystore,
+        runtime.issuance,
+        args.org,
+        args.submission,
+        data_key=runtime.settings.data_key_bytes,
+        on_issued=lambda number: print(f"issued {number}", flush=True),
     )
 
 

@@ -30,7 +30,7 @@ def main() -> None:
         record = issue_certificate(runtime, issuer)
         print(f"committed {record.certificate_number}", flush=True)
     if args.hang_in_transaction:
-        from credential_service.assessment.occupations import builtin_occupation
+        from credential_service.assessment.occupations.rules import builtin_occupation
         from credential_service.certificates import service as certificates
         from credential_service.certificates.rules import SkillLevel
         from tests.factories import holder

@@ -39,10 +39,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from credential_service.app import create_app
-from credential_service.assessment import organisations
-from credential_service.assessment.organisation_models import ClientAuthMethod
-from credential_service.assessment.rules import ScopeRowInput
-from credential_service.assessment.workflow_models import ResultSubmission
+from credential_service.assessment.organisations import clients as org_clients
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.rules import ScopeRowInput
+from credential_service.assessment.workflow.models import ResultSubmission
 from credential_service.certificates import qr_codes, status_changes
 from credential_service.certificates import service as certificates
 from credential_service.certificates.rules import SkillLevel
@@ -53,6 +53,7 @@ from credential_service.crypto.jsonld import PINNED_CONTEXTS
 from credential_service.crypto.multibase import encode_ed25519_public_key
 from credential_service.demo import demo_credit_code, demo_id_number, demo_name
 from credential_service.identity import service as identity
+from credential_service.identity.clients.models import ClientAuthMethod
 from credential_service.identity.signin import staff as staff_signin
 from credential_service.identity.signin.assertions import AssertedIdentity, dev_assertion
 from credential_service.issuers import service as issuers
@@ -329,7 +330,7 @@ class World:
 
 
 def _welding() -> Any:
-    from credential_service.assessment.occupations import builtin_occupation
+    from credential_service.assessment.occupations.rules import builtin_occupation
 
     return builtin_occupation("6-18-02-04")
 
@@ -465,7 +466,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             for entry in json.loads(credential_a)["credentialStatus"]
         )
         share = worker.create_share_link(session, person_a, certificate_number=number_a, days=30)
-        client_a = organisations.create_client(
+        client_a = org_clients.create_client(
             session, org_a, ClientAuthMethod.CLIENT_SECRET, public_base_url=BASE_URL, actor="admin:matrix"
         )
         ids = (person_a.public_id, person_b.public_id)

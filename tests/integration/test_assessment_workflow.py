@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import select, update
 
-from credential_service.assessment import organisations
-from credential_service.assessment.rules import ScopeRowInput
-from credential_service.assessment.workflow_models import Candidate, ResultSubmission
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.rules import ScopeRowInput
+from credential_service.assessment.workflow.models import Candidate, ResultSubmission
 from credential_service.certificates.rules import CERTIFICATE_NUMBER, parse_number
 from credential_service.demo import demo_id_number, demo_name
 from credential_service.platform.tokens import Principal, Role, mint_token
@@ -202,7 +202,7 @@ def test_from_plan_to_issued_certificates(
 def test_rules_each_with_a_failing_case(
     client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
 ) -> None:
-    from credential_service.assessment.rules import OrganisationStatus
+    from credential_service.assessment.organisations.rules import OrganisationStatus
 
     code, headers = _register(runtime, "990003", _credit_code(3))
     _, other_headers = _register(runtime, "990004", _credit_code(4))

@@ -29,14 +29,15 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from credential_service.assessment import organisations, workflow
-from credential_service.assessment.organisation_models import OrganisationClientKey
-from credential_service.assessment.workflow_models import Candidate, ResultSubmission, SheetIdentity
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.workflow import submissions
+from credential_service.assessment.workflow.models import Candidate, ResultSubmission, SheetIdentity
 from credential_service.cli import app as cli
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
 from credential_service.crypto.multibase import encode_ed25519_public_key
 from credential_service.demo import demo_id_number, demo_name
+from credential_service.identity.clients.models import OrganisationClientKey
 from credential_service.identity.models import Person
 from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.records.models import FileEntry
@@ -482,4 +483,4 @@ def test_command_line(
     with runtime.session() as session:
         submission = session.scalar(select(ResultSubmission))
         assert submission is not None and submission.client_signature is not None
-        assert workflow.report(session, submission).client_kid == "desk-1"
+        assert submissions.report(session, submission).client_kid == "desk-1"

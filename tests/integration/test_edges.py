@@ -23,8 +23,9 @@ from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.engine import make_url
 
 from credential_service.app import create_app
-from credential_service.assessment import organisations
-from credential_service.assessment.rules import ScopeRowInput
+from credential_service.assessment.organisations import clients as org_clients
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.core.config import Settings
 from credential_service.core.db import make_engine, session_factory, session_scope
 from credential_service.demo import demo_credit_code, demo_id_number, demo_name
@@ -273,7 +274,7 @@ def test_the_public_verification_path_runs_no_standing_check(
     def must_not_run(*_: Any) -> None:
         raise AssertionError("the verify path checked a principal's standing")
 
-    monkeypatch.setattr(organisations, "check_standing", must_not_run)
+    monkeypatch.setattr(org_clients, "check_standing", must_not_run)
     record = issue_certificate(runtime, organisation)
     assert (
         client.post(

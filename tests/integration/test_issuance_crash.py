@@ -13,9 +13,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from credential_service.assessment import workflow
-from credential_service.assessment.result_sheet import read_csv
-from credential_service.assessment.workflow_models import Candidate, ResultSubmission
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.workflow import plans, submissions
+from credential_service.assessment.workflow.models import Candidate, ResultSubmission
+from credential_service.assessment.workflow.results.sheet import read_csv
 from credential_service.certificates.models import IssuedCredential, StatusEntry
 from credential_service.certificates.rules import parse_number
 from credential_service.core.config import Settings
@@ -36,8 +37,8 @@ def backend() -> str:
 def test_issuance_killed_part_way_and_rerun(runtime: Runtime, settings: Settings) -> None:
     code, _ = _register(runtime, "990009", _credit_code(9))
     with runtime.session() as session:
-        organisation = workflow.organisations.get_organisation(session, code)
-        workflow.file_plan(
+        organisation = organisations.get_organisation(session, code)
+        plans.file_plan(
             session,
             organisation,
             plan_ref="CRASH",
@@ -55,8 +56,8 @@ def test_issuance_killed_part_way_and_rerun(runtime: Runtime, settings: Settings
     )
     content = sheet.encode()
     with runtime.session() as session:
-        organisation = workflow.organisations.get_organisation(session, code)
-        submission = workflow.submit_results(
+        organisation = organisations.get_organisation(session, code)
+        submission = submissions.submit_results(
             session,
             runtime.keystore,
             runtime.settings.data_key_bytes,

@@ -23,15 +23,25 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from credential_service.assessment import organisations
-from credential_service.assessment.models import Organisation, ScopeRow, StatusPeriod
-from credential_service.assessment.organisation_models import Endorsement, Occupation, OrganisationClient
-from credential_service.assessment.organisation_schemas import ScopeRowIn
-from credential_service.assessment.rules import endorsed_for, endorsed_registration
+from credential_service.assessment.occupations import service as occupations
+from credential_service.assessment.occupations.models import Occupation
+from credential_service.assessment.organisations import clients as org_clients
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.models import (
+    Endorsement,
+    Organisation,
+    ScopeRow,
+    StatusPeriod,
+)
+from credential_service.assessment.organisations.rules import endorsed_for, endorsed_registration
+from credential_service.assessment.organisations.schemas import ScopeRowIn
 from credential_service.cli import app as cli
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import Conflict, InvalidInput
+from credential_service.identity.clients import errors as client_errors
+from credential_service.identity.clients import oauth
+from credential_service.identity.clients.models import OrganisationClient
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
@@ -83,7 +93,7 @@ CREDIT_A, CREDIT_B = credit_code(1), credit_code(2)
 @pytest.fixture(autouse=True)
 def catalogue(runtime: Runtime) -> None:
     with runtime.session() as session:
-        organisations.ensure_builtin_occupations(session)
+        occupations.ensure_builtin_occupations(session)
 
 
 def bearer(runtime: Runtime, principal: Principal) -> dict[str, str]:
@@ -689,7 +699,7 @@ def test_a_replayed_assertion_wins_once_under_concurrency(
 ) -> None:
     client_id = new_client(client, admin_headers, CODE_A, "private_key_jwt")["client_id"]
     method, key = org_key(runtime, CODE_A)
-    request = organisations.TokenRequest(
+    request = oauth.TokenRequest(
         grant_type="client_credentials",
         client_assertion_type=JWT_BEARER,
         client_assertion=assertion(client_id, key, kid=method),
@@ -698,8 +708,8 @@ def test_a_replayed_assertion_wins_once_under_concurrency(
     def attempt(_: int) -> str:
         try:
             with runtime.session() as session:
-                organisations.issue_client_token(session, runtime.keystore, runtime.settings, request)
-        except organisations.OAuthError as exc:
+                org_clients.issue_client_token(session, runtime.keystore, runtime.settings, request)
+        except client_errors.OAuthError as exc:
             return exc.error
         return "ok"
 
@@ -754,8 +764,8 @@ def test_occupation_search(client: TestClient) -> None:
 
 def test_import_the_sample_csv(client: TestClient, runtime: Runtime, admin_headers: dict[str, str]) -> None:
     with runtime.session() as session:
-        rows, ignored = organisations.read_occupation_file(SAMPLE_CSV)
-        report = organisations.import_occupations(session, rows, ignored_columns=ignored)
+        rows, ignored = occupations.read_occupation_file(SAMPLE_CSV)
+        report = occupations.import_occupations(session, rows, ignored_columns=ignored)
     # 人工智能训练师, 互联网营销师, 焊工, 电工 were built in; 碳排放管理员 and 光伏发电运维值班员 are new.
     assert (report.rows, report.created, report.updated, report.unchanged) == (6, 2, 4, 0)
     assert report.ignored_columns == ["备注"]
@@ -765,7 +775,7 @@ def test_import_the_sample_csv(client: TestClient, runtime: Runtime, admin_heade
     carbon = client.get("/api/v1/occupations", params={"code": "4-09-07-04"}).json()["occupations"][0]
     assert (carbon["digital"], carbon["green"]) == (False, True)
     with runtime.session() as session:
-        again = organisations.import_occupations(session, rows)
+        again = occupations.import_occupations(session, rows)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 6)
 
     # The imported 工种 now bound the scope: 气焊工 is a 工种 of 焊工, 水下焊工 is not.
@@ -793,7 +803,7 @@ def test_a_bad_catalogue_file_imports_nothing(runtime: Runtime, tmp_path: Path) 
     with runtime.session() as session:
         before = session.scalar(select(func.count()).select_from(Occupation))
         with pytest.raises(InvalidInput) as refused_rows:
-            organisations.import_occupations(session, organisations.read_occupation_file(bad)[0])
+            occupations.import_occupations(session, occupations.read_occupation_file(bad)[0])
     assert {e.loc for e in refused_rows.value.errors} == {
         "row 3.code",
         "row 4.name",
@@ -804,27 +814,25 @@ def test_a_bad_catalogue_file_imports_nothing(runtime: Runtime, tmp_path: Path) 
     ok_but_duplicated.write_text(json.dumps([{"code": "6-18-01-01", "name": "车工"}] * 2), encoding="utf-8")
     with runtime.session() as session:
         with pytest.raises(InvalidInput) as duplicated:
-            organisations.import_occupations(
-                session, organisations.read_occupation_file(ok_but_duplicated)[0]
-            )
+            occupations.import_occupations(session, occupations.read_occupation_file(ok_but_duplicated)[0])
         assert duplicated.value.errors[0].loc == "occupations.1.code"
         twice_in_csv = tmp_path / "dup.csv"
         twice_in_csv.write_text("code,name\n6-18-01-01,车工\n\n6-18-01-01,车工\n", encoding="utf-8")
         with pytest.raises(InvalidInput) as duplicated:
-            organisations.import_occupations(session, organisations.read_occupation_file(twice_in_csv)[0])
+            occupations.import_occupations(session, occupations.read_occupation_file(twice_in_csv)[0])
         assert duplicated.value.errors[0].loc == "row 4.code" and "row 2" in duplicated.value.errors[0].reason
         assert session.scalar(select(func.count()).select_from(Occupation)) == before
     no_name = tmp_path / "no-name.csv"
     no_name.write_text("code,subtypes\n6-18-01-01,\n", encoding="utf-8")
     with pytest.raises(InvalidInput) as missing:
-        organisations.read_occupation_file(no_name)
+        occupations.read_occupation_file(no_name)
     assert missing.value.errors[0].loc == "header.name"
 
 
 def test_import_the_full_2022_catalogue(client: TestClient, runtime: Runtime) -> None:
     with runtime.session() as session:
-        rows, _ = organisations.read_occupation_file(FULL_CATALOGUE)
-        report = organisations.import_occupations(session, rows)
+        rows, _ = occupations.read_occupation_file(FULL_CATALOGUE)
+        report = occupations.import_occupations(session, rows)
     assert report.rows == 1639 and report.created + report.updated + report.unchanged == 1639
     assert report.updated == 10  # the built-in set gains its classes
     assert client.get("/api/v1/occupations", params={"limit": 1}).json()["total"] == 1639
@@ -833,7 +841,7 @@ def test_import_the_full_2022_catalogue(client: TestClient, runtime: Runtime) ->
         "电焊工"
     ]  # kept: the file has no 工种
     with runtime.session() as session:
-        assert organisations.import_occupations(session, rows).unchanged == 1639
+        assert occupations.import_occupations(session, rows).unchanged == 1639
 
 
 # --- command line ---

@@ -458,7 +458,7 @@ def test_no_hash_of_an_id_number_is_signed(client: TestClient, admin_headers: di
 def test_free_text_never_stores_an_id_number(
     client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
 ) -> None:
-    from credential_service.assessment import workflow
+    from credential_service.assessment.workflow import plans
     from credential_service.core.errors import InvalidInput
 
     reason = {"status": "suspended", "reason": f"考评员身份证号 {ID_FORMS[1]}"}
@@ -466,7 +466,7 @@ def test_free_text_never_stores_an_id_number(
     assert answer.status_code == 422 and answer.json()["errors"][0]["loc"].endswith("reason")
     # The last guard, whatever the path: nothing is written with a clear number in it.
     with pytest.raises(InvalidInput) as refused, runtime.session() as session:
-        workflow.set_calendar_day(session, utcnow().date(), "holiday", f"张三{ID_NUMBER}", actor="admin:test")
+        plans.set_calendar_day(session, utcnow().date(), "holiday", f"张三{ID_NUMBER}", actor="admin:test")
     assert refused.value.code == "clear_id_number" and refused.value.errors[0].loc.startswith("calendar")
 
 

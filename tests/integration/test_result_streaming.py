@@ -14,10 +14,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from credential_service.assessment import organisations, workflow
-from credential_service.assessment.result_rows import CHUNK_ROWS, MAX_LISTED_ERRORS
-from credential_service.assessment.result_sheet import read_csv
-from credential_service.assessment.workflow_models import Candidate, ResultSubmission, SheetIdentity
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.workflow import errors as workflow_errors
+from credential_service.assessment.workflow import plans, submissions
+from credential_service.assessment.workflow.models import Candidate, ResultSubmission, SheetIdentity
+from credential_service.assessment.workflow.results.rows import CHUNK_ROWS, MAX_LISTED_ERRORS
+from credential_service.assessment.workflow.results.sheet import read_csv
 from credential_service.demo import demo_id_number, demo_name
 from credential_service.identity.models import Person
 from credential_service.records.models import FileEntry
@@ -44,7 +46,7 @@ def code(runtime: Runtime) -> str:
             actor="admin:test",
         )
         for ref in ("P1", "P2", "P3", "P4"):
-            workflow.file_plan(
+            plans.file_plan(
                 session,
                 organisations.get_organisation(session, registered.code),
                 plan_ref=ref,
@@ -70,7 +72,7 @@ def sheet(rows: list[str]) -> bytes:
 
 def submit(runtime: Runtime, code: str, plan: str, content: bytes, **options: bool) -> ResultSubmission:
     with runtime.session() as session:
-        return workflow.submit_results(
+        return submissions.submit_results(
             session,
             runtime.keystore,
             runtime.settings.data_key_bytes,
@@ -94,7 +96,7 @@ def test_chunks_record_everything_and_find_duplicates_across_them(runtime: Runti
     # The same person again, in a later chunk, and once more with a bad score.
     rows.insert(CHUNK_ROWS + 40, f"居民身份证,{listed[3][0]},{listed[3][1]},80,85")
     rows.append(f"居民身份证,{listed[3][0]},{listed[3][1]},abc,85")
-    with pytest.raises(workflow.RowsRejected) as refused:
+    with pytest.raises(workflow_errors.RowsRejected) as refused:
         submit(runtime, code, "P1", sheet(rows))
     problems = {(e.loc, e.reason.split(" / ")[0]) for e in refused.value.errors}
     assert problems == {
@@ -130,7 +132,7 @@ def test_a_refused_sheet_leaves_nothing_even_if_the_caller_commits(runtime: Runt
     content = sheet(rows)
     with runtime.session() as session:  # commits at the end: the refusal is caught here
         try:
-            workflow.submit_results(
+            submissions.submit_results(
                 session,
                 runtime.keystore,
                 runtime.settings.data_key_bytes,
@@ -140,7 +142,7 @@ def test_a_refused_sheet_leaves_nothing_even_if_the_caller_commits(runtime: Runt
                 source="csv",
                 content_sha256=hashlib.sha256(content).hexdigest(),
             )
-        except workflow.RowsRejected as exc:
+        except workflow_errors.RowsRejected as exc:
             assert [e.loc for e in exc.errors] == [f"row {len(rows) + 1}: 证件类型"]
     assert [count(runtime, m) for m in (ResultSubmission, Candidate, Person, FileEntry, SheetIdentity)] == [
         0

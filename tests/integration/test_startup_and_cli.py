@@ -158,8 +158,9 @@ def test_import_results_and_issue_batch_from_the_command_line(cli_env: Path) -> 
 
     from sqlalchemy import update
 
-    from credential_service.assessment import organisations, workflow
-    from credential_service.assessment.workflow_models import ResultSubmission
+    from credential_service.assessment.organisations import service as organisations
+    from credential_service.assessment.workflow import plans
+    from credential_service.assessment.workflow.models import ResultSubmission
     from credential_service.core.config import load_settings
     from credential_service.identity.rules import gb11643_check_char
 
@@ -169,7 +170,7 @@ def test_import_results_and_issue_batch_from_the_command_line(cli_env: Path) -> 
     runtime = build_runtime(load_settings())
     code = "S000014010003"
     with runtime.session() as session:
-        workflow.file_plan(
+        plans.file_plan(
             session,
             organisations.get_organisation(session, code),
             plan_ref="CLI-1",

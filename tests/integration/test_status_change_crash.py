@@ -18,9 +18,10 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from credential_service.assessment import organisations, workflow
-from credential_service.assessment.result_sheet import read_csv
-from credential_service.assessment.workflow_models import ResultSubmission
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.workflow import issuance, plans, submissions
+from credential_service.assessment.workflow.models import ResultSubmission
+from credential_service.assessment.workflow.results.sheet import read_csv
 from credential_service.certificates import status_lists
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.status_models import CertificateStatusChange
@@ -194,7 +195,7 @@ def _issued_batch(runtime: Runtime, candidates: int) -> tuple[str, str]:
     """An organisation's result batch, publicised and issued: (organisation code, submission id)."""
     code, _ = _register(runtime, "990019", _credit_code(19))
     with runtime.session() as session:
-        workflow.file_plan(
+        plans.file_plan(
             session,
             organisations.get_organisation(session, code),
             plan_ref="CRASH-REVOKE",
@@ -212,7 +213,7 @@ def _issued_batch(runtime: Runtime, candidates: int) -> tuple[str, str]:
         + "".join(f"居民身份证,{n},{demo_name(rng)},80,85\n" for n in numbers)
     ).encode()
     with runtime.session() as session:
-        submission = workflow.submit_results(
+        submission = submissions.submit_results(
             session,
             runtime.keystore,
             runtime.settings.data_key_bytes,
@@ -224,7 +225,15 @@ def _issued_batch(runtime: Runtime, candidates: int) -> tuple[str, str]:
         )
         submission_id = submission.public_id
         session.execute(update(ResultSubmission).values(publicity_ends_on=date.today() - timedelta(days=1)))
-    assert workflow.issue_submission(runtime, code, submission_id) == candidates
+    issued = issuance.issue_submission(
+        runtime.session,
+        runtime.keystore,
+        runtime.issuance,
+        code,
+        submission_id,
+        data_key=runtime.settings.data_key_bytes,
+    )
+    assert issued == candidates
     return code, submission_id
 
 

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
-from credential_service.assessment import organisations
-from credential_service.assessment.rules import ScopeRowInput
-from credential_service.assessment.workflow_models import ResultSubmission
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.rules import ScopeRowInput
+from credential_service.assessment.workflow.models import ResultSubmission
 from credential_service.certificates import service as certificates
 from credential_service.certificates import status_changes
 from credential_service.certificates.models import IssuedCredential

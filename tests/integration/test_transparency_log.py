@@ -23,9 +23,10 @@ from sqlalchemy import delete, func, select, text, update
 from typer.testing import CliRunner
 
 from credential_service.app import create_app
-from credential_service.assessment import workflow
-from credential_service.assessment.result_sheet import read_csv
-from credential_service.assessment.workflow_models import ResultSubmission
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.workflow import issuance, plans, submissions
+from credential_service.assessment.workflow.models import ResultSubmission
+from credential_service.assessment.workflow.results.sheet import read_csv
 from credential_service.certificates.models import IssuedCredential
 from credential_service.cli import app as cli
 from credential_service.core.clock import parse_xsd, to_xsd, utcnow
@@ -173,8 +174,8 @@ def test_inclusion_proofs_from_the_api_verify_against_the_signed_checkpoint(
 def _batch(runtime: Runtime, code: str, plan_ref: str, candidates: int, seed: int) -> int:
     """A whole batch through the evaluation workflow: plan, results, publicity over, issue."""
     with runtime.session() as session:
-        organisation = workflow.organisations.get_organisation(session, code)
-        workflow.file_plan(
+        organisation = organisations.get_organisation(session, code)
+        plans.file_plan(
             session,
             organisation,
             plan_ref=plan_ref,
@@ -192,11 +193,11 @@ def _batch(runtime: Runtime, code: str, plan_ref: str, candidates: int, seed: in
         + "".join(f"居民身份证,{n},{demo_name(rng)},80,85\n" for n in numbers)
     ).encode()
     with runtime.session() as session:
-        submission = workflow.submit_results(
+        submission = submissions.submit_results(
             session,
             runtime.keystore,
             runtime.settings.data_key_bytes,
-            workflow.organisations.get_organisation(session, code),
+            organisations.get_organisation(session, code),
             plan_ref=plan_ref,
             rows=read_csv(io.BytesIO(content)),
             source="csv",
@@ -208,7 +209,14 @@ def _batch(runtime: Runtime, code: str, plan_ref: str, candidates: int, seed: in
             .where(ResultSubmission.public_id == public_id)
             .values(publicity_ends_on=date.today() - timedelta(days=1))
         )
-    return workflow.issue_submission(runtime, code, public_id)
+    return issuance.issue_submission(
+        runtime.session,
+        runtime.keystore,
+        runtime.issuance,
+        code,
+        public_id,
+        data_key=runtime.settings.data_key_bytes,
+    )
 
 
 def test_checkpoints_of_two_batches_are_consistent(client: TestClient, runtime: Runtime) -> None:

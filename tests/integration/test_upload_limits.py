@@ -27,8 +27,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from credential_service.assessment.organisation_models import Occupation
-from credential_service.assessment.workflow_models import Candidate, ResultSubmission
+from credential_service.assessment.occupations.models import Occupation
+from credential_service.assessment.workflow.models import Candidate, ResultSubmission
 from credential_service.cli import app as cli
 from credential_service.core.config import Settings
 from credential_service.demo import demo_id_number, demo_name

@@ -163,7 +163,7 @@ def test_certificates_issued_by_the_evaluation_workflow_verify_in_digital_bazaar
 
     from sqlalchemy import select, update
 
-    from credential_service.assessment.workflow_models import Candidate, ResultSubmission
+    from credential_service.assessment.workflow.models import Candidate, ResultSubmission
     from credential_service.demo import demo_id_number, demo_name
     from credential_service.issuers import service as issuers
     from tests.integration.test_assessment_workflow import _credit_code, _plan, _register

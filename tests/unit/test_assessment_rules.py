@@ -1,4 +1,4 @@
-"""Scope and status rules of evaluation organisations (assessment.rules), each with its failing case."""
+"""Scope and status rules of evaluation organisations (organisations.rules), each with its failing case."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credential_service.assessment import rules
-from credential_service.assessment.rules import (
+from credential_service.assessment.organisations import rules
+from credential_service.assessment.organisations.rules import (
     CHINA_TIME,
     EndorsementFormatError,
     ScopeRowInput,

@@ -12,7 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.signing import SigningKey
 
-from credential_service.assessment.client_key_rules import (
+from credential_service.crypto.multibase import encode_ed25519_public_key
+from credential_service.identity.clients.rules import (
     ClientKeyError,
     ContentSignatureError,
     jwk_thumbprint,
@@ -21,7 +22,6 @@ from credential_service.assessment.client_key_rules import (
     read_content_signature,
     verify_content_signature,
 )
-from credential_service.crypto.multibase import encode_ed25519_public_key
 
 # RFC 8037 Appendix A.1/A.3: the Ed25519 test key and its RFC 7638 thumbprint.
 RFC8037_D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"

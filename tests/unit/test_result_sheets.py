@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 import pytest
 from openpyxl import Workbook
 
-from credential_service.assessment.result_rows import (
+from credential_service.assessment.workflow.results.rows import (
     CHUNK_ROWS,
     MAX_LISTED_ERRORS,
     CheckedChunk,
@@ -16,7 +16,7 @@ from credential_service.assessment.result_rows import (
     SheetSummary,
     check_rows,
 )
-from credential_service.assessment.result_sheet import (
+from credential_service.assessment.workflow.results.sheet import (
     SheetError,
     read_csv,
     read_xlsx,
@@ -156,7 +156,7 @@ def test_review_is_required_for_levels_2_and_1_and_existing_holders_are_refused(
 
 
 def test_row_limit() -> None:
-    from credential_service.assessment import result_sheet
+    from credential_service.assessment.workflow.results import sheet as result_sheet
 
     rows = "\n".join(f"居民身份证,{A},王伟,80,90," for _ in range(result_sheet.LIMITS.max_rows + 1))
     with pytest.raises(SheetError, match="20000"):

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from credential_service.assessment.result_sheet import (
+from credential_service.assessment.workflow.results.sheet import (
     LIMITS,
     SheetError,
     SheetLimits,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credential_service.assessment.workflow_rules import (
+from credential_service.assessment.workflow.rules import (
     Scores,
     WorkingCalendar,
     missing_parts,

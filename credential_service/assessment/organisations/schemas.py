@@ -1,18 +1,17 @@
-"""Request and response models of the organisation, client and occupation API (unknown fields refused).
+"""Request and response models of the organisation registry API (unknown fields refused).
 
 Only shapes and sizes are checked here; the rules (credit code, codes, scope rows, overlaps, the
-catalogue) are checked by ``assessment.organisations`` so that every message is Chinese first.
+catalogue) are checked by ``assessment.organisations.service`` so that every message is Chinese first.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from credential_service.assessment.organisation_models import ClientAuthMethod
-from credential_service.assessment.rules import OrganisationStatus
+from credential_service.assessment.organisations.rules import OrganisationStatus
 from credential_service.identity.rules import no_id_number
 
 MAX_SCOPE_ROWS = 500
@@ -111,102 +110,3 @@ class OrganisationList(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-# --- OAuth clients ---
-
-
-class ClientCreate(Strict):
-    auth_method: ClientAuthMethod = Field(
-        default=ClientAuthMethod.CLIENT_SECRET,
-        description="client_secret (basic or post) or private_key_jwt (signed with the organisation's key)",
-    )
-
-
-class ClientOut(BaseModel):
-    client_id: str
-    organisation_code: str
-    auth_method: ClientAuthMethod
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class ClientCreated(ClientOut):
-    client_secret: str | None = Field(description="shown this once only; null for private_key_jwt")
-    token_endpoint: str
-
-
-class ClientList(BaseModel):
-    clients: list[ClientOut]
-
-
-# --- organisation-held public keys ---
-
-
-class ClientKeyCreate(Strict):
-    """An organisation-held Ed25519 public key: a JWK or a Multikey (exactly one)."""
-
-    jwk: dict[str, Any] | None = Field(
-        default=None,
-        description='RFC 8037 public JWK {"kty": "OKP", "crv": "Ed25519", "x": …} (never the private "d")',
-    )
-    public_key_multibase: str | None = Field(default=None, max_length=64, description="Multikey, z6Mk…")
-    kid: str | None = Field(
-        default=None,
-        max_length=128,
-        description="key id (letters, digits, . _ ~ : -); default: the JWK's kid, "
-        "else its RFC 7638 thumbprint",
-    )
-
-
-class ClientKeyOut(BaseModel):
-    kid: str
-    organisation_code: str
-    public_key_multibase: str
-    jwk: dict[str, str]
-    created_at: datetime
-    created_by: str
-    revoked_at: datetime | None
-    revocation_reason: str | None
-
-
-class ClientKeyList(BaseModel):
-    keys: list[ClientKeyOut]
-
-
-class TokenAnswer(BaseModel):
-    """RFC 6749 §5.1."""
-
-    access_token: str
-    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the RFC 6750 token type, not a secret
-    expires_in: int
-    scope: str
-
-
-# --- occupations ---
-
-
-class OccupationOut(BaseModel):
-    code: str
-    name: str
-    major_class: str | None
-    middle_class: str | None
-    minor_class: str | None
-    digital: bool = Field(description="S: 数字职业")
-    green: bool = Field(description="L: 绿色职业")
-    subtypes: list[str] = Field(description="工种")
-
-
-class OccupationList(BaseModel):
-    occupations: list[OccupationOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class ImportReport(BaseModel):
-    rows: int
-    created: int
-    updated: int
-    unchanged: int
-    ignored_columns: list[str] = Field(default_factory=list, description="CSV columns not understood")

@@ -1,4 +1,5 @@
-"""Submitted results, candidates under publicity (公示), objections, and the working-day calendar."""
+"""Assessment plans (评价计划), submitted results, candidates under publicity (公示), objections, and
+the working-day calendar."""
 
 from __future__ import annotations
 
@@ -102,3 +103,21 @@ class SheetIdentity(Base):
     sheet_id: Mapped[str] = mapped_column(String(36))  # one check of one sheet (a uuid)
     identity_key: Mapped[str] = mapped_column(String(64))  # the blind index of (证件类型, 证件号码)
     row_number: Mapped[int] = mapped_column(Integer)
+
+
+class AssessmentPlan(Base):
+    """评价计划: one occupation, 工种 and level, examined on given dates by named examiners."""
+
+    __tablename__ = "assessment_plans"
+    __table_args__ = (UniqueConstraint("organisation_id", "plan_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    plan_ref: Mapped[str] = mapped_column(String(40))  # the organisation's own reference
+    occupation_code: Mapped[str] = mapped_column(String(10))
+    subtype: Mapped[str | None] = mapped_column(String(100), default=None)
+    level: Mapped[int] = mapped_column(Integer)
+    exam_start: Mapped[date] = mapped_column(Date)
+    exam_end: Mapped[date] = mapped_column(Date)
+    examiners: Mapped[str] = mapped_column(Text)  # JSON list of {name, certificate number}
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -178,6 +178,78 @@ def _level_names(levels: Iterable[int]) -> str:
     return "、".join(SkillLevel(level).title_zh for level in sorted(set(levels), reverse=True))
 
 
+def _occupation_problems(
+    row: ScopeRowInput, catalogue: Mapping[str, Sequence[str]], where: str
+) -> list[FieldError]:
+    """The row's occupation code and 工种 against the catalogue."""
+    code = row.occupation_code.strip()
+    if not OCCUPATION_CODE.match(code):
+        return [
+            FieldError(
+                f"{where}.occupation_code",
+                "职业编码格式为 D-DD-DD-DD，如 6-18-02-04 / occupation codes look like 6-18-02-04",
+            )
+        ]
+    if code not in catalogue:
+        return [
+            FieldError(
+                f"{where}.occupation_code",
+                f"职业目录中没有 {code}，请先导入职业目录或核对编码 / "
+                f"{code} is not in the occupation catalogue: import it or check the code",
+            )
+        ]
+    subtype = normalise_subtype(row.subtype)
+    known = catalogue[code]
+    if subtype is not None and known and subtype not in known:
+        return [
+            FieldError(
+                f"{where}.subtype",
+                f"职业 {code} 没有工种“{subtype}”，可选：{'、'.join(known)} / "
+                f"occupation {code} has no such 工种 (known: {', '.join(known)})",
+            )
+        ]
+    return []
+
+
+def _row_problems(row: ScopeRowInput, catalogue: Mapping[str, Sequence[str]], where: str) -> list[FieldError]:
+    """Every problem of one scope row on its own, by field."""
+    problems = _occupation_problems(row, catalogue, where)
+    if row.subtype is not None and len(row.subtype.strip()) > MAX_SUBTYPE_LENGTH:
+        problems.append(
+            FieldError(f"{where}.subtype", "工种名称过长（最多 100 字） / at most 100 characters")
+        )
+    if not row.levels:
+        problems.append(FieldError(f"{where}.levels", "至少一个等级 / at least one level"))
+    elif any(level not in SkillLevel._value2member_map_ for level in row.levels):
+        problems.append(
+            FieldError(
+                f"{where}.levels",
+                "等级应为 5（初级工）到 1（高级技师） / "
+                "levels run from 5 (junior worker) to 1 (senior technician)",
+            )
+        )
+    elif len(set(row.levels)) != len(row.levels):
+        problems.append(FieldError(f"{where}.levels", "等级重复 / a level is listed twice"))
+    if row.valid_to < row.valid_from:
+        problems.append(
+            FieldError(
+                f"{where}.valid_to",
+                "有效期止不能早于有效期起 / valid_to must not be earlier than valid_from",
+            )
+        )
+    return problems
+
+
+def _overlaps(row: ScopeRowInput, other: ScopeRowInput) -> bool:
+    return bool(
+        row.occupation_code.strip() == other.occupation_code.strip()
+        and normalise_subtype(row.subtype) == normalise_subtype(other.subtype)
+        and set(row.levels) & set(other.levels)
+        and row.valid_from <= other.valid_to
+        and other.valid_from <= row.valid_to
+    )
+
+
 def scope_problems(
     rows: Sequence[ScopeRowInput], catalogue: Mapping[str, Sequence[str]], *, loc: str = "scope"
 ) -> list[FieldError]:
@@ -187,73 +259,15 @@ def scope_problems(
     none; then any 工种 is accepted). Two rows overlap when they name the same occupation and 工种,
     share a level and share a day: such a scope would be ambiguous, so it is refused.
     """
-    problems: list[FieldError] = []
     if not rows:
         return [FieldError(loc, "至少备案一项职业（工种） / register at least one occupation")]
-    for i, row in enumerate(rows):
-        where = f"{loc}.{i}"
-        code = row.occupation_code.strip()
-        if not OCCUPATION_CODE.match(code):
-            problems.append(
-                FieldError(
-                    f"{where}.occupation_code",
-                    "职业编码格式为 D-DD-DD-DD，如 6-18-02-04 / occupation codes look like 6-18-02-04",
-                )
-            )
-        elif code not in catalogue:
-            problems.append(
-                FieldError(
-                    f"{where}.occupation_code",
-                    f"职业目录中没有 {code}，请先导入职业目录或核对编码 / "
-                    f"{code} is not in the occupation catalogue: import it or check the code",
-                )
-            )
-        else:
-            subtype = normalise_subtype(row.subtype)
-            known = catalogue[code]
-            if subtype is not None and known and subtype not in known:
-                problems.append(
-                    FieldError(
-                        f"{where}.subtype",
-                        f"职业 {code} 没有工种“{subtype}”，可选：{'、'.join(known)} / "
-                        f"occupation {code} has no such 工种 (known: {', '.join(known)})",
-                    )
-                )
-        if row.subtype is not None and len(row.subtype.strip()) > MAX_SUBTYPE_LENGTH:
-            problems.append(
-                FieldError(f"{where}.subtype", "工种名称过长（最多 100 字） / at most 100 characters")
-            )
-        if not row.levels:
-            problems.append(FieldError(f"{where}.levels", "至少一个等级 / at least one level"))
-        elif any(level not in SkillLevel._value2member_map_ for level in row.levels):
-            problems.append(
-                FieldError(
-                    f"{where}.levels",
-                    "等级应为 5（初级工）到 1（高级技师） / "
-                    "levels run from 5 (junior worker) to 1 (senior technician)",
-                )
-            )
-        elif len(set(row.levels)) != len(row.levels):
-            problems.append(FieldError(f"{where}.levels", "等级重复 / a level is listed twice"))
-        if row.valid_to < row.valid_from:
-            problems.append(
-                FieldError(
-                    f"{where}.valid_to",
-                    "有效期止不能早于有效期起 / valid_to must not be earlier than valid_from",
-                )
-            )
+    problems = [p for i, row in enumerate(rows) for p in _row_problems(row, catalogue, f"{loc}.{i}")]
     if problems:
         return problems
     for i, row in enumerate(rows):
         for j in range(i):
             other = rows[j]
-            if (
-                row.occupation_code.strip() == other.occupation_code.strip()
-                and normalise_subtype(row.subtype) == normalise_subtype(other.subtype)
-                and set(row.levels) & set(other.levels)
-                and row.valid_from <= other.valid_to
-                and other.valid_from <= row.valid_to
-            ):
+            if _overlaps(row, other):
                 shared = _level_names(set(row.levels) & set(other.levels))
                 problems.append(
                     FieldError(

@@ -1,4 +1,5 @@
-"""Organisation-held public keys and the detached content signature: the pure rules (no I/O).
+"""OAuth client constants, organisation-held public keys and the detached content signature: the
+pure rules (no I/O).
 
 An organisation keeps its own Ed25519 private key; the platform registers only the public key,
 given as a JWK (RFC 8037: ``kty`` OKP, ``crv`` Ed25519, ``x``) or as a Multikey (``z6Mk…``). A key
@@ -26,6 +27,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -37,10 +39,20 @@ from credential_service.crypto.multibase import (
     encode_ed25519_public_key,
 )
 
+TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
+CLIENT_SUBJECT = "client:"  # an OAuth token's subject: client:<client_id>
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_ASSERTION_LIFETIME = timedelta(minutes=5)  # RFC 7523 §3 item 4: "a short time"
+CLOCK_LEEWAY = timedelta(seconds=30)
 CONTENT_SIGNATURE_HEADER = "X-Content-Signature"
 MAX_CONTENT_SIGNATURE = 2048  # a compact JWS with a short header is about 200 characters
 KID = re.compile(r"^[A-Za-z0-9._~:-]{1,128}$")  # URL-safe: it appears in paths (…/client-keys/{kid})
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def token_endpoint(public_base_url: str) -> str:
+    """The token endpoint's URL: the ``aud`` a client assertion must name (RFC 7523 §3 item 3)."""
+    return f"{public_base_url.rstrip('/')}{TOKEN_PATH}"
 
 
 class ClientKeyError(ValueError):

@@ -246,6 +246,29 @@ def _check_container(parts: list[zipfile.ZipInfo], limits: SheetLimits) -> None:
         )
 
 
+def _feed(archive: zipfile.ZipFile, part: str, parser: expat.XMLParserType, limits: SheetLimits) -> None:
+    """Stream ``part`` into ``parser``, refusing a run of bytes without markup before expat sees it."""
+    long_gap = re.compile(rb"[^<]{%d}" % limits.max_markup_gap_bytes)
+    tail = b""
+    try:
+        with archive.open(part) as raw:
+            while chunk := raw.read(1 << 16):
+                if long_gap.search(tail + chunk):
+                    raise _over(
+                        "max_markup_gap_bytes",
+                        limits.max_markup_gap_bytes,
+                        f"{part} 的标签或文字过长",
+                        "a tag or text is too long",
+                    )
+                tail = chunk[-limits.max_markup_gap_bytes :]
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise SheetError(
+            f"不是 Excel (.xlsx) 文件：{part} 不是 XML / not an Excel file: {part} is not XML"
+        ) from exc
+
+
 def _check_xml(archive: zipfile.ZipFile, part: str, limits: SheetLimits) -> None:
     """Stream one XML part through expat before openpyxl touches it, refusing what would make openpyxl
     work or allocate without bound: too many bytes without markup (checked on the raw bytes, before
@@ -291,25 +314,7 @@ def _check_xml(archive: zipfile.ZipFile, part: str, limits: SheetLimits) -> None
     parser.StartElementHandler, parser.EndElementHandler = start, end
     parser.StartDoctypeDeclHandler = parser.CommentHandler = not_excel
     parser.StartCdataSectionHandler = parser.ProcessingInstructionHandler = not_excel
-    long_gap = re.compile(rb"[^<]{%d}" % limits.max_markup_gap_bytes)
-    tail = b""
-    try:
-        with archive.open(part) as raw:
-            while chunk := raw.read(1 << 16):
-                if long_gap.search(tail + chunk):
-                    raise _over(
-                        "max_markup_gap_bytes",
-                        limits.max_markup_gap_bytes,
-                        f"{part} 的标签或文字过长",
-                        "a tag or text is too long",
-                    )
-                tail = chunk[-limits.max_markup_gap_bytes :]
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-    except expat.ExpatError as exc:
-        raise SheetError(
-            f"不是 Excel (.xlsx) 文件：{part} 不是 XML / not an Excel file: {part} is not XML"
-        ) from exc
+    _feed(archive, part, parser, limits)
 
 
 def _check_dimension(sheet: ReadOnlyWorksheet, limits: SheetLimits) -> None:

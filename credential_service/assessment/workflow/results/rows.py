@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Protocol
 
-from credential_service.assessment.result_sheet import DOCUMENT_TYPE_NAMES, SheetRow
-from credential_service.assessment.workflow_rules import PASS_MARK, Scores, missing_parts, passes
+from credential_service.assessment.workflow.results.sheet import DOCUMENT_TYPE_NAMES, SheetRow
+from credential_service.assessment.workflow.rules import PASS_MARK, Scores, missing_parts, passes
 from credential_service.core.errors import FieldError
 from credential_service.identity.rules import DocumentType, IdNumberError, name_problem, normalise_id_number
 

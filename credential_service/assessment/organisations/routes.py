@@ -11,9 +11,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Query, Request
 
-from credential_service.assessment import client_keys
-from credential_service.assessment import organisations as service
-from credential_service.assessment.organisation_schemas import (
+from credential_service.assessment.occupations import service as occupations_service
+from credential_service.assessment.occupations.schemas import OccupationList
+from credential_service.assessment.organisations import clients, service
+from credential_service.assessment.organisations.rules import OrganisationStatus
+from credential_service.assessment.organisations.schemas import (
+    OrganisationCreate,
+    OrganisationList,
+    OrganisationOut,
+    ScopeReplace,
+    StatusChange,
+)
+from credential_service.identity.clients.errors import OAuthError
+from credential_service.identity.clients.oauth import TokenRequest
+from credential_service.identity.clients.rules import TOKEN_PATH
+from credential_service.identity.clients.schemas import (
     ClientCreate,
     ClientCreated,
     ClientKeyCreate,
@@ -21,15 +33,8 @@ from credential_service.assessment.organisation_schemas import (
     ClientKeyOut,
     ClientList,
     ClientOut,
-    OccupationList,
-    OrganisationCreate,
-    OrganisationList,
-    OrganisationOut,
-    ScopeReplace,
-    StatusChange,
     TokenAnswer,
 )
-from credential_service.assessment.rules import OrganisationStatus
 from credential_service.platform.tokens import Role
 from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
 from credential_service.web.openapi import answer
@@ -162,7 +167,7 @@ def replace_scope(code: str, body: ScopeReplace, principal: CurrentPrincipal, ru
 def create_client(code: str, body: ClientCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        created = service.create_client(
+        created = clients.create_client(
             session,
             code,
             body.auth_method,
@@ -180,7 +185,7 @@ def create_client(code: str, body: ClientCreate, principal: CurrentPrincipal, ru
 def list_clients(code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
     with runtime.read_session() as session:
-        return JSON(service.list_clients(session, code).model_dump(mode="json"))
+        return JSON(clients.list_clients(session, code).model_dump(mode="json"))
 
 
 @router.delete(
@@ -191,7 +196,7 @@ def list_clients(code: str, principal: CurrentPrincipal, runtime: RuntimeDep) ->
 def revoke_client(code: str, client_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        revoked = service.revoke_client(session, code, client_id, actor=principal.subject)
+        revoked = clients.revoke_client(session, code, client_id, actor=principal.subject)
         return JSON(revoked.model_dump(mode="json"))
 
 
@@ -208,7 +213,7 @@ def add_client_key(
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        added = client_keys.register_client_key(
+        added = clients.register_client_key(
             session,
             code,
             jwk=body.jwk,
@@ -227,7 +232,7 @@ def add_client_key(
 def list_client_keys(code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
     with runtime.read_session() as session:
-        return JSON(client_keys.list_client_keys(session, code).model_dump(mode="json"))
+        return JSON(clients.list_client_keys(session, code).model_dump(mode="json"))
 
 
 @router.delete(
@@ -244,7 +249,7 @@ def revoke_client_key(
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        revoked = client_keys.revoke_client_key(session, code, kid, actor=principal.subject, reason=reason)
+        revoked = clients.revoke_client_key(session, code, kid, actor=principal.subject, reason=reason)
         return JSON(revoked.model_dump(mode="json"))
 
 
@@ -285,7 +290,7 @@ def occupations(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
     with runtime.read_session() as session:
-        listing = service.search_occupations(session, q=q, code=code, limit=limit, offset=offset)
+        listing = occupations_service.search_occupations(session, q=q, code=code, limit=limit, offset=offset)
         return JSON(listing.model_dump(mode="json"), headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -299,7 +304,7 @@ OAUTH_ERROR = {
 
 
 @router.post(
-    service.TOKEN_PATH,
+    TOKEN_PATH,
     responses={
         200: {"model": TokenAnswer},
         400: answer(
@@ -322,7 +327,7 @@ def token(
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSON:
     rate_limit(runtime.signin_limiter, http_request)
-    request = service.TokenRequest(
+    request = TokenRequest(
         grant_type=grant_type,
         scope=scope,
         client_id=client_id,
@@ -333,8 +338,8 @@ def token(
     )
     try:
         with runtime.session() as session:  # an error rolls back, so a refused jti stays unused
-            answer = service.issue_client_token(session, runtime.keystore, runtime.settings, request)
-    except service.OAuthError as exc:
+            answer = clients.issue_client_token(session, runtime.keystore, runtime.settings, request)
+    except OAuthError as exc:
         headers = dict(NO_STORE)
         if exc.basic_challenge:
             headers["WWW-Authenticate"] = 'Basic realm="credential-service", charset="UTF-8"'

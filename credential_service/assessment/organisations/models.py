@@ -1,4 +1,5 @@
-"""Evaluation organisations (评价机构), their registered scope, and assessment plans (评价计划)."""
+"""Evaluation organisations (评价机构), their registered scope and status history, and the platform's
+signed endorsements of each version of a registration (备案)."""
 
 from __future__ import annotations
 
@@ -61,19 +62,17 @@ class StatusPeriod(Base):
     reason: Mapped[str] = mapped_column(String(500))
 
 
-class AssessmentPlan(Base):
-    """评价计划: one occupation, 工种 and level, examined on given dates by named examiners."""
+class Endorsement(Base):
+    """The platform-signed OB 3.0 EndorsementCredential of one version of a registration.
 
-    __tablename__ = "assessment_plans"
-    __table_args__ = (UniqueConstraint("organisation_id", "plan_ref"),)
+    A new version is signed whenever the scope or the status changes; old versions stay.
+    """
+
+    __tablename__ = "organisation_endorsements"
+    __table_args__ = (UniqueConstraint("organisation_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    plan_ref: Mapped[str] = mapped_column(String(40))  # the organisation's own reference
-    occupation_code: Mapped[str] = mapped_column(String(10))
-    subtype: Mapped[str | None] = mapped_column(String(100), default=None)
-    level: Mapped[int] = mapped_column(Integer)
-    exam_start: Mapped[date] = mapped_column(Date)
-    exam_end: Mapped[date] = mapped_column(Date)
-    examiners: Mapped[str] = mapped_column(Text)  # JSON list of {name, certificate number}
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer)
+    credential_json: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from credential_service.assessment import organisations, workflow
-from credential_service.assessment.client_key_rules import CONTENT_SIGNATURE_HEADER, MAX_CONTENT_SIGNATURE
-from credential_service.assessment.result_sheet import (
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.workflow import issuance, plans, submissions
+from credential_service.assessment.workflow import publicity as publicity_service
+from credential_service.assessment.workflow.results.sheet import (
     SheetRow,
     file_sha256,
     read_sheet,
@@ -21,14 +22,17 @@ from credential_service.assessment.result_sheet import (
     template_csv,
     template_xlsx,
 )
-from credential_service.assessment.workflow_schemas import (
+from credential_service.assessment.workflow.schemas import (
     CalendarDayIn,
     ObjectionIn,
     ObjectionResolution,
     PlanCreate,
     ResultsIn,
 )
+from credential_service.certificates.ports import IssuingRuntimeDep
 from credential_service.core.inputs import IsoDate
+from credential_service.identity.clients.rules import CONTENT_SIGNATURE_HEADER, MAX_CONTENT_SIGNATURE
+from credential_service.platform.runtime import Platform
 from credential_service.platform.tokens import (
     SCOPE_CERTIFICATES,
     SCOPE_PLANS,
@@ -36,7 +40,6 @@ from credential_service.platform.tokens import (
     Principal,
     Role,
 )
-from credential_service.runtime import Runtime
 from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
 from credential_service.web.openapi import answer
 
@@ -60,7 +63,7 @@ def _org_code(principal: Principal, scope: str) -> str:
 def file_plan(body: PlanCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_PLANS)
     with runtime.session() as session:
-        plan = workflow.file_plan(
+        plan = plans.file_plan(
             session,
             organisations.get_organisation(session, code),
             plan_ref=body.plan_ref,
@@ -128,20 +131,45 @@ ContentSignature = Annotated[
 ]
 
 
+SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the X-Content-Signature is malformed or does not verify; nothing recorded"},
+    422: {"description": "row errors (row, column, reason); nothing recorded"},
+}
+
+
+@dataclass(frozen=True)
+class SubmitOptions:
+    """What both ways of submitting results take besides the rows: the idempotency key, the
+    organisation's content signature, and whether to accept the valid rows of a faulty sheet."""
+
+    idempotency_key: str | None
+    content_signature: str | None
+    accept_valid_rows: bool
+
+
+def submit_options(
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    content_signature: ContentSignature = None,
+    accept_valid_rows: Annotated[bool, Query()] = False,
+) -> SubmitOptions:
+    return SubmitOptions(idempotency_key, content_signature, accept_valid_rows)
+
+
+Options = Annotated[SubmitOptions, Depends(submit_options)]
+
+
 def _submit(
-    runtime: Runtime,
+    runtime: Platform,
     code: str,
     plan_ref: str,
     rows: Any,
     *,
     source: str,
     content_sha256: str,
-    idempotency_key: str | None,
-    accept_valid_rows: bool,
-    content_signature: str | None,
+    options: SubmitOptions,
 ) -> JSON:
     with runtime.session() as session:
-        submission = workflow.submit_results(
+        submission = submissions.submit_results(
             session,
             runtime.keystore,
             runtime.settings.data_key_bytes,
@@ -150,21 +178,18 @@ def _submit(
             rows=rows,
             source=source,
             content_sha256=content_sha256,
-            idempotency_key=idempotency_key,
-            accept_valid_rows=accept_valid_rows,
-            content_signature=content_signature,
+            idempotency_key=options.idempotency_key,
+            accept_valid_rows=options.accept_valid_rows,
+            content_signature=options.content_signature,
         )
-        return JSON(_plain(workflow.report(session, submission)), status_code=201)
+        return JSON(_plain(submissions.report(session, submission)), status_code=201)
 
 
 @router.post(
     "/api/v1/plans/{plan_ref}/results",
     status_code=201,
     summary="Submit results as JSON (all-or-nothing unless accept_valid_rows)",
-    responses={
-        400: {"description": "the X-Content-Signature is malformed or does not verify; nothing recorded"},
-        422: {"description": "row errors (row, column, reason); nothing recorded"},
-    },
+    responses=SUBMIT_RESPONSES,
 )
 def submit_json(
     plan_ref: str,
@@ -172,9 +197,7 @@ def submit_json(
     content: RawBody,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-    content_signature: ContentSignature = None,
-    accept_valid_rows: Annotated[bool, Query()] = False,
+    options: Options,
 ) -> JSON:
     code = _org_code(principal, SCOPE_RESULTS)
     rows = (
@@ -188,9 +211,7 @@ def submit_json(
         rows,
         source="json",
         content_sha256=hashlib.sha256(content).hexdigest(),  # the exact bytes received
-        idempotency_key=idempotency_key,
-        accept_valid_rows=accept_valid_rows,
-        content_signature=content_signature,
+        options=options,
     )
 
 
@@ -198,19 +219,14 @@ def submit_json(
     "/api/v1/plans/{plan_ref}/results/upload",
     status_code=201,
     summary="Submit results as a CSV or Excel (.xlsx) file",
-    responses={
-        400: {"description": "the X-Content-Signature is malformed or does not verify; nothing recorded"},
-        422: {"description": "row errors (row, column, reason); nothing recorded"},
-    },
+    responses=SUBMIT_RESPONSES,
 )
 def submit_file(
     plan_ref: str,
     file: Annotated[UploadFile, File(description="CSV or .xlsx, Chinese headers")],
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-    content_signature: ContentSignature = None,
-    accept_valid_rows: Annotated[bool, Query()] = False,
+    options: Options,
 ) -> JSON:
     code = _org_code(principal, SCOPE_RESULTS)
     stream = file.file  # spooled to disk by the server beyond 1 MB: read in chunks, never whole
@@ -225,9 +241,8 @@ def submit_file(
         rows,
         source=source,
         content_sha256=digest,
-        idempotency_key=idempotency_key or digest,
-        accept_valid_rows=accept_valid_rows,
-        content_signature=content_signature,  # over the file's bytes (the part, not the multipart body)
+        # the content signature is over the file's bytes (the part, not the multipart body)
+        options=replace(options, idempotency_key=options.idempotency_key or digest),
     )
 
 
@@ -235,10 +250,10 @@ def submit_file(
 def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_RESULTS)
     with runtime.read_session() as session:
-        submission = workflow.get_submission(
+        submission = submissions.get_submission(
             session, organisations.get_organisation(session, code), submission_id
         )
-        return JSON(_plain(workflow.report(session, submission)))
+        return JSON(_plain(submissions.report(session, submission)))
 
 
 @router.post(
@@ -246,14 +261,22 @@ def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: 
     summary="Issue the certificates once publicity is over (resumable)",
     responses={409: {"description": "publicity still running"}},
 )
-def issue_submission(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+def issue_submission(submission_id: str, principal: CurrentPrincipal, runtime: IssuingRuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_CERTIFICATES)
-    issued = workflow.issue_submission(runtime, code, submission_id, actor=principal.subject)
+    issued = issuance.issue_submission(
+        runtime.session,
+        runtime.keystore,
+        runtime.issuance,
+        code,
+        submission_id,
+        data_key=runtime.settings.data_key_bytes,
+        actor=principal.subject,
+    )
     with runtime.session() as session:
-        submission = workflow.get_submission(
+        submission = submissions.get_submission(
             session, organisations.get_organisation(session, code), submission_id
         )
-        return JSON({"issued_now": issued, **_plain(workflow.report(session, submission))})
+        return JSON({"issued_now": issued, **_plain(submissions.report(session, submission))})
 
 
 @router.get("/api/v1/publicity", summary="公示: candidates whose publicity runs (masked)")
@@ -263,7 +286,9 @@ def publicity(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSON:
     with runtime.read_session() as session:
-        return JSON([_plain(c) for c in workflow.under_publicity(session, limit=limit, offset=offset)])
+        return JSON(
+            [_plain(c) for c in publicity_service.under_publicity(session, limit=limit, offset=offset)]
+        )
 
 
 @router.post(
@@ -275,7 +300,7 @@ def publicity(
 def lodge_objection(candidate_id: str, body: ObjectionIn, request: Request, runtime: RuntimeDep) -> JSON:
     rate_limit(runtime.objection_limiter, request)
     with runtime.session() as session:
-        objection = workflow.lodge_objection(session, candidate_id, body.reason)
+        objection = publicity_service.lodge_objection(session, candidate_id, body.reason)
         return JSON({"objection_id": objection.public_id, "status": objection.status}, status_code=201)
 
 
@@ -287,7 +312,7 @@ def resolve_objection(
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        objection = workflow.resolve_objection(
+        objection = publicity_service.resolve_objection(
             session, objection_id, upheld=body.upheld, actor=principal.subject, resolution=body.resolution
         )
         return JSON({"objection_id": objection.public_id, "status": objection.status})
@@ -299,7 +324,7 @@ def set_calendar_day(
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        entry = workflow.set_calendar_day(session, day, body.kind, body.name, actor=principal.subject)
+        entry = plans.set_calendar_day(session, day, body.kind, body.name, actor=principal.subject)
         return JSON({"day": entry.day.isoformat(), "kind": entry.kind, "name": entry.name})
 
 
@@ -318,18 +343,18 @@ def national_export(
 ) -> Response:
     code = _org_code(principal, SCOPE_CERTIFICATES)
     with runtime.session() as session:
-        submission = workflow.get_submission(
+        submission = submissions.get_submission(
             session, organisations.get_organisation(session, code), submission_id
         )
-        rows = workflow.national_rows(
+        rows = issuance.national_rows(
             session, runtime.settings.data_key_bytes, submission, actor=principal.subject
         )
     name = f"national-{submission_id}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if fmt == "csv":
         return Response(
-            rows_as_csv(workflow.NATIONAL_COLUMNS, rows),
+            rows_as_csv(issuance.NATIONAL_COLUMNS, rows),
             media_type="text/csv; charset=utf-8",
             headers=headers,
         )
-    return Response(rows_as_xlsx(workflow.NATIONAL_COLUMNS, rows), media_type=XLSX, headers=headers)
+    return Response(rows_as_xlsx(issuance.NATIONAL_COLUMNS, rows), media_type=XLSX, headers=headers)

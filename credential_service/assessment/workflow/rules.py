@@ -1,4 +1,5 @@
-"""Pure rules of the evaluation workflow: the pass rule and the working-day calendar of 公示.
+"""Pure rules of the evaluation workflow: the pass rule, the working-day calendar of 公示, and the
+states of submissions, candidates and objections.
 
 Sources: 人社部发〔2019〕… 职业技能等级认定 (theory and skill parts, comprehensive review for levels 2
 and 1; pass mark 60 each); publicity of 5 working days (configurable).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import StrEnum
 
 PASS_MARK = 60.0
 PUBLICITY_WORKING_DAYS = 5
@@ -69,3 +71,30 @@ def publicity_ends_on(
     """公示 runs for ``working_days`` full working days after the day of publication; it ends at the
     end of the returned day (Beijing time), and certificates may be issued from the next day."""
     return calendar.add_working_days(published_on, working_days)
+
+
+class SubmissionState(StrEnum):
+    """A result sheet (a batch): under 公示, then issued once every due candidate is."""
+
+    PUBLICITY = "publicity"
+    ISSUED = "issued"
+
+
+class CandidateState(StrEnum):
+    FAILED = "failed"  # below the pass mark: never publicised
+    PUBLICISED = "publicised"  # passed, under 公示 (held back while an objection is open)
+    WITHDRAWN = "withdrawn"  # an objection was upheld: no certificate from this batch
+    ISSUED = "issued"
+
+
+class ObjectionStatus(StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+class CalendarDayKind(StrEnum):
+    """A configured exception to the Monday-to-Friday week (法定节假日, 调休上班)."""
+
+    HOLIDAY = "holiday"
+    WORKDAY = "workday"

@@ -1,0 +1,291 @@
+"""Issuance of a submission's certificates once its publicity is over, and the export of what was
+issued to the national database.
+
+Issuance is per candidate, each in its own transaction (number, credential, status entries, file
+entry and the candidate's state together), so a crash leaves every candidate either fully issued or
+untouched, and a re-run completes the batch without a duplicate or a gap in the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, lazyload
+
+from credential_service.assessment.occupations.rules import builtin_occupation
+from credential_service.assessment.organisations import service as organisations
+from credential_service.assessment.organisations.models import Organisation
+from credential_service.assessment.workflow.errors import SubmissionNotFound
+from credential_service.assessment.workflow.models import (
+    AssessmentPlan,
+    Candidate,
+    Objection,
+    ResultSubmission,
+)
+from credential_service.assessment.workflow.plans import beijing_today, ensure_active
+from credential_service.assessment.workflow.results.sheet import DOCUMENT_TYPE_NAMES
+from credential_service.assessment.workflow.rules import CandidateState, ObjectionStatus, SubmissionState
+from credential_service.assessment.workflow.submissions import get_submission
+from credential_service.certificates import service as certificates
+from credential_service.certificates.credential import Occupation
+from credential_service.certificates.rules import SkillLevel
+from credential_service.core.clock import beijing_date, utcnow
+from credential_service.core.db import OpenSession
+from credential_service.core.errors import Conflict
+from credential_service.crypto.keystore import KeyStore
+from credential_service.identity import service as identity
+from credential_service.identity.models import Person
+from credential_service.identity.rules import DocumentType
+from credential_service.issuers import service as issuers
+from credential_service.transparency import audit
+from credential_service.transparency import log as transparency_log
+
+# Batch issuance signs a transparency-log checkpoint every N certificates (and at the end), not
+# one per certificate: early certificates become provable within seconds, at 1/N of the rows.
+CHECKPOINT_EVERY = 200
+
+
+def _occupation(plan: AssessmentPlan) -> Occupation:
+    try:
+        name = builtin_occupation(plan.occupation_code).name
+    except KeyError:
+        name = plan.occupation_code
+    return Occupation(plan.occupation_code, name, plan.subtype)
+
+
+def due_candidates(session: Session, submission: ResultSubmission) -> list[int]:
+    """Passing candidates not yet issued and without an open objection, in sheet order."""
+    open_objection = select(Objection.id).where(
+        Objection.candidate_id == Candidate.id, Objection.status == ObjectionStatus.OPEN
+    )
+    return list(
+        session.scalars(
+            select(Candidate.id)
+            .where(
+                Candidate.submission_id == submission.id,
+                Candidate.state == CandidateState.PUBLICISED,
+                ~open_objection.exists(),
+            )
+            .order_by(Candidate.row_number)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What every certificate of a batch shares; a plan never changes once results are in."""
+
+    submission_id: int
+    organisation_code: str
+    due: list[int]
+    occupation: Occupation
+    level: SkillLevel
+    exam_date: date
+
+
+def _issuable_batch(
+    session: Session, organisation_code: str, submission_public_id: str, now: datetime
+) -> _Batch:
+    organisation = organisations.get_organisation(session, organisation_code)
+    submission = get_submission(session, organisation, submission_public_id)
+    if beijing_today(now) <= submission.publicity_ends_on:
+        raise Conflict(
+            f"公示期至 {submission.publicity_ends_on} 结束，之后才能发证 / publicity runs until "
+            f"{submission.publicity_ends_on}",
+            "publicity_running",
+        )
+    ensure_active(session, organisation, now, issuing=True)
+    plan = session.get_one(AssessmentPlan, submission.plan_id)
+    return _Batch(
+        submission_id=submission.id,
+        organisation_code=organisation.code,
+        due=due_candidates(session, submission),
+        occupation=_occupation(plan),
+        level=SkillLevel(plan.level),
+        exam_date=plan.exam_end,
+    )
+
+
+@dataclass(frozen=True)
+class IssuingWith:
+    """What issuance uses: the issuance settings (the registry's word included), the keystore that
+    signs, the data key that reads clear ID numbers, the actor audited, and the clock."""
+
+    settings: certificates.IssuanceSettings
+    keystore: KeyStore
+    data_key: bytes
+    actor: str
+    now: datetime
+
+
+def _issue_candidate(
+    session: Session, batch: _Batch, candidate_id: int, using: IssuingWith, *, checkpoint: bool
+) -> str | None:
+    """Issue one candidate's certificate (its number), None when another run got there first."""
+    candidate = session.get(Candidate, candidate_id, with_for_update=True)
+    if candidate is None or candidate.state != CandidateState.PUBLICISED:
+        return None
+    person = session.get_one(Person, candidate.person_id, options=[lazyload(Person.cards)])
+    record = certificates.issue_skill_certificate(
+        session,
+        using.keystore,
+        using.settings,
+        # read in this transaction: a key retired or compromised meanwhile is never used
+        issuer=issuers.get_issuer(session, batch.organisation_code),
+        holder=certificates.Holder(
+            person.name,
+            DocumentType(person.document_type),
+            identity.clear_id_number(using.data_key, person),
+        ),
+        occupation=batch.occupation,
+        level=batch.level,
+        data_key=using.data_key,
+        exam_date=batch.exam_date,
+        idempotency_key=f"candidate:{candidate.public_id}",
+        now=using.now,
+        actor=using.actor,
+    )
+    if not checkpoint:
+        transparency_log.skip_checkpoint_at_commit(session)
+    candidate.state, candidate.certificate_number, candidate.issued_at = (
+        CandidateState.ISSUED.value,
+        record.certificate_number,
+        using.now,
+    )
+    return record.certificate_number or ""
+
+
+def issue_submission(
+    open_session: OpenSession,
+    keystore: KeyStore,
+    settings: certificates.IssuanceSettings,
+    organisation_code: str,
+    submission_public_id: str,
+    *,
+    data_key: bytes,
+    now: datetime | None = None,
+    on_issued: Callable[[str], None] | None = None,
+    actor: str | None = None,
+) -> int:
+    """Issue the certificates of a submission whose publicity is over; safe to run again after a crash.
+
+    ``open_session`` opens one unit of work (committed on success): one for the batch, one per
+    candidate. Returns how many certificates this run issued. Raises Conflict while the publicity
+    still runs, OrganisationNotActive when the organisation may not issue.
+    """
+    now = now or utcnow()
+    with open_session() as session:
+        batch = _issuable_batch(session, organisation_code, submission_public_id, now)
+    using = IssuingWith(settings, keystore, data_key, actor or f"org:{batch.organisation_code}", now)
+    issued = 0
+    for candidate_id in batch.due:
+        with open_session() as session:  # one candidate, one transaction
+            # a signed checkpoint every N certificates, and at the end
+            checkpoint = (issued + 1) % CHECKPOINT_EVERY == 0
+            number = _issue_candidate(session, batch, candidate_id, using, checkpoint=checkpoint)
+        if number is None:
+            continue  # another run got there first
+        issued += 1
+        if on_issued is not None and number:
+            on_issued(number)
+    with open_session() as session:
+        _close_batch(session, batch.submission_id, now)
+    with open_session() as session:  # the transparency log signs a checkpoint after every batch
+        transparency_log.sign_checkpoint_if_grown(session, keystore, public_base_url=settings.public_base_url)
+    return issued
+
+
+def _close_batch(session: Session, submission_id: int, now: datetime) -> None:
+    """The batch is issued once no candidate is due or held back by an open objection."""
+    submission = session.get_one(ResultSubmission, submission_id)
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(Candidate)
+        .where(Candidate.submission_id == submission_id, Candidate.state == CandidateState.PUBLICISED)
+    )
+    if not waiting:
+        submission.state, submission.issued_at = SubmissionState.ISSUED.value, submission.issued_at or now
+
+
+def issued_certificate_numbers(
+    session: Session, submission_public_id: str, *, organisation_code: str | None = None
+) -> list[str]:
+    """The certificate numbers issued from a submission (a batch), in number order.
+
+    With ``organisation_code`` only that organisation's own submissions are found. Raises NotFound,
+    also for another organisation's submission (as ``get_submission``).
+    """
+    query = select(ResultSubmission.id).where(ResultSubmission.public_id == submission_public_id)
+    if organisation_code is not None:
+        query = query.join(Organisation, Organisation.id == ResultSubmission.organisation_id).where(
+            Organisation.code == organisation_code
+        )
+    submission_id = session.scalar(query)
+    if submission_id is None:
+        raise SubmissionNotFound()
+    numbers = session.scalars(
+        select(Candidate.certificate_number).where(
+            Candidate.submission_id == submission_id, Candidate.state == CandidateState.ISSUED
+        )
+    )
+    return sorted(n for n in numbers if n)
+
+
+NATIONAL_COLUMNS = (
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "职业名称",
+    "职业编码",
+    "工种",
+    "职业技能等级",
+    "证书编号",
+    "评价机构名称",
+    "发证日期",
+)
+_DOCUMENT_TYPE_NAMES = {kind.value: name for name, kind in DOCUMENT_TYPE_NAMES.items()}
+
+
+def national_rows(
+    session: Session, data_key: bytes, submission: ResultSubmission, *, actor: str
+) -> list[list[str]]:
+    """The issued certificates of a submission in the field layout of the national database.
+
+    The national database needs the clear ID number, so this export is audited as a reveal.
+    """
+    plan = session.get_one(AssessmentPlan, submission.plan_id)
+    organisation = session.get_one(Organisation, submission.organisation_id)
+    occupation = _occupation(plan)
+    rows = []
+    for candidate, person in session.execute(
+        select(Candidate, Person)
+        .join(Person, Person.id == Candidate.person_id)
+        .where(Candidate.submission_id == submission.id, Candidate.state == CandidateState.ISSUED)
+        .order_by(Candidate.certificate_number)
+    ).all():
+        issued = beijing_date(candidate.issued_at).isoformat() if candidate.issued_at else ""
+        rows.append(
+            [
+                person.name,
+                _DOCUMENT_TYPE_NAMES.get(person.document_type, person.document_type),
+                identity.clear_id_number(data_key, person),
+                occupation.name,
+                occupation.code,
+                occupation.subtype or "--",
+                SkillLevel(plan.level).title_zh,
+                candidate.certificate_number or "",
+                organisation.name,
+                issued,
+            ]
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="submission.national_export",
+        subject=f"submission:{submission.public_id}",
+        detail={"rows": len(rows)},
+    )
+    return rows

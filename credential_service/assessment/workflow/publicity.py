@@ -1,0 +1,132 @@
+"""Publicity (公示): the public list of passing candidates, and objections to them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credential_service.assessment.organisations.models import Organisation
+from credential_service.assessment.workflow.errors import (
+    CandidateNotFound,
+    ObjectionNotFound,
+    ObjectionResolved,
+)
+from credential_service.assessment.workflow.models import (
+    AssessmentPlan,
+    Candidate,
+    Objection,
+    ResultSubmission,
+)
+from credential_service.assessment.workflow.plans import beijing_today
+from credential_service.assessment.workflow.rules import CandidateState, ObjectionStatus
+from credential_service.certificates.rules import SkillLevel
+from credential_service.core.clock import utcnow
+from credential_service.core.errors import Conflict, FieldError, InvalidInput
+from credential_service.identity.models import Person
+from credential_service.identity.rules import id_number_problem, mask_name
+from credential_service.transparency import audit
+
+
+def lodge_objection(
+    session: Session, candidate_public_id: str, reason: str, *, now: datetime | None = None
+) -> Objection:
+    """Anyone may object to a candidate while the publicity runs; the candidate is then held back."""
+    now = now or utcnow()
+    candidate = session.scalar(select(Candidate).where(Candidate.public_id == candidate_public_id))
+    if candidate is None or candidate.state != CandidateState.PUBLICISED:
+        raise CandidateNotFound()
+    submission = session.get_one(ResultSubmission, candidate.submission_id)
+    if beijing_today(now) > submission.publicity_ends_on:
+        raise Conflict("公示期已结束 / the publicity period is over", "publicity_over")
+    if len(reason.strip()) < 10:
+        raise InvalidInput(
+            "请具体说明异议理由 / describe the objection", [FieldError("reason", "at least 10 characters")]
+        )
+    if (problem := id_number_problem(reason)) is not None:  # the API and the page's form alike
+        raise InvalidInput(
+            "异议理由中不得填写身份证件号码 / leave ID numbers out of the objection",
+            [FieldError("reason", problem)],
+        )
+    objection = Objection(
+        public_id=str(uuid.uuid4()),
+        candidate_id=candidate.id,
+        lodged_at=now,
+        reason=reason.strip(),
+        status=ObjectionStatus.OPEN.value,
+    )
+    session.add(objection)
+    session.flush()
+    audit.record(session, actor="public", action="objection.lodge", subject=objection.public_id,
+                 detail={"candidate": candidate.public_id, "submission": submission.public_id})  # fmt: skip
+    return objection
+
+
+def resolve_objection(
+    session: Session,
+    objection_public_id: str,
+    *,
+    upheld: bool,
+    actor: str,
+    resolution: str,
+    now: datetime | None = None,
+) -> Objection:
+    """Upheld: the candidate gets no certificate from this batch. Dismissed: the hold is lifted."""
+    objection = session.scalar(select(Objection).where(Objection.public_id == objection_public_id))
+    if objection is None:
+        raise ObjectionNotFound()
+    if objection.status != ObjectionStatus.OPEN:
+        raise ObjectionResolved()
+    objection.status = (ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED).value
+    objection.resolved_by, objection.resolved_at, objection.resolution = actor, now or utcnow(), resolution
+    if upheld:
+        session.get_one(Candidate, objection.candidate_id).state = CandidateState.WITHDRAWN.value
+    audit.record(session, actor=actor, action="objection.resolve", subject=objection.public_id,
+                 detail={"outcome": objection.status})  # fmt: skip
+    return objection
+
+
+@dataclass(frozen=True)
+class PublicCandidate:
+    candidate_id: str
+    name_masked: str
+    id_number_masked: str
+    organisation: str
+    occupation_code: str
+    subtype: str
+    level: str
+    publicity_ends_on: date
+
+
+def under_publicity(
+    session: Session, *, now: datetime | None = None, limit: int = 200, offset: int = 0
+) -> list[PublicCandidate]:
+    """The public 公示 list: masked names and numbers of passing candidates whose publicity runs."""
+    today = beijing_today(now)
+    rows = session.execute(
+        select(Candidate, ResultSubmission, AssessmentPlan, Organisation, Person)
+        .join(ResultSubmission, ResultSubmission.id == Candidate.submission_id)
+        .join(AssessmentPlan, AssessmentPlan.id == ResultSubmission.plan_id)
+        .join(Organisation, Organisation.id == ResultSubmission.organisation_id)
+        .join(Person, Person.id == Candidate.person_id)
+        .where(Candidate.state == CandidateState.PUBLICISED, ResultSubmission.publicity_ends_on >= today)
+        .order_by(ResultSubmission.publicity_ends_on, Candidate.row_number)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [
+        PublicCandidate(
+            candidate_id=c.public_id,
+            name_masked=mask_name(p.name),
+            id_number_masked=p.id_number_masked,
+            organisation=o.name,
+            occupation_code=plan.occupation_code,
+            subtype=plan.subtype or "--",
+            level=SkillLevel(plan.level).title_zh,
+            publicity_ends_on=s.publicity_ends_on,
+        )
+        for c, s, plan, o, p in rows
+    ]
