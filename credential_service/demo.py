@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from credential_service.assessment.occupations.rules import BUILTIN_OCCUPATIONS
 from credential_service.assessment.organisations import service as registry
@@ -165,52 +166,57 @@ def _run_class(runtime: Runtime, plan: _Class, passed: list[certificates.Holder]
             class_ref=plan.class_ref,
             posting=EnrolmentPosting(enrolments=[EnrolmentIn(**r, enrolled_on=plan.start) for r in rows]),
         )
-        days = [
-            plan.start + timedelta(days=d) for d in sorted(rng.sample(range((plan.end - plan.start).days), 4))
-        ]
-        events = [
-            AttendanceIn(
-                **r,
-                occurred_at=datetime.combine(day, time(8, rng.randint(0, 29)), BEIJING),
-                place=f"{plan.class_ref} 教室",
-                method=rng.choice(("face", "card", "e_card")),
-                match_score=round(rng.uniform(0.86, 0.99), 2),
-                photo_sha256=f"{rng.getrandbits(256):064x}",
-            )
-            for r in rows
-            for day in days
-        ]
         institutions.post_attendance(
             session,
             data_key,
             credit_code=plan.institution_code,
             class_ref=plan.class_ref,
-            posting=AttendancePosting(events=events),
+            posting=AttendancePosting(events=_attendance(plan, rows, rng)),
         )
         institutions.post_completions(
             session,
             data_key,
             credit_code=plan.institution_code,
             class_ref=plan.class_ref,
-            posting=CompletionPosting(
-                completions=[
-                    CompletionIn(
-                        **_trainee(p),
-                        attended_hours=plan.hours - rng.choice((0, 0, 4, 8)),
-                        result="pass" if p in passed else "fail",
-                        score=round(rng.uniform(60, 98) if p in passed else rng.uniform(30, 59), 1),
-                        completed_on=plan.end,
-                    )
-                    for p in plan.people
-                ]
-            ),
+            posting=CompletionPosting(completions=_completions(plan, passed, rng)),
         )
+
+
+def _attendance(plan: _Class, rows: list[dict[str, str]], rng: random.Random) -> list[AttendanceIn]:
+    """Four check-ins per trainee on four days of the class, by face, card or electronic card."""
+    days = [
+        plan.start + timedelta(days=d) for d in sorted(rng.sample(range((plan.end - plan.start).days), 4))
+    ]
+    return [
+        AttendanceIn(
+            **r,
+            occurred_at=datetime.combine(day, time(8, rng.randint(0, 29)), BEIJING),
+            place=f"{plan.class_ref} 教室",
+            method=rng.choice(("face", "card", "e_card")),
+            match_score=round(rng.uniform(0.86, 0.99), 2),
+            photo_sha256=f"{rng.getrandbits(256):064x}",
+        )
+        for r in rows
+        for day in days
+    ]
+
+
+def _completions(plan: _Class, passed: list[certificates.Holder], rng: random.Random) -> list[CompletionIn]:
+    return [
+        CompletionIn(
+            **_trainee(p),
+            attended_hours=plan.hours - rng.choice((0, 0, 4, 8)),
+            result="pass" if p in passed else "fail",
+            score=round(rng.uniform(60, 98) if p in passed else rng.uniform(30, 59), 1),
+            completed_on=plan.end,
+        )
+        for p in plan.people
+    ]
 
 
 def load_demo(runtime: Runtime, *, workers: int = 300, seed: int = 14) -> DemoManifest:
     """Create the demo once (idempotent: a second run only reports what exists)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
-    base = runtime.settings.public_base_url
     manifest = DemoManifest(workers=workers)
     people = [
         certificates.Holder(demo_name(rng), DocumentType.RESIDENT_ID, demo_id_number(rng))
@@ -220,45 +226,11 @@ def load_demo(runtime: Runtime, *, workers: int = 300, seed: int = 14) -> DemoMa
     plan = _plan_classes(rng, codes, people)
     manifest.classes = len(plan)
     with runtime.session() as session:
-        issuers.ensure_platform_issuer(session, runtime.keystore, public_base_url=base)
-        organisations = []
-        org_rng = random.Random(f"{seed}:organisations")  # noqa: S311 - demo data
-        scope = [
-            ScopeRowInput(o.code, o.subtype, (5, 4, 3), date(2024, 1, 1), date(2029, 12, 31))
-            for o in BUILTIN_OCCUPATIONS
-        ]
-        for code, name in DEMO_ORGANISATIONS:
-            credit_code = demo_credit_code(org_rng, "140100", kind="91")
-            if session.scalar(select(Organisation.id).where(Organisation.code == code)) is None:
-                registry.register_organisation(
-                    session,
-                    runtime.keystore,
-                    runtime.settings,
-                    org_type=code[0],
-                    credit_code=credit_code,
-                    name=name,
-                    mohrss_code=code[1:5],
-                    site_serial=code[7:13],
-                    scope=scope,
-                    actor="demo",
-                )
-            organisations.append(code)
-            did = issuers.get_issuer(session, code).did
-            manifest.organisations.append({"code": code, "name": name, "did": did, "creditCode": credit_code})
-        already = (
-            session.scalar(select(Institution.id).where(Institution.credit_code == codes[0])) is not None
+        issuers.ensure_platform_issuer(
+            session, runtime.keystore, public_base_url=runtime.settings.public_base_url
         )
-        for code, (city, name) in zip(codes, DEMO_INSTITUTIONS, strict=True):
-            manifest.institutions.append({"creditCode": code, "name": name, "city": city})
-            if not already:
-                occupations = {(o.code, None) for o in BUILTIN_OCCUPATIONS}
-                institutions.register_institution(
-                    session,
-                    credit_code=code,
-                    name=name,
-                    city_code=city,
-                    approved_projects=sorted(occupations),
-                )
+        organisations = _demo_organisations(session, runtime, manifest, seed)
+        already = _demo_institutions(session, manifest, codes)
     holders: list[certificates.Holder] = []  # the holder of each manifest certificate, in order
     for klass in plan:
         # One generator per class: a second run decides exactly as the first without touching anything.
@@ -271,42 +243,101 @@ def load_demo(runtime: Runtime, *, workers: int = 300, seed: int = 14) -> DemoMa
             if certificate_rng.random() >= 0.4:
                 continue
             org_code = certificate_rng.choice(organisations)
-            with runtime.session() as session:
-                record = certificates.issue_skill_certificate(
-                    session,
-                    runtime.keystore,
-                    runtime.issuance,
-                    issuer=issuers.get_issuer(session, org_code),
-                    holder=person,
-                    occupation=klass.occupation,
-                    level=klass.level,
-                    data_key=runtime.settings.data_key_bytes,
-                    exam_date=klass.end + timedelta(days=7),
-                    idempotency_key=f"demo-{klass.class_ref}-{n}",
-                )
-                number = record.certificate_number
-            if not manifest.sign_in:
-                manifest.sign_in = {
-                    "url": f"{base}/signin",
-                    "documentType": person.document_type.value,
-                    "idNumber": person.id_number,
-                    "name": person.name,
-                }
-            manifest.certificates.append(
-                {
-                    "certificateNumber": number,
-                    "organisation": dict(DEMO_ORGANISATIONS)[org_code],
-                    "holder": mask_name(person.name),
-                    "idNumber": mask_id_number(person.id_number),
-                    "occupation": f"{klass.occupation.code} {klass.occupation.name}",
-                    "level": klass.level.title_zh,
-                    "credentialId": record.credential_id,
-                    "credentialUrl": f"{base}/api/v1/certificates/{number}/credential.json",
-                }
+            _demo_certificate(
+                runtime, manifest, klass, person, org_code, idempotency_key=f"demo-{klass.class_ref}-{n}"
             )
             holders.append(person)
     _demo_status_changes(runtime, manifest, holders, seed)
     return manifest
+
+
+def _demo_organisations(session: Session, runtime: Runtime, manifest: DemoManifest, seed: int) -> list[str]:
+    """Register the demo organisations (once) with the built-in occupations in scope; their codes."""
+    org_rng = random.Random(f"{seed}:organisations")  # noqa: S311 - demo data
+    scope = [
+        ScopeRowInput(o.code, o.subtype, (5, 4, 3), date(2024, 1, 1), date(2029, 12, 31))
+        for o in BUILTIN_OCCUPATIONS
+    ]
+    for code, name in DEMO_ORGANISATIONS:
+        credit_code = demo_credit_code(org_rng, "140100", kind="91")
+        if session.scalar(select(Organisation.id).where(Organisation.code == code)) is None:
+            registry.register_organisation(
+                session,
+                runtime.keystore,
+                runtime.settings,
+                org_type=code[0],
+                credit_code=credit_code,
+                name=name,
+                mohrss_code=code[1:5],
+                site_serial=code[7:13],
+                scope=scope,
+                actor="demo",
+            )
+        did = issuers.get_issuer(session, code).did
+        manifest.organisations.append({"code": code, "name": name, "did": did, "creditCode": credit_code})
+    return [code for code, _ in DEMO_ORGANISATIONS]
+
+
+def _demo_institutions(session: Session, manifest: DemoManifest, codes: list[str]) -> bool:
+    """Register the demo training institutions unless they exist; True when they already did."""
+    already = session.scalar(select(Institution.id).where(Institution.credit_code == codes[0])) is not None
+    for code, (city, name) in zip(codes, DEMO_INSTITUTIONS, strict=True):
+        manifest.institutions.append({"creditCode": code, "name": name, "city": city})
+        if not already:
+            institutions.register_institution(
+                session,
+                credit_code=code,
+                name=name,
+                city_code=city,
+                approved_projects=sorted({(o.code, None) for o in BUILTIN_OCCUPATIONS}),
+            )
+    return already
+
+
+def _demo_certificate(
+    runtime: Runtime,
+    manifest: DemoManifest,
+    klass: _Class,
+    person: certificates.Holder,
+    org_code: str,
+    *,
+    idempotency_key: str,
+) -> None:
+    """Issue (or find, on a second run) one certificate of a class and list it in the manifest."""
+    base = runtime.settings.public_base_url
+    with runtime.session() as session:
+        record = certificates.issue_skill_certificate(
+            session,
+            runtime.keystore,
+            runtime.issuance,
+            issuer=issuers.get_issuer(session, org_code),
+            holder=person,
+            occupation=klass.occupation,
+            level=klass.level,
+            data_key=runtime.settings.data_key_bytes,
+            exam_date=klass.end + timedelta(days=7),
+            idempotency_key=idempotency_key,
+        )
+        number = record.certificate_number
+    if not manifest.sign_in:
+        manifest.sign_in = {
+            "url": f"{base}/signin",
+            "documentType": person.document_type.value,
+            "idNumber": person.id_number,
+            "name": person.name,
+        }
+    manifest.certificates.append(
+        {
+            "certificateNumber": number,
+            "organisation": dict(DEMO_ORGANISATIONS)[org_code],
+            "holder": mask_name(person.name),
+            "idNumber": mask_id_number(person.id_number),
+            "occupation": f"{klass.occupation.code} {klass.occupation.name}",
+            "level": klass.level.title_zh,
+            "credentialId": record.credential_id,
+            "credentialUrl": f"{base}/api/v1/certificates/{number}/credential.json",
+        }
+    )
 
 
 # Status changes of three demo certificates (never the demo sign-in's: its file stays simple).
@@ -323,50 +354,68 @@ def _demo_status_changes(
 ) -> None:
     """Revoke, suspend and correct one demo certificate each (once: a second run only reports), and
     list every certificate under its status."""
-    actor = Actor("admin", "admin:demo")
     signed_in = manifest.sign_in.get("idNumber")
     others = [n for n, person in enumerate(holders) if n > 0 and person.id_number != signed_in]
     chosen = others[: len(DEMO_CHANGES)]
     # A small demo (few certificates) gets as many of the changes as it has certificates for.
-    for n, (action, reason, evidence, authority) in zip(chosen, DEMO_CHANGES, strict=False):
-        entry = manifest.certificates[n]
-        number = entry["certificateNumber"]
+    for n, change in zip(chosen, DEMO_CHANGES, strict=False):
+        number = manifest.certificates[n]["certificateNumber"]
         with runtime.session() as session:
             record = certificates.get_by_number(session, number)
-            if status_changes.history(session, record):
-                continue  # done on an earlier run
-            if action == "supersede":
-                name = holders[n].name
-                rng = random.Random(f"{seed}:correction:{number}")  # noqa: S311 - demo data
-                corrected = name[0] + "".join(rng.choice(GIVEN) for _ in range(len(name) - 1))
-                if corrected == name:
-                    corrected = name + "宁"
-                status_changes.supersede(
-                    session,
-                    runtime.keystore,
-                    runtime.issuance,
-                    runtime.settings.data_key_bytes,
-                    actor=actor,
-                    certificate_number=number,
-                    holder_name=corrected,
-                    evidence=evidence,
-                    authority=authority,
+            if not status_changes.history(session, record):  # else done on an earlier run
+                _demo_change(
+                    session, runtime, number=number, holder_name=holders[n].name, change=change, seed=seed
                 )
-            else:
-                status_changes.change_status(
-                    session,
-                    actor,
-                    number,
-                    StatusAction(action),
-                    reason=reason,
-                    evidence=evidence,
-                    authority=authority,
-                )
+    manifest.certificates_by_status = _by_status(runtime, manifest)
+
+
+def _demo_change(
+    session: Session,
+    runtime: Runtime,
+    *,
+    number: str,
+    holder_name: str,
+    change: tuple[str, str | None, str, str],
+    seed: int,
+) -> None:
+    action, reason, evidence, authority = change
+    actor = Actor("admin", "admin:demo")
+    if action != "supersede":
+        status_changes.change_status(
+            session,
+            actor,
+            number,
+            StatusAction(action),
+            reason=reason,
+            evidence=evidence,
+            authority=authority,
+        )
+        return
+    rng = random.Random(f"{seed}:correction:{number}")  # noqa: S311 - demo data
+    corrected = holder_name[0] + "".join(rng.choice(GIVEN) for _ in range(len(holder_name) - 1))
+    if corrected == holder_name:
+        corrected = holder_name + "宁"
+    status_changes.supersede(
+        session,
+        runtime.keystore,
+        runtime.issuance,
+        runtime.settings.data_key_bytes,
+        actor=actor,
+        certificate_number=number,
+        holder_name=corrected,
+        evidence=evidence,
+        authority=authority,
+    )
+
+
+def _by_status(runtime: Runtime, manifest: DemoManifest) -> dict[str, list[dict[str, Any]]]:
+    """Every manifest certificate under its status, with its verification URL; a correction's
+    replacement is appended to the manifest and listed in turn."""
     base = runtime.settings.public_base_url
     by_status: dict[str, list[dict[str, Any]]] = {state: [] for state in STATES}
     with runtime.session() as session:
         position = 0
-        while position < len(manifest.certificates):  # a replacement is appended, then listed in turn
+        while position < len(manifest.certificates):
             entry = manifest.certificates[position]
             position += 1
             record = certificates.get_by_number(session, entry["certificateNumber"])
@@ -379,17 +428,19 @@ def _demo_status_changes(
                 item["reasonCode"] = view.reason_code
             if view.superseded_by:
                 item["supersededBy"] = view.superseded_by
-                replacement = certificates.get_by_number(session, view.superseded_by)
-                subject = json.loads(replacement.credential_json)["credentialSubject"]
-                manifest.certificates.append(
-                    {
-                        **entry,
-                        "certificateNumber": view.superseded_by,
-                        "holder": mask_name(subject["name"]),
-                        "credentialId": replacement.credential_id,
-                        "credentialUrl": f"{base}/api/v1/certificates/{view.superseded_by}/credential.json",
-                        "supersedes": entry["certificateNumber"],
-                    }
-                )
+                manifest.certificates.append(_replacement_entry(session, base, entry, view.superseded_by))
             by_status[view.state].append(item)
-    manifest.certificates_by_status = by_status
+    return by_status
+
+
+def _replacement_entry(session: Session, base: str, entry: dict[str, Any], number: str) -> dict[str, Any]:
+    replacement = certificates.get_by_number(session, number)
+    subject = json.loads(replacement.credential_json)["credentialSubject"]
+    return {
+        **entry,
+        "certificateNumber": number,
+        "holder": mask_name(subject["name"]),
+        "credentialId": replacement.credential_id,
+        "credentialUrl": f"{base}/api/v1/certificates/{number}/credential.json",
+        "supersedes": entry["certificateNumber"],
+    }
