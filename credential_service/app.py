@@ -23,7 +23,7 @@ from credential_service.assessment.workflow.pages import router as workflow_page
 from credential_service.assessment.workflow.routes import router as workflow_router
 from credential_service.certificates.print_routes import router as certificate_print_router
 from credential_service.certificates.routes import router as certificates_router
-from credential_service.certificates.status_routes import router as status_changes_router
+from credential_service.certificates.status.routes import router as status_changes_router
 from credential_service.core.config import Settings, load_settings
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.identity.routes import router as identity_router

@@ -20,11 +20,12 @@ from credential_service.assessment.occupations.rules import BUILTIN_OCCUPATIONS
 from credential_service.assessment.organisations import service as registry
 from credential_service.assessment.organisations.models import Organisation
 from credential_service.assessment.organisations.rules import ScopeRowInput
-from credential_service.certificates import qr_codes, status_changes
+from credential_service.certificates import qr_codes
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
-from credential_service.certificates.status_rules import STATES, Actor, StatusAction
+from credential_service.certificates.status import service as status_changes
+from credential_service.certificates.status.rules import STATES, Actor, StatusAction
 from credential_service.core.clock import BEIJING
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name

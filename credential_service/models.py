@@ -6,7 +6,7 @@ from credential_service.assessment.occupations import models as occupations_mode
 from credential_service.assessment.organisations import models as organisations_models
 from credential_service.assessment.workflow import models as workflow_models
 from credential_service.certificates import models as certificates_models
-from credential_service.certificates import status_models  # noqa: F401 - tables for Alembic
+from credential_service.certificates.status import models as status_models  # noqa: F401 - tables for Alembic
 from credential_service.core.db import Base
 from credential_service.identity import models as identity_models
 from credential_service.identity.clients import models as clients_models

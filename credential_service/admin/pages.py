@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from credential_service.admin import service
 from credential_service.assessment.organisations.rules import ORG_TYPE_NAMES, STATUS_NAMES
-from credential_service.certificates.status_rules import ReasonCode, StatusAction
+from credential_service.certificates.status.rules import ReasonCode, StatusAction
 from credential_service.core.clock import BEIJING
 from credential_service.core.errors import Forbidden, ServiceError
 from credential_service.identity.signin import staff as staff_signin

@@ -19,9 +19,9 @@ from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.organisations.rules import OrganisationStatus
 from credential_service.assessment.organisations.schemas import OrganisationOut
 from credential_service.assessment.workflow import submissions
-from credential_service.certificates import status_changes, status_listing
-from credential_service.certificates.status_changes import ChangeResult, StatusChange
-from credential_service.certificates.status_rules import Actor, StatusAction
+from credential_service.certificates.status import service as status_changes
+from credential_service.certificates.status.rules import Actor, StatusAction
+from credential_service.certificates.status.service import ChangeResult, StatusChange
 from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
@@ -148,7 +148,7 @@ def overview(session: Session, *, public_base_url: str) -> Overview:
         for status in OrganisationStatus
     }
     _, batches = submissions.all_batches(session, limit=1)
-    changes, change_total = status_listing.recent_changes(session, limit=5)
+    changes, change_total = status_changes.recent_changes(session, limit=5)
     every = issuers.all_issuers(session)
     trail = audit_page(session, 1, size=5)
     in_use = sum(1 for i in every for k in i.keys if issuers.lifecycle(k).usable_for_signing)
@@ -193,10 +193,10 @@ def batches_page(session: Session, page: int = 1) -> Paged[submissions.BatchRow]
 
 
 def status_changes_page(session: Session, page: int = 1) -> Paged[StatusChange]:
-    _, total = status_listing.recent_changes(session, limit=1)
+    _, total = status_changes.recent_changes(session, limit=1)
     pages = page_count(total)
     page = min(page, pages)
-    rows, total = status_listing.recent_changes(session, limit=PAGE_SIZE, offset=page_offset(page))
+    rows, total = status_changes.recent_changes(session, limit=PAGE_SIZE, offset=page_offset(page))
     return Paged(rows, total, page, pages)
 
 

@@ -29,8 +29,8 @@ def _status_change(
     ctx: typer.Context, action: str, number: str, *, reason: str | None, evidence: str, authority: str
 ) -> None:
     """One status change as an administrator at the server's console (the actor is cli:$USER)."""
-    from credential_service.certificates import status_changes
-    from credential_service.certificates.status_rules import Actor, StatusAction
+    from credential_service.certificates.status import service as status_changes
+    from credential_service.certificates.status.rules import Actor, StatusAction
 
     runtime: Platform = runtime_of(ctx)
     with runtime.session() as session:

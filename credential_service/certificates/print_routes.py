@@ -8,10 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from credential_service.certificates import printable
-from credential_service.certificates.routes import readable_certificate
-from credential_service.platform.tokens import Principal
-from credential_service.runtime import Runtime
-from credential_service.web.http import CurrentPrincipal, RuntimeDep
+from credential_service.web.http import CurrentPrincipal, RuntimeDep, private_download
 
 router = APIRouter(tags=["credentials"])
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -23,28 +20,6 @@ PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def certificate_pdf_response(runtime: Runtime, principal: Principal, certificate_number: str) -> Response:
-    """The PDF as a download; the API route and the worker's page both answer with this."""
-    with runtime.session() as session:
-        record = readable_certificate(session, principal, certificate_number)
-        pdf = printable.certificate_pdf(
-            session,
-            runtime.keystore,
-            record,
-            public_base_url=runtime.settings.public_base_url,
-            font_path=runtime.settings.pdf_font,
-        )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{certificate_number}.pdf"',
-            "Cache-Control": "private, no-store",  # personal data: no shared or stored copies
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
 @router.get(
     "/api/v1/certificates/{certificate_number}/certificate.pdf",
     response_class=Response,
@@ -52,4 +27,8 @@ def certificate_pdf_response(runtime: Runtime, principal: Principal, certificate
     summary="The printable certificate: A4 PDF with the national fields, QR code and verification URL",
 )
 def certificate_pdf(certificate_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
-    return certificate_pdf_response(runtime, principal, certificate_number)
+    with runtime.session() as session:
+        pdf = printable.readable_certificate_pdf(
+            session, runtime.keystore, runtime.settings, principal, certificate_number
+        )
+    return private_download(pdf, "application/pdf", f"{certificate_number}.pdf")

@@ -27,16 +27,19 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session
 
+from credential_service.certificates import service
 from credential_service.certificates.credential import CERTIFICATE_NAME
 from credential_service.certificates.errors import PrintingUnavailable
 from credential_service.certificates.fields import CertificateFields, certificate_fields
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.qr_codes import certificate_qr
 from credential_service.certificates.service import current_status
+from credential_service.core.config import Settings
 from credential_service.core.errors import FieldError
 from credential_service.crypto.keystore import KeyStore
 from credential_service.identity import service as identity
 from credential_service.identity.rules import DOCUMENT_TYPE_NAMES, DocumentType
+from credential_service.platform.tokens import Principal
 
 # Where the usual CJK TrueType fonts live (first usable wins). Noto Sans CJK as Debian, Fedora and
 # Arch ship it (fonts-noto-cjk, .ttc) has PostScript (CFF) outlines, which reportlab cannot embed:
@@ -402,3 +405,14 @@ def certificate_pdf(
         status=current_status(session, record),
     )
     return render_certificate_pdf(face, qr_png=qr.png, font=font)
+
+
+def readable_certificate_pdf(
+    session: Session, keystore: KeyStore, settings: Settings, principal: Principal, certificate_number: str
+) -> bytes:
+    """The printable certificate for its holder, its issuing organisation or staff (as
+    ``service.readable_certificate``); the API route and the worker's page both answer with it."""
+    record = service.readable_certificate(session, principal, certificate_number)
+    return certificate_pdf(
+        session, keystore, record, public_base_url=settings.public_base_url, font_path=settings.pdf_font
+    )

@@ -7,16 +7,15 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from credential_service.certificates import qr_codes, service, status_lists
-from credential_service.certificates.models import IssuedCredential
+from credential_service.certificates import qr_codes, service
+from credential_service.certificates.ports import IssuingRuntimeDep
 from credential_service.certificates.schemas import IssueRequest
-from credential_service.identity import service as identity
+from credential_service.certificates.status import lists as status_lists
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
-from credential_service.platform.tokens import SCOPE_CERTIFICATES, Principal, Role
-from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.platform.tokens import Role, allow
+from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep
 
 router = APIRouter(tags=["credentials"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -34,7 +33,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses=ERRORS,
     summary="Sign a platform credential (administrators); skill certificates come from the workflow",
 )
-def issue(body: IssueRequest, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+def issue(body: IssueRequest, principal: CurrentPrincipal, runtime: IssuingRuntimeDep) -> JSON:
     # Platform credentials only (decision 022): an organisation's certificates come from the evaluation
     # workflow under a registry number, so nothing it signs here could pose as one.
     allow(principal, Role.ADMIN)
@@ -83,29 +82,8 @@ def status_list(list_id: str, request: Request, runtime: RuntimeDep) -> Response
 )
 def certificate_credential(certificate_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     with runtime.read_session() as session:
-        record = readable_certificate(session, principal, certificate_number)
+        record = service.readable_certificate(session, principal, certificate_number)
         return JSON(json.loads(record.credential_json), media_type="application/vc+ld+json")
-
-
-def readable_certificate(session: Session, principal: Principal, certificate_number: str) -> IssuedCredential:
-    """The certificate's files are for its holder, its issuing organisation and staff only:
-    sequential numbers must not become a public index (DESIGN §4).
-
-    Raises Forbidden for other roles, NotFound for an unknown number and, with the same answer, for
-    another worker's or organisation's certificate: a tenant cannot tell whether a number exists
-    (as the public query answers alike for a wrong name and an unknown number).
-    """
-    allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION, Role.WORKER, scope=SCOPE_CERTIFICATES)
-    record = service.get_by_number(session, certificate_number)
-    if (
-        principal.role is Role.ORGANISATION
-        and issuers.get_issuer(session, principal.tenant or "").id != record.issuer_id
-    ) or (
-        principal.role is Role.WORKER
-        and identity.get_person(session, principal.tenant or "").id_blind_index != record.holder_index
-    ):
-        raise service.certificate_not_found()
-    return record
 
 
 QR_MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
@@ -123,7 +101,7 @@ def certificate_qr_image(
     runtime: RuntimeDep,
 ) -> Response:
     with runtime.session() as session:
-        record = readable_certificate(session, principal, certificate_number)
+        record = service.readable_certificate(session, principal, certificate_number)
         qr = qr_codes.certificate_qr(
             session, runtime.keystore, record, public_base_url=runtime.settings.public_base_url
         )

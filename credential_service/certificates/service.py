@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from credential_service.certificates import qr_codes, status_lists
+from credential_service.certificates import qr_codes
 from credential_service.certificates.credential import (
     NO_SUBTYPE,
     Occupation,
@@ -30,8 +30,9 @@ from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.numbering import allocate_certificate_number
 from credential_service.certificates.rules import SkillLevel
-from credential_service.certificates.status_lists import assign_status, set_status
-from credential_service.certificates.status_models import CertificateStatusChange
+from credential_service.certificates.status import lists as status_lists
+from credential_service.certificates.status.lists import assign_status, set_status
+from credential_service.certificates.status.models import CertificateStatusChange
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
@@ -43,6 +44,7 @@ from credential_service.identity import service as identity
 from credential_service.identity.rules import DocumentType, id_number_problem, name_problem
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
+from credential_service.platform.tokens import SCOPE_CERTIFICATES, Principal, Role, allow
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
 from credential_service.transparency import audit
@@ -390,6 +392,27 @@ def get_by_number(session: Session, certificate_number: str) -> IssuedCredential
 
 def certificate_not_found() -> NotFound:
     return NotFound("没有这个证书 / no such certificate", code="certificate_not_found")
+
+
+def readable_certificate(session: Session, principal: Principal, certificate_number: str) -> IssuedCredential:
+    """The certificate's files are for its holder, its issuing organisation and staff only:
+    sequential numbers must not become a public index (DESIGN §4).
+
+    Raises Forbidden for other roles, NotFound for an unknown number and, with the same answer, for
+    another worker's or organisation's certificate: a tenant cannot tell whether a number exists
+    (as the public query answers alike for a wrong name and an unknown number).
+    """
+    allow(principal, Role.ADMIN, Role.AUDITOR, Role.ORGANISATION, Role.WORKER, scope=SCOPE_CERTIFICATES)
+    record = get_by_number(session, certificate_number)
+    if (
+        principal.role is Role.ORGANISATION
+        and issuers.get_issuer(session, principal.tenant or "").id != record.issuer_id
+    ) or (
+        principal.role is Role.WORKER
+        and identity.get_person(session, principal.tenant or "").id_blind_index != record.holder_index
+    ):
+        raise certificate_not_found()
+    return record
 
 
 def find_by_credential_id(session: Session, credential_id: str) -> IssuedCredential | None:

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 
 from credential_service.identity import service
 from credential_service.identity.schemas import AssertionRequest, RevealRequest, TokenResponse
-from credential_service.platform.tokens import Role
-from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep, allow, rate_limit
+from credential_service.platform.tokens import Role, allow
+from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep, rate_limit
 
 router = APIRouter(tags=["sign-in"])
 

@@ -19,7 +19,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from credential_service.core.clock import utcnow
-from credential_service.core.errors import Unauthorized
+from credential_service.core.errors import Forbidden, Unauthorized
 from credential_service.crypto.keystore import FileKeyStore
 
 TOKEN_KEY_ID = "platform.access-tokens"  # noqa: S105 - a key id, not a secret
@@ -194,3 +194,19 @@ def read_signin_token(keystore: FileKeyStore, token: str, *, issuer: str, audien
     return SignInClaims(
         jti=jti, role=role, subject=subject, expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
     )
+
+
+def allow(principal: Principal, *roles: Role, scope: str | None = None) -> None:
+    """Every endpoint names the roles that may call it; anyone else gets 403.
+
+    ``scope``: what an organisation's token must have been granted for this endpoint (RFC 6749 §3.3;
+    a client may ask ``/oauth/token`` for fewer scopes). Other roles' tokens carry one fixed scope.
+    """
+    if principal.role not in roles:
+        raise Forbidden()
+    if scope is not None and principal.role is Role.ORGANISATION and scope not in principal.scopes:
+        raise Forbidden(
+            f"访问令牌未获授权“{scope}”，请申请包含该范围的令牌 / the token's scope does not include "
+            f"{scope}: ask for a token with it",
+            "insufficient_scope",
+        )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from credential_service.certificates.print_routes import certificate_pdf_response
+from credential_service.certificates import printable
 from credential_service.core.errors import ServiceError
 from credential_service.identity import service as identity
 from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
@@ -26,6 +26,7 @@ from credential_service.web.http import (
     form_csrf_token,
     form_nonce,
     keep_form_nonce,
+    private_download,
     rate_limit,
     session_principal,
     session_tenant,
@@ -166,7 +167,11 @@ def my_certificate_pdf(certificate_number: str, request: Request, runtime: Runti
     if found is None or found[0].role is not Role.WORKER:
         return _to_signin()
     try:
-        return certificate_pdf_response(runtime, found[0], certificate_number)
+        with runtime.session() as session:
+            pdf = printable.readable_certificate_pdf(
+                session, runtime.keystore, runtime.settings, found[0], certificate_number
+            )
+        return private_download(pdf, "application/pdf", f"{certificate_number}.pdf")
     except ServiceError as exc:  # a person clicked a link: answer with a page, not a problem document
         return render(
             request,

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from credential_service.core.clock import to_xsd
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
-from credential_service.platform.tokens import Principal, Role
+from credential_service.platform.tokens import Principal, Role, allow
 from credential_service.records import clr, staff, worker
 from credential_service.records import service as records
 from credential_service.records.models import ShareLink
 from credential_service.records.schemas import EntryPosting, PersonLookup, ShareLinkRequest
 from credential_service.runtime import Runtime
-from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep
 from credential_service.web.openapi import answer
 
 router = APIRouter(prefix="/api/v1/me", tags=["worker"])

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
-from credential_service.platform.tokens import Role
+from credential_service.platform.tokens import Role, allow
 from credential_service.records import institutions as service
 from credential_service.records.training_models import InstitutionStatus
 from credential_service.records.training_schemas import (
@@ -26,7 +26,7 @@ from credential_service.records.training_schemas import (
     Posted,
     StatusChange,
 )
-from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow
+from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep
 
 router = APIRouter(tags=["training"])
 IdempotencyKey = Annotated[

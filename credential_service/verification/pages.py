@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from credential_service.certificates.status_rules import ReasonCode
+from credential_service.certificates.status.rules import ReasonCode
 from credential_service.core.clock import beijing_date
 from credential_service.verification import service, tokens
 from credential_service.web.http import RuntimeDep

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credential_service.certificates import status_lists
+from credential_service.certificates.status import lists as status_lists
 from credential_service.core.db import OpenSession
 from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers

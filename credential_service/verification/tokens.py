@@ -22,8 +22,8 @@ from credential_service.certificates import service as certificates
 from credential_service.certificates.fields import CertificateFields, certificate_fields
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.qr_token import SignedToken, TokenError, read_token
-from credential_service.certificates.status_changes import StatusView, status_view
-from credential_service.certificates.status_rules import CertificateState
+from credential_service.certificates.status.rules import CertificateState
+from credential_service.certificates.status.service import StatusView, status_view
 from credential_service.core.clock import utcnow
 from credential_service.core.db import OpenSession
 from credential_service.crypto.status_list import StatusListError

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from credential_service.assessment.organisations import service as organisations
 from credential_service.certificates import service as certificates
-from credential_service.certificates import status_lists
 from credential_service.certificates.credential import skill_certificate_claims
 from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
+from credential_service.certificates.status import lists as status_lists
 from credential_service.core.clock import parse_xsd
 from credential_service.core.config import REPO_ROOT
 from credential_service.core.errors import Conflict, NotFound

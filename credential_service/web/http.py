@@ -59,27 +59,24 @@ def _principal(runtime: Platform, token: str) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def allow(principal: Principal, *roles: Role, scope: str | None = None) -> None:
-    """Every endpoint names the roles that may call it; anyone else gets 403.
-
-    ``scope``: what an organisation's token must have been granted for this endpoint (RFC 6749 §3.3;
-    a client may ask ``/oauth/token`` for fewer scopes). Other roles' tokens carry one fixed scope.
-    """
-    if principal.role not in roles:
-        raise Forbidden()
-    if scope is not None and principal.role is Role.ORGANISATION and scope not in principal.scopes:
-        raise Forbidden(
-            f"访问令牌未获授权“{scope}”，请申请包含该范围的令牌 / the token's scope does not include "
-            f"{scope}: ask for a token with it",
-            "insufficient_scope",
-        )
-
-
 class JSON(JSONResponse):
     """orjson bodies (non-ASCII kept as is)."""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+def private_download(content: bytes, media_type: str, filename: str) -> Response:
+    """A file of personal data as a download: never kept by a shared or the browser's cache."""
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def problem(error: ServiceError) -> Response:

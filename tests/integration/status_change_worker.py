@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from credential_service.assessment.workflow import issuance
 from credential_service.certificates import service as certificates
-from credential_service.certificates import status_changes
 from credential_service.certificates.models import IssuedCredential
-from credential_service.certificates.status_rules import Actor, StatusAction
+from credential_service.certificates.status import service as status_changes
+from credential_service.certificates.status.rules import Actor, StatusAction
 from credential_service.core.config import load_settings
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import build_runtime
@@ -63,7 +64,7 @@ def main() -> None:
     _observe_writes(args.pause_after)
     if args.batch:
         with runtime.session() as session:
-            status_changes.revoke_batch(session, ACTOR, args.batch, reason="fraud", **GROUNDS)
+            issuance.revoke_batch(session, ACTOR, args.batch, reason="fraud", **GROUNDS)
         print("committed batch", flush=True)
         return
     with runtime.session() as session:

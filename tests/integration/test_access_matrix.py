@@ -43,10 +43,11 @@ from credential_service.assessment.organisations import clients as org_clients
 from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.assessment.workflow.models import ResultSubmission
-from credential_service.certificates import qr_codes, status_changes
+from credential_service.certificates import qr_codes
 from credential_service.certificates import service as certificates
 from credential_service.certificates.rules import SkillLevel
-from credential_service.certificates.status_rules import Actor, StatusAction
+from credential_service.certificates.status import service as status_changes
+from credential_service.certificates.status.rules import Actor, StatusAction
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
 from credential_service.crypto.jsonld import PINNED_CONTEXTS

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from credential_service.certificates import service as certificates
-from credential_service.certificates import status_changes
+from credential_service.certificates.status import service as status_changes
 from credential_service.cli import app as cli
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings

@@ -22,9 +22,9 @@ from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.workflow import issuance, plans, submissions
 from credential_service.assessment.workflow.models import ResultSubmission
 from credential_service.assessment.workflow.results.sheet import read_csv
-from credential_service.certificates import status_lists
 from credential_service.certificates.models import IssuedCredential
-from credential_service.certificates.status_models import CertificateStatusChange
+from credential_service.certificates.status import lists as status_lists
+from credential_service.certificates.status.models import CertificateStatusChange
 from credential_service.core.config import Settings
 from credential_service.demo import demo_id_number, demo_name
 from credential_service.identity import service as identity

@@ -17,10 +17,10 @@ from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.assessment.workflow.models import ResultSubmission
 from credential_service.certificates import service as certificates
-from credential_service.certificates import status_changes
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.rules import parse_number
-from credential_service.certificates.status_models import CertificateStatusChange
+from credential_service.certificates.status import service as status_changes
+from credential_service.certificates.status.models import CertificateStatusChange
 from credential_service.core.config import Settings
 from credential_service.crypto.status_list import decode_list, get_bit
 from credential_service.demo import demo_credit_code, demo_id_number, demo_name

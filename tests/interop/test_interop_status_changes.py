@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from credential_service.certificates import service as certificates
-from credential_service.certificates import status_changes
-from credential_service.certificates.status_rules import Actor
+from credential_service.certificates.status import service as status_changes
+from credential_service.certificates.status.rules import Actor
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
 from tests.conftest import BASE_URL

@@ -6,7 +6,7 @@ from typing import get_args
 
 import pytest
 
-from credential_service.certificates.status_rules import (
+from credential_service.certificates.status.rules import (
     CHOSEN_REASONS,
     STATES,
     Actor,
@@ -19,7 +19,7 @@ from credential_service.certificates.status_rules import (
     reason_problem,
     state_of,
 )
-from credential_service.certificates.status_schemas import ChosenReason
+from credential_service.certificates.status.schemas import ChosenReason
 from credential_service.identity.rules import id_number_problem as text_problem
 
 ALLOWED: dict[tuple[CertificateState, StatusAction], CertificateState] = {

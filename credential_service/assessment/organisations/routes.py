@@ -35,8 +35,8 @@ from credential_service.identity.clients.schemas import (
     ClientOut,
     TokenAnswer,
 )
-from credential_service.platform.tokens import Role
-from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
+from credential_service.platform.tokens import Role, allow
+from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, rate_limit
 from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["organisations"])

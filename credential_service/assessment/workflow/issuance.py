@@ -32,6 +32,9 @@ from credential_service.assessment.workflow.submissions import get_submission
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
+from credential_service.certificates.status import service as status_changes
+from credential_service.certificates.status.rules import Actor
+from credential_service.certificates.status.service import BatchRevocation
 from credential_service.core.clock import beijing_date, utcnow
 from credential_service.core.db import OpenSession
 from credential_service.core.errors import Conflict
@@ -232,6 +235,19 @@ def issued_certificate_numbers(
         )
     )
     return sorted(n for n in numbers if n)
+
+
+def revoke_batch(
+    session: Session, actor: Actor, batch_id: str, *, reason: str, evidence: str, authority: str
+) -> BatchRevocation:
+    """Revoke every certificate issued from one submission. Administrators may revoke any batch, an
+    organisation only its own (NotFound otherwise, as for its submissions)."""
+    numbers = issued_certificate_numbers(
+        session, batch_id, organisation_code=actor.organisation_code if actor.role == "organisation" else None
+    )
+    return status_changes.revoke_batch(
+        session, actor, batch_id, numbers, reason=reason, evidence=evidence, authority=authority
+    )
 
 
 NATIONAL_COLUMNS = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -30,6 +30,8 @@ from credential_service.assessment.workflow.schemas import (
     ResultsIn,
 )
 from credential_service.certificates.ports import IssuingRuntimeDep
+from credential_service.certificates.status.rules import Actor
+from credential_service.certificates.status.schemas import CHANGE_ERRORS, Grounds
 from credential_service.core.inputs import IsoDate
 from credential_service.identity.clients.rules import CONTENT_SIGNATURE_HEADER, MAX_CONTENT_SIGNATURE
 from credential_service.platform.runtime import Platform
@@ -39,8 +41,9 @@ from credential_service.platform.tokens import (
     SCOPE_RESULTS,
     Principal,
     Role,
+    allow,
 )
-from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, allow, rate_limit
+from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep, rate_limit
 from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["assessment"])
@@ -358,3 +361,25 @@ def national_export(
             headers=headers,
         )
     return Response(rows_as_xlsx(issuance.NATIONAL_COLUMNS, rows), media_type=XLSX, headers=headers)
+
+
+@router.post(
+    "/api/v1/batches/{batch_id}/revoke",
+    responses={
+        **{k: v for k, v in CHANGE_ERRORS.items() if k != 404},
+        404: {"description": "no such batch (or another organisation's)"},
+    },
+    summary="Revoke every certificate issued from one result submission (batch), in one transaction",
+)
+def revoke_batch(batch_id: str, body: Grounds, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    allow(principal, Role.ADMIN, Role.ORGANISATION, scope=SCOPE_CERTIFICATES)
+    with runtime.session() as session:
+        result = issuance.revoke_batch(
+            session,
+            Actor.of(principal),
+            batch_id,
+            reason=body.reason_code,
+            evidence=body.evidence,
+            authority=body.authority,
+        )
+        return JSON(asdict(result))

@@ -14,17 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from credential_service.assessment.workflow import issuance
 from credential_service.certificates import service
 from credential_service.certificates.credential import ReplacedCertificate
 from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.service import IssuanceSettings
-from credential_service.certificates.status_models import CertificateStatusChange
-from credential_service.certificates.status_rules import (
+from credential_service.certificates.status.models import CertificateStatusChange
+from credential_service.certificates.status.rules import (
     Actor,
     ActorRole,
     CertificateState,
@@ -471,18 +470,20 @@ def _with_replacements(session: Session, numbers: Sequence[str]) -> list[IssuedC
 
 
 def revoke_batch(
-    session: Session, actor: Actor, batch_id: str, *, reason: str, evidence: str, authority: str
+    session: Session,
+    actor: Actor,
+    batch_id: str,
+    numbers: Sequence[str],
+    *,
+    reason: str,
+    evidence: str,
+    authority: str,
 ) -> BatchRevocation:
-    """Revoke every certificate issued from one result submission (batch), in one transaction:
-    one change row and file entry per certificate, one audit event for the batch.
-
-    Administrators may revoke any batch, an organisation only its own (NotFound otherwise, as for
-    its submissions). Raises Conflict when nothing is left to revoke.
-    """
+    """Revoke every certificate issued from one result submission (batch): ``numbers``, as the
+    assessment part found them, and their replacements; in one transaction, one change row and file
+    entry per certificate, one audit event for the batch. Raises Conflict when nothing is left to
+    revoke."""
     grounds = _grounds(StatusAction.REVOKE, reason, evidence, authority)
-    numbers = issuance.issued_certificate_numbers(
-        session, batch_id, organisation_code=actor.organisation_code if actor.role == "organisation" else None
-    )
     if not numbers:
         raise Conflict("该批次尚未发证 / no certificate of this batch has been issued", "batch_not_issued")
     now = utcnow()
@@ -518,3 +519,15 @@ def revoke_batch(
         },
     )
     return BatchRevocation(batch_id, revoked, already)
+
+
+def recent_changes(session: Session, *, limit: int = 50, offset: int = 0) -> tuple[list[StatusChange], int]:
+    """One page of status changes, newest first, and how many there are in all."""
+    total = session.scalar(select(func.count()).select_from(CertificateStatusChange)) or 0
+    rows = session.scalars(
+        select(CertificateStatusChange)
+        .order_by(CertificateStatusChange.changed_at.desc(), CertificateStatusChange.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [StatusChange.of(row) for row in rows], total

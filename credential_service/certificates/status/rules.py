@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from credential_service.platform.tokens import Principal, Role
+
 CertificateState = Literal["valid", "revoked", "suspended", "superseded"]
 STATES: tuple[CertificateState, ...] = ("valid", "revoked", "suspended", "superseded")
 
@@ -154,6 +156,14 @@ class Actor:
     role: ActorRole
     name: str
     organisation_code: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> Actor:
+        """An organisation's caller acts as the organisation; anyone else the routes admit as an
+        administrator."""
+        if principal.role is Role.ORGANISATION:
+            return cls("organisation", principal.subject, principal.tenant or "")
+        return cls("admin", principal.subject)
 
 
 def may_lift(actor: Actor, suspended_by: ActorRole) -> bool:

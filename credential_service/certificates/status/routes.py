@@ -1,4 +1,5 @@
-"""Status changes over HTTP: revoke, suspend, reinstate, supersede, revoke a batch, and the history."""
+"""Status changes over HTTP: revoke, suspend, reinstate, supersede, and the history (revoking a whole
+batch is the assessment part's: it knows the batches)."""
 
 from __future__ import annotations
 
@@ -8,38 +9,24 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from credential_service.certificates import status_changes
-from credential_service.certificates.routes import readable_certificate
-from credential_service.certificates.status_changes import ChangeResult, StatusChange, StatusView
-from credential_service.certificates.status_rules import Actor, ReasonCode, StatusAction
-from credential_service.certificates.status_schemas import Grounds, ReinstateIn, SupersedeIn
+from credential_service.certificates import service as certificates
+from credential_service.certificates.ports import IssuingRuntimeDep
+from credential_service.certificates.status import service as status_changes
+from credential_service.certificates.status.rules import Actor, ReasonCode, StatusAction
+from credential_service.certificates.status.schemas import CHANGE_ERRORS, Grounds, ReinstateIn, SupersedeIn
+from credential_service.certificates.status.service import ChangeResult, StatusChange, StatusView
 from credential_service.core.clock import to_xsd
-from credential_service.platform.tokens import SCOPE_CERTIFICATES, Principal, Role
-from credential_service.runtime import Runtime
-from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep, allow
+from credential_service.platform.runtime import Platform
+from credential_service.platform.tokens import SCOPE_CERTIFICATES, Principal, Role, allow
+from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep
 
 router = APIRouter(tags=["certificate status"])
-CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no or bad access token"},
-    403: {
-        "description": "not an administrator or an organisation, a token without the scope, or a "
-        "suspension only the department may lift"
-    },
-    404: {"description": "no such certificate (also another organisation's)"},
-    409: {
-        "description": "the rules forbid this change now (e.g. a revoked certificate: revocation is final)"
-    },
-    413: {"description": "body too large"},
-    422: {"description": "a field is missing or wrong (which field and why)"},
-}
 
 
 def _actor(principal: Principal) -> Actor:
     """Administrators act on any certificate, an organisation on its own; nobody else (403)."""
     allow(principal, Role.ADMIN, Role.ORGANISATION, scope=SCOPE_CERTIFICATES)
-    if principal.role is Role.ORGANISATION:
-        return Actor("organisation", principal.subject, principal.tenant or "")
-    return Actor("admin", principal.subject)
+    return Actor.of(principal)
 
 
 def _plain(item: Any) -> dict[str, Any]:
@@ -73,7 +60,7 @@ def _change(
     reason: str | None,
     body: Grounds | ReinstateIn,
     principal: Principal,
-    runtime: Runtime,
+    runtime: Platform,
 ) -> JSON:
     actor = _actor(principal)
     with runtime.session() as session:
@@ -119,7 +106,7 @@ def reinstate(
     summary="Correct the holder's name (更正): a new certificate naming the old one; the old one is revoked",
 )
 def supersede(
-    certificate_number: str, body: SupersedeIn, principal: CurrentPrincipal, runtime: RuntimeDep
+    certificate_number: str, body: SupersedeIn, principal: CurrentPrincipal, runtime: IssuingRuntimeDep
 ) -> JSON:
     actor = _actor(principal)
     with runtime.session() as session:
@@ -151,25 +138,6 @@ def supersede(
         )
 
 
-@router.post(
-    "/api/v1/batches/{batch_id}/revoke",
-    responses={**CHANGE_ERRORS, 404: {"description": "no such batch (or another organisation's)"}},
-    summary="Revoke every certificate issued from one result submission (batch), in one transaction",
-)
-def revoke_batch(batch_id: str, body: Grounds, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    actor = _actor(principal)
-    with runtime.session() as session:
-        result = status_changes.revoke_batch(
-            session,
-            actor,
-            batch_id,
-            reason=body.reason_code,
-            evidence=body.evidence,
-            authority=body.authority,
-        )
-        return JSON(_plain(result))
-
-
 @router.get(
     "/api/v1/certificates/{certificate_number}/status-history",
     responses={k: v for k, v in CHANGE_ERRORS.items() if k in (401, 403, 404)},
@@ -177,7 +145,7 @@ def revoke_batch(batch_id: str, body: Grounds, principal: CurrentPrincipal, runt
 )
 def status_history(certificate_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     with runtime.read_session() as session:
-        record = readable_certificate(session, principal, certificate_number)
+        record = certificates.readable_certificate(session, principal, certificate_number)
         changes: list[StatusChange] = status_changes.history(session, record)
         return JSON(
             {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -45,3 +45,19 @@ class SupersedeIn(_Strict):
     )
     evidence: FreeText
     authority: FreeText
+
+
+# The answers every status-change endpoint documents (OpenAPI).
+CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or bad access token"},
+    403: {
+        "description": "not an administrator or an organisation, a token without the scope, or a "
+        "suspension only the department may lift"
+    },
+    404: {"description": "no such certificate (also another organisation's)"},
+    409: {
+        "description": "the rules forbid this change now (e.g. a revoked certificate: revocation is final)"
+    },
+    413: {"description": "body too large"},
+    422: {"description": "a field is missing or wrong (which field and why)"},
+}
