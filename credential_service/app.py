@@ -31,7 +31,7 @@ from credential_service.issuers.routes import router as issuers_router
 from credential_service.records.pages import router as pages_router
 from credential_service.records.routes import router as records_router
 from credential_service.records.routes import staff_router
-from credential_service.records.training_routes import router as training_router
+from credential_service.records.training.routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.site import router as web_router
 from credential_service.transparency.routes import router as transparency_router

@@ -220,7 +220,7 @@ def token_institution(
     minutes: Annotated[int, typer.Option(help="lifetime in minutes")] = 60,
 ) -> None:
     """Mint an access token for a training institution's scripts (posts classes and attendance)."""
-    from credential_service.records import institutions
+    from credential_service.records.training import institutions
 
     runtime = _runtime()
     with runtime.session() as session:

@@ -30,9 +30,10 @@ from credential_service.core.clock import BEIJING
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
-from credential_service.records import institutions
-from credential_service.records.training_models import Institution, TrainingType
-from credential_service.records.training_schemas import (
+from credential_service.records.training import institutions, postings
+from credential_service.records.training import service as training
+from credential_service.records.training.models import Institution, TrainingType
+from credential_service.records.training.schemas import (
     AttendanceIn,
     AttendancePosting,
     ClassCreate,
@@ -144,7 +145,7 @@ def _run_class(runtime: Runtime, plan: _Class, passed: list[certificates.Holder]
     data_key = runtime.settings.data_key_bytes
     rows = [_trainee(p) for p in plan.people]
     with runtime.session() as session:
-        institutions.create_class(
+        training.create_class(
             session,
             data_key,
             credit_code=plan.institution_code,
@@ -160,21 +161,21 @@ def _run_class(runtime: Runtime, plan: _Class, passed: list[certificates.Holder]
                 roster=[Trainee(**r) for r in rows],
             ),
         )
-        institutions.post_enrolments(
+        postings.post_enrolments(
             session,
             data_key,
             credit_code=plan.institution_code,
             class_ref=plan.class_ref,
             posting=EnrolmentPosting(enrolments=[EnrolmentIn(**r, enrolled_on=plan.start) for r in rows]),
         )
-        institutions.post_attendance(
+        postings.post_attendance(
             session,
             data_key,
             credit_code=plan.institution_code,
             class_ref=plan.class_ref,
             posting=AttendancePosting(events=_attendance(plan, rows, rng)),
         )
-        institutions.post_completions(
+        postings.post_completions(
             session,
             data_key,
             credit_code=plan.institution_code,

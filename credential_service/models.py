@@ -13,7 +13,7 @@ from credential_service.identity.clients import models as clients_models
 from credential_service.identity.signin import models as signin_models  # noqa: F401 - tables for Alembic
 from credential_service.issuers import models as issuers_models
 from credential_service.records import models as records_models
-from credential_service.records import training_models  # noqa: F401 - tables for Alembic
+from credential_service.records.training import models as training_models  # noqa: F401 - tables for Alembic
 from credential_service.transparency import models as transparency_models
 from credential_service.verification import models as verification_models
 

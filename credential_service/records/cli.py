@@ -30,8 +30,8 @@ def institutions_add(
     ],
 ) -> None:
     """Register a training institution (active) with its approved projects."""
-    from credential_service.records import institutions
-    from credential_service.records.training_models import TrainingType
+    from credential_service.records.training import institutions
+    from credential_service.records.training.models import TrainingType
 
     projects: list[tuple[str, TrainingType | None]] = []
     for item in project:
@@ -57,8 +57,8 @@ def institutions_list(
     status: Annotated[str | None, typer.Option(help="only active, suspended or closed")] = None,
 ) -> None:
     """List training institutions with their status and approved projects."""
-    from credential_service.records import institutions
-    from credential_service.records.training_models import InstitutionStatus
+    from credential_service.records.training import institutions
+    from credential_service.records.training.models import InstitutionStatus
 
     try:
         wanted = InstitutionStatus(status) if status else None

@@ -23,11 +23,13 @@ from credential_service.identity import service as identity
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.models import Person
 from credential_service.platform.tokens import Principal, Role, mint_token
-from credential_service.records import institutions
 from credential_service.records import service as records
 from credential_service.records.models import FileEntry
 from credential_service.records.rules import EntryKind
-from credential_service.records.training_models import (
+from credential_service.records.training import postings
+from credential_service.records.training import rules as training_rules
+from credential_service.records.training import service as training
+from credential_service.records.training.models import (
     ApprovedProject,
     AttendanceEvent,
     Completion,
@@ -38,13 +40,13 @@ from credential_service.records.training_models import (
     RosterMember,
     TrainingClass,
 )
-from credential_service.records.training_schemas import MAX_EVENTS, EnrolmentPosting
+from credential_service.records.training.schemas import MAX_EVENTS, EnrolmentPosting
 from credential_service.runtime import Runtime
 from tests.conftest import BASE_URL
 from tests.factories import holder
 
-CHINA = institutions.CHINA_TIME
-TODAY = institutions.china_date(utcnow())
+CHINA = training_rules.CHINA_TIME
+TODAY = training_rules.china_date(utcnow())
 START, END = TODAY - timedelta(days=40), TODAY - timedelta(days=5)
 PHOTO = "ab" * 32
 JPEG_BASE64 = "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYICAoJCQoM"
@@ -546,9 +548,9 @@ def test_concurrent_retries_record_once(
         {"enrolments": [{**trainee(people[2]), "enrolled_on": START.isoformat()}]}
     )
 
-    def post(_: int) -> institutions.Answer:
+    def post(_: int) -> training.Answer:
         with runtime.session() as session:
-            return institutions.post_enrolments(
+            return postings.post_enrolments(
                 session,
                 runtime.settings.data_key_bytes,
                 credit_code=CODE_A,
@@ -734,25 +736,25 @@ def test_cli_adds_lists_and_mints_institution_tokens(tmp_path: Path, monkeypatch
 
 
 def test_idempotency_key_rule() -> None:
-    assert institutions.idempotency_key(None) is None
-    assert institutions.idempotency_key(' "abc-1" ') == "abc-1"
-    assert institutions.idempotency_key("abc-1") == "abc-1"
+    assert training_rules.idempotency_key(None) is None
+    assert training_rules.idempotency_key(' "abc-1" ') == "abc-1"
+    assert training_rules.idempotency_key("abc-1") == "abc-1"
     for bad in ("", '""', "a b", "x" * 129):
         with pytest.raises(Exception, match="Idempotency-Key"):
-            institutions.idempotency_key(bad)
+            training_rules.idempotency_key(bad)
 
 
 def test_pure_rules() -> None:
     projects = [("6-18-02-04", "skill_upgrade"), ("6-31-01-03", None)]
-    assert institutions.project_approved(projects, "6-18-02-04", "skill_upgrade")
-    assert not institutions.project_approved(projects, "6-18-02-04", "employment_skills")
-    assert institutions.project_approved(projects, "6-31-01-03", "other")
-    assert not institutions.project_approved([], "6-31-01-03", "other")
+    assert training_rules.project_approved(projects, "6-18-02-04", "skill_upgrade")
+    assert not training_rules.project_approved(projects, "6-18-02-04", "employment_skills")
+    assert training_rules.project_approved(projects, "6-31-01-03", "other")
+    assert not training_rules.project_approved([], "6-31-01-03", "other")
     late_utc = datetime(2026, 9, 1, 16, 30, tzinfo=UTC)  # 00:30 on 2 September in Beijing
-    assert institutions.china_date(late_utc) == date(2026, 9, 2)
+    assert training_rules.china_date(late_utc) == date(2026, 9, 2)
     closed, active = InstitutionStatus.CLOSED, InstitutionStatus.ACTIVE
-    assert institutions.status_change_allowed(InstitutionStatus.SUSPENDED, active)
-    assert not institutions.status_change_allowed(closed, active)
-    assert institutions.request_fingerprint("a", {"x": 1, "y": 2}) == institutions.request_fingerprint(
+    assert training_rules.status_change_allowed(InstitutionStatus.SUSPENDED, active)
+    assert not training_rules.status_change_allowed(closed, active)
+    assert training_rules.request_fingerprint("a", {"x": 1, "y": 2}) == training_rules.request_fingerprint(
         "a", {"y": 2, "x": 1}
     )

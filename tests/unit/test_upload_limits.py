@@ -246,7 +246,7 @@ def test_read_xlsx_streams_rows() -> None:
 def test_training_records_apply_the_same_name_rule() -> None:
     from pydantic import ValidationError
 
-    from credential_service.records.training_schemas import Trainee
+    from credential_service.records.training.schemas import Trainee
 
     given = {"document_type": "resident_id", "id_number": A}
     assert Trainee.model_validate({**given, "name": " 王伟 "}).name == "王伟"

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 
 from credential_service.core.inputs import IsoDate, iso_datetime
 from credential_service.identity.rules import DocumentType, name_problem
-from credential_service.records.training_models import (
+from credential_service.records.training.models import (
     AssessmentResult,
     AttendanceMethod,
     InstitutionStatus,

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 
 from credential_service.platform.tokens import Role, allow
-from credential_service.records import institutions as service
-from credential_service.records.training_models import InstitutionStatus
-from credential_service.records.training_schemas import (
+from credential_service.records.training import institutions, postings, service
+from credential_service.records.training.models import InstitutionStatus
+from credential_service.records.training.schemas import (
     AttendancePosting,
     ClassCreate,
     ClassDetail,
@@ -64,7 +64,7 @@ def _answer(answer: service.Answer) -> JSON:
 def register_institution(body: InstitutionCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        institution = service.register_institution(
+        institution = institutions.register_institution(
             session,
             credit_code=body.credit_code,
             name=body.name,
@@ -87,7 +87,7 @@ def list_institutions(
 ) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
     with runtime.read_session() as session:
-        listing = service.list_institutions(session, status=status, city_code=city_code)
+        listing = institutions.list_institutions(session, status=status, city_code=city_code)
         return JSON(listing.model_dump(mode="json"))
 
 
@@ -99,7 +99,7 @@ def list_institutions(
 def get_institution(credit_code: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN, Role.AUDITOR)
     with runtime.read_session() as session:
-        return JSON(service.get_institution(session, credit_code).model_dump(mode="json"))
+        return JSON(institutions.get_institution(session, credit_code).model_dump(mode="json"))
 
 
 @router.put(
@@ -112,7 +112,7 @@ def change_status(
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        institution = service.change_institution_status(session, credit_code, body.status, body.reason)
+        institution = institutions.change_institution_status(session, credit_code, body.status, body.reason)
         return JSON(institution.model_dump(mode="json"))
 
 
@@ -188,7 +188,7 @@ def post_enrolments(
     allow(principal, Role.INSTITUTION)
     with runtime.session() as session:
         return _answer(
-            service.post_enrolments(
+            postings.post_enrolments(
                 session,
                 runtime.settings.data_key_bytes,
                 credit_code=principal.tenant or "",
@@ -215,7 +215,7 @@ def post_attendance(
     allow(principal, Role.INSTITUTION)
     with runtime.session() as session:
         return _answer(
-            service.post_attendance(
+            postings.post_attendance(
                 session,
                 runtime.settings.data_key_bytes,
                 credit_code=principal.tenant or "",
@@ -242,7 +242,7 @@ def post_completions(
     allow(principal, Role.INSTITUTION)
     with runtime.session() as session:
         return _answer(
-            service.post_completions(
+            postings.post_completions(
                 session,
                 runtime.settings.data_key_bytes,
                 credit_code=principal.tenant or "",

@@ -1,0 +1,89 @@
+"""Pure rules of training institutions' postings: Shanxi cities, Beijing dates, idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from credential_service.core.errors import FieldError, InvalidInput
+from credential_service.crypto.jcs import canonical_json
+from credential_service.records.training.models import (
+    InstitutionStatus,
+)
+from credential_service.records.training.schemas import (
+    OCCUPATION_CODE,
+)
+
+# GB/T 2260 prefecture-level cities of Shanxi (province 140000).
+SHANXI_CITIES = {
+    "140100": "太原市",
+    "140200": "大同市",
+    "140300": "阳泉市",
+    "140400": "长治市",
+    "140500": "晋城市",
+    "140600": "朔州市",
+    "140700": "晋中市",
+    "140800": "运城市",
+    "140900": "忻州市",
+    "141000": "临汾市",
+    "141100": "吕梁市",
+}
+# Class dates are Beijing dates; China keeps UTC+8 all year (no daylight saving).
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+CLOCK_SKEW = timedelta(minutes=5)  # a device clock slightly ahead is not "in the future"
+OCCUPATION = re.compile(OCCUPATION_CODE)
+_IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,128}$")  # printable ASCII
+
+
+def source_of(credit_code: str) -> str:
+    """The ``source`` of the file entries an institution posts."""
+    return f"institution:{credit_code}"
+
+
+def china_date(moment: datetime) -> date:
+    """The Beijing calendar date of an aware moment."""
+    return moment.astimezone(CHINA_TIME).date()
+
+
+def china_midnight(day: date) -> datetime:
+    """The start of a Beijing calendar day, as an aware moment (for date-only facts)."""
+    return datetime.combine(day, time(0), CHINA_TIME)
+
+
+def project_approved(
+    projects: Iterable[tuple[str, str | None]], occupation_code: str, training_type: str
+) -> bool:
+    """Whether a class falls inside the institution's approved projects (可开展项目).
+
+    A project names an occupation and one training type, or no type (any type).
+    """
+    return any(code == occupation_code and kind in (None, training_type) for code, kind in projects)
+
+
+def status_change_allowed(current: InstitutionStatus, new: InstitutionStatus) -> bool:
+    """Active and suspended move freely; closing (注销/退出) is final."""
+    return current is not InstitutionStatus.CLOSED or new is InstitutionStatus.CLOSED
+
+
+def idempotency_key(raw: str | None) -> str | None:
+    """The ``Idempotency-Key`` header value (an RFC 8941 string, quotes optional), or InvalidInput."""
+    if raw is None:
+        return None
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise InvalidInput(
+            "Idempotency-Key 不正确 / the Idempotency-Key header is invalid",
+            [FieldError("header.Idempotency-Key", "应为 1–128 个可见 ASCII 字符 / 1–128 printable ASCII")],
+            "invalid_idempotency_key",
+        )
+    return value
+
+
+def request_fingerprint(operation: str, body: Mapping[str, Any]) -> str:
+    """SHA-256 over the operation and the canonical JSON of the parsed body (spacing does not matter)."""
+    return hashlib.sha256(operation.encode() + b"\n" + canonical_json(dict(body))).hexdigest()

@@ -1,0 +1,421 @@
+"""Classes of training institutions (培训班) with their rosters, and what every posting shares: the
+calling institution, its own class, the roster's people, once per Idempotency-Key, problems by row.
+
+A posting is all or nothing: every problem is reported (row and field, Chinese then English, never
+the ID number) and nothing is written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from credential_service.core.clock import utcnow
+from credential_service.core.errors import Conflict, FieldError, InvalidInput
+from credential_service.identity import service as identity
+from credential_service.identity.models import Person
+from credential_service.records.training.errors import (
+    NAME_DIFFERS,
+    NOT_ON_ROSTER,
+    ClassNotFound,
+    DuplicateRows,
+    IdempotencyKeyReused,
+    InstitutionNotActive,
+    InstitutionNotRegistered,
+    RowsRejected,
+)
+from credential_service.records.training.institutions import find_institution
+from credential_service.records.training.models import (
+    TRAINING_TYPE_NAMES,
+    AttendanceEvent,
+    Completion,
+    Enrolment,
+    Institution,
+    InstitutionRequest,
+    InstitutionStatus,
+    RosterMember,
+    TrainingClass,
+    TrainingType,
+)
+from credential_service.records.training.rules import idempotency_key, project_approved, request_fingerprint
+from credential_service.records.training.schemas import (
+    ClassCreate,
+    ClassDetail,
+    ClassList,
+    ClassSummary,
+    RosterMemberOut,
+    Trainee,
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a posting answered (kept for retries with the same Idempotency-Key)."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def tenant(session: Session, credit_code: str) -> Institution:
+    """The calling institution (from its token); raises InstitutionNotRegistered."""
+    institution = find_institution(session, credit_code)
+    if institution is None:
+        raise InstitutionNotRegistered()
+    return institution
+
+
+def own_class(session: Session, institution: Institution, class_ref: str) -> TrainingClass:
+    """One of the institution's classes; another institution's class is simply not found."""
+    klass = session.scalar(
+        select(TrainingClass).where(
+            TrainingClass.institution_id == institution.id, TrainingClass.class_ref == class_ref
+        )
+    )
+    if klass is None:
+        raise ClassNotFound()
+    return klass
+
+
+def _stored_answer(session: Session, institution: Institution, key: str) -> InstitutionRequest | None:
+    return session.scalar(
+        select(InstitutionRequest).where(
+            InstitutionRequest.institution_id == institution.id, InstitutionRequest.idempotency_key == key
+        )
+    )
+
+
+def _replay(stored: InstitutionRequest, fingerprint: str) -> Answer:
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    if stored.status_code is None or stored.response_body is None:
+        raise Conflict("同一请求正在处理 / the same request is still being processed", code="in_progress")
+    return Answer(stored.status_code, json.loads(stored.response_body), replayed=True)
+
+
+def once(
+    session: Session,
+    institution: Institution,
+    *,
+    raw_key: str | None,
+    operation: str,
+    request: BaseModel,
+    work: Callable[[], tuple[int, BaseModel]],
+) -> Answer:
+    """Run ``work`` for an active institution, once per Idempotency-Key.
+
+    A retry with the key gets the first answer and changes nothing; the same key with another
+    body is refused. The answer is stored in the same transaction as the work, so a refused
+    posting stores nothing and may be retried with its key.
+    """
+    key = idempotency_key(raw_key)
+    record: InstitutionRequest | None = None
+    if key is not None:
+        fingerprint = request_fingerprint(operation, request.model_dump(mode="json"))
+        stored = _stored_answer(session, institution, key)
+        if stored is None:
+            record = InstitutionRequest(
+                institution_id=institution.id,
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                created_at=utcnow(),
+            )
+            try:
+                with session.begin_nested():
+                    session.add(record)
+                    session.flush()
+            except IntegrityError:
+                # A concurrent request with this key committed first (we waited for it): its answer.
+                stored = _stored_answer(session, institution, key)
+                if stored is None:
+                    raise
+        if stored is not None:
+            return _replay(stored, fingerprint)
+    if institution.status != InstitutionStatus.ACTIVE:
+        raise InstitutionNotActive(institution.status)
+    status, answer = work()
+    body = answer.model_dump(mode="json")
+    if record is not None:
+        record.status_code = status
+        record.response_body = json.dumps(body, ensure_ascii=False)
+        session.flush()
+    return Answer(status, body)
+
+
+def _row_order(error: FieldError) -> tuple[int, str]:
+    """``events.12.name`` sorts by row 12, then field (row-less locations first)."""
+    parts = error.loc.split(".")
+    row = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
+    return row, error.loc
+
+
+def raise_problems(problems: list[FieldError], duplicates: list[FieldError]) -> None:
+    """Refuse the whole posting, listing problems by row: rule problems (422) outrank duplicates (409)."""
+    if problems:
+        raise RowsRejected(sorted(problems + duplicates, key=_row_order))
+    if duplicates:
+        raise DuplicateRows(sorted(duplicates, key=_row_order))
+
+
+def class_facts(klass: TrainingClass) -> dict[str, Any]:
+    """What every file entry about this class says (never the ID number)."""
+    return {
+        "classRef": klass.class_ref,
+        "institution": klass.institution.name,
+        "institutionCreditCode": klass.institution.credit_code,
+        "occupationCode": klass.occupation_code,
+        "subtype": klass.subtype,
+        "targetLevel": klass.target_level,
+        "trainingType": klass.training_type,
+        "trainingTypeName": TRAINING_TYPE_NAMES[TrainingType(klass.training_type)],
+        "startDate": klass.start_date.isoformat(),
+        "endDate": klass.end_date.isoformat(),
+        "plannedHours": klass.planned_hours,
+    }
+
+
+def _summary_counts(session: Session, class_ids: Sequence[int]) -> dict[str, dict[int, int]]:
+    def count(model: Any, column: Any) -> dict[int, int]:
+        rows = session.execute(
+            select(column, func.count()).select_from(model).where(column.in_(class_ids)).group_by(column)
+        )
+        return {class_id: n for class_id, n in rows}
+
+    completed = session.execute(
+        select(Enrolment.class_id, func.count())
+        .join(Completion, Completion.enrolment_id == Enrolment.id)
+        .where(Enrolment.class_id.in_(class_ids))
+        .group_by(Enrolment.class_id)
+    )
+    return {
+        "roster": count(RosterMember, RosterMember.class_id),
+        "enrolled": count(Enrolment, Enrolment.class_id),
+        "completed": {class_id: n for class_id, n in completed},
+    }
+
+
+def _summary(klass: TrainingClass, counts: dict[str, dict[int, int]]) -> dict[str, Any]:
+    return {
+        "class_ref": klass.class_ref,
+        "occupation_code": klass.occupation_code,
+        "subtype": klass.subtype,
+        "target_level": klass.target_level,
+        "training_type": TrainingType(klass.training_type),
+        "start_date": klass.start_date,
+        "end_date": klass.end_date,
+        "planned_hours": klass.planned_hours,
+        "created_at": klass.created_at,
+        "roster_size": counts["roster"].get(klass.id, 0),
+        "enrolled": counts["enrolled"].get(klass.id, 0),
+        "completed": counts["completed"].get(klass.id, 0),
+    }
+
+
+def attendance_counts(session: Session, klass: TrainingClass) -> dict[int, int]:
+    """Check-ins recorded so far, per enrolment of the class."""
+    rows = session.execute(
+        select(AttendanceEvent.enrolment_id, func.count())
+        .join(Enrolment, Enrolment.id == AttendanceEvent.enrolment_id)
+        .where(Enrolment.class_id == klass.id)
+        .group_by(AttendanceEvent.enrolment_id)
+    )
+    return {enrolment_id: n for enrolment_id, n in rows}
+
+
+def _class_detail(session: Session, klass: TrainingClass) -> ClassDetail:
+    members = session.execute(
+        select(Person, Enrolment.id, Completion.id)
+        .join(RosterMember, RosterMember.person_id == Person.id)
+        .outerjoin(
+            Enrolment, (Enrolment.class_id == RosterMember.class_id) & (Enrolment.person_id == Person.id)
+        )
+        .outerjoin(Completion, Completion.enrolment_id == Enrolment.id)
+        .where(RosterMember.class_id == klass.id)
+        .order_by(RosterMember.id)
+    )
+    events = attendance_counts(session, klass)
+    roster = [
+        RosterMemberOut(
+            name=person.name,
+            document_type=person.document_type,
+            id_number_masked=person.id_number_masked,
+            enrolled=enrolment_id is not None,
+            attendance_events=events.get(enrolment_id, 0) if enrolment_id is not None else 0,
+            completed=completion_id is not None,
+        )
+        for person, enrolment_id, completion_id in members
+    ]
+    return ClassDetail(**_summary(klass, _summary_counts(session, [klass.id])), roster=roster)
+
+
+def list_classes(session: Session, credit_code: str, *, limit: int = 100, offset: int = 0) -> ClassList:
+    """The calling institution's classes, newest start first. Raises InstitutionNotRegistered."""
+    institution = tenant(session, credit_code)
+    classes = list(
+        session.scalars(
+            select(TrainingClass)
+            .where(TrainingClass.institution_id == institution.id)
+            .order_by(TrainingClass.start_date.desc(), TrainingClass.class_ref)
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    counts = _summary_counts(session, [k.id for k in classes])
+    return ClassList(classes=[ClassSummary(**_summary(k, counts)) for k in classes])
+
+
+def get_class(session: Session, credit_code: str, class_ref: str) -> ClassDetail:
+    """One of the calling institution's classes with its roster (masked ID numbers); else ClassNotFound."""
+    return _class_detail(session, own_class(session, tenant(session, credit_code), class_ref))
+
+
+def create_class(
+    session: Session,
+    data_key: bytes,
+    *,
+    credit_code: str,
+    request: ClassCreate,
+    raw_idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Answer:
+    """开班: open a class and register its roster (people are created on first sight).
+
+    Raises InstitutionNotRegistered / InstitutionNotActive (403), RowsRejected (422: dates, scope,
+    roster rows), Conflict (409: the class reference is taken).
+    """
+    institution = tenant(session, credit_code)
+
+    def work() -> tuple[int, BaseModel]:
+        moment = now or utcnow()
+        problems: list[FieldError] = []
+        if request.end_date < request.start_date:
+            problems.append(
+                FieldError("end_date", "结业日期早于开班日期 / the end date is before the start date")
+            )
+        projects = [(p.occupation_code, p.training_type) for p in institution.projects]
+        if not project_approved(projects, request.occupation_code, request.training_type.value):
+            problems.append(
+                FieldError(
+                    "occupation_code",
+                    "不在本机构可开展项目内（职业与培训类型） / "
+                    "outside the institution's approved projects (occupation and training type)",
+                )
+            )
+        people = _identify_roster(session, data_key, request.roster, problems)
+        raise_problems(problems, [])
+        if session.scalar(
+            select(TrainingClass.id).where(
+                TrainingClass.institution_id == institution.id, TrainingClass.class_ref == request.class_ref
+            )
+        ):
+            raise Conflict(
+                "本机构已有此编号的培训班 / your institution already has a class with this reference",
+                code="class_exists",
+            )
+        klass = TrainingClass(
+            institution=institution,
+            class_ref=request.class_ref,
+            occupation_code=request.occupation_code,
+            subtype=request.subtype,
+            target_level=request.target_level,
+            training_type=request.training_type.value,
+            start_date=request.start_date,
+            end_date=request.end_date,
+            planned_hours=request.planned_hours,
+            created_at=moment,
+        )
+        session.add(klass)
+        session.flush()
+        for who, row in people:
+            person = identity.register_person(session, data_key, who, row.name, now=moment)
+            session.add(RosterMember(class_id=klass.id, person_id=person.id, listed_at=moment))
+        session.flush()
+        return 201, _class_detail(session, klass)
+
+    return once(
+        session,
+        institution,
+        raw_key=raw_idempotency_key,
+        operation="create_class",
+        request=request,
+        work=work,
+    )
+
+
+def _identify_roster(
+    session: Session, data_key: bytes, roster: Sequence[Trainee], problems: list[FieldError]
+) -> list[tuple[identity.Identity, Trainee]]:
+    """Validate each roster row; someone already on file must be listed under their recorded name."""
+    seen: dict[identity.Identity, int] = {}
+    people: list[tuple[identity.Identity, Trainee]] = []
+    for i, row in enumerate(roster):
+        loc = f"roster.{i}"
+        try:
+            who = identity.identify(row.document_type.value, row.id_number, field=f"{loc}.id_number")
+        except InvalidInput as exc:
+            problems.extend(exc.errors)
+            continue
+        if who in seen:
+            problems.append(
+                FieldError(
+                    f"{loc}.id_number", f"与 roster.{seen[who]} 是同一人 / same person as roster.{seen[who]}"
+                )
+            )
+            continue
+        seen[who] = i
+        existing = identity.find_person(session, data_key, who)
+        if existing is not None and existing.name != row.name:
+            problems.append(FieldError(f"{loc}.name", NAME_DIFFERS))
+            continue
+        people.append((who, row))
+    return people
+
+
+def roster_people(
+    session: Session,
+    data_key: bytes,
+    *,
+    klass: TrainingClass,
+    field: str,
+    rows: Sequence[Trainee],
+    problems: list[FieldError],
+) -> list[Person | None]:
+    """The person of each row, or None after recording why (not on the roster, name differs, bad ID).
+
+    Someone unknown and someone known but not on this roster get the same answer, so an
+    institution cannot use postings to find out who has a file.
+    """
+    listed = set(session.scalars(select(RosterMember.person_id).where(RosterMember.class_id == klass.id)))
+    found: dict[identity.Identity, Person | None] = {}
+    people: list[Person | None] = []
+    for i, row in enumerate(rows):
+        loc = f"{field}.{i}"
+        try:
+            who = identity.identify(row.document_type.value, row.id_number, field=f"{loc}.id_number")
+        except InvalidInput as exc:
+            problems.extend(exc.errors)
+            people.append(None)
+            continue
+        if who not in found:
+            found[who] = identity.find_person(session, data_key, who)
+        person = found[who]
+        if person is None or person.id not in listed:
+            problems.append(FieldError(f"{loc}.id_number", NOT_ON_ROSTER))
+            people.append(None)
+        elif person.name != row.name:
+            problems.append(FieldError(f"{loc}.name", NAME_DIFFERS))
+            people.append(None)
+        else:
+            people.append(person)
+    return people
+
+
+def enrolments_of(session: Session, klass: TrainingClass) -> dict[int, Enrolment]:
+    return {e.person_id: e for e in session.scalars(select(Enrolment).where(Enrolment.class_id == klass.id))}
