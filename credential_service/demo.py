@@ -161,21 +161,21 @@ def _run_class(runtime: Runtime, plan: _Class, passed: list[certificates.Holder]
                 roster=[Trainee(**r) for r in rows],
             ),
         )
-        postings.post_enrolments(
+        postings.post(
             session,
             data_key,
             credit_code=plan.institution_code,
             class_ref=plan.class_ref,
             posting=EnrolmentPosting(enrolments=[EnrolmentIn(**r, enrolled_on=plan.start) for r in rows]),
         )
-        postings.post_attendance(
+        postings.post(
             session,
             data_key,
             credit_code=plan.institution_code,
             class_ref=plan.class_ref,
             posting=AttendancePosting(events=_attendance(plan, rows, rng)),
         )
-        postings.post_completions(
+        postings.post(
             session,
             data_key,
             credit_code=plan.institution_code,

@@ -550,7 +550,7 @@ def test_concurrent_retries_record_once(
 
     def post(_: int) -> training.Answer:
         with runtime.session() as session:
-            return postings.post_enrolments(
+            return postings.post(
                 session,
                 runtime.settings.data_key_bytes,
                 credit_code=CODE_A,

@@ -388,65 +388,30 @@ def _enrolment(
     return enrolment
 
 
-def post_enrolments(
+def post(
     session: Session,
     data_key: bytes,
     *,
     credit_code: str,
     class_ref: str,
-    posting: EnrolmentPosting,
+    posting: EnrolmentPosting | AttendancePosting | CompletionPosting,
     raw_idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Answer:
-    """培训报名: roster members start the class; one file entry each."""
+    """Record a posting of the calling institution about one of its classes: 培训报名 (roster members
+    start the class), 考勤 (check-ins of enrolled people) or 结业 (attended hours and the completion
+    assessment, once per enrolment); one file entry per row."""
+    steps: _Posting
+    if isinstance(posting, EnrolmentPosting):
+        steps = _Enrolments(posting)
+    elif isinstance(posting, AttendancePosting):
+        steps = _Attendance(posting)
+    else:
+        steps = _Completions(posting)
     return _post(
         session,
         data_key,
-        _Enrolments(posting),
-        credit_code=credit_code,
-        class_ref=class_ref,
-        raw_idempotency_key=raw_idempotency_key,
-        now=now,
-    )
-
-
-def post_attendance(
-    session: Session,
-    data_key: bytes,
-    *,
-    credit_code: str,
-    class_ref: str,
-    posting: AttendancePosting,
-    raw_idempotency_key: str | None = None,
-    now: datetime | None = None,
-) -> Answer:
-    """考勤: a batch of check-ins of enrolled people."""
-    return _post(
-        session,
-        data_key,
-        _Attendance(posting),
-        credit_code=credit_code,
-        class_ref=class_ref,
-        raw_idempotency_key=raw_idempotency_key,
-        now=now,
-    )
-
-
-def post_completions(
-    session: Session,
-    data_key: bytes,
-    *,
-    credit_code: str,
-    class_ref: str,
-    posting: CompletionPosting,
-    raw_idempotency_key: str | None = None,
-    now: datetime | None = None,
-) -> Answer:
-    """结业: attended hours and the completion assessment, once per enrolment."""
-    return _post(
-        session,
-        data_key,
-        _Completions(posting),
+        steps,
         credit_code=credit_code,
         class_ref=class_ref,
         raw_idempotency_key=raw_idempotency_key,

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
-from credential_service.platform.tokens import Role, allow
+from credential_service.platform.runtime import Platform
+from credential_service.platform.tokens import Principal, Role, allow
 from credential_service.records.training import institutions, postings, service
 from credential_service.records.training.models import InstitutionStatus
 from credential_service.records.training.schemas import (
@@ -185,18 +186,7 @@ def post_enrolments(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSON:
-    allow(principal, Role.INSTITUTION)
-    with runtime.session() as session:
-        return _answer(
-            postings.post_enrolments(
-                session,
-                runtime.settings.data_key_bytes,
-                credit_code=principal.tenant or "",
-                class_ref=class_ref,
-                posting=body,
-                raw_idempotency_key=idempotency_key,
-            )
-        )
+    return _posted(runtime, principal, class_ref, body, idempotency_key)
 
 
 @router.post(
@@ -212,18 +202,7 @@ def post_attendance(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSON:
-    allow(principal, Role.INSTITUTION)
-    with runtime.session() as session:
-        return _answer(
-            postings.post_attendance(
-                session,
-                runtime.settings.data_key_bytes,
-                credit_code=principal.tenant or "",
-                class_ref=class_ref,
-                posting=body,
-                raw_idempotency_key=idempotency_key,
-            )
-        )
+    return _posted(runtime, principal, class_ref, body, idempotency_key)
 
 
 @router.post(
@@ -239,10 +218,20 @@ def post_completions(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSON:
+    return _posted(runtime, principal, class_ref, body, idempotency_key)
+
+
+def _posted(
+    runtime: Platform,
+    principal: Principal,
+    class_ref: str,
+    body: EnrolmentPosting | AttendancePosting | CompletionPosting,
+    idempotency_key: str | None,
+) -> JSON:
     allow(principal, Role.INSTITUTION)
     with runtime.session() as session:
         return _answer(
-            postings.post_completions(
+            postings.post(
                 session,
                 runtime.settings.data_key_bytes,
                 credit_code=principal.tenant or "",
