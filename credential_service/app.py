@@ -28,9 +28,6 @@ from credential_service.core.config import Settings, load_settings
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.identity.routes import router as identity_router
 from credential_service.issuers.routes import router as issuers_router
-from credential_service.records.pages import router as pages_router
-from credential_service.records.routes import router as records_router
-from credential_service.records.routes import staff_router
 from credential_service.records.training.routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.site import router as web_router
@@ -42,6 +39,9 @@ from credential_service.web.http import BodySizeLimit, SecurityHeaders, problem
 from credential_service.web.openapi import install as install_openapi
 from credential_service.web.sessions import SignInRequired, to_signin
 from credential_service.web.templating import PAGE_HEADERS, STATIC, error_page
+from credential_service.worker.pages import router as pages_router
+from credential_service.worker.routes import router as records_router
+from credential_service.worker.routes import staff_router
 
 # Swagger UI's files, shipped in a wheel (fastapi-offline): /docs works without reaching a CDN.
 SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"

@@ -28,6 +28,7 @@ from credential_service.platform.tokens import Principal
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.ports import VerifyingRuntime
+from credential_service.worker.ports import WorkerRuntime
 
 
 @dataclass
@@ -111,7 +112,7 @@ def build_runtime(settings: Settings, *, require_migrated: bool = True) -> Runti
     return runtime
 
 
-def _serves_every_part(runtime: Runtime) -> tuple[IssuingRuntime, VerifyingRuntime]:
+def _serves_every_part(runtime: Runtime) -> tuple[IssuingRuntime, VerifyingRuntime, WorkerRuntime]:
     """Never called: mypy checks here that the Runtime satisfies each part's Protocol, since the
     parts receive it untyped (``app.state``, ``ctx.obj``)."""
-    return runtime, runtime
+    return runtime, runtime, runtime

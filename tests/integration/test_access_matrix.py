@@ -65,10 +65,10 @@ from credential_service.platform.tokens import (
     ensure_token_key,
     mint_token,
 )
-from credential_service.records import worker
 from credential_service.records.training import institutions
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.web.http import FORM_COOKIE, SESSION_COOKIE, csrf_token, form_csrf_token
+from credential_service.worker import service as worker
 from tests.conftest import BASE_URL
 from tests.factories import holder, plain_credential
 

@@ -128,7 +128,7 @@ def test_the_clr_export_verifies_in_digital_bazaar(
     client: TestClient, runtime: Runtime, organisation: Issuer
 ) -> None:
     from credential_service.identity import service as identity
-    from credential_service.records.clr import export_clr
+    from credential_service.worker.clr import export_clr
     from tests.factories import holder
 
     worker = holder(name="周建国")

@@ -13,13 +13,15 @@ from credential_service.core.clock import to_xsd
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
 from credential_service.platform.tokens import Principal, Role, allow
-from credential_service.records import clr, staff, worker
 from credential_service.records import service as records
+from credential_service.records import staff
 from credential_service.records.models import ShareLink
 from credential_service.records.schemas import EntryPosting, PersonLookup, ShareLinkRequest
-from credential_service.runtime import Runtime
 from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep
 from credential_service.web.openapi import answer
+from credential_service.worker import clr
+from credential_service.worker import service as worker
+from credential_service.worker.ports import WorkerRuntimeDep
 
 router = APIRouter(prefix="/api/v1/me", tags=["worker"])
 WORKER_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -127,18 +129,15 @@ def export_data(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     summary="My whole file as one signed CLR 2.0 ClrCredential",
     responses={**WORKER_ERRORS, 200: answer("the signed ClrCredential", "application/vc+ld+json")},
 )
-def export_clr(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+def export_clr(principal: CurrentPrincipal, runtime: WorkerRuntimeDep) -> JSON:
+    allow(principal, Role.WORKER)
+    with runtime.session() as session:  # the CLR is issued: recorded, logged, with status entries
+        signed = clr.export_for(session, runtime.keystore, runtime.issuance, principal)
     return JSON(
-        signed_clr(runtime, principal),
+        signed,
         media_type="application/vc+ld+json",
         headers={"Content-Disposition": 'attachment; filename="my-training-record.clr.json"'},
     )
-
-
-def signed_clr(runtime: Runtime, principal: Principal) -> dict[str, Any]:
-    with runtime.session() as session:  # the CLR is issued: recorded, logged, with status entries
-        person = _me(session, principal)
-        return clr.export_clr(session, runtime.keystore, runtime.issuance, person)
 
 
 staff_router = APIRouter(prefix="/api/v1/admin/persons", tags=["staff"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from credential_service.certificates import printable
@@ -13,49 +13,39 @@ from credential_service.identity import service as identity
 from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
 from credential_service.identity.signin.assertions import AssertedIdentity, dev_assertion
 from credential_service.platform.tokens import Role
-from credential_service.records import worker
-from credential_service.records.routes import signed_clr
 from credential_service.records.rules import ENTRY_TITLES
 from credential_service.web.http import (
     JSON,
-    SESSION_COOKIE,
     RuntimeDep,
     check_csrf,
     check_form_csrf,
-    csrf_token,
-    form_csrf_token,
-    form_nonce,
-    keep_form_nonce,
     private_download,
     rate_limit,
-    session_principal,
-    session_tenant,
     start_session,
 )
 from credential_service.web.i18n import FACT_LABELS, HIDDEN_FACTS, pick_lang
-from credential_service.web.templating import render
+from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
+from credential_service.web.templating import error_page, render
+from credential_service.worker import clr
+from credential_service.worker import service as worker
+from credential_service.worker.ports import WorkerRuntimeDep
 
 router = APIRouter(include_in_schema=False)
+SIGNIN_PATH = "/signin"
+Me = Annotated[PageSession, Depends(signed_in(Role.WORKER, signin_path=SIGNIN_PATH))]
+Csrf = Annotated[str, Form(max_length=64)]
 
 
 def _signin_page(
     request: Request, runtime: RuntimeDep, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    nonce = form_nonce(request)
-    response = render(
-        request,
-        "signin.html",
-        {
-            "title": "登录",
-            "dev_enabled": runtime.settings.dev_idp_enabled,
-            "document_types": [(t.value, label) for t, label in DOCUMENT_TYPE_NAMES.items()],
-            "error": error,
-            "form_csrf": form_csrf_token(runtime, nonce),
-        },
-        status=status,
-    )
-    keep_form_nonce(response, nonce, public_base_url=runtime.settings.public_base_url)
-    return response
+    context = {
+        "title": "登录",
+        "dev_enabled": runtime.settings.dev_idp_enabled,
+        "document_types": [(t.value, label) for t, label in DOCUMENT_TYPE_NAMES.items()],
+        "error": error,
+    }
+    return pre_session_form(request, runtime, "signin.html", context, status=status)
 
 
 @router.get("/signin")
@@ -101,38 +91,19 @@ def dev_signin(
     return response
 
 
-def _signed_in(request: Request, runtime: RuntimeDep) -> tuple[str, str] | None:
-    """(person public id, session token) of the signed-in worker, or None."""
-    return session_tenant(request, runtime, Role.WORKER)
-
-
-def _to_signin() -> RedirectResponse:
-    return RedirectResponse("/signin", status_code=303)
-
-
 @router.post("/signout")
-def signout(
-    request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)] = ""
-) -> Response:
-    me = _signed_in(request, runtime)
-    if me is not None:
-        check_csrf(me[1], csrf)
-    response = RedirectResponse("/signin", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
+def signout(request: Request, runtime: RuntimeDep, csrf: Csrf = "") -> Response:
+    return sign_out(request, runtime, csrf, Role.WORKER, signin_path=SIGNIN_PATH)
 
 
 @router.get("/me")
-def my_file_page(request: Request, runtime: RuntimeDep) -> Response:
-    me = _signed_in(request, runtime)
-    if me is None:
-        return _to_signin()
+def my_file_page(request: Request, runtime: RuntimeDep, me: Me) -> Response:
     with runtime.read_session() as session:
-        person = identity.get_person(session, me[0])
+        person = identity.get_person(session, me.tenant)
         context: dict[str, Any] = {
             "title": "我的档案",
             "signed_in": True,
-            "csrf": csrf_token(me[1]),
+            "csrf": me.csrf,
             "profile": worker.profile(person),
             "certificates": worker.my_certificates(session, person),
             "share_links": [
@@ -150,53 +121,44 @@ def my_file_page(request: Request, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/me/certificates/{certificate_number}/credential.json")
-def my_credential_download(certificate_number: str, request: Request, runtime: RuntimeDep) -> Response:
-    me = _signed_in(request, runtime)
-    if me is None:
-        return _to_signin()
+def my_credential_download(
+    certificate_number: str, request: Request, runtime: RuntimeDep, me: Me
+) -> Response:
     with runtime.read_session() as session:
-        credential = worker.my_credential(session, identity.get_person(session, me[0]), certificate_number)
+        credential = worker.my_credential(
+            session, identity.get_person(session, me.tenant), certificate_number
+        )
     disposition = f'attachment; filename="{certificate_number}.json"'
     return JSON(credential, media_type="application/vc+ld+json", headers={"Content-Disposition": disposition})
 
 
 @router.get("/me/certificates/{certificate_number}/certificate.pdf")
-def my_certificate_pdf(certificate_number: str, request: Request, runtime: RuntimeDep) -> Response:
+def my_certificate_pdf(certificate_number: str, request: Request, runtime: RuntimeDep, me: Me) -> Response:
     """The printable certificate, same access rule as the API (the signed-in worker's own only)."""
-    found = session_principal(request, runtime)
-    if found is None or found[0].role is not Role.WORKER:
-        return _to_signin()
     try:
         with runtime.session() as session:
             pdf = printable.readable_certificate_pdf(
-                session, runtime.keystore, runtime.settings, found[0], certificate_number
+                session, runtime.keystore, runtime.settings, me.principal, certificate_number
             )
         return private_download(pdf, "application/pdf", f"{certificate_number}.pdf")
     except ServiceError as exc:  # a person clicked a link: answer with a page, not a problem document
-        return render(
-            request,
-            "message.html",
-            {"title": str(exc.status), "heading": str(exc.status), "message": exc.message},
-            status=exc.status,
-        )
+        return error_page(request, exc)
 
 
 @router.post("/me/share-links")
 def create_share_link_page(
     request: Request,
     runtime: RuntimeDep,
+    me: Me,
     csrf: Annotated[str, Form(max_length=64)] = "",
     certificate_number: Annotated[str, Form(max_length=22)] = "",
     days: Annotated[int, Form(ge=1, le=365)] = 30,
 ) -> Response:
-    me = _signed_in(request, runtime)
-    if me is None:
-        return _to_signin()
-    check_csrf(me[1], csrf)
+    check_csrf(me.token, csrf)
     with runtime.session() as session:
         created = worker.create_share_link(
             session,
-            identity.get_person(session, me[0]),
+            identity.get_person(session, me.tenant),
             certificate_number=certificate_number or None,
             days=days,
         )
@@ -205,7 +167,7 @@ def create_share_link_page(
     context = {
         "title": "分享",
         "signed_in": True,
-        "csrf": csrf_token(me[1]),
+        "csrf": me.csrf,
         "url": url,
         "expires_at": expires_at,
     }
@@ -214,41 +176,38 @@ def create_share_link_page(
 
 @router.post("/me/share-links/{link_id}/withdraw")
 def withdraw_share_link_page(
-    link_id: str, request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)] = ""
+    link_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    me: Me,
+    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    me = _signed_in(request, runtime)
-    if me is None:
-        return _to_signin()
-    check_csrf(me[1], csrf)
+    check_csrf(me.token, csrf)
     with runtime.session() as session:
-        worker.withdraw_share_link(session, identity.get_person(session, me[0]), link_id)
+        worker.withdraw_share_link(session, identity.get_person(session, me.tenant), link_id)
     return RedirectResponse("/me#share-links", status_code=303)
 
 
 @router.get("/me/export/data.json")
-def export_data_page(request: Request, runtime: RuntimeDep) -> Response:
-    me = _signed_in(request, runtime)
-    if me is None:
-        return _to_signin()
+def export_data_page(request: Request, runtime: RuntimeDep, me: Me) -> Response:
     with runtime.read_session() as session:
-        data = worker.data_export(session, identity.get_person(session, me[0]))
+        data = worker.data_export(session, identity.get_person(session, me.tenant))
     return JSON(data, headers={"Content-Disposition": 'attachment; filename="my-training-file.json"'})
 
 
 @router.get("/me/export/clr.json")
-def export_clr_page(request: Request, runtime: RuntimeDep) -> Response:
-    found = session_principal(request, runtime)
-    if found is None or found[0].role is not Role.WORKER:
-        return _to_signin()
+def export_clr_page(request: Request, runtime: WorkerRuntimeDep, me: Me) -> Response:
+    with runtime.session() as session:
+        signed = clr.export_for(session, runtime.keystore, runtime.issuance, me.principal)
     return JSON(
-        signed_clr(runtime, found[0]),
+        signed,
         media_type="application/vc+ld+json",
         headers={"Content-Disposition": 'attachment; filename="my-training-record.clr.json"'},
     )
 
 
 @router.get("/s/{token}")
-def shared_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
+def shared_page(token: str, request: Request, runtime: WorkerRuntimeDep) -> HTMLResponse:
     try:
         with runtime.read_session() as session:
             view = worker.open_share_link(session, token, runtime.verification_log)
@@ -267,7 +226,7 @@ def shared_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLRespon
 
 
 @router.get("/s/{token}/{certificate_number}.json")
-def shared_credential(token: str, certificate_number: str, runtime: RuntimeDep) -> Response:
+def shared_credential(token: str, certificate_number: str, runtime: WorkerRuntimeDep) -> Response:
     with runtime.read_session() as session:
         view = worker.open_share_link(session, token, runtime.verification_log)
     credential = view.credentials.get(certificate_number)

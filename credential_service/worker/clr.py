@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from credential_service.certificates import service as certificates
 from credential_service.crypto.keystore import KeyStore
+from credential_service.identity import service as identity
 from credential_service.identity.models import Person
 from credential_service.issuers import service as issuers
 from credential_service.issuers.rules import PLATFORM_CODE
-from credential_service.records import worker
+from credential_service.platform.tokens import Principal
 from credential_service.records.rules import EntryKind
+from credential_service.worker import service as worker
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 CLR_V2 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
@@ -89,3 +91,10 @@ def export_clr(
     )
     signed: dict[str, Any] = json.loads(record.credential_json)
     return signed
+
+
+def export_for(
+    session: Session, keystore: KeyStore, settings: certificates.IssuanceSettings, principal: Principal
+) -> dict[str, Any]:
+    """The signed ClrCredential of the signed-in worker's own file."""
+    return export_clr(session, keystore, settings, identity.get_person(session, principal.tenant or ""))
