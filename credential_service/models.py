@@ -6,6 +6,7 @@ from credential_service.assessment import (
     organisation_models,  # noqa: F401 - its tables and models.py's
     workflow_models,
 )
+from credential_service.audit import models as audit_models
 from credential_service.certificates import models as certificates_models
 from credential_service.certificates import status_models  # noqa: F401 - tables for Alembic
 from credential_service.core.db import Base
@@ -20,6 +21,7 @@ from credential_service.verification import models as verification_models
 metadata = Base.metadata
 
 __all__ = [
+    "audit_models",
     "certificates_models",
     "identity_models",
     "issuers_models",

@@ -18,6 +18,7 @@ from credential_service.admin.rules import PAGE_SIZE, mask_id_like, page_count, 
 from credential_service.assessment import organisations, staff_views, workflow
 from credential_service.assessment.organisation_schemas import OrganisationOut
 from credential_service.assessment.rules import OrganisationStatus
+from credential_service.audit import service as audit
 from credential_service.certificates import status_changes, status_listing
 from credential_service.certificates.status_changes import ChangeResult, StatusChange
 from credential_service.certificates.status_rules import Actor, StatusAction
@@ -25,7 +26,6 @@ from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
 from credential_service.platform.tokens import Principal
-from credential_service.transparency import audit
 
 # What an administrator may do to a certificate from the page (a correction needs the API: a new name).
 PAGE_ACTIONS = (StatusAction.REVOKE, StatusAction.SUSPEND, StatusAction.REINSTATE)

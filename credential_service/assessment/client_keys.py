@@ -30,10 +30,10 @@ from credential_service.assessment.organisation_models import OrganisationClient
 from credential_service.assessment.organisation_schemas import ClientKeyList, ClientKeyOut
 from credential_service.assessment.organisations import get_organisation
 from credential_service.assessment.rules import OrganisationStatus
+from credential_service.audit import service as audit
 from credential_service.core.clock import utcnow
 from credential_service.core.errors import Conflict, FieldError, InvalidInput, NotFound, ServiceError
 from credential_service.crypto.multibase import decode_ed25519_public_key
-from credential_service.transparency import audit
 
 
 class ClientKeyNotFound(NotFound):

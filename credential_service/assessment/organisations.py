@@ -77,6 +77,7 @@ from credential_service.assessment.rules import (
     status_change_allowed,
     status_on,
 )
+from credential_service.audit import service as audit
 from credential_service.certificates.credential import Occupation as CertifiedOccupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import as_utc, beijing_date, to_xsd, utcnow
@@ -100,7 +101,6 @@ from credential_service.issuers.errors import IssuerNotFound, NoUsableKey
 from credential_service.issuers.models import Issuer, IssuerKey, IssuerKind
 from credential_service.issuers.rules import PLATFORM_CODE
 from credential_service.platform.tokens import Principal, Role, mint_token
-from credential_service.transparency import audit
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

@@ -34,6 +34,7 @@ from credential_service.assessment.workflow_models import (
     SheetIdentity,
 )
 from credential_service.assessment.workflow_rules import PUBLICITY_WORKING_DAYS, WorkingCalendar
+from credential_service.audit import service as audit
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
@@ -48,8 +49,7 @@ from credential_service.issuers import service as issuers
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
-from credential_service.transparency import log as transparency_log
+from credential_service.transparency import service as transparency_log
 from credential_service.transparency.schedule import checkpoint_if_grown
 
 # Batch issuance signs a transparency-log checkpoint every N certificates (and at the end), not
@@ -767,7 +767,7 @@ def issue_submission(
         )
         if not waiting:
             submission.state, submission.issued_at = "issued", submission.issued_at or now
-    checkpoint_if_grown(runtime)  # the transparency log signs a checkpoint after every batch
+    checkpoint_if_grown(runtime.log_signer)  # the transparency log signs a checkpoint after every batch
     return issued
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.assessment import workflow
+from credential_service.audit import service as audit
 from credential_service.certificates import service
 from credential_service.certificates.credential import ReplacedCertificate
 from credential_service.certificates.fields import certificate_fields
@@ -45,7 +46,6 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
-from credential_service.transparency import audit
 
 TEXT_MIN, TEXT_MAX = 2, 200
 NAME_MAX = 100

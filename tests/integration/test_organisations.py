@@ -28,6 +28,7 @@ from credential_service.assessment.models import Organisation, ScopeRow, StatusP
 from credential_service.assessment.organisation_models import Endorsement, Occupation, OrganisationClient
 from credential_service.assessment.organisation_schemas import ScopeRowIn
 from credential_service.assessment.rules import endorsed_for, endorsed_registration
+from credential_service.audit import service as audit
 from credential_service.cli import app as cli
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
@@ -37,7 +38,6 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
 from credential_service.verification.trust import BundleTrust, DatabaseTrust
 from credential_service.verification.verifier import verify_credential
 from tests.conftest import BASE_URL, ORG_CODE
