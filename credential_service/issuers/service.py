@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session, object_session
 
 from credential_service.audit import service as audit
 from credential_service.core.clock import to_xsd, utcnow
-from credential_service.core.errors import Conflict, InvalidInput
 from credential_service.crypto.key_lifecycle import KeyLifecycle
 from credential_service.crypto.keystore import KeyStore, Signer
 from credential_service.crypto.multibase import decode_ed25519_public_key, encode_ed25519_public_key
-from credential_service.issuers.errors import IssuerNotFound, NoUsableKey
+from credential_service.issuers.errors import IssuerExists, IssuerNotFound, KeyNotFound, NoUsableKey
 from credential_service.issuers.models import Issuer, IssuerKey, IssuerKind
 from credential_service.issuers.rules import PLATFORM_CODE, issuer_did
 
@@ -73,7 +72,7 @@ def register_issuer(
     """Create an issuer with its first key. Raises Conflict if the code is taken."""
     now = now or utcnow()
     if session.scalar(select(Issuer.id).where(Issuer.code == code)) is not None:
-        raise Conflict(f"签发机构代码 {code} 已存在 / issuer code {code} exists", code="issuer_exists")
+        raise IssuerExists(code)
     issuer = Issuer(
         kind=kind.value,
         code=code,
@@ -128,7 +127,7 @@ def _find_key(issuer: Issuer, fragment: str) -> IssuerKey:
     for key in issuer.keys:
         if key.fragment == fragment:
             return key
-    raise InvalidInput(f"签发机构 {issuer.code} 没有密钥 {fragment} / no such key", code="key_not_found")
+    raise KeyNotFound(issuer.code, fragment)
 
 
 def _audit_key(key: IssuerKey, action: str, actor: str, **detail: Any) -> None:

@@ -156,7 +156,7 @@ def sign_checkpoint(
     session: Session, keystore: KeyStore, *, public_base_url: str, now: datetime | None = None
 ) -> LogCheckpoint:
     """Sign a checkpoint of the log as it is now with the platform key (the latest one if the log
-    has not grown since). Raises NoUsableKey when the platform has no usable key, and Conflict when
+    has not grown since). Raises NoUsableKey when the platform has no usable key, and LogTruncated when
     storage holds fewer leaves than an earlier checkpoint (a truncated log: run ``log verify``)."""
     _lock(session)
     size = tree_size(session)
