@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        with checkpoint_schedule(runtime):
+        with checkpoint_schedule(runtime.log_signer, runtime.settings.log_checkpoint_seconds):
             yield
         runtime.close()
 

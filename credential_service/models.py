@@ -5,6 +5,7 @@ from __future__ import annotations
 from credential_service.assessment.occupations import models as occupations_models
 from credential_service.assessment.organisations import models as organisations_models
 from credential_service.assessment.workflow import models as workflow_models
+from credential_service.audit import models as audit_models
 from credential_service.certificates import models as certificates_models
 from credential_service.certificates.status import models as status_models  # noqa: F401 - tables for Alembic
 from credential_service.core.db import Base
@@ -20,6 +21,7 @@ from credential_service.verification import models as verification_models
 metadata = Base.metadata
 
 __all__ = [
+    "audit_models",
     "certificates_models",
     "clients_models",
     "identity_models",

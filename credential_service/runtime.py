@@ -25,6 +25,7 @@ from credential_service.crypto.keystore import FileKeyStore
 from credential_service.identity import service as identity
 from credential_service.issuers.models import IssuerKey
 from credential_service.platform.tokens import Principal
+from credential_service.transparency.schedule import LogSigner
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.ports import VerifyingRuntime
@@ -77,6 +78,16 @@ class Runtime:
             public_base_url=self.settings.public_base_url,
             status_list_size=self.settings.status_list_size,
             registry=organisations.may_issue,
+        )
+
+    @property
+    def log_signer(self) -> LogSigner:
+        """What the transparency log's scheduled and end-of-batch checkpoints use."""
+        return LogSigner(
+            session=self.session,
+            read_session=self.read_session,
+            keystore=self.keystore,
+            public_base_url=self.settings.public_base_url,
         )
 
     def check_standing(self, session: Session, principal: Principal) -> None:

@@ -6,9 +6,9 @@ bulk inserts of the leaves and their perfect subtree hashes, exactly what ``log.
 then signs a checkpoint with a real platform key. Measured, each proof checked with the RFC 9162
 verifier:
 
-- ``inclusion``: ``log.inclusion_proof`` for a random leaf against the checkpoint (what
+- ``inclusion``: ``proofs.inclusion_proof`` for a random leaf against the checkpoint (what
   ``GET /log/proof/inclusion`` pays below HTTP), in its own read-only transaction;
-- ``consistency``: ``log.consistency_proof`` from a random older size to the checkpoint;
+- ``consistency``: ``proofs.consistency_proof`` from a random older size to the checkpoint;
 - ``append``: ``log.append`` of one more leaf and the checkpoint signed at commit (what an issuance
   adds), in its own transaction;
 - the baseline, ``recompute``: read every leaf hash of the table and compute the same inclusion
@@ -40,10 +40,12 @@ from sqlalchemy import Engine, insert, select  # noqa: E402
 from credential_service.core.clock import to_xsd  # noqa: E402
 from credential_service.core.config import Settings  # noqa: E402
 from credential_service.core.migrations import upgrade  # noqa: E402
+from credential_service.crypto import merkle  # noqa: E402
 from credential_service.crypto.jcs import canonical_json  # noqa: E402
 from credential_service.issuers import service as issuers  # noqa: E402
 from credential_service.runtime import Runtime, build_runtime  # noqa: E402
-from credential_service.transparency import log, merkle  # noqa: E402
+from credential_service.transparency import proofs, rules  # noqa: E402
+from credential_service.transparency import service as log  # noqa: E402
 from credential_service.transparency.models import LogLeaf, LogNode  # noqa: E402
 
 BASE_URL = "https://skills.bench"
@@ -62,8 +64,8 @@ def _fill(engine: Engine, count: int) -> None:
     for index in range(count):
         at = started + timedelta(seconds=index * 30)
         credential_id = f"urn:uuid:{uuid.UUID(int=random.getrandbits(128), version=4)}"
-        data = log.leaf_document(
-            log.LeafKind.CREDENTIAL_ISSUED,
+        data = rules.leaf_document(
+            rules.LeafKind.CREDENTIAL_ISSUED,
             {
                 "credentialId": credential_id,
                 "digest": os.urandom(32).hex(),
@@ -126,13 +128,15 @@ def run(runtime: Runtime, size: int, rounds: int, baseline_rounds: int) -> dict[
     def inclusion() -> None:
         index = rng.randrange(size)
         with runtime.read_session() as session:
-            proof = log.inclusion_proof(session, log.find_leaf(session, leaf_index=index), tree_size=size)
+            proof = proofs.inclusion_proof(
+                session, proofs.find_leaf(session, leaf_index=index), tree_size=size
+            )
         merkle.verify_inclusion(index, size, bytes.fromhex(proof.leaf.leaf_hash), proof.audit_path, root)
 
     def consistency() -> None:
         old = rng.randrange(1, size)
         with runtime.read_session() as session:
-            proof = log.consistency_proof(session, old, size)
+            proof = proofs.consistency_proof(session, old, size)
             old_root = log.root_hash(session, old)
         merkle.verify_consistency(old, size, old_root, root, proof.proof)
 
@@ -153,7 +157,7 @@ def run(runtime: Runtime, size: int, rounds: int, baseline_rounds: int) -> dict[
         with runtime.session() as session:
             log.append(
                 session,
-                log.LeafKind.CREDENTIAL_STATUS,
+                rules.LeafKind.CREDENTIAL_STATUS,
                 {"credentialId": f"urn:uuid:bench-{appended}", "purpose": "suspension", "value": True},
             )
             log.checkpoint_at_commit(session, runtime.keystore, public_base_url=BASE_URL)

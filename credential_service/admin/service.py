@@ -19,6 +19,7 @@ from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.organisations.rules import OrganisationStatus
 from credential_service.assessment.organisations.schemas import OrganisationOut
 from credential_service.assessment.workflow import submissions
+from credential_service.audit import service as audit
 from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.rules import Actor, StatusAction
 from credential_service.certificates.status.service import ChangeResult, StatusChange
@@ -26,7 +27,6 @@ from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
 from credential_service.platform.tokens import Principal
-from credential_service.transparency import audit
 
 # What an administrator may do to a certificate from the page (a correction needs the API: a new name).
 PAGE_ACTIONS = (StatusAction.REVOKE, StatusAction.SUSPEND, StatusAction.REINSTATE)

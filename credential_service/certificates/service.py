@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from credential_service.audit import service as audit
 from credential_service.certificates import qr_codes
 from credential_service.certificates.credential import (
     NO_SUBTYPE,
@@ -47,8 +48,8 @@ from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import SCOPE_CERTIFICATES, Principal, Role, allow
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
-from credential_service.transparency import audit
-from credential_service.transparency import log as transparency_log
+from credential_service.transparency import service as transparency_log
+from credential_service.transparency.rules import LeafKind
 
 Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
 CRYPTOSUITES: tuple[Cryptosuite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
@@ -203,7 +204,7 @@ def issue_credential(
     # signed as the transaction commits, so it is provable at once (docs/decisions/017).
     transparency_log.append(
         session,
-        transparency_log.LeafKind.CREDENTIAL_ISSUED,
+        LeafKind.CREDENTIAL_ISSUED,
         {
             "credentialId": record.credential_id,
             "digest": record.digest,
@@ -467,7 +468,7 @@ def set_credential_status(
     leaf: dict[str, Any] = {"credentialId": credential_id, "purpose": purpose, "value": flagged}
     if details and details.get("reasonCode"):
         leaf["reason"] = details["reasonCode"]
-    transparency_log.append(session, transparency_log.LeafKind.CREDENTIAL_STATUS, leaf, at=occurred_at)
+    transparency_log.append(session, LeafKind.CREDENTIAL_STATUS, leaf, at=occurred_at)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from credential_service.audit import service as audit
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import FieldError, InvalidInput
@@ -31,7 +32,6 @@ from credential_service.identity.rules import (
 )
 from credential_service.identity.signin.assertions import read_assertion, trusted_providers
 from credential_service.platform.tokens import Principal, Role, mint_token
-from credential_service.transparency import audit
 
 ID_NUMBER_PURPOSE = "person.id_number"
 

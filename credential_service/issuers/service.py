@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from credential_service.audit import service as audit
 from credential_service.core.clock import to_xsd, utcnow
-from credential_service.core.errors import Conflict, InvalidInput
+from credential_service.crypto.key_lifecycle import KeyLifecycle
 from credential_service.crypto.keystore import KeyStore, Signer
 from credential_service.crypto.multibase import decode_ed25519_public_key, encode_ed25519_public_key
-from credential_service.issuers.errors import IssuerNotFound, NoUsableKey
+from credential_service.issuers.errors import IssuerExists, IssuerNotFound, KeyNotFound, NoUsableKey
 from credential_service.issuers.models import Issuer, IssuerKey, IssuerKind
-from credential_service.issuers.rules import PLATFORM_CODE, KeyLifecycle, issuer_did
-from credential_service.transparency import audit
+from credential_service.issuers.rules import PLATFORM_CODE, issuer_did
 
 DID_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 
@@ -72,7 +72,7 @@ def register_issuer(
     """Create an issuer with its first key. Raises Conflict if the code is taken."""
     now = now or utcnow()
     if session.scalar(select(Issuer.id).where(Issuer.code == code)) is not None:
-        raise Conflict(f"签发机构代码 {code} 已存在 / issuer code {code} exists", code="issuer_exists")
+        raise IssuerExists(code)
     issuer = Issuer(
         kind=kind.value,
         code=code,
@@ -106,6 +106,10 @@ def lifecycle(key: IssuerKey) -> KeyLifecycle:
     return KeyLifecycle(key.created_at, key.retired_at, key.compromised_since)
 
 
+def _set_lifecycle(key: IssuerKey, changed: KeyLifecycle) -> None:
+    key.retired_at, key.compromised_since = changed.retired, changed.compromised_since
+
+
 def active_key(issuer: Issuer) -> IssuerKey:
     """The newest key that may still sign; raises NoUsableKey."""
     usable = [k for k in issuer.keys if lifecycle(k).usable_for_signing]
@@ -123,7 +127,7 @@ def _find_key(issuer: Issuer, fragment: str) -> IssuerKey:
     for key in issuer.keys:
         if key.fragment == fragment:
             return key
-    raise InvalidInput(f"签发机构 {issuer.code} 没有密钥 {fragment} / no such key", code="key_not_found")
+    raise KeyNotFound(issuer.code, fragment)
 
 
 def _audit_key(key: IssuerKey, action: str, actor: str, **detail: Any) -> None:
@@ -151,7 +155,7 @@ def rotate_key(
     now = now or utcnow()
     for key in issuer.keys:
         if key.retired_at is None:
-            key.retired_at = now
+            _set_lifecycle(key, lifecycle(key).retire(now))
             _audit_key(key, "retire", actor, retired=now)
     created = _new_key(session, keystore, issuer, now)
     _audit_key(created, "create", actor, created=now)
@@ -163,7 +167,7 @@ def retire_key(
 ) -> IssuerKey:
     key = _find_key(issuer, fragment)
     if key.retired_at is None:
-        key.retired_at = now or utcnow()
+        _set_lifecycle(key, lifecycle(key).retire(now or utcnow()))
         _audit_key(key, "retire", actor, retired=key.retired_at)
     return key
 
@@ -171,10 +175,7 @@ def retire_key(
 def compromise_key(issuer: Issuer, fragment: str, since: datetime, *, actor: str = "system") -> IssuerKey:
     """Mark a key compromised from ``since``: signatures made from then on no longer verify."""
     key = _find_key(issuer, fragment)
-    if key.compromised_since is None or since < key.compromised_since:
-        key.compromised_since = since
-    if key.retired_at is None:
-        key.retired_at = max(since, key.created_at)
+    _set_lifecycle(key, lifecycle(key).compromise(since))
     _audit_key(key, "compromise", actor, compromised_since=key.compromised_since, retired=key.retired_at)
     return key
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from credential_service.audit import service as audit
 from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.identity import service as identity
 from credential_service.identity.errors import PersonNotFound
@@ -15,7 +16,6 @@ from credential_service.records import service as records
 from credential_service.records.models import FileEntry
 from credential_service.records.rules import EntryKind
 from credential_service.records.schemas import EntryPosting
-from credential_service.transparency import audit
 
 
 def find_person(session: Session, data_key: bytes, document_type: str, id_number: str) -> Person:

@@ -27,7 +27,7 @@ def log_checkpoint(
     as_json: Annotated[bool, typer.Option("--json", help="print the checkpoint as JSON")] = False,
 ) -> None:
     """Sign a checkpoint of the log now with the platform key (the latest again if nothing was added)."""
-    from credential_service.transparency import log as transparency_log
+    from credential_service.transparency import service as transparency_log
 
     runtime: Platform = runtime_of(ctx)
     with runtime.session() as session:
@@ -53,11 +53,11 @@ def log_verify(
 
     Every altered, removed or re-ordered leaf is reported with its position; exit code 1 then.
     """
-    from credential_service.transparency import log as transparency_log
+    from credential_service.transparency.storage import verify_storage
 
     runtime: Platform = runtime_of(ctx)
     with runtime.read_session() as session:
-        report = transparency_log.verify_storage(session, public_base_url=runtime.settings.public_base_url)
+        report = verify_storage(session, public_base_url=runtime.settings.public_base_url)
     if as_json:
         findings = [{"position": p.position, "kind": p.kind, "detail": p.detail} for p in report.problems]
         sys.stdout.write(

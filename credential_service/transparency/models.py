@@ -1,5 +1,5 @@
-"""The audit trail (append-only, hash-chained, written in the same transaction as the change) and the
-transparency log (an RFC 9162 Merkle tree of issued credentials and status changes, signed checkpoints)."""
+"""The transparency log's tables: an RFC 9162 Merkle tree of issued credentials and status changes,
+its stored perfect subtrees and its signed checkpoints."""
 
 from __future__ import annotations
 
@@ -9,19 +9,6 @@ from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credential_service.core.db import Base, UTCDateTime
-
-
-class AuditEvent(Base):
-    __tablename__ = "audit_events"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor: Mapped[str] = mapped_column(String(100))  # "admin:wang", "org:Y0000…", "system"
-    action: Mapped[str] = mapped_column(String(60))  # "person.reveal_id_number", …
-    subject: Mapped[str] = mapped_column(String(100))  # what it is about (never a clear ID number)
-    detail: Mapped[str] = mapped_column(Text)  # canonical JSON
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    event_hash: Mapped[str] = mapped_column(String(64))
 
 
 class LogLeaf(Base):
@@ -47,7 +34,7 @@ class LogNode(Base):
     """The hash of a perfect subtree: 2^level leaves from index * 2^level (level 0: the leaf hashes).
 
     Written when an append completes it and never changed: every root and proof is folded from a
-    few of these, so a proof on a million leaves reads a few dozen rows (transparency/merkle.py).
+    few of these, so a proof on a million leaves reads a few dozen rows (crypto/merkle.py).
     """
 
     __tablename__ = "transparency_log_nodes"

@@ -29,15 +29,15 @@ from typing import Any
 import httpx
 
 from credential_service.core.clock import parse_xsd, to_xsd, utcnow
-from credential_service.crypto.multibase import MultibaseError, decode_ed25519_public_key
-from credential_service.issuers.rules import KeyLifecycle
-from credential_service.transparency import merkle
-from credential_service.transparency.checkpoint import (
+from credential_service.crypto import merkle
+from credential_service.crypto.checkpoint import (
     CheckpointError,
     OpenedCheckpoint,
     open_checkpoint,
     platform_did_for_origin,
 )
+from credential_service.crypto.key_lifecycle import KeyLifecycle
+from credential_service.crypto.multibase import MultibaseError, decode_ed25519_public_key
 
 
 class MonitorFailure(Exception):

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from credential_service.transparency import log
+from credential_service.transparency import proofs, service
 from credential_service.web.http import JSON, RuntimeDep
 
 router = APIRouter(tags=["transparency log"])
@@ -29,13 +29,13 @@ IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}  # a signed
 )
 def latest_checkpoint(runtime: RuntimeDep) -> JSON:
     with runtime.read_session() as session:
-        return JSON(log.checkpoint_document(log.current_checkpoint(session)), headers=NO_STORE)
+        return JSON(service.checkpoint_document(service.current_checkpoint(session)), headers=NO_STORE)
 
 
 @router.get("/log/checkpoints/{size}", summary="The signed checkpoint of one tree size", responses=ERRORS)
 def checkpoint_of_size(size: Annotated[int, Path(ge=0, le=2**62)], runtime: RuntimeDep) -> JSON:
     with runtime.read_session() as session:
-        return JSON(log.checkpoint_document(log.get_checkpoint(session, size)), headers=IMMUTABLE)
+        return JSON(service.checkpoint_document(service.get_checkpoint(session, size)), headers=IMMUTABLE)
 
 
 @router.get(
@@ -51,8 +51,10 @@ def inclusion_proof(
     tree_size: Annotated[int | None, Query(ge=1, le=2**62, description="default: the latest")] = None,
 ) -> JSON:
     with runtime.read_session() as session:
-        leaf = log.find_leaf(session, leaf_index=leaf_index, credential_id=credential_id, leaf_hash=leaf_hash)
-        return JSON(log.inclusion_proof(session, leaf, tree_size=tree_size).document(), headers=NO_STORE)
+        leaf = proofs.find_leaf(
+            session, leaf_index=leaf_index, credential_id=credential_id, leaf_hash=leaf_hash
+        )
+        return JSON(proofs.inclusion_proof(session, leaf, tree_size=tree_size).document(), headers=NO_STORE)
 
 
 @router.get(
@@ -68,12 +70,12 @@ def consistency_proof(
     ] = None,
 ) -> JSON:
     with runtime.read_session() as session:
-        return JSON(log.consistency_proof(session, first, second).document(), headers=NO_STORE)
+        return JSON(proofs.consistency_proof(session, first, second).document(), headers=NO_STORE)
 
 
 @router.get(
     "/log/leaves",
-    summary=f"Leaves [start, end), at most {log.MAX_PAGE} per page (for monitors)",
+    summary=f"Leaves [start, end), at most {proofs.MAX_PAGE} per page (for monitors)",
     responses=ERRORS,
 )
 def leaves(
@@ -82,4 +84,4 @@ def leaves(
     end: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> JSON:
     with runtime.read_session() as session:
-        return JSON(log.leaves(session, start, end), headers=NO_STORE)
+        return JSON(proofs.leaves(session, start, end), headers=NO_STORE)

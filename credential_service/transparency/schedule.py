@@ -1,40 +1,56 @@
 """Checkpoints on a schedule: while the service runs, sign one every ``CS_LOG_CHECKPOINT_SECONDS``
 (default 300; the first at start-up) when the log has grown since the last — status changes, or
-leaves whose issuance could not sign one — and the call a batch makes when it ends."""
+leaves whose issuance could not sign one — and the call a batch makes when it ends.
+
+These run outside any request, so they open their own transactions: the composition root hands
+them a ``LogSigner`` (how to open a transaction, the keystore, the log's URL), not the runtime."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
-from credential_service.transparency import log
+from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from credential_service.runtime import Runtime
+from credential_service.crypto.keystore import KeyStore
+from credential_service.transparency import service as log
 
 logger = logging.getLogger(__name__)
 
+SessionOpener = Callable[[], AbstractContextManager[Session]]
 
-def checkpoint_if_grown(runtime: Runtime) -> int | None:
+
+@dataclass(frozen=True)
+class LogSigner:
+    """What signing a checkpoint in its own transaction uses."""
+
+    session: SessionOpener  # a unit of work: committed on success, rolled back on error
+    read_session: SessionOpener  # a read-only transaction
+    keystore: KeyStore
+    public_base_url: str
+
+
+def checkpoint_if_grown(signer: LogSigner) -> int | None:
     """Sign a checkpoint (its own transaction) if the log grew; returns its tree size, else None."""
-    with runtime.read_session() as session:  # the common case, nothing new, takes no write lock
+    with signer.read_session() as session:  # the common case, nothing new, takes no write lock
         latest = log.latest_checkpoint(session)
         if log.tree_size(session) <= (latest.tree_size if latest is not None else 0):
             return None
-    with runtime.session() as session:
+    with signer.session() as session:
         signed = log.sign_checkpoint_if_grown(
-            session, runtime.keystore, public_base_url=runtime.settings.public_base_url
+            session, signer.keystore, public_base_url=signer.public_base_url
         )
         return None if signed is None else signed.tree_size
 
 
-def _every(runtime: Runtime, seconds: float, stop: threading.Event) -> None:
+def _every(signer: LogSigner, seconds: float, stop: threading.Event) -> None:
     while True:
         try:
-            size = checkpoint_if_grown(runtime)
+            size = checkpoint_if_grown(signer)
             if size is not None:
                 logger.info("transparency log: signed the checkpoint of size %d", size)
         except Exception:  # the schedule must outlive a failed round (database restarting, …)
@@ -44,16 +60,15 @@ def _every(runtime: Runtime, seconds: float, stop: threading.Event) -> None:
 
 
 @contextlib.contextmanager
-def checkpoint_schedule(runtime: Runtime) -> Iterator[None]:
-    """Run the schedule in a thread for as long as the block (the app's lifespan) runs; a round in
-    progress finishes before the block ends. ``CS_LOG_CHECKPOINT_SECONDS=0`` turns it off."""
-    seconds = runtime.settings.log_checkpoint_seconds
+def checkpoint_schedule(signer: LogSigner, seconds: float) -> Iterator[None]:
+    """Run the schedule in a thread for as long as the block (the app's lifespan) runs, a round every
+    ``seconds``; a round in progress finishes before the block ends. ``seconds <= 0`` turns it off."""
     if seconds <= 0:
         yield
         return
     stop = threading.Event()
     thread = threading.Thread(
-        target=_every, args=(runtime, seconds, stop), name="transparency-log-checkpoints", daemon=True
+        target=_every, args=(signer, seconds, stop), name="transparency-log-checkpoints", daemon=True
     )
     thread.start()
     try:

@@ -12,7 +12,7 @@ from credential_service.certificates.status import lists as status_lists
 from credential_service.core.db import OpenSession
 from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
-from credential_service.transparency import log as transparency_log
+from credential_service.transparency import proofs as transparency_log
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.models import VerificationEvent
 from credential_service.verification.tokens import TokenVerification

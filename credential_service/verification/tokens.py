@@ -26,9 +26,9 @@ from credential_service.certificates.status.rules import CertificateState
 from credential_service.certificates.status.service import StatusView, status_view
 from credential_service.core.clock import utcnow
 from credential_service.core.db import OpenSession
+from credential_service.crypto.key_lifecycle import KeyLifecycle
 from credential_service.crypto.status_list import StatusListError
 from credential_service.identity.rules import mask_name
-from credential_service.issuers.rules import KeyLifecycle
 from credential_service.verification.keys import DirectoryKey, KeyDirectory
 from credential_service.verification.trust import BundleTrust, DatabaseTrust
 from credential_service.verification.verifier import (

@@ -23,12 +23,13 @@ from credential_service.core.config import REPO_ROOT
 from credential_service.core.errors import Conflict, NotFound
 from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
 from credential_service.crypto.jsonld import JsonLdError, expand_safe
+from credential_service.crypto.key_lifecycle import KeyLifecycle
 from credential_service.crypto.multibase import MultibaseError, decode_ed25519_public_key
 from credential_service.crypto.status_list import StatusListError, decode_list, get_bit
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKind
-from credential_service.issuers.rules import KeyLifecycle
-from credential_service.transparency import log as transparency_log
+from credential_service.transparency import proofs as transparency_log
+from credential_service.transparency.errors import LogDamaged
 from credential_service.verification.verifier import (
     KnownKey,
     LogEvidence,
@@ -180,7 +181,7 @@ class DatabaseTrust:
             proof = transparency_log.inclusion_proof(self._session, leaf)
         except Conflict:  # appended, but no checkpoint covers it yet
             return LogEvidence(leaf_index=leaf.leaf_index, leaf_data=leaf.leaf_data.encode("utf-8"))
-        except transparency_log.LogDamaged as exc:
+        except LogDamaged as exc:
             raise TrustSourceUnavailable(credential_id) from exc
         return LogEvidence(
             leaf_index=leaf.leaf_index,

@@ -22,21 +22,21 @@ from typing import Any, Protocol
 import jsonschema
 
 from credential_service.core.clock import parse_xsd, to_xsd, utcnow
+from credential_service.crypto import merkle
 from credential_service.crypto import status_list as bits_codec
+from credential_service.crypto.checkpoint import (
+    CheckpointError,
+    open_checkpoint,
+    platform_did_for_origin,
+)
 from credential_service.crypto.data_integrity import (
     ProofVerificationError,
     VerifiedProof,
     verify_proof,
 )
 from credential_service.crypto.jcs import JcsError, canonical_json
+from credential_service.crypto.key_lifecycle import KeyLifecycle
 from credential_service.crypto.vcdm import credential_problems, too_deep
-from credential_service.issuers.rules import KeyLifecycle
-from credential_service.transparency import merkle
-from credential_service.transparency.checkpoint import (
-    CheckpointError,
-    open_checkpoint,
-    platform_did_for_origin,
-)
 
 
 class Outcome(StrEnum):

@@ -8,7 +8,8 @@ import argparse
 from credential_service.core.config import load_settings
 from credential_service.issuers import service as issuers
 from credential_service.runtime import build_runtime
-from credential_service.transparency import log
+from credential_service.transparency import service as log
+from credential_service.transparency.rules import LeafKind
 from tests.factories import issue_certificate
 
 
@@ -25,7 +26,7 @@ def main() -> None:
             with runtime.session() as session:
                 ref = log.append(
                     session,
-                    log.LeafKind.CREDENTIAL_STATUS,
+                    LeafKind.CREDENTIAL_STATUS,
                     {"credentialId": f"urn:uuid:crash-{number}", "purpose": "suspension", "value": True},
                 )
             print(f"status {ref.index}", flush=True)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from credential_service.audit import service as audit
 from credential_service.certificates import service as certificates
 from credential_service.certificates.status import service as status_changes
 from credential_service.cli import app as cli
@@ -25,7 +26,6 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
 from credential_service.web.http import SESSION_COOKIE, csrf_token
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate

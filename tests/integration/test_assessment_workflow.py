@@ -17,11 +17,11 @@ from sqlalchemy import select, update
 from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.assessment.workflow.models import Candidate, ResultSubmission
+from credential_service.audit import service as audit
 from credential_service.certificates.rules import CERTIFICATE_NUMBER, parse_number
 from credential_service.demo import demo_id_number, demo_name
 from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
 from tests.conftest import BASE_URL
 
 SCOPE = ScopeRowInput("6-18-02-04", "电焊工", (5, 4, 3), date(2026, 1, 1), date(2028, 12, 31))
@@ -258,7 +258,7 @@ def test_national_export_lists_issued_certificates_and_is_audited(
 ) -> None:
     from openpyxl import load_workbook
 
-    from credential_service.transparency import audit
+    from credential_service.audit import service as audit
 
     _code, headers = _register(runtime, "990005", _credit_code(5))
     assert _plan(client, headers).status_code == 201

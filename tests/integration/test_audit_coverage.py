@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
+from credential_service.audit import service as audit
 from credential_service.core.clock import utcnow
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
 from tests.factories import issue_certificate, plain_credential
 
 

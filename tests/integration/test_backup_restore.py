@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import MetaData, create_engine, func, select, text
 from typer.testing import CliRunner
 
+from credential_service.audit import service as audit
 from credential_service.certificates.models import IssuedCredential
 from credential_service.cli import app as cli
 from credential_service.core.config import Settings
@@ -21,7 +22,6 @@ from credential_service.demo import load_demo
 from credential_service.identity.models import Person
 from credential_service.records import service as records
 from credential_service.runtime import Runtime, build_runtime
-from credential_service.transparency import audit
 from credential_service.verification.trust import DatabaseTrust
 from credential_service.verification.verifier import verify_credential
 from tests.conftest import POSTGRES_URL

@@ -32,6 +32,7 @@ from typer.testing import CliRunner
 from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.workflow import submissions
 from credential_service.assessment.workflow.models import Candidate, ResultSubmission, SheetIdentity
+from credential_service.audit import service as audit
 from credential_service.cli import app as cli
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
@@ -42,7 +43,6 @@ from credential_service.identity.models import Person
 from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.records.models import FileEntry
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
 from tests.conftest import BASE_URL
 from tests.integration.test_assessment_workflow import SCOPE, _credit_code, _plan
 

@@ -35,6 +35,7 @@ from credential_service.assessment.organisations.models import (
 )
 from credential_service.assessment.organisations.rules import endorsed_for, endorsed_registration
 from credential_service.assessment.organisations.schemas import ScopeRowIn
+from credential_service.audit import service as audit
 from credential_service.cli import app as cli
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
@@ -47,7 +48,6 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
 from credential_service.verification.trust import BundleTrust, DatabaseTrust
 from credential_service.verification.verifier import verify_credential
 from tests.conftest import BASE_URL, ORG_CODE

@@ -22,6 +22,8 @@ from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.workflow import issuance, plans, submissions
 from credential_service.assessment.workflow.models import ResultSubmission
 from credential_service.assessment.workflow.results.sheet import read_csv
+from credential_service.audit import service as audit
+from credential_service.audit.models import AuditEvent
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.status import lists as status_lists
 from credential_service.certificates.status.models import CertificateStatusChange
@@ -33,9 +35,8 @@ from credential_service.records import service as records
 from credential_service.records.models import FileEntry
 from credential_service.records.rules import EntryKind
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
-from credential_service.transparency import log as transparency_log
-from credential_service.transparency.models import AuditEvent, LogLeaf
+from credential_service.transparency.models import LogLeaf
+from credential_service.transparency.storage import verify_storage
 from tests.conftest import ORG_CODE
 from tests.factories import holder, issue_certificate
 from tests.integration.test_assessment_workflow import _credit_code, _register
@@ -187,7 +188,7 @@ def test_a_sequence_of_status_changes_killed_mid_transaction_and_rerun(
     assert len(finished) == CERTIFICATES
     assert all(s.actions == PLAN for s in finished.values())  # completed, nothing twice
     with runtime.read_session() as session:  # what `credential-service log verify` checks
-        report = transparency_log.verify_storage(session, public_base_url=settings.public_base_url)
+        report = verify_storage(session, public_base_url=settings.public_base_url)
     assert report.clean, report.problems
 
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.assessment.workflow.models import ResultSubmission
+from credential_service.audit import service as audit
 from credential_service.certificates import service as certificates
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.rules import parse_number
@@ -30,7 +31,6 @@ from credential_service.issuers.models import Issuer, IssuerKind
 from credential_service.platform.tokens import ORGANISATION_SCOPES, Principal, Role, mint_token
 from credential_service.records.rules import EntryKind
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate
 from tests.integration.test_assessment_workflow import PLAN

@@ -32,6 +32,8 @@ from credential_service.cli import app as cli
 from credential_service.core.clock import parse_xsd, to_xsd, utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import InvalidInput
+from credential_service.crypto import merkle
+from credential_service.crypto.checkpoint import OpenedCheckpoint, open_checkpoint
 from credential_service.crypto.data_integrity import create_proof
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.multibase import decode_ed25519_public_key
@@ -39,8 +41,7 @@ from credential_service.demo import demo_id_number, demo_name
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime, build_runtime
-from credential_service.transparency import log, merkle
-from credential_service.transparency.checkpoint import OpenedCheckpoint, open_checkpoint
+from credential_service.transparency import service as log
 from credential_service.transparency.models import LogCheckpoint, LogLeaf, LogNode
 from credential_service.transparency.monitor import MonitorFailure, check_once
 from credential_service.verification.trust import BundleTrust, DatabaseTrust

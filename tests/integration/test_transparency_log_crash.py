@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 from credential_service.certificates.models import IssuedCredential
 from credential_service.core.config import Settings
 from credential_service.core.migrations import alembic_config, upgrade
+from credential_service.crypto import merkle
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
-from credential_service.transparency import log, merkle
+from credential_service.transparency import service as log
 from credential_service.transparency.models import LogCheckpoint, LogLeaf
+from credential_service.transparency.storage import verify_storage
 from tests.conftest import BASE_URL, ORG_CODE
 from tests.factories import issue_certificate
 from tests.integration.test_numbering import ROOT, _worker_env
@@ -43,7 +45,7 @@ def _check_log(runtime: Runtime) -> int:
             session.scalars(select(LogLeaf.credential_id).where(LogLeaf.kind == "credential.issued"))
         )
         assert sorted(issued) == sorted(logged)  # every credential logged exactly once, none without
-        report = log.verify_storage(session, public_base_url=BASE_URL)
+        report = verify_storage(session, public_base_url=BASE_URL)
         assert report.clean, [str(p) for p in report.problems]
         return len(indexes)
 

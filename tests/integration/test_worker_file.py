@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
+from credential_service.audit import service as audit
 from credential_service.core.clock import utcnow
 from credential_service.identity.models import Person
 from credential_service.identity.signin.assertions import DEV_IDP_ISSUER, AssertedIdentity, dev_assertion
@@ -22,7 +23,6 @@ from credential_service.records import service as records
 from credential_service.records.models import FileEntry
 from credential_service.records.rules import EntryKind
 from credential_service.runtime import Runtime
-from credential_service.transparency import audit
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate
 

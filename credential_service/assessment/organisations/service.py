@@ -61,6 +61,7 @@ from credential_service.assessment.organisations.schemas import (
     ScopeRowOut,
     StatusPeriodOut,
 )
+from credential_service.audit import service as audit
 from credential_service.certificates.credential import Occupation as CertifiedOccupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import beijing_date, utcnow
@@ -71,7 +72,6 @@ from credential_service.identity.credit_code import CreditCodeError, validate_cr
 from credential_service.issuers import service as issuers
 from credential_service.issuers.errors import IssuerNotFound
 from credential_service.issuers.models import Issuer, IssuerKind
-from credential_service.transparency import audit
 
 
 def get_organisation(session: Session, code: str, *, lock: bool = False) -> Organisation:

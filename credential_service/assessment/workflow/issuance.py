@@ -29,6 +29,7 @@ from credential_service.assessment.workflow.plans import beijing_today, ensure_a
 from credential_service.assessment.workflow.results.sheet import DOCUMENT_TYPE_NAMES
 from credential_service.assessment.workflow.rules import CandidateState, ObjectionStatus, SubmissionState
 from credential_service.assessment.workflow.submissions import get_submission
+from credential_service.audit import service as audit
 from credential_service.certificates import service as certificates
 from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
@@ -43,8 +44,7 @@ from credential_service.identity import service as identity
 from credential_service.identity.models import Person
 from credential_service.identity.rules import DocumentType
 from credential_service.issuers import service as issuers
-from credential_service.transparency import audit
-from credential_service.transparency import log as transparency_log
+from credential_service.transparency import service as transparency_log
 
 # Batch issuance signs a transparency-log checkpoint every N certificates (and at the end), not
 # one per certificate: early certificates become provable within seconds, at 1/N of the rows.

@@ -16,9 +16,9 @@ from credential_service.assessment.organisations.rules import ACTIVE, in_scope, 
 from credential_service.assessment.workflow.errors import PlanNotFound
 from credential_service.assessment.workflow.models import AssessmentPlan, CalendarDay
 from credential_service.assessment.workflow.rules import CalendarDayKind, WorkingCalendar
+from credential_service.audit import service as audit
 from credential_service.core.clock import beijing_date, utcnow
 from credential_service.core.errors import Conflict, FieldError, InvalidInput
-from credential_service.transparency import audit
 
 
 def beijing_today(now: datetime | None = None) -> date:

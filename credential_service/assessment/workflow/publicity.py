@@ -23,12 +23,12 @@ from credential_service.assessment.workflow.models import (
 )
 from credential_service.assessment.workflow.plans import beijing_today
 from credential_service.assessment.workflow.rules import CandidateState, ObjectionStatus
+from credential_service.audit import service as audit
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import utcnow
 from credential_service.core.errors import Conflict, FieldError, InvalidInput
 from credential_service.identity.models import Person
 from credential_service.identity.rules import id_number_problem, mask_name
-from credential_service.transparency import audit
 
 
 def lodge_objection(

@@ -45,6 +45,7 @@ from credential_service.assessment.workflow.rules import (
     ObjectionStatus,
     SubmissionState,
 )
+from credential_service.audit import service as audit
 from credential_service.certificates import service as certificates
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import BEIJING, to_xsd, utcnow
@@ -58,7 +59,6 @@ from credential_service.identity.rules import blind_index
 from credential_service.issuers import service as issuers
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
-from credential_service.transparency import audit
 
 
 def sign_submission(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from credential_service.audit import service as audit
 from credential_service.certificates import service
 from credential_service.certificates.credential import ReplacedCertificate
 from credential_service.certificates.fields import certificate_fields
@@ -44,7 +45,6 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
-from credential_service.transparency import audit
 
 TEXT_MIN, TEXT_MAX = 2, 200
 NAME_MAX = 100

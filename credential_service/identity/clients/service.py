@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from credential_service.audit import service as audit
 from credential_service.core.clock import utcnow
 from credential_service.core.errors import Conflict, FieldError, InvalidInput
 from credential_service.crypto.multibase import decode_ed25519_public_key
@@ -50,7 +51,6 @@ from credential_service.identity.clients.schemas import (
     ClientList,
     ClientOut,
 )
-from credential_service.transparency import audit
 
 
 @dataclass(frozen=True)

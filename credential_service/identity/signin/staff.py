@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from credential_service.audit import service as audit
 from credential_service.core.clock import utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import FieldError, InvalidInput, Unauthorized
@@ -33,7 +34,6 @@ from credential_service.platform.tokens import (
     mint_token,
     read_signin_token,
 )
-from credential_service.transparency import audit
 
 SIGNIN_PATH = "/admin/signin"
 LINK_MINUTES = 5  # long enough to open the link, short enough that a leaked one is soon useless

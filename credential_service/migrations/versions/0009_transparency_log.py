@@ -63,7 +63,7 @@ def _log_credentials_issued_before() -> None:
     """Append every stored credential (oldest first) as a ``credential.issued`` leaf."""
     from credential_service.core.clock import to_xsd
     from credential_service.crypto.jcs import canonical_json
-    from credential_service.transparency import merkle
+    from credential_service.crypto import merkle
 
     utc = credential_service.core.db.UTCDateTime()
     issued = sa.table(

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credential_service.transparency import merkle
+from credential_service.crypto import merkle
 from tests.conftest import VECTORS
 
 TREE = json.loads((VECTORS / "transparency" / "rfc6962-tree.json").read_text())

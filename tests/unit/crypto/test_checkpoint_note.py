@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from credential_service.crypto import checkpoint as cp
 from credential_service.crypto.keystore import NaclSigner
-from credential_service.transparency import checkpoint as cp
 from tests.conftest import VECTORS
 
 NOTE = json.loads((VECTORS / "transparency" / "sumdb-note.json").read_text())

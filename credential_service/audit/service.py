@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credential_service.core.clock import to_xsd, utcnow
+from credential_service.audit.models import AuditEvent
+from credential_service.audit.rules import GENESIS, link_hash
+from credential_service.core.clock import utcnow
 from credential_service.core.db import sequence_lock
 from credential_service.crypto.jcs import canonical_json
-from credential_service.transparency.models import AuditEvent
 
-GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 0x43535F4155444954  # "CS_AUDIT": the audit trail's single writer (PostgreSQL)
-
-
-def _hash(prev_hash: str, event: AuditEvent) -> str:
-    body = canonical_json(
-        {
-            "seq": event.seq,
-            "at": to_xsd(event.at),
-            "actor": event.actor,
-            "action": event.action,
-            "subject": event.subject,
-            "detail": event.detail,
-        }
-    )
-    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + body).hexdigest()
 
 
 def record(
@@ -48,7 +33,7 @@ def record(
         detail=canonical_json(dict(detail)).decode("utf-8"),
         prev_hash=last.event_hash if last else GENESIS,
     )
-    event.event_hash = _hash(event.prev_hash, event)
+    event.event_hash = link_hash(event.prev_hash, event)
     session.add(event)
     session.flush()
     return event
@@ -61,7 +46,7 @@ def check(events: Sequence[AuditEvent]) -> list[int]:
         if (
             event.seq != expected
             or event.prev_hash != previous
-            or _hash(event.prev_hash, event) != event.event_hash
+            or link_hash(event.prev_hash, event) != event.event_hash
         ):
             broken.append(event.seq)
         previous, expected = event.event_hash, event.seq + 1
