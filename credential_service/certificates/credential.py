@@ -63,14 +63,7 @@ class SkillCertificate:
 def skill_certificate_credential(cert: SkillCertificate, *, public_base_url: str) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential (VC 2.0) for ``cert``; status entries are added at issuance."""
     base = public_base_url.rstrip("/")
-    occupation_url = f"{base}/occupations/{cert.occupation.code}"
-    achievement_id = occupation_url
-    if cert.occupation.subtype:
-        achievement_id += f"/subtypes/{quote(cert.occupation.subtype, safe='')}"
-    achievement_id += f"/levels/{int(cert.level)}"
     levels_id = f"{base}/levels"
-    level_title = cert.level.title_zh
-    subtype = cert.occupation.subtype or NO_SUBTYPE
     subject: dict[str, Any] = {
         # OB 3.0 asks for an id or an identifier: a random one, so two certificates of one
         # person cannot be linked and nothing in it leads back to the ID number.
@@ -78,52 +71,7 @@ def skill_certificate_credential(cert: SkillCertificate, *, public_base_url: str
         "type": ["AchievementSubject"],
         "name": cert.holder_name,
         "licenseNumber": cert.certificate_number,  # 证书编号
-        "achievement": {
-            "id": achievement_id,
-            "type": ["Achievement"],
-            "achievementType": "Certificate",
-            "name": f"{cert.occupation.name}（{level_title}）",
-            "description": (
-                f"{CERTIFICATE_NAME}：职业 {cert.occupation.name}（{cert.occupation.code}），"
-                f"工种 {subtype}，等级 {level_title}"
-            ),
-            "criteria": {
-                "narrative": (
-                    f"按国家职业技能标准《{cert.occupation.name}》{level_title}要求考核，"
-                    "理论知识、技能操作"
-                    + ("、综合评审" if cert.level <= SkillLevel.LEVEL_2 else "")
-                    + "各项成绩均达到 60 分及以上。"
-                )
-            },
-            "humanCode": cert.occupation.code,
-            "specialization": subtype,
-            "alignment": [
-                {
-                    "type": ["Alignment"],
-                    "targetName": cert.occupation.name,
-                    "targetCode": cert.occupation.code,
-                    "targetFramework": OCCUPATION_FRAMEWORK,
-                    "targetUrl": occupation_url,
-                }
-            ],
-            "resultDescription": [
-                {
-                    "id": levels_id,
-                    "type": ["ResultDescription"],
-                    "name": "职业技能等级",
-                    "resultType": "RubricCriterionLevel",
-                    "rubricCriterionLevel": [
-                        {
-                            "id": f"{levels_id}#{int(level)}",
-                            "type": ["RubricCriterionLevel"],
-                            "name": level.title_zh,
-                            "level": str(int(level)),
-                        }
-                        for level in sorted(SkillLevel, reverse=True)
-                    ],
-                }
-            ],
-        },
+        "achievement": _achievement(cert, base, levels_id),
         "result": [
             {
                 "type": ["Result"],
@@ -148,6 +96,66 @@ def skill_certificate_credential(cert: SkillCertificate, *, public_base_url: str
     if cert.replaces is not None:
         credential["evidence"] = [replaced_evidence(cert.replaces)]
     return credential
+
+
+def _achievement(cert: SkillCertificate, base: str, levels_id: str) -> dict[str, Any]:
+    """The Achievement: the occupation (职业分类大典), its 工种 and the level, with the pass rule."""
+    occupation_url = f"{base}/occupations/{cert.occupation.code}"
+    achievement_id = occupation_url
+    if cert.occupation.subtype:
+        achievement_id += f"/subtypes/{quote(cert.occupation.subtype, safe='')}"
+    achievement_id += f"/levels/{int(cert.level)}"
+    level_title = cert.level.title_zh
+    subtype = cert.occupation.subtype or NO_SUBTYPE
+    return {
+        "id": achievement_id,
+        "type": ["Achievement"],
+        "achievementType": "Certificate",
+        "name": f"{cert.occupation.name}（{level_title}）",
+        "description": (
+            f"{CERTIFICATE_NAME}：职业 {cert.occupation.name}（{cert.occupation.code}），"
+            f"工种 {subtype}，等级 {level_title}"
+        ),
+        "criteria": {
+            "narrative": (
+                f"按国家职业技能标准《{cert.occupation.name}》{level_title}要求考核，"
+                "理论知识、技能操作"
+                + ("、综合评审" if cert.level <= SkillLevel.LEVEL_2 else "")
+                + "各项成绩均达到 60 分及以上。"
+            )
+        },
+        "humanCode": cert.occupation.code,
+        "specialization": subtype,
+        "alignment": [
+            {
+                "type": ["Alignment"],
+                "targetName": cert.occupation.name,
+                "targetCode": cert.occupation.code,
+                "targetFramework": OCCUPATION_FRAMEWORK,
+                "targetUrl": occupation_url,
+            }
+        ],
+        "resultDescription": [_levels_description(levels_id)],
+    }
+
+
+def _levels_description(levels_id: str) -> dict[str, Any]:
+    """The five national levels as an OB 3.0 rubric (五级 … 一级)."""
+    return {
+        "id": levels_id,
+        "type": ["ResultDescription"],
+        "name": "职业技能等级",
+        "resultType": "RubricCriterionLevel",
+        "rubricCriterionLevel": [
+            {
+                "id": f"{levels_id}#{int(level)}",
+                "type": ["RubricCriterionLevel"],
+                "name": level.title_zh,
+                "level": str(int(level)),
+            }
+            for level in sorted(SkillLevel, reverse=True)
+        ],
+    }
 
 
 def replaced_evidence(old: ReplacedCertificate) -> dict[str, Any]:

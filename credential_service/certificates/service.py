@@ -32,19 +32,19 @@ from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.numbering import allocate_certificate_number
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import lists as status_lists
-from credential_service.certificates.status.lists import assign_status, set_status
+from credential_service.certificates.status.lists import StatusAssignment, assign_status, set_status
 from credential_service.certificates.status.models import CertificateStatusChange
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.jsonld import JsonLdError, UnknownContextError, expand_safe
-from credential_service.crypto.keystore import KeyStore
+from credential_service.crypto.keystore import KeyStore, Signer
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity import service as identity
 from credential_service.identity.rules import DocumentType, id_number_problem, name_problem
 from credential_service.issuers import service as issuers
-from credential_service.issuers.models import Issuer
+from credential_service.issuers.models import Issuer, IssuerKey
 from credential_service.platform.tokens import SCOPE_CERTIFICATES, Principal, Role, allow
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
@@ -155,26 +155,8 @@ def issue_credential(
     if find_by_credential_id(session, draft["id"]) is not None:
         raise _id_taken()
     key, signer = issuers.signer_for(issuer, keystore)
-    revocation = assign_status(session, issuer, "revocation", draft["id"], size=settings.status_list_size)
-    suspension = assign_status(session, issuer, "suspension", draft["id"], size=settings.status_list_size)
-    # The service's own entries come after any the caller manages itself (VC 2.0 allows a set).
-    given = draft.get("credentialStatus", [])
-    draft["credentialStatus"] = [
-        *(given if isinstance(given, list) else [given]),
-        revocation.entry(settings.public_base_url),
-        suspension.entry(settings.public_base_url),
-    ]
-    try:
-        signed = create_proof(
-            draft,
-            cryptosuite=cryptosuite,
-            verification_method=key.verification_method,
-            created=to_xsd(now),
-            sign=signer.sign,
-        )
-    except (JsonLdError, TransformationError) as exc:
-        where = getattr(exc, "path", None) or _context_path(exc) or "credential"
-        raise CredentialRejected([FieldError(where, str(exc))]) from exc
+    revocation, suspension = _with_status_entries(session, settings, issuer, draft)
+    signed = _signed(draft, key, signer, cryptosuite, now)
     record = IssuedCredential(
         credential_id=draft["id"],
         issuer_id=issuer.id,
@@ -200,8 +182,56 @@ def issue_credential(
         if existing is None:
             raise _id_taken() from None
         return existing
-    # In the same transaction: no credential without its leaf, and a checkpoint covering it is
-    # signed as the transaction commits, so it is provable at once (docs/decisions/017).
+    _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=now)
+    return record
+
+
+def _with_status_entries(
+    session: Session, settings: IssuanceSettings, issuer: Issuer, draft: dict[str, Any]
+) -> tuple[StatusAssignment, StatusAssignment]:
+    """Give the draft its revocation and suspension entries, after any the caller manages itself
+    (VC 2.0 allows a set)."""
+    revocation = assign_status(session, issuer, "revocation", draft["id"], size=settings.status_list_size)
+    suspension = assign_status(session, issuer, "suspension", draft["id"], size=settings.status_list_size)
+    given = draft.get("credentialStatus", [])
+    draft["credentialStatus"] = [
+        *(given if isinstance(given, list) else [given]),
+        revocation.entry(settings.public_base_url),
+        suspension.entry(settings.public_base_url),
+    ]
+    return revocation, suspension
+
+
+def _signed(
+    draft: dict[str, Any], key: IssuerKey, signer: Signer, cryptosuite: Cryptosuite, now: datetime
+) -> dict[str, Any]:
+    """The draft signed with the issuer's current key; a JSON-LD problem is the caller's (with where)."""
+    try:
+        signed = create_proof(
+            draft,
+            cryptosuite=cryptosuite,
+            verification_method=key.verification_method,
+            created=to_xsd(now),
+            sign=signer.sign,
+        )
+    except (JsonLdError, TransformationError) as exc:
+        where = getattr(exc, "path", None) or _context_path(exc) or "credential"
+        raise CredentialRejected([FieldError(where, str(exc))]) from exc
+    return signed
+
+
+def _log_and_audit(
+    session: Session,
+    keystore: KeyStore,
+    settings: IssuanceSettings,
+    issuer: Issuer,
+    record: IssuedCredential,
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """In the same transaction: no credential without its leaf, and a checkpoint covering it is
+    signed as the transaction commits, so it is provable at once (docs/decisions/017)."""
     transparency_log.append(
         session,
         LeafKind.CREDENTIAL_ISSUED,
@@ -211,17 +241,16 @@ def issue_credential(
             "issuer": issuer.did,
             "verificationMethod": record.verification_method,
         },
-        at=now,
+        at=at,
     )
     transparency_log.checkpoint_at_commit(session, keystore, public_base_url=settings.public_base_url)
     audit.record(
         session,
         actor=actor,
         action="credential.issue",
-        subject=certificate_number or record.credential_id,
+        subject=record.certificate_number or record.credential_id,
         detail={"credentialId": record.credential_id, "issuer": issuer.code, "digest": record.digest},
     )
-    return record
 
 
 def issue_requested_credential(
@@ -359,23 +388,34 @@ def issue_skill_certificate(
         session,
         person,
         EntryKind.CERTIFICATE_ISSUED,
-        {
-            "certificateNumber": number,
-            "certificateType": "职业技能等级证书",
-            "occupationCode": occupation.code,
-            "occupationName": occupation.name,
-            "subtype": occupation.subtype or NO_SUBTYPE,
-            "level": level.title_zh,
-            "issuer": issuer.name,
-            "credentialId": record.credential_id,
-            **({"supersedes": replaces.certificate_number} if replaces is not None else {}),
-        },
+        _file_facts(record, issuer, occupation, level, replaces),
         source=f"organisation:{issuer.code}",
         occurred_at=now,
-        idempotency_key=f"certificate:{number}",
+        idempotency_key=f"certificate:{record.certificate_number}",
     )
     qr_codes.certificate_qr(session, keystore, record, public_base_url=settings.public_base_url)
     return record
+
+
+def _file_facts(
+    record: IssuedCredential,
+    issuer: Issuer,
+    occupation: Occupation,
+    level: SkillLevel,
+    replaces: ReplacedCertificate | None,
+) -> dict[str, Any]:
+    """What the holder's file says about a certificate issued to them."""
+    return {
+        "certificateNumber": record.certificate_number,
+        "certificateType": "职业技能等级证书",
+        "occupationCode": occupation.code,
+        "occupationName": occupation.name,
+        "subtype": occupation.subtype or NO_SUBTYPE,
+        "level": level.title_zh,
+        "issuer": issuer.name,
+        "credentialId": record.credential_id,
+        **({"supersedes": replaces.certificate_number} if replaces is not None else {}),
+    }
 
 
 def find_by_number(session: Session, certificate_number: str) -> IssuedCredential | None:

@@ -388,22 +388,9 @@ def supersede(
     Raises InvalidInput (bad or unchanged name, bad texts), NotFound, Forbidden, Conflict.
     """
     now = now or utcnow()
-    problems: list[FieldError] = []
-    name = _text(problems, "holder_name", holder_name, minimum=1, maximum=NAME_MAX)
-    try:
-        grounds = _grounds(StatusAction.SUPERSEDE, None, evidence, authority)
-    except InvalidInput as exc:
-        problems.extend(exc.errors)
-        grounds = None
     record = _locked(session, certificate_for(session, actor, certificate_number))
     content = certificate_fields(json.loads(record.credential_json))
-    if name == content.holder_name:
-        problems.append(
-            FieldError("holder_name", "与原证书姓名相同，无需更正 / same name as on the certificate")
-        )
-    if problems or grounds is None:
-        raise InvalidInput("更正请求有误 / the correction is invalid", problems, "status_change_invalid")
-    grounds = _Grounds(ReasonCode.SUPERSEDED, grounds.evidence, grounds.authority)
+    name, grounds = _checked_correction(holder_name, content.holder_name, evidence, authority)
     try:
         next_state(status_view(session, record).state, StatusAction.SUPERSEDE)
     except TransitionRefused as exc:
@@ -441,6 +428,26 @@ def supersede(
     )
     _audit(session, actor, row, recover)
     return Superseded(StatusChange.of(row), status_view(session, record), new)
+
+
+def _checked_correction(
+    holder_name: str, current_name: str, evidence: str, authority: str
+) -> tuple[str, _Grounds]:
+    """The corrected name and the grounds, or InvalidInput with every problem (a bad or unchanged
+    name, bad texts)."""
+    problems: list[FieldError] = []
+    name = _text(problems, "holder_name", holder_name, minimum=1, maximum=NAME_MAX)
+    try:
+        grounds: _Grounds | None = _grounds(StatusAction.SUPERSEDE, None, evidence, authority)
+    except InvalidInput as exc:
+        problems.extend(exc.errors)
+        grounds = None
+    if name == current_name:
+        same = "与原证书姓名相同，无需更正 / same name as on the certificate"
+        problems.append(FieldError("holder_name", same))
+    if problems or grounds is None:
+        raise InvalidInput("更正请求有误 / the correction is invalid", problems, "status_change_invalid")
+    return name, _Grounds(ReasonCode.SUPERSEDED, grounds.evidence, grounds.authority)
 
 
 # --- a whole batch --------------------------------------------------------------------------------
