@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from credential_service.certificates.qr_token import token_from_text
+from credential_service.crypto.qr_token import token_from_text
 from credential_service.platform.commands import console, fail, runtime_of
 from credential_service.platform.runtime import Platform
 from credential_service.verification.ports import VerifyingRuntime

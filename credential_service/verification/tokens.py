@@ -16,16 +16,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credential_service.assessment.organisations.rules import china_day_bounds
 from credential_service.certificates import qr_codes
 from credential_service.certificates import service as certificates
 from credential_service.certificates.fields import CertificateFields, certificate_fields
 from credential_service.certificates.models import IssuedCredential
-from credential_service.certificates.qr_token import SignedToken, TokenError, read_token
 from credential_service.certificates.status.rules import CertificateState
 from credential_service.certificates.status.service import StatusView, status_view
-from credential_service.core.clock import utcnow
+from credential_service.core.clock import china_day_bounds, utcnow
 from credential_service.core.db import OpenSession
+from credential_service.crypto.qr_token import SignedToken, TokenError, read_token
 from credential_service.crypto.status_list import StatusListError
 from credential_service.identity.rules import mask_name
 from credential_service.issuers.rules import KeyLifecycle

@@ -6,11 +6,12 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Protocol
 
 from credential_service.certificates.rules import SkillLevel
+from credential_service.core.clock import china_day_bounds
 from credential_service.core.errors import FieldError
 
 # =============================================================================================
@@ -324,12 +325,6 @@ def active_some_time_in(periods: Sequence[PeriodLike], second: datetime) -> bool
     start = _aware(second).replace(microsecond=0)
     within = {p.status for p in periods if start <= _aware(p.since) < start + timedelta(seconds=1)}
     return ACTIVE in within | {status_on(periods, start - timedelta(microseconds=1))}
-
-
-def china_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The first instant of a Beijing calendar day and the first instant of the next one."""
-    start = datetime.combine(day, time(0), CHINA_TIME)
-    return start, start + timedelta(days=1)
 
 
 def active_throughout(periods: Sequence[PeriodLike], first_day: date, last_day: date | None = None) -> bool:
