@@ -17,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/v/{token}")
 def verification_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
     result = tokens.verify_token(
-        token, runtime.key_directory, runtime.read_session, public_base_url=runtime.settings.public_base_url
+        token, runtime.key_directory, runtime.read_session, settings=runtime.verification
     )
     service.queue_log(
         runtime.verification_log, result, channel="page", user_agent=request.headers.get("user-agent")

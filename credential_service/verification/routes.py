@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.runtime import Runtime
 from credential_service.verification import lookup, service, tokens
+from credential_service.verification.rules import Outcome, Verdict
 from credential_service.verification.schemas import BulkRequest, QueryRequest, VerifyRequest
-from credential_service.verification.verifier import Outcome, Verdict
 from credential_service.web.http import JSON, RuntimeDep, rate_limit
 from credential_service.web.openapi import answer
 
@@ -65,7 +65,7 @@ def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
             session,
             body.verifiableCredential,
             runtime.verification_log,
-            public_base_url=runtime.settings.public_base_url,
+            settings=runtime.verification,
             client=service.client_class(request.headers.get("user-agent")),
         )
     result: dict[str, Any] = {
@@ -114,7 +114,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 )  # fmt: skip
 def verify_token(token: str, request: Request, runtime: RuntimeDep) -> JSON:
     result = tokens.verify_token(
-        token, runtime.key_directory, runtime.read_session, public_base_url=runtime.settings.public_base_url
+        token, runtime.key_directory, runtime.read_session, settings=runtime.verification
     )
     service.queue_log(
         runtime.verification_log, result, channel="api", user_agent=request.headers.get("user-agent")
@@ -150,10 +150,10 @@ QUERY_FLOOR_SECONDS = 0.05
 
 def _query(body: QueryRequest, request: Request, runtime: Runtime) -> JSON:
     rate_limit(runtime.query_limiter, request)
-    base = runtime.settings.public_base_url
+    settings = runtime.verification
     with runtime.read_session() as session:
         if body.certificateNumber is not None:
-            found = lookup.by_number(session, body.certificateNumber, body.name, public_base_url=base)
+            found = lookup.by_number(session, body.certificateNumber, body.name, settings=settings)
             results = [found] if found is not None else []
         else:
             assert body.idNumber is not None
@@ -163,7 +163,7 @@ def _query(body: QueryRequest, request: Request, runtime: Runtime) -> JSON:
                 body.idType,
                 body.idNumber,
                 body.name,
-                public_base_url=base,
+                settings=settings,
             )
     for result in results:
         service.queue_log(
@@ -246,4 +246,4 @@ def _bulk_check(
     runtime: Runtime, rows: list[lookup.BulkRow]
 ) -> list[tuple[lookup.BulkRow, tokens.TokenVerification | None]]:
     with runtime.read_session() as session:
-        return lookup.bulk_check(session, rows, public_base_url=runtime.settings.public_base_url)
+        return lookup.bulk_check(session, rows, settings=runtime.verification)
