@@ -14,18 +14,18 @@ from pydantic import ValidationError
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.runtime import Runtime
 from credential_service.verification import lookup, service, tokens
-from credential_service.verification.rules import Outcome, Verdict
+from credential_service.verification.rules import Check, Outcome, Verdict
 from credential_service.verification.schemas import BulkRequest, QueryRequest, VerifyRequest
 from credential_service.web.http import JSON, RuntimeDep, rate_limit
 from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["verification"])
 PROBLEM_TYPES = {
-    "proof": "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
-    "issuer_key": "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
-    "issuer": "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
-    "schema": "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
-    "validity_period": "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
+    Check.PROOF: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
+    Check.ISSUER_KEY: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
+    Check.ISSUER: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
+    Check.SCHEMA: "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
+    Check.VALIDITY_PERIOD: "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
 }
 STATUS_PROBLEM = "https://www.w3.org/ns/credentials/status-list#STATUS_VERIFICATION_ERROR"
 VERIFICATION_RESULT = {
@@ -33,7 +33,7 @@ VERIFICATION_RESULT = {
     "required": ["verified", "verdict"],
     "properties": {
         "verified": {"type": "boolean"},
-        "verdict": {"type": "string", "enum": ["valid", "invalid", "cannot_tell"]},
+        "verdict": {"type": "string", "enum": [o.value for o in Outcome]},
         "conclusion": {
             "type": "string",
             "description": "the employer's verdict, the same as the QR code's for this credential",

@@ -396,7 +396,11 @@ class Verdict(StrEnum):
 AUTHENTICITY_CHECKS = frozenset(
     {Check.TOKEN, Check.RECORD, Check.LOGGED, Check.PROOF, Check.ISSUER_KEY, Check.ISSUER, Check.SCOPE}
 )
-STATUS_CHECKS: Final = {"revocation": Check.STATUS_REVOCATION, "suspension": Check.STATUS_SUSPENSION}
+# Per status purpose (Bitstring Status List §2.1): its check, the code when the bit is set, when clear.
+STATUS_PURPOSES: Final[dict[str, tuple[Check, Code, Code]]] = {
+    "revocation": (Check.STATUS_REVOCATION, Code.REVOCATION, Code.NOT_REVOCATION),
+    "suspension": (Check.STATUS_SUSPENSION, Code.SUSPENSION, Code.NOT_SUSPENSION),
+}
 FlaggedState = Literal["valid", "revoked", "suspended"]
 FLAGGED_STATES: Final[tuple[tuple[Code, FlaggedState], ...]] = (
     (Code.REVOCATION, "revoked"),

@@ -34,7 +34,7 @@ from credential_service.transparency.checkpoint import (
     platform_did_for_origin,
 )
 from credential_service.verification.rules import (
-    STATUS_CHECKS,
+    STATUS_PURPOSES,
     Check,
     CheckList,
     Code,
@@ -323,13 +323,6 @@ def check_validity(
         report.add(Check.VALIDITY_PERIOD, Outcome.VALID, Code.WITHIN_VALIDITY_PERIOD)
 
 
-_STATUS_CODES = {
-    # purpose: (the code when the bit is set, the code when it is clear)
-    "revocation": (Code.REVOCATION, Code.NOT_REVOCATION),
-    "suspension": (Code.SUSPENSION, Code.NOT_SUSPENSION),
-}
-
-
 def check_status_entry(
     report: CheckList,
     trust: TrustSource,
@@ -340,10 +333,10 @@ def check_status_entry(
     """One ``BitstringStatusListEntry``: its bit, from a list of the credential's issuer for that
     purpose; a list that cannot be had is "cannot tell", one that is not the issuer's is invalid."""
     purpose = str(entry.get("statusPurpose"))
-    if purpose not in STATUS_CHECKS:
+    if purpose not in STATUS_PURPOSES:
         report.add(Check.STATUS, Outcome.CANNOT_TELL, Code.STATUS_PURPOSE_UNSUPPORTED, purpose=purpose)
         return
-    check = STATUS_CHECKS[purpose]
+    check, flagged_code, clear_code = STATUS_PURPOSES[purpose]
     try:
         index = int(str(entry.get("statusListIndex")))
         listing = trust.status_flag(str(entry.get("statusListCredential")), index)
@@ -357,7 +350,6 @@ def check_status_entry(
     except (ValueError, bits_codec.StatusListError) as exc:
         report.add(check, Outcome.INVALID, Code.STATUS_LIST_INVALID, wording, detail=exc)
         return
-    flagged_code, clear_code = _STATUS_CODES[purpose]
     if listing.flagged:
         report.add(check, Outcome.INVALID, flagged_code, wording)
     else:
