@@ -12,11 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
-from credential_service.runtime import Runtime
 from credential_service.verification import lookup, service, tokens
+from credential_service.verification.ports import VerifyingRuntime, VerifyingRuntimeDep
 from credential_service.verification.rules import Check, Outcome, Verdict
 from credential_service.verification.schemas import BulkRequest, QueryRequest, VerifyRequest
-from credential_service.web.http import JSON, RuntimeDep, rate_limit
+from credential_service.web.http import JSON, rate_limit
 from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["verification"])
@@ -59,7 +59,7 @@ VERIFICATION_RESULT = {
         ),
     },
 )
-def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
+def verify(body: VerifyRequest, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     with runtime.read_session() as session:
         report = service.verify_with_records(
             session,
@@ -93,7 +93,7 @@ def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
 
 
 @router.get("/api/v1/trust-bundle", summary="DID documents, key lifecycles, signed status lists, schemas")
-def trust_bundle(runtime: RuntimeDep) -> JSON:
+def trust_bundle(runtime: VerifyingRuntimeDep) -> JSON:
     bundle = service.trust_bundle(
         runtime.read_session,
         runtime.session,
@@ -112,7 +112,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     responses={200: {"description": "a verdict (genuine, revoked, suspended, superseded, expired, "
                      "not_genuine or cannot_tell); a forged token is not_genuine"}},
 )  # fmt: skip
-def verify_token(token: str, request: Request, runtime: RuntimeDep) -> JSON:
+def verify_token(token: str, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     result = tokens.verify_token(
         token, runtime.key_directory, runtime.read_session, settings=runtime.verification
     )
@@ -136,7 +136,7 @@ def _answers(results: list[tokens.TokenVerification]) -> list[dict[str, Any]]:
         429: {"description": "too many look-ups from this client: see Retry-After"},
     },
 )  # fmt: skip
-async def query(body: QueryRequest, request: Request, runtime: RuntimeDep) -> JSON:
+async def query(body: QueryRequest, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     started = time.monotonic()
     answer = await run_in_threadpool(_query, body, request, runtime)
     # Every answer takes at least this long, so its timing cannot tell a registered ID number (or
@@ -148,7 +148,7 @@ async def query(body: QueryRequest, request: Request, runtime: RuntimeDep) -> JS
 QUERY_FLOOR_SECONDS = 0.05
 
 
-def _query(body: QueryRequest, request: Request, runtime: Runtime) -> JSON:
+def _query(body: QueryRequest, request: Request, runtime: VerifyingRuntime) -> JSON:
     rate_limit(runtime.query_limiter, request)
     settings = runtime.verification
     with runtime.read_session() as session:
@@ -218,7 +218,7 @@ async def _bulk_rows(request: Request, max_rows: int) -> list[lookup.BulkRow]:
         429: {"description": "too many rows checked from this client: see Retry-After"},
     },
 )
-async def bulk(request: Request, runtime: RuntimeDep) -> JSON:
+async def bulk(request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     rows = await _bulk_rows(request, runtime.settings.verify_bulk_max_rows)
     rate_limit(runtime.bulk_limiter, request, cost=len(rows))
     checked = await run_in_threadpool(_bulk_check, runtime, rows)
@@ -243,7 +243,7 @@ async def bulk(request: Request, runtime: RuntimeDep) -> JSON:
 
 
 def _bulk_check(
-    runtime: Runtime, rows: list[lookup.BulkRow]
+    runtime: VerifyingRuntime, rows: list[lookup.BulkRow]
 ) -> list[tuple[lookup.BulkRow, tokens.TokenVerification | None]]:
     with runtime.read_session() as session:
         return lookup.bulk_check(session, rows, settings=runtime.verification)
