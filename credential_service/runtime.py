@@ -1,7 +1,7 @@
 """The composition root: the running service's shared parts (settings, database, keystore, caches,
 limits), built once per process, and the wiring of what a lower part asks of a higher one (the
-registry's ``may_issue`` and ``check_standing``). Parts never import this module; they declare the
-Protocol they use (``platform.runtime.Platform`` and the parts' ``ports.py``)."""
+registry's ``may_issue``, ``endorsement_by_id`` and ``check_standing``). Parts never import this
+module; they declare the Protocol they use (``platform.runtime.Platform`` and the parts' ``ports.py``)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from credential_service.transparency.schedule import LogSigner
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.ports import VerifyingRuntime
+from credential_service.verification.trust import VerificationSettings
 from credential_service.worker.ports import WorkerRuntime
 
 
@@ -88,6 +89,14 @@ class Runtime:
             read_session=self.read_session,
             keystore=self.keystore,
             public_base_url=self.settings.public_base_url,
+        )
+
+    @property
+    def verification(self) -> VerificationSettings:
+        return VerificationSettings(
+            public_base_url=self.settings.public_base_url,
+            may_issue=organisations.may_issue,
+            endorsement_by_id=organisations.endorsement_by_id,
         )
 
     def check_standing(self, session: Session, principal: Principal) -> None:

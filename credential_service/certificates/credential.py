@@ -10,9 +10,10 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from credential_service.certificates.rules import OCCUPATION_CODE, SkillLevel
+from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import to_xsd
 from credential_service.core.errors import FieldError
+from credential_service.core.inputs import OCCUPATION_CODE
 from credential_service.identity.rules import ID_NUMBER_REFUSED, id_number_locations
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"

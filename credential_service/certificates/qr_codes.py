@@ -13,17 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.certificates.models import CertificateQRCode, IssuedCredential
-from credential_service.certificates.qr_token import (
+from credential_service.core.clock import beijing_date, utcnow
+from credential_service.core.errors import ConfigurationError
+from credential_service.crypto.keystore import KeyStore
+from credential_service.crypto.multibase import decode_ed25519_public_key
+from credential_service.crypto.qr_token import (
     LONGEST_TOKEN_CHARS,
     StatusRef,
     TokenClaims,
     key_fingerprint,
     sign_token,
 )
-from credential_service.core.clock import beijing_date, utcnow
-from credential_service.core.errors import ConfigurationError
-from credential_service.crypto.keystore import KeyStore
-from credential_service.crypto.multibase import decode_ed25519_public_key
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
 

@@ -14,7 +14,6 @@ from enum import IntEnum
 # + 2-digit year + level 1–5 + 6-digit serial from the organisation.
 CERTIFICATE_NUMBER = re.compile(r"^[YS]\d{4}\d{2}\d{6}\d{2}[1-5]\d{6}$")
 ORGANISATION_CODE = re.compile(r"^[YS]\d{4}\d{2}\d{6}$")  # the first 13 characters
-OCCUPATION_CODE = re.compile(r"^\d-\d{2}-\d{2}-\d{2}$")
 MAX_SERIAL = 999_999
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # XMLSCHEMA11-2 dateTimeStamp: the time zone is mandatory.
@@ -15,6 +15,12 @@ BEIJING = ZoneInfo("Asia/Shanghai")  # dates on certificates and in the national
 
 def beijing_date(moment: datetime) -> date:
     return as_utc(moment).astimezone(BEIJING).date()
+
+
+def china_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The first instant of a Beijing calendar day and the first instant of the next one."""
+    start = datetime.combine(day, time(0), BEIJING)
+    return start, start + timedelta(days=1)
 
 
 def utcnow() -> datetime:

@@ -12,6 +12,9 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
+# 职业分类大典 (2022) occupation codes: D-DD-DD-DD, major groups 1 to 8. One pattern for every part.
+OCCUPATION_CODE_PATTERN = r"^[1-8]-\d{2}-\d{2}-\d{2}$"
+OCCUPATION_CODE = re.compile(OCCUPATION_CODE_PATTERN)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?")
 

@@ -58,7 +58,7 @@ def institutions_list(
 ) -> None:
     """List training institutions with their status and approved projects."""
     from credential_service.records.training import institutions
-    from credential_service.records.training.models import InstitutionStatus
+    from credential_service.records.training.rules import InstitutionStatus
 
     try:
         wanted = InstitutionStatus(status) if status else None

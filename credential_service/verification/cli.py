@@ -10,11 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from credential_service.certificates.qr_token import token_from_text
+from credential_service.crypto.qr_token import token_from_text
 from credential_service.platform.commands import console, fail, runtime_of
-from credential_service.platform.runtime import Platform
 from credential_service.verification.ports import VerifyingRuntime
-from credential_service.verification.verifier import CheckResult
+from credential_service.verification.rules import CheckResult
 
 app = typer.Typer()
 
@@ -60,17 +59,17 @@ def _verify_credential_file(ctx: typer.Context, source: str, bundle: Path | None
     if bundle is not None:
         report = verify_credential(credential, BundleTrust.from_file(bundle))
     else:
-        runtime: Platform = runtime_of(ctx)
+        runtime: VerifyingRuntime = runtime_of(ctx)
         with runtime.session() as session:
-            report = verify_credential(credential, DatabaseTrust(session, runtime.settings.public_base_url))
+            report = verify_credential(credential, DatabaseTrust(session, runtime.verification))
     _print_checks(report.checks, report.verdict.value, report.as_dict(), as_json)
     raise typer.Exit(code=0 if report.verified else 1)
 
 
 def _verify_token(ctx: typer.Context, token: str, bundle: Path | None, as_json: bool) -> None:
+    from credential_service.verification.rules import Verdict
     from credential_service.verification.tokens import verify_token, verify_token_offline
     from credential_service.verification.trust import BundleTrust
-    from credential_service.verification.verifier import Verdict
 
     if bundle is not None:
         try:
@@ -83,7 +82,7 @@ def _verify_token(ctx: typer.Context, token: str, bundle: Path | None, as_json: 
             token,
             runtime.key_directory,
             runtime.read_session,
-            public_base_url=runtime.settings.public_base_url,
+            settings=runtime.verification,
         )
     if not as_json and result.certificate is not None:
         facts = result.certificate.as_dict()
@@ -96,7 +95,7 @@ def _verify_token(ctx: typer.Context, token: str, bundle: Path | None, as_json: 
 def _print_checks(
     checks: Sequence[CheckResult], verdict: str, as_dict: dict[str, Any], as_json: bool
 ) -> None:
-    from credential_service.verification.verifier import Outcome
+    from credential_service.verification.rules import Outcome
 
     if as_json:
         sys.stdout.write(json.dumps(as_dict, ensure_ascii=False, indent=2) + "\n")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from credential_service.certificates.qr_token import key_fingerprint
 from credential_service.crypto.multibase import decode_ed25519_public_key
+from credential_service.crypto.qr_token import key_fingerprint
 from credential_service.issuers import service as issuers
 
 

@@ -20,6 +20,7 @@ from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.identity import service as identity
 from credential_service.identity.rules import blind_index
 from credential_service.verification.tokens import TokenVerification, verify_record
+from credential_service.verification.trust import VerificationSettings
 
 BULK_HEADERS = {"证书编号": "certificate_number", "certificate_number": "certificate_number",
                 "姓名": "name", "name": "name"}  # fmt: skip
@@ -41,7 +42,7 @@ def _holder_name(record: IssuedCredential) -> str:
 
 
 def by_number(
-    session: Session, certificate_number: str, name: str, *, public_base_url: str
+    session: Session, certificate_number: str, name: str, *, settings: VerificationSettings
 ) -> TokenVerification | None:
     number = certificate_number.strip().upper()
     if not CERTIFICATE_NUMBER.match(number):
@@ -49,18 +50,24 @@ def by_number(
     record = certificates.find_by_number(session, number)
     if record is None or not same_name(name, _holder_name(record)):
         return None
-    return verify_record(session, record, public_base_url=public_base_url)
+    return verify_record(session, record, settings=settings)
 
 
 def by_identity(
-    session: Session, data_key: bytes, id_type: str, id_number: str, name: str, *, public_base_url: str
+    session: Session,
+    data_key: bytes,
+    id_type: str,
+    id_number: str,
+    name: str,
+    *,
+    settings: VerificationSettings,
 ) -> list[TokenVerification]:
     # Straight to the certificates by the blind index, without asking whether the person exists: a
     # registered number with a wrong name must cost what an unknown one does (the route adds a floor).
     who = identity.identify(id_type, id_number, field="idNumber")
     holder_index = blind_index(data_key, who.document_type, who.number)
     return [
-        verify_record(session, record, public_base_url=public_base_url)
+        verify_record(session, record, settings=settings)
         for record in certificates.certificates_of_holder(session, holder_index)
         if same_name(name, _holder_name(record))
     ]
@@ -107,10 +114,7 @@ def _cell(cells: list[str], at: int) -> str:
 
 
 def bulk_check(
-    session: Session, rows: list[BulkRow], *, public_base_url: str
+    session: Session, rows: list[BulkRow], *, settings: VerificationSettings
 ) -> list[tuple[BulkRow, TokenVerification | None]]:
     """One answer per row; a malformed number is "no match", like an unknown one."""
-    return [
-        (row, by_number(session, row.certificate_number, row.name, public_base_url=public_base_url))
-        for row in rows
-    ]
+    return [(row, by_number(session, row.certificate_number, row.name, settings=settings)) for row in rows]

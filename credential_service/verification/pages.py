@@ -8,16 +8,16 @@ from fastapi.responses import HTMLResponse
 from credential_service.certificates.status.rules import ReasonCode
 from credential_service.core.clock import beijing_date
 from credential_service.verification import service, tokens
-from credential_service.web.http import RuntimeDep
+from credential_service.verification.ports import VerifyingRuntimeDep
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/v/{token}")
-def verification_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
+def verification_page(token: str, request: Request, runtime: VerifyingRuntimeDep) -> HTMLResponse:
     result = tokens.verify_token(
-        token, runtime.key_directory, runtime.read_session, public_base_url=runtime.settings.public_base_url
+        token, runtime.key_directory, runtime.read_session, settings=runtime.verification
     )
     service.queue_log(
         runtime.verification_log, result, channel="page", user_agent=request.headers.get("user-agent")

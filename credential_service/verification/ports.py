@@ -1,5 +1,6 @@
 """What the verification part's routes and pages ask of the running service beyond the platform:
-the in-memory key directory of QR-token keys and the verification log written behind requests."""
+the in-memory key directory of QR-token keys, the verification log written behind requests and the
+settings of verifying against the records (with the registry's functions wired in)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import Depends, Request
 from credential_service.platform.runtime import Platform
 from credential_service.verification.keys import KeyDirectory
 from credential_service.verification.log_queue import VerificationLogQueue
+from credential_service.verification.trust import VerificationSettings
 
 
 class VerifyingRuntime(Platform, Protocol):
@@ -18,6 +20,9 @@ class VerifyingRuntime(Platform, Protocol):
 
     @property
     def verification_log(self) -> VerificationLogQueue: ...
+
+    @property
+    def verification(self) -> VerificationSettings: ...
 
 
 def verifying_runtime(request: Request) -> VerifyingRuntime:

@@ -12,20 +12,20 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
-from credential_service.runtime import Runtime
 from credential_service.verification import lookup, service, tokens
+from credential_service.verification.ports import VerifyingRuntime, VerifyingRuntimeDep
+from credential_service.verification.rules import Check, Outcome, Verdict
 from credential_service.verification.schemas import BulkRequest, QueryRequest, VerifyRequest
-from credential_service.verification.verifier import Outcome, Verdict
-from credential_service.web.http import JSON, RuntimeDep, rate_limit
+from credential_service.web.http import JSON, rate_limit
 from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["verification"])
 PROBLEM_TYPES = {
-    "proof": "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
-    "issuer_key": "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
-    "issuer": "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
-    "schema": "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
-    "validity_period": "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
+    Check.PROOF: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
+    Check.ISSUER_KEY: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
+    Check.ISSUER: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
+    Check.SCHEMA: "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
+    Check.VALIDITY_PERIOD: "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
 }
 STATUS_PROBLEM = "https://www.w3.org/ns/credentials/status-list#STATUS_VERIFICATION_ERROR"
 VERIFICATION_RESULT = {
@@ -33,7 +33,7 @@ VERIFICATION_RESULT = {
     "required": ["verified", "verdict"],
     "properties": {
         "verified": {"type": "boolean"},
-        "verdict": {"type": "string", "enum": ["valid", "invalid", "cannot_tell"]},
+        "verdict": {"type": "string", "enum": [o.value for o in Outcome]},
         "conclusion": {
             "type": "string",
             "description": "the employer's verdict, the same as the QR code's for this credential",
@@ -59,13 +59,13 @@ VERIFICATION_RESULT = {
         ),
     },
 )
-def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
+def verify(body: VerifyRequest, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     with runtime.read_session() as session:
         report = service.verify_with_records(
             session,
             body.verifiableCredential,
             runtime.verification_log,
-            public_base_url=runtime.settings.public_base_url,
+            settings=runtime.verification,
             client=service.client_class(request.headers.get("user-agent")),
         )
     result: dict[str, Any] = {
@@ -93,7 +93,7 @@ def verify(body: VerifyRequest, request: Request, runtime: RuntimeDep) -> JSON:
 
 
 @router.get("/api/v1/trust-bundle", summary="DID documents, key lifecycles, signed status lists, schemas")
-def trust_bundle(runtime: RuntimeDep) -> JSON:
+def trust_bundle(runtime: VerifyingRuntimeDep) -> JSON:
     bundle = service.trust_bundle(
         runtime.read_session,
         runtime.session,
@@ -112,9 +112,9 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     responses={200: {"description": "a verdict (genuine, revoked, suspended, superseded, expired, "
                      "not_genuine or cannot_tell); a forged token is not_genuine"}},
 )  # fmt: skip
-def verify_token(token: str, request: Request, runtime: RuntimeDep) -> JSON:
+def verify_token(token: str, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     result = tokens.verify_token(
-        token, runtime.key_directory, runtime.read_session, public_base_url=runtime.settings.public_base_url
+        token, runtime.key_directory, runtime.read_session, settings=runtime.verification
     )
     service.queue_log(
         runtime.verification_log, result, channel="api", user_agent=request.headers.get("user-agent")
@@ -136,7 +136,7 @@ def _answers(results: list[tokens.TokenVerification]) -> list[dict[str, Any]]:
         429: {"description": "too many look-ups from this client: see Retry-After"},
     },
 )  # fmt: skip
-async def query(body: QueryRequest, request: Request, runtime: RuntimeDep) -> JSON:
+async def query(body: QueryRequest, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     started = time.monotonic()
     answer = await run_in_threadpool(_query, body, request, runtime)
     # Every answer takes at least this long, so its timing cannot tell a registered ID number (or
@@ -148,12 +148,12 @@ async def query(body: QueryRequest, request: Request, runtime: RuntimeDep) -> JS
 QUERY_FLOOR_SECONDS = 0.05
 
 
-def _query(body: QueryRequest, request: Request, runtime: Runtime) -> JSON:
+def _query(body: QueryRequest, request: Request, runtime: VerifyingRuntime) -> JSON:
     rate_limit(runtime.query_limiter, request)
-    base = runtime.settings.public_base_url
+    settings = runtime.verification
     with runtime.read_session() as session:
         if body.certificateNumber is not None:
-            found = lookup.by_number(session, body.certificateNumber, body.name, public_base_url=base)
+            found = lookup.by_number(session, body.certificateNumber, body.name, settings=settings)
             results = [found] if found is not None else []
         else:
             assert body.idNumber is not None
@@ -163,7 +163,7 @@ def _query(body: QueryRequest, request: Request, runtime: Runtime) -> JSON:
                 body.idType,
                 body.idNumber,
                 body.name,
-                public_base_url=base,
+                settings=settings,
             )
     for result in results:
         service.queue_log(
@@ -218,7 +218,7 @@ async def _bulk_rows(request: Request, max_rows: int) -> list[lookup.BulkRow]:
         429: {"description": "too many rows checked from this client: see Retry-After"},
     },
 )
-async def bulk(request: Request, runtime: RuntimeDep) -> JSON:
+async def bulk(request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     rows = await _bulk_rows(request, runtime.settings.verify_bulk_max_rows)
     rate_limit(runtime.bulk_limiter, request, cost=len(rows))
     checked = await run_in_threadpool(_bulk_check, runtime, rows)
@@ -243,7 +243,7 @@ async def bulk(request: Request, runtime: RuntimeDep) -> JSON:
 
 
 def _bulk_check(
-    runtime: Runtime, rows: list[lookup.BulkRow]
+    runtime: VerifyingRuntime, rows: list[lookup.BulkRow]
 ) -> list[tuple[lookup.BulkRow, tokens.TokenVerification | None]]:
     with runtime.read_session() as session:
-        return lookup.bulk_check(session, rows, public_base_url=runtime.settings.public_base_url)
+        return lookup.bulk_check(session, rows, settings=runtime.verification)

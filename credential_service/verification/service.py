@@ -16,7 +16,12 @@ from credential_service.transparency import proofs as transparency_log
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.models import VerificationEvent
 from credential_service.verification.tokens import TokenVerification
-from credential_service.verification.trust import SCHEMAS_DIR, DatabaseTrust, published_schema
+from credential_service.verification.trust import (
+    SCHEMAS_DIR,
+    DatabaseTrust,
+    VerificationSettings,
+    published_schema,
+)
 from credential_service.verification.verifier import VerificationReport, verify_credential
 
 
@@ -25,7 +30,7 @@ def verify_with_records(
     credential: Any,
     log: VerificationLogQueue,
     *,
-    public_base_url: str,
+    settings: VerificationSettings,
     channel: str = "api",
     client: str = "script",
 ) -> VerificationReport:
@@ -34,7 +39,7 @@ def verify_with_records(
     A credential this service issued gets a line in the verification log (written behind the
     request), which its holder sees.
     """
-    trust = DatabaseTrust(session, public_base_url)
+    trust = DatabaseTrust(session, settings)
     report = verify_credential(credential, trust)
     credential_id = credential.get("id") if isinstance(credential, dict) else None
     if isinstance(credential_id, str) and trust.recorded_issuance(credential_id) is not None:

@@ -1,26 +1,30 @@
-"""Trust sources for the verifier: this service's own database, or an offline bundle of documents."""
+"""Trust sources for the verifier: this service's own database, or an offline bundle of documents.
+
+The database source asks the registry (the organisations of the assessment part, a sibling this part
+may not import) through ``VerificationSettings``: the composition root wires its functions in."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from credential_service.assessment.organisations import service as organisations
 from credential_service.certificates import service as certificates
-from credential_service.certificates.credential import skill_certificate_claims
+from credential_service.certificates.credential import Occupation, skill_certificate_claims
 from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
+from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import lists as status_lists
 from credential_service.core.clock import parse_xsd
 from credential_service.core.config import REPO_ROOT
-from credential_service.core.errors import Conflict, NotFound
+from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
 from credential_service.crypto.jsonld import JsonLdError, expand_safe
 from credential_service.crypto.key_lifecycle import KeyLifecycle
@@ -30,7 +34,7 @@ from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKind
 from credential_service.transparency import proofs as transparency_log
 from credential_service.transparency.errors import LogDamaged
-from credential_service.verification.verifier import (
+from credential_service.verification.sources import (
     KnownKey,
     LogEvidence,
     RegistryAnswer,
@@ -39,6 +43,40 @@ from credential_service.verification.verifier import (
 )
 
 SCHEMAS_DIR = REPO_ROOT / "schemas"
+
+
+class ScopeCheck(Protocol):
+    """The registry's word on an issuance at ``at`` (the organisations' ``may_issue``): the problems,
+    empty when ``issuer`` could issue it; ``recorded``: ``at`` is a recorded time, to the second."""
+
+    def __call__(
+        self,
+        session: Session,
+        issuer: Issuer,
+        *,
+        at: datetime,
+        occupation: Occupation | None = None,
+        level: SkillLevel | None = None,
+        recorded: bool = False,
+    ) -> list[FieldError]: ...
+
+
+class EndorsementLookup(Protocol):
+    """The signed endorsement stored under a credential id (the organisations' ``endorsement_by_id``):
+    the platform issues endorsements outside the certificates' records."""
+
+    def __call__(
+        self, session: Session, public_base_url: str, credential_id: str
+    ) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class VerificationSettings:
+    """What verifying against this service's records needs beyond a session (built by the runtime)."""
+
+    public_base_url: str
+    may_issue: ScopeCheck
+    endorsement_by_id: EndorsementLookup
 
 
 @cache
@@ -59,9 +97,10 @@ def _schema_from_url(public_base_url: str, url: str) -> dict[str, Any] | None:
 class DatabaseTrust:
     """Answers from this service's own records: always fresh, so a revocation shows at once."""
 
-    def __init__(self, session: Session, public_base_url: str) -> None:
+    def __init__(self, session: Session, settings: VerificationSettings) -> None:
         self._session = session
-        self._base = public_base_url.rstrip("/")
+        self._settings = settings
+        self._base = settings.public_base_url.rstrip("/")
         # The checks of one verification ask some questions twice: each is read once.
         self._issued: dict[str, datetime | None] = {}
         self._issuers: dict[str, Issuer | None] = {}
@@ -109,7 +148,7 @@ class DatabaseTrust:
         )
         if record is None or record.issuer_id != issuer.id:
             endorsement = (
-                organisations.endorsement_by_id(self._session, self._base, credential_id)
+                self._settings.endorsement_by_id(self._session, self._base, credential_id)
                 if isinstance(credential_id, str) and issuer.kind == IssuerKind.PLATFORM
                 else None
             )
@@ -121,7 +160,7 @@ class DatabaseTrust:
             if record.certificate_number is not None and record.digest == digest
             else None
         )
-        refusals = organisations.may_issue(
+        refusals = self._settings.may_issue(
             self._session,
             issuer,
             at=record.issued_at,

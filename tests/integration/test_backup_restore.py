@@ -73,7 +73,7 @@ def _verdicts(runtime: Runtime) -> dict[str, tuple[str, str]]:
     """credential id → (verdict, proof outcome) of every credential the registry issued."""
     out: dict[str, tuple[str, str]] = {}
     with runtime.read_session() as session:
-        trust = DatabaseTrust(session, runtime.settings.public_base_url)
+        trust = DatabaseTrust(session, runtime.verification)
         for issued in session.scalars(select(IssuedCredential)):
             report = verify_credential(json.loads(issued.credential_json), trust)
             proof = next(c.outcome.value for c in report.checks if c.check == "proof")

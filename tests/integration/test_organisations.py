@@ -409,7 +409,7 @@ def test_the_endorsement_verifies_and_a_tampered_copy_does_not(
     assert endorsement["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
 
     with runtime.session() as session:
-        report = verify_credential(endorsement, DatabaseTrust(session, BASE_URL))
+        report = verify_credential(endorsement, DatabaseTrust(session, runtime.verification))
     assert report.verified, report.as_dict()
     offline = verify_credential(endorsement, BundleTrust(client.get("/api/v1/trust-bundle").json()))
     assert offline.verified, offline.as_dict()
@@ -429,7 +429,7 @@ def test_the_endorsement_verifies_and_a_tampered_copy_does_not(
     )
     assert tampered != endorsement
     with runtime.session() as session:
-        bad = verify_credential(tampered, DatabaseTrust(session, BASE_URL))
+        bad = verify_credential(tampered, DatabaseTrust(session, runtime.verification))
     assert not bad.verified and bad.checks[0].check == "proof" and bad.checks[0].outcome == "invalid"
     other_subject = {
         **endorsement,
@@ -454,7 +454,7 @@ def test_endorsement_versions(
     )
     assert latest["id"].endswith("?version=2") and first.json()["id"].endswith("?version=1")
     with runtime.session() as session:
-        assert verify_credential(first.json(), DatabaseTrust(session, BASE_URL)).verified
+        assert verify_credential(first.json(), DatabaseTrust(session, runtime.verification)).verified
     assert client.get(f"/orgs/{CODE_A}/endorsement.json?version=3").status_code == 404
     assert client.get("/orgs/Y000014999999/endorsement.json").status_code == 404
     assert client.get(f"/orgs/{ORG_CODE}/endorsement.json").status_code == 404  # an issuer, not registered

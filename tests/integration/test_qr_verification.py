@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from credential_service.certificates.errors import CredentialRejected
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.qr_codes import MAX_QR_VERSION, PNG_MODULE_PIXELS, QUIET_ZONE_MODULES
 from credential_service.certificates.rules import SkillLevel
+from credential_service.core.clock import as_utc
 from credential_service.core.config import Settings
 from credential_service.core.errors import ConfigurationError
 from credential_service.demo import load_demo
@@ -32,6 +34,8 @@ from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.transparency.models import LogLeaf
 from credential_service.verification import service as verification
+from credential_service.verification import tokens
+from credential_service.verification.trust import BundleTrust
 from tests.conftest import BASE_URL, ORG_CODE
 from tests.factories import holder, issue_certificate
 
@@ -338,6 +342,7 @@ def test_offline_verification_of_a_token_with_the_network_unavailable(
         "token": "valid",
         "issuer_key": "valid",
         "record": "cannot_tell",
+        "validity_period": "valid",  # from the token's issue date (the QR path checks validFrom too)
         "status_revocation": "valid",
         "status_suspension": "valid",
     }
@@ -373,3 +378,22 @@ def test_a_certificate_outside_the_registered_scope_is_not_genuine(
         inside.certificate_number: ("genuine", "valid"),
         outside.certificate_number: ("not_genuine", "invalid"),
     }
+
+
+def test_a_certificate_not_yet_valid_is_refused_on_the_qr_path(
+    client: TestClient, runtime: Runtime, organisation: Issuer, admin_headers: dict[str, str]
+) -> None:
+    """The QR path runs the validity check of ``/credentials/verify``: before its validFrom a
+    certificate is not genuine, online (the registry's copy) and offline (the token's issue date)."""
+    record = issue_certificate(runtime, organisation)
+    token = token_of(qr_url(client, str(record.certificate_number), admin_headers))
+    issued_at = as_utc(record.issued_at)
+    for now, verdict in ((issued_at - timedelta(days=2), "cannot_tell"), (issued_at, "genuine")):
+        online = tokens.verify_token(
+            token, runtime.key_directory, runtime.read_session, settings=runtime.verification, now=now
+        )
+        bundle = BundleTrust(client.get("/api/v1/trust-bundle").json())
+        for result in (online, tokens.verify_token_offline(token, bundle, now=now)):
+            validity = next(c for c in result.checks if c.check == "validity_period")
+            assert validity.code == ("not_yet_valid" if verdict != "genuine" else "within_validity_period")
+        assert online.verdict.value == verdict

@@ -341,7 +341,7 @@ def test_random_mutations_never_verify(runtime: Runtime, issued: dict[str, Any],
     if mutated == issued:
         return
     with runtime.read_session() as session:
-        report = verify_credential(mutated, DatabaseTrust(session, BASE_URL))
+        report = verify_credential(mutated, DatabaseTrust(session, runtime.verification))
     assert not report.verified, (path, how, value)
 
 

@@ -36,10 +36,10 @@ from credential_service.records.training.models import (
     Enrolment,
     Institution,
     InstitutionRequest,
-    InstitutionStatus,
     RosterMember,
     TrainingClass,
 )
+from credential_service.records.training.rules import InstitutionStatus
 from credential_service.records.training.schemas import MAX_EVENTS, EnrolmentPosting
 from credential_service.runtime import Runtime
 from tests.conftest import BASE_URL

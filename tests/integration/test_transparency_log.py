@@ -630,7 +630,7 @@ def test_the_log_check_alone_and_the_openapi_document(
 ) -> None:
     vc = _issue(runtime, organisation, 1)[0]
     with runtime.session() as session:
-        report = verify_credential(vc, DatabaseTrust(session, BASE_URL))
+        report = verify_credential(vc, DatabaseTrust(session, runtime.verification))
     logged = next(c for c in report.checks if c.check == "logged")
     assert logged.outcome == "valid" and to_xsd(parse_xsd(vc["proof"]["created"])) in logged.message_en
     paths = client.get("/openapi.json").json()["paths"]

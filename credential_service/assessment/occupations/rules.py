@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from credential_service.assessment.occupations.errors import InvalidOccupationFile
-from credential_service.assessment.organisations.rules import OCCUPATION_CODE, normalise_subtype
+from credential_service.assessment.organisations.rules import normalise_subtype
 from credential_service.certificates.credential import Occupation
 from credential_service.core.csv_input import csv_rows
 from credential_service.core.errors import FieldError
+from credential_service.core.inputs import OCCUPATION_CODE
 
 MAX_IMPORT_ERRORS = 100
 

@@ -6,12 +6,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Protocol
 
 from credential_service.certificates.rules import SkillLevel
+from credential_service.core.clock import china_day_bounds
 from credential_service.core.errors import FieldError
+from credential_service.core.inputs import OCCUPATION_CODE
 
 # =============================================================================================
 # Organisations and scope (评价机构备案范围)
@@ -37,7 +39,7 @@ ORG_TYPE_NAMES = {"Y": "用人单位", "S": "社会培训评价组织"}
 _MOHRSS_CODE = re.compile(r"^\d{4}$")  # 0000 when registered by a province
 _SITE_SERIAL = re.compile(r"^\d{6}$")
 _PROVINCE = re.compile(r"^\d{2}$")
-OCCUPATION_CODE = re.compile(r"^[1-8]-\d{2}-\d{2}-\d{2}$")  # 职业分类大典 (2022): D-DD-DD-DD
+
 # How a missing 工种 is written on certificates and in files: all mean "none".
 _NO_SUBTYPE = frozenset({"", "--", "—", "-", "无"})
 MAX_SUBTYPE_LENGTH = 100
@@ -324,12 +326,6 @@ def active_some_time_in(periods: Sequence[PeriodLike], second: datetime) -> bool
     start = _aware(second).replace(microsecond=0)
     within = {p.status for p in periods if start <= _aware(p.since) < start + timedelta(seconds=1)}
     return ACTIVE in within | {status_on(periods, start - timedelta(microseconds=1))}
-
-
-def china_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The first instant of a Beijing calendar day and the first instant of the next one."""
-    start = datetime.combine(day, time(0), CHINA_TIME)
-    return start, start + timedelta(days=1)
 
 
 def active_throughout(periods: Sequence[PeriodLike], first_day: date, last_day: date | None = None) -> bool:

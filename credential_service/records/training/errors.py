@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from credential_service.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from credential_service.records.training.models import (
-    InstitutionStatus,
-)
+from credential_service.records.training.rules import InstitutionStatus
 
 NOT_ON_ROSTER = (
     "不在本班学员名册上，请核对证件类型和号码 / "

@@ -11,15 +11,15 @@ from sqlalchemy.orm import Session
 
 from credential_service.core.clock import utcnow
 from credential_service.core.errors import Conflict, FieldError, InvalidInput
+from credential_service.core.inputs import OCCUPATION_CODE
 from credential_service.identity.credit_code import CreditCodeError, validate_credit_code
 from credential_service.records.training.errors import InstitutionNotFound
-from credential_service.records.training.models import (
-    ApprovedProject,
-    Institution,
+from credential_service.records.training.models import ApprovedProject, Institution, TrainingType
+from credential_service.records.training.rules import (
+    SHANXI_CITIES,
     InstitutionStatus,
-    TrainingType,
+    status_change_allowed,
 )
-from credential_service.records.training.rules import OCCUPATION, SHANXI_CITIES, status_change_allowed
 from credential_service.records.training.schemas import (
     ApprovedProjectOut,
     InstitutionList,
@@ -82,7 +82,7 @@ def register_institution(
     if not approved_projects:
         problems.append(FieldError("approved_projects", "至少一个可开展项目 / at least one approved project"))
     for i, (occupation_code, _kind) in enumerate(approved_projects):
-        if not OCCUPATION.match(occupation_code):
+        if not OCCUPATION_CODE.match(occupation_code):
             problems.append(
                 FieldError(
                     f"approved_projects.{i}.occupation_code",

@@ -25,12 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from credential_service.core.db import Base, UTCDateTime
 
 
-class InstitutionStatus(StrEnum):
-    ACTIVE = "active"  # 正常
-    SUSPENDED = "suspended"  # 暂停 (may be lifted)
-    CLOSED = "closed"  # 注销/退出 (final)
-
-
 class TrainingType(StrEnum):
     """培训类型 (two-catalogue notice: 职业技能培训需求指导目录)."""
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query
 from credential_service.platform.runtime import Platform
 from credential_service.platform.tokens import Principal, Role, allow
 from credential_service.records.training import institutions, postings, service
-from credential_service.records.training.models import InstitutionStatus
+from credential_service.records.training.rules import InstitutionStatus
 from credential_service.records.training.schemas import (
     AttendancePosting,
     ClassCreate,

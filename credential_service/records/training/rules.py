@@ -6,16 +6,18 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
+from enum import StrEnum
 from typing import Any
 
 from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.crypto.jcs import canonical_json
-from credential_service.records.training.models import (
-    InstitutionStatus,
-)
-from credential_service.records.training.schemas import (
-    OCCUPATION_CODE,
-)
+
+
+class InstitutionStatus(StrEnum):
+    ACTIVE = "active"  # 正常
+    SUSPENDED = "suspended"  # 暂停 (may be lifted)
+    CLOSED = "closed"  # 注销/退出 (final)
+
 
 # GB/T 2260 prefecture-level cities of Shanxi (province 140000).
 SHANXI_CITIES = {
@@ -34,7 +36,6 @@ SHANXI_CITIES = {
 # Class dates are Beijing dates; China keeps UTC+8 all year (no daylight saving).
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 CLOCK_SKEW = timedelta(minutes=5)  # a device clock slightly ahead is not "in the future"
-OCCUPATION = re.compile(OCCUPATION_CODE)
 _IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,128}$")  # printable ASCII
 
 

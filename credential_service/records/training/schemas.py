@@ -12,21 +12,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from credential_service.core.inputs import IsoDate, iso_datetime
+from credential_service.core.inputs import OCCUPATION_CODE_PATTERN, IsoDate, iso_datetime
 from credential_service.identity.rules import DocumentType, name_problem
-from credential_service.records.training.models import (
-    AssessmentResult,
-    AttendanceMethod,
-    InstitutionStatus,
-    TrainingType,
-)
+from credential_service.records.training.models import AssessmentResult, AttendanceMethod, TrainingType
+from credential_service.records.training.rules import InstitutionStatus
 
 MAX_ROSTER = 500  # members listed when a class is opened
 MAX_ROWS = 500  # enrolments or completions in one posting
 MAX_EVENTS = 2000  # attendance events in one posting
 MAX_PROJECTS = 200
 
-OCCUPATION_CODE = r"^[1-8]-\d{2}-\d{2}-\d{2}$"  # 职业分类大典 (2022): D-DD-DD-DD
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 # What an image or an encoded image starts with: data URLs, base64 of JPEG / PNG / GIF / WebP.
 _IMAGE_STARTS = ("data:", "/9j/", "ivborw0kggo", "r0lgod", "uklgr")
@@ -68,7 +63,9 @@ ClassRef = Annotated[
         description="the institution's own class reference (letters, digits, _ . -)",
     ),
 ]
-OccupationCode = Annotated[str, Field(pattern=OCCUPATION_CODE, description="职业编码, e.g. 6-18-02-04")]
+OccupationCode = Annotated[
+    str, Field(pattern=OCCUPATION_CODE_PATTERN, description="职业编码, e.g. 6-18-02-04")
+]
 
 
 class Strict(BaseModel):

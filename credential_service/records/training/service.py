@@ -39,12 +39,16 @@ from credential_service.records.training.models import (
     Enrolment,
     Institution,
     InstitutionRequest,
-    InstitutionStatus,
     RosterMember,
     TrainingClass,
     TrainingType,
 )
-from credential_service.records.training.rules import idempotency_key, project_approved, request_fingerprint
+from credential_service.records.training.rules import (
+    InstitutionStatus,
+    idempotency_key,
+    project_approved,
+    request_fingerprint,
+)
 from credential_service.records.training.schemas import (
     ClassCreate,
     ClassDetail,

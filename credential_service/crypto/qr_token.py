@@ -32,14 +32,15 @@ from datetime import date, timedelta
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from credential_service.certificates.rules import CERTIFICATE_NUMBER
-
 VERSION = 1
 DOMAIN = b"credential-service/qr-token/v1\x00"  # signatures made for tokens mean nothing elsewhere
 EPOCH = date(1970, 1, 1)
 FINGERPRINT_BYTES = 4
 SIGNATURE_BYTES = 64
 _LIST_ID = re.compile(r"^[rs][0-9a-f]{16}$")
+# The national certificate number as the layout packs it: Y or S, then 21 digits (the 6th-from-last
+# is the level, 1-5); the certificates part holds the same rule for its own inputs.
+CERTIFICATE_NUMBER = re.compile(r"^[YS]\d{4}\d{2}\d{6}\d{2}[1-5]\d{6}$")
 _TOKEN = re.compile(r"^[A-Z2-7]+$")
 MAX_TOKEN_CHARS = 300  # reject absurd input before decoding it
 # With both status entries: the longest token a certificate can carry.
