@@ -13,12 +13,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
+from xdist.scheduler import LoadScopeScheduling
 
 from credential_service.app import create_app
 from credential_service.core.config import Settings
@@ -66,6 +68,37 @@ def need(reason_missing: str | None) -> None:
     if IN_CI:
         pytest.fail(f"required under CI: {reason_missing}")
     pytest.skip(reason_missing)
+
+
+# Under xdist (-n), tests that share something costly to set up run on one worker: a module's
+# fixture (the access matrix's world, schemathesis' demo per backend) or Chromium. Every other test
+# is its own unit, handed to whichever worker is free. pytest-xdist's own loadgroup (xdist_group
+# marks) does nothing on pytest 9.2 (pytest-dev/pytest-xdist#1386), hence paths here.
+XDIST_GROUPS = {
+    "tests/e2e/": "browser",
+    "tests/integration/test_access_matrix.py::": "access_matrix",
+    "tests/integration/test_schemathesis.py::": "schemathesis",
+}
+
+
+class _GroupedScheduling(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        return next((group for prefix, group in XDIST_GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    """With -n's default --dist load, schedule by XDIST_GROUPS in collection order (slow first)."""
+    if config.getvalue("dist") != "load":
+        return None
+    config.option.loadscopereorder = False
+    return _GroupedScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow first: under xdist the longest ones start at once and the many short
+    ones fill the other workers around them, instead of one slow test ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
