@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from credential_service.core.errors import ConfigurationError
+from credential_service.crypto import keystore
 from credential_service.crypto.keystore import FileKeyStore, verify_signature
+from tests.conftest import PRODUCTION_SCRYPT_N
+
+
+@pytest.fixture(autouse=True)
+def production_key_sealing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the key files themselves: they seal at the production cost."""
+    monkeypatch.setattr(keystore, "SCRYPT_N", PRODUCTION_SCRYPT_N)
 
 
 def test_private_keys_are_encrypted_at_rest(tmp_path: Path) -> None:
@@ -50,3 +58,9 @@ def test_tampered_and_missing_files(tmp_path: Path) -> None:
         store.generate("../escape")
     with pytest.raises(FileExistsError):
         store.generate("k1")
+
+
+def test_key_files_are_sealed_at_the_production_cost(tmp_path: Path) -> None:
+    FileKeyStore(tmp_path, "p").generate("k1")
+    kdf = json.loads((tmp_path / "k1.key.json").read_text())["kdf"]
+    assert (kdf["name"], kdf["n"], kdf["r"], kdf["p"]) == ("scrypt", 2**15, 8, 1)
