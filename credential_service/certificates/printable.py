@@ -34,6 +34,7 @@ from credential_service.certificates.fields import CertificateFields, certificat
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.qr_codes import certificate_qr
 from credential_service.certificates.service import current_status
+from credential_service.certificates.status.rules import CertificateState
 from credential_service.core.config import Settings
 from credential_service.core.errors import FieldError
 from credential_service.crypto.keystore import KeyStore
@@ -149,7 +150,7 @@ class CertificateFace:
     document_type: str  # 证件类型
     id_number_masked: str  # 证件号码, masked (140***********1234): the clear number is never printed
     verification_url: str  # what the QR code encodes
-    status: str = "valid"  # valid / suspended / revoked / …: a printout of a withdrawn one says so
+    status: CertificateState = CertificateState.VALID  # a printout of a withdrawn one says so
 
 
 def certificate_face(
@@ -158,7 +159,7 @@ def certificate_face(
     document_type: str | None,
     id_number_masked: str | None,
     verification_url: str,
-    status: str = "valid",
+    status: CertificateState = CertificateState.VALID,
 ) -> CertificateFace:
     """The printed certificate of a skill certificate's credential (as built by credential.py).
 
@@ -322,7 +323,7 @@ def _verification(page: _Page, face: CertificateFace, qr_png: bytes, top: float)
 
 def _status_mark(page: _Page, face: CertificateFace) -> None:
     """A printout of a revoked, suspended or superseded certificate says so across the page."""
-    if face.status == "valid":
+    if face.status is CertificateState.VALID:
         return
     text = STATUS_MARKS.get(face.status, face.status.upper())
     c = page.canvas

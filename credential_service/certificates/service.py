@@ -34,12 +34,14 @@ from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import lists as status_lists
 from credential_service.certificates.status.lists import StatusAssignment, assign_status, set_status
 from credential_service.certificates.status.models import CertificateStatusChange
+from credential_service.certificates.status.rules import CertificateState
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.jsonld import JsonLdError, UnknownContextError, expand_safe
 from credential_service.crypto.keystore import KeyStore, Signer
+from credential_service.crypto.status_list import StatusPurpose
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity import service as identity
 from credential_service.identity.rules import DocumentType, id_number_problem, name_problem
@@ -191,8 +193,12 @@ def _with_status_entries(
 ) -> tuple[StatusAssignment, StatusAssignment]:
     """Give the draft its revocation and suspension entries, after any the caller manages itself
     (VC 2.0 allows a set)."""
-    revocation = assign_status(session, issuer, "revocation", draft["id"], size=settings.status_list_size)
-    suspension = assign_status(session, issuer, "suspension", draft["id"], size=settings.status_list_size)
+    revocation = assign_status(
+        session, issuer, StatusPurpose.REVOCATION, draft["id"], size=settings.status_list_size
+    )
+    suspension = assign_status(
+        session, issuer, StatusPurpose.SUSPENSION, draft["id"], size=settings.status_list_size
+    )
     given = draft.get("credentialStatus", [])
     draft["credentialStatus"] = [
         *(given if isinstance(given, list) else [given]),
@@ -491,13 +497,13 @@ def set_credential_status(
             occurred_at=occurred_at,
         )
     if (
-        purpose == "revocation"
+        purpose is StatusPurpose.REVOCATION
         and record.revocation_list_id is not None
         and record.revocation_index is not None
     ):
         set_status(session, record.revocation_list_id, record.revocation_index, flagged)
     elif (
-        purpose == "suspension"
+        purpose is StatusPurpose.SUSPENSION
         and record.suspension_list_id is not None
         and record.suspension_index is not None
     ):
@@ -524,7 +530,7 @@ class CertificateSummary:
     level: str
     issuer_name: str
     issued_at: datetime
-    status: str  # valid / suspended / revoked / superseded
+    status: CertificateState
     superseded_by: str | None = None  # the corrected certificate's number when superseded
 
 
@@ -545,13 +551,13 @@ def superseded_by(session: Session, record: IssuedCredential) -> str | None:
     )
 
 
-def current_status(session: Session, record: IssuedCredential) -> str:
+def current_status(session: Session, record: IssuedCredential) -> CertificateState:
     """Revocation outranks suspension; a revocation by correction reads "superseded"; the live bits."""
     if live_bit(session, record.revocation_list_id, record.revocation_index):
-        return "superseded" if superseded_by(session, record) else "revoked"
+        return CertificateState.SUPERSEDED if superseded_by(session, record) else CertificateState.REVOKED
     if live_bit(session, record.suspension_list_id, record.suspension_index):
-        return "suspended"
-    return "valid"
+        return CertificateState.SUSPENDED
+    return CertificateState.VALID
 
 
 def _summary(session: Session, record: IssuedCredential) -> CertificateSummary:
@@ -569,7 +575,7 @@ def _summary(session: Session, record: IssuedCredential) -> CertificateSummary:
         issuer_name=fields.issuer_name or fields.issuer_did,
         issued_at=record.issued_at,
         status=status,
-        superseded_by=superseded_by(session, record) if status == "superseded" else None,
+        superseded_by=superseded_by(session, record) if status is CertificateState.SUPERSEDED else None,
     )
 
 
@@ -622,7 +628,7 @@ def holders_of_valid_certificate(
             summary.occupation_code == occupation_code
             and summary.subtype == (subtype or NO_SUBTYPE)
             and summary.level == level.title_zh
-            and summary.status == "valid"
+            and summary.status is CertificateState.VALID
         ):
             held.add(record.holder_index)
     return held

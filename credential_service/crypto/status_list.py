@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from enum import StrEnum
 
 from credential_service.crypto.multibase import MultibaseError, decode_base64url, encode_base64url
+
+
+class StatusPurpose(StrEnum):
+    """The purposes of this service's status lists (Bitstring Status List §2.1 statusPurpose)."""
+
+    REVOCATION = "revocation"
+    SUSPENSION = "suspension"
+
 
 MINIMUM_ENTRIES = 131_072  # §3.2: at least 16 KB of bits, for herd privacy
 MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024  # refuse gzip bombs when reading someone's list

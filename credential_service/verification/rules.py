@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Any, Final
 
+from credential_service.certificates.status.rules import CertificateState
 from credential_service.crypto.data_integrity import FailureReason
+from credential_service.crypto.status_list import StatusPurpose
 
 
 class Outcome(StrEnum):
@@ -398,23 +400,22 @@ AUTHENTICITY_CHECKS = frozenset(
 )
 # Per status purpose (Bitstring Status List §2.1): its check, the code when the bit is set, when clear.
 STATUS_PURPOSES: Final[dict[str, tuple[Check, Code, Code]]] = {
-    "revocation": (Check.STATUS_REVOCATION, Code.REVOCATION, Code.NOT_REVOCATION),
-    "suspension": (Check.STATUS_SUSPENSION, Code.SUSPENSION, Code.NOT_SUSPENSION),
+    StatusPurpose.REVOCATION: (Check.STATUS_REVOCATION, Code.REVOCATION, Code.NOT_REVOCATION),
+    StatusPurpose.SUSPENSION: (Check.STATUS_SUSPENSION, Code.SUSPENSION, Code.NOT_SUSPENSION),
 }
-FlaggedState = Literal["valid", "revoked", "suspended"]
-FLAGGED_STATES: Final[tuple[tuple[Code, FlaggedState], ...]] = (
-    (Code.REVOCATION, "revoked"),
-    (Code.SUSPENSION, "suspended"),
+FLAGGED_STATES: Final[tuple[tuple[Code, CertificateState], ...]] = (
+    (Code.REVOCATION, CertificateState.REVOKED),
+    (Code.SUSPENSION, CertificateState.SUSPENDED),
 )
 
 
-def flagged_state(checks: list[CheckResult]) -> FlaggedState:
+def flagged_state(checks: list[CheckResult]) -> CertificateState:
     """The state that failed status checks say (revoked above suspended), without a registry."""
     flagged = {c.code for c in checks if c.outcome is Outcome.INVALID}
-    return next((state for code, state in FLAGGED_STATES if code in flagged), "valid")
+    return next((state for code, state in FLAGGED_STATES if code in flagged), CertificateState.VALID)
 
 
-def verdict_of(checks: list[CheckResult], state: str | None) -> Verdict:
+def verdict_of(checks: list[CheckResult], state: CertificateState | None) -> Verdict:
     """Not genuine > revoked/superseded > suspended > expired > cannot tell (not yet valid too) > genuine.
 
     ``state``: the registry's reading of the status bits, which tells a correction (superseded)
@@ -424,7 +425,7 @@ def verdict_of(checks: list[CheckResult], state: str | None) -> Verdict:
     if any(c.check in AUTHENTICITY_CHECKS for c in failed):
         return Verdict.NOT_GENUINE
     state = flagged_state(checks) if state is None else state
-    if state != "valid":
+    if state is not CertificateState.VALID:
         return Verdict(state)
     if any(c.code is Code.EXPIRED for c in failed):
         return Verdict.EXPIRED

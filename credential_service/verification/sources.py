@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from credential_service.certificates.status.rules import CertificateState
 from credential_service.crypto.key_lifecycle import KeyLifecycle
 
 
@@ -42,7 +43,7 @@ class RegistryAnswer:
     unnumbered: bool = False  # an organisation's credential without a registry number (decision 022)
     refusals: tuple[str, ...] = ()
     scope_applies: bool = False
-    state: str = "valid"
+    state: CertificateState = CertificateState.VALID
 
 
 @dataclass(frozen=True)

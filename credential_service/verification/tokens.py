@@ -21,11 +21,13 @@ from credential_service.certificates import qr_codes
 from credential_service.certificates import service as certificates
 from credential_service.certificates.fields import CertificateFields, certificate_fields
 from credential_service.certificates.models import IssuedCredential
+from credential_service.certificates.status.rules import CertificateState
 from credential_service.certificates.status.service import StatusView, status_view
 from credential_service.core.clock import china_day_bounds, utcnow
 from credential_service.core.db import OpenSession
 from credential_service.crypto.key_lifecycle import KeyLifecycle
 from credential_service.crypto.qr_token import SignedToken, TokenError, read_token
+from credential_service.crypto.status_list import StatusPurpose
 from credential_service.identity.rules import mask_name
 from credential_service.verification.keys import DirectoryKey, KeyDirectory
 from credential_service.verification.rules import (
@@ -216,12 +218,12 @@ def _check_certificate(
         return
     result.credential_id = record.credential_id
     result.certificate = PublicCertificate.of(certificate_fields(credential))
-    state = report.registry.state if report.registry else "valid"
+    state = report.registry.state if report.registry else CertificateState.VALID
     # The registry explains a flagged certificate: when, why, and the corrected one's number.
-    result.status = status_view(session, record) if state != "valid" else _VALID
+    result.status = status_view(session, record) if state != CertificateState.VALID else _VALID
 
 
-_VALID = StatusView(state="valid", reason_code=None, changed_at=None, superseded_by=None)
+_VALID = StatusView(state=CertificateState.VALID, reason_code=None, changed_at=None, superseded_by=None)
 
 
 def verify_token_offline(
@@ -249,7 +251,10 @@ def verify_token_offline(
     )
     start, _ = china_day_bounds(claims.issued_on)
     check_validity(result, now or utcnow(), claims.issued_on.isoformat(), None, start=start)
-    for purpose, ref in (("revocation", claims.revocation), ("suspension", claims.suspension)):
+    for purpose, ref in (
+        (StatusPurpose.REVOCATION, claims.revocation),
+        (StatusPurpose.SUSPENSION, claims.suspension),
+    ):
         if ref is not None:
             entry = {
                 "statusPurpose": purpose,
@@ -258,7 +263,7 @@ def verify_token_offline(
             }
             check_status_entry(result, bundle, entry, key.controller, Wording.OFFLINE)
     state = flagged_state(result.checks)
-    if state != "valid":
+    if state is not CertificateState.VALID:
         result.status = StatusView(state=state, reason_code=None, changed_at=None, superseded_by=None)
     return result
 

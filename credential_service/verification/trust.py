@@ -22,6 +22,7 @@ from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import lists as status_lists
+from credential_service.certificates.status.rules import CertificateState
 from credential_service.core.clock import parse_xsd
 from credential_service.core.config import REPO_ROOT
 from credential_service.core.errors import Conflict, FieldError, NotFound
@@ -185,7 +186,7 @@ class DatabaseTrust:
             state=self._state(record),
         )
 
-    def _state(self, record: IssuedCredential) -> str:
+    def _state(self, record: IssuedCredential) -> CertificateState:
         """The registry's reading of the live bits (read once, for the status checks too): a
         revocation by correction reads "superseded"."""
 
@@ -196,8 +197,10 @@ class DatabaseTrust:
                 return False  # the status checks say what is wrong with the entry
 
         if flagged(record.revocation_list_id, record.revocation_index):
-            return "superseded" if certificates.superseded_by(self._session, record) else "revoked"
-        return "suspended" if flagged(record.suspension_list_id, record.suspension_index) else "valid"
+            superseded = certificates.superseded_by(self._session, record)
+            return CertificateState.SUPERSEDED if superseded else CertificateState.REVOKED
+        suspended = flagged(record.suspension_list_id, record.suspension_index)
+        return CertificateState.SUSPENDED if suspended else CertificateState.VALID
 
     def schema(self, url: str) -> dict[str, Any] | None:
         return _schema_from_url(self._base, url)

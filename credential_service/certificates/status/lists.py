@@ -6,7 +6,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,11 +19,11 @@ from credential_service.core.db import OpenSession
 from credential_service.crypto import status_list as bits_codec
 from credential_service.crypto.data_integrity import create_proof
 from credential_service.crypto.keystore import KeyStore
+from credential_service.crypto.status_list import StatusPurpose
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 
-StatusPurpose = Literal["revocation", "suspension"]
-PURPOSES: tuple[StatusPurpose, ...] = ("revocation", "suspension")
+PURPOSES = tuple(StatusPurpose)
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 # Fill a list only to half: random indexes stay cheap to find and every list keeps herd privacy.
 FILL_RATIO = 0.5

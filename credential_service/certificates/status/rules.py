@@ -15,8 +15,17 @@ from typing import Literal
 
 from credential_service.platform.tokens import Principal, Role
 
-CertificateState = Literal["valid", "revoked", "suspended", "superseded"]
-STATES: tuple[CertificateState, ...] = ("valid", "revoked", "suspended", "superseded")
+
+class CertificateState(StrEnum):
+    """What a certificate is now, as every page and answer shows it."""
+
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    SUPERSEDED = "superseded"  # revoked by a correction: a new certificate replaced it
+
+
+STATES = tuple(CertificateState)
 
 
 class StatusAction(StrEnum):
@@ -87,38 +96,47 @@ def state_of(*, revoked: bool, suspended: bool, superseded: bool) -> Certificate
     """The state shown for the live bits: revocation outranks suspension; a revocation made by a
     correction is shown as superseded (external verifiers see only the revocation bit)."""
     if revoked:
-        return "superseded" if superseded else "revoked"
-    return "suspended" if suspended else "valid"
+        return CertificateState.SUPERSEDED if superseded else CertificateState.REVOKED
+    return CertificateState.SUSPENDED if suspended else CertificateState.VALID
 
 
 _REFUSALS: dict[tuple[CertificateState, StatusAction], str] = {
     (
-        "revoked",
+        CertificateState.REVOKED,
         StatusAction.REVOKE,
     ): "证书已撤销，撤销不可更改 / the certificate is revoked: revocation is final",
-    ("superseded", StatusAction.REVOKE): (
+    (CertificateState.SUPERSEDED, StatusAction.REVOKE): (
         "证书已被更正换发，原证书已撤销 / the certificate was replaced by a corrected one and is revoked"
     ),
-    ("suspended", StatusAction.SUSPEND): "证书已处于暂停状态 / the certificate is already suspended",
-    ("revoked", StatusAction.SUSPEND): "已撤销的证书不能暂停 / a revoked certificate cannot be suspended",
-    ("superseded", StatusAction.SUSPEND): (
+    (
+        CertificateState.SUSPENDED,
+        StatusAction.SUSPEND,
+    ): "证书已处于暂停状态 / the certificate is already suspended",
+    (
+        CertificateState.REVOKED,
+        StatusAction.SUSPEND,
+    ): "已撤销的证书不能暂停 / a revoked certificate cannot be suspended",
+    (CertificateState.SUPERSEDED, StatusAction.SUSPEND): (
         "证书已被更正换发，请对新证书操作 / the certificate was replaced: act on the new one"
     ),
-    ("valid", StatusAction.REINSTATE): "证书未被暂停，无需恢复 / the certificate is not suspended",
-    ("revoked", StatusAction.REINSTATE): (
+    (
+        CertificateState.VALID,
+        StatusAction.REINSTATE,
+    ): "证书未被暂停，无需恢复 / the certificate is not suspended",
+    (CertificateState.REVOKED, StatusAction.REINSTATE): (
         "撤销不可恢复，撤销优先于暂停 / a revocation is final and outranks a suspension"
     ),
-    ("superseded", StatusAction.REINSTATE): (
+    (CertificateState.SUPERSEDED, StatusAction.REINSTATE): (
         "证书已被更正换发，不能恢复 / the certificate was replaced by a corrected one"
     ),
-    ("suspended", StatusAction.SUPERSEDE): (
+    (CertificateState.SUSPENDED, StatusAction.SUPERSEDE): (
         "暂停期间不能更正换发，请先恢复或撤销 / lift or settle the suspension before correcting"
     ),
     (
-        "revoked",
+        CertificateState.REVOKED,
         StatusAction.SUPERSEDE,
     ): "已撤销的证书不能更正换发 / a revoked certificate cannot be corrected",
-    ("superseded", StatusAction.SUPERSEDE): (
+    (CertificateState.SUPERSEDED, StatusAction.SUPERSEDE): (
         "证书已被更正换发，请对新证书操作 / the certificate was already replaced: correct the new one"
     ),
 }
@@ -138,10 +156,10 @@ def next_state(state: CertificateState, action: StatusAction) -> CertificateStat
 
 
 _AFTER: dict[StatusAction, CertificateState] = {
-    StatusAction.REVOKE: "revoked",
-    StatusAction.SUSPEND: "suspended",
-    StatusAction.REINSTATE: "valid",
-    StatusAction.SUPERSEDE: "superseded",
+    StatusAction.REVOKE: CertificateState.REVOKED,
+    StatusAction.SUSPEND: CertificateState.SUSPENDED,
+    StatusAction.REINSTATE: CertificateState.VALID,
+    StatusAction.SUPERSEDE: CertificateState.SUPERSEDED,
 }
 
 

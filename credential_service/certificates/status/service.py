@@ -39,6 +39,7 @@ from credential_service.certificates.status.rules import (
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from credential_service.crypto.keystore import KeyStore
+from credential_service.crypto.status_list import StatusPurpose
 from credential_service.identity import service as identity
 from credential_service.identity.rules import DocumentType, id_number_problem
 from credential_service.issuers import service as issuers
@@ -92,13 +93,13 @@ def _view(
         suspended=suspended,
         superseded=revocation is not None and revocation.action == StatusAction.SUPERSEDE.value,
     )
-    if state in ("revoked", "superseded"):
+    if state in (CertificateState.REVOKED, CertificateState.SUPERSEDED):
         change = revocation
-    elif state == "suspended":
+    elif state is CertificateState.SUSPENDED:
         change = _latest(changes, (StatusAction.SUSPEND.value,))
     else:
         latest = changes[-1] if changes else None  # e.g. a lifted suspension
-        return StatusView("valid", None, latest.changed_at if latest else None, None)
+        return StatusView(CertificateState.VALID, None, latest.changed_at if latest else None, None)
     if change is None:  # a bit set outside this workflow: the state is known, the reason is not
         return StatusView(state, None, None, None)
     return StatusView(state, change.reason_code, change.changed_at, change.superseded_by)
@@ -223,10 +224,10 @@ def _refused(exc: TransitionRefused) -> Conflict:
 # --- one change -----------------------------------------------------------------------------------
 
 _PURPOSE = {
-    StatusAction.REVOKE: ("revocation", True),
-    StatusAction.SUPERSEDE: ("revocation", True),
-    StatusAction.SUSPEND: ("suspension", True),
-    StatusAction.REINSTATE: ("suspension", False),
+    StatusAction.REVOKE: (StatusPurpose.REVOCATION, True),
+    StatusAction.SUPERSEDE: (StatusPurpose.REVOCATION, True),
+    StatusAction.SUSPEND: (StatusPurpose.SUSPENSION, True),
+    StatusAction.REINSTATE: (StatusPurpose.SUSPENSION, False),
 }
 
 
@@ -497,7 +498,7 @@ def revoke_batch(
     revoked, already, recover_all = [], [], {}
     for found in _with_replacements(session, numbers):
         record = _locked(session, certificate_for(session, actor, found.certificate_number or ""))
-        if status_view(session, record).state in ("revoked", "superseded"):
+        if status_view(session, record).state in (CertificateState.REVOKED, CertificateState.SUPERSEDED):
             already.append(record.certificate_number or "")
             continue
         row, recover = _apply(
