@@ -323,7 +323,7 @@ def _verification(page: _Page, face: CertificateFace, qr_png: bytes, top: float)
 
 def _status_mark(page: _Page, face: CertificateFace) -> None:
     """A printout of a revoked, suspended or superseded certificate says so across the page."""
-    if face.status is CertificateState.VALID:
+    if face.status == CertificateState.VALID:
         return
     text = STATUS_MARKS.get(face.status, face.status.upper())
     c = page.canvas

@@ -497,13 +497,13 @@ def set_credential_status(
             occurred_at=occurred_at,
         )
     if (
-        purpose is StatusPurpose.REVOCATION
+        purpose == StatusPurpose.REVOCATION
         and record.revocation_list_id is not None
         and record.revocation_index is not None
     ):
         set_status(session, record.revocation_list_id, record.revocation_index, flagged)
     elif (
-        purpose is StatusPurpose.SUSPENSION
+        purpose == StatusPurpose.SUSPENSION
         and record.suspension_list_id is not None
         and record.suspension_index is not None
     ):
@@ -575,7 +575,7 @@ def _summary(session: Session, record: IssuedCredential) -> CertificateSummary:
         issuer_name=fields.issuer_name or fields.issuer_did,
         issued_at=record.issued_at,
         status=status,
-        superseded_by=superseded_by(session, record) if status is CertificateState.SUPERSEDED else None,
+        superseded_by=superseded_by(session, record) if status == CertificateState.SUPERSEDED else None,
     )
 
 
@@ -628,7 +628,7 @@ def holders_of_valid_certificate(
             summary.occupation_code == occupation_code
             and summary.subtype == (subtype or NO_SUBTYPE)
             and summary.level == level.title_zh
-            and summary.status is CertificateState.VALID
+            and summary.status == CertificateState.VALID
         ):
             held.add(record.holder_index)
     return held

@@ -425,7 +425,7 @@ def verdict_of(checks: list[CheckResult], state: CertificateState | None) -> Ver
     if any(c.check in AUTHENTICITY_CHECKS for c in failed):
         return Verdict.NOT_GENUINE
     state = flagged_state(checks) if state is None else state
-    if state is not CertificateState.VALID:
+    if state != CertificateState.VALID:
         return Verdict(state)
     if any(c.code is Code.EXPIRED for c in failed):
         return Verdict.EXPIRED

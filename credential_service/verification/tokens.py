@@ -263,7 +263,7 @@ def verify_token_offline(
             }
             check_status_entry(result, bundle, entry, key.controller, Wording.OFFLINE)
     state = flagged_state(result.checks)
-    if state is not CertificateState.VALID:
+    if state != CertificateState.VALID:
         result.status = StatusView(state=state, reason_code=None, changed_at=None, superseded_by=None)
     return result
 

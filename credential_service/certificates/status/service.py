@@ -95,7 +95,7 @@ def _view(
     )
     if state in (CertificateState.REVOKED, CertificateState.SUPERSEDED):
         change = revocation
-    elif state is CertificateState.SUSPENDED:
+    elif state == CertificateState.SUSPENDED:
         change = _latest(changes, (StatusAction.SUSPEND.value,))
     else:
         latest = changes[-1] if changes else None  # e.g. a lifted suspension
