@@ -22,7 +22,7 @@ from typing import Any, Final, Literal, get_args
 import nacl.exceptions
 import nacl.signing
 
-from . import jsonld
+from . import jsonld, jsonld_rdf
 from .jcs import JcsError, canonical_json
 from .multibase import MultibaseError, decode_base58btc, encode_base58btc
 
@@ -134,7 +134,7 @@ def transform(document: Mapping[str, Any], cryptosuite: Cryptosuite) -> str:
     :class:`TransformationError` (jcs); ``ValueError`` for an unknown cryptosuite.
     """
     if _check_suite(cryptosuite) == "eddsa-rdfc-2022":
-        return jsonld.canonicalize(document)
+        return jsonld_rdf.canonicalize(document)
     try:
         return canonical_json(document).decode("utf-8")
     except JcsError as exc:
@@ -166,7 +166,7 @@ def proof_configuration(
             config["@context"] = document["@context"]
         else:
             config.pop("@context", None)
-        return jsonld.canonicalize(config)  # Step 5
+        return jsonld_rdf.canonicalize(config)  # Step 5
     return transform(config, suite)  # Step 4 (jcs): JCS
 
 

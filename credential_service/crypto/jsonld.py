@@ -4,8 +4,9 @@
   ``contexts/``; each file's SHA-256 is checked on first use. The document loader never touches the
   network and raises :class:`UnknownContextError` for any other URL (vc-data-integrity §"Validating
   Contexts": a loader that only uses local copies of approved contexts).
-* **Safe mode** (vc-data-integrity §"Securing Data Losslessly"): :func:`to_rdf_safe` expands with
-  base IRI null and raises :class:`DataLossError` whenever jsonld.js ``safe: true`` would (its
+* **Safe mode** (vc-data-integrity §"Securing Data Losslessly"): :func:`expand_safe` expands with
+  base IRI null (:mod:`.jsonld_rdf` makes quads of it) and raises :class:`DataLossError` whenever
+  jsonld.js ``safe: true`` would (its
   ``_notSafeEventCodes``: dropped terms, relative ``@id``/``@type``/``@vocab`` references, dropped
   objects and scalars, invalid language tags, reserved terms, blank node predicates). Text
   direction is kept as Digital Bazaar's eddsa-rdfc-2022 cryptosuite keeps it (``rdfDirection:
@@ -45,9 +46,6 @@ import orjson
 from frozendict import frozendict
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
-from pyld.identifier_issuer import IdentifierIssuer
-
-from . import rdfc
 
 JsonObject = dict[str, Any]
 
@@ -370,7 +368,7 @@ def _dropped_in_graph_container(active_ctx: Any, active_property: Any, result: A
     )
 
 
-class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
+class SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
     """pyld processor with jsonld.js safe-mode checks and memoised context processing."""
 
     def __init__(self, memoise: bool = True) -> None:
@@ -407,7 +405,7 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
         type_scoped_ctx: Any = None,
     ) -> Any:
         def expand() -> Any:
-            return super(_SafeProcessor, self)._expand(
+            return super(SafeProcessor, self)._expand(
                 active_ctx,
                 active_property,
                 element,
@@ -488,7 +486,7 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
     ) -> Any:
         def compute() -> Any:
             _check_local_context(local_ctx, "@context")
-            return super(_SafeProcessor, self)._process_context(
+            return super(SafeProcessor, self)._process_context(
                 active_ctx,
                 local_ctx,
                 options,
@@ -523,7 +521,7 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
         return result
 
 
-def _options() -> dict[str, Any]:
+def processing_options() -> dict[str, Any]:
     return {
         "base": None,  # vc-data-integrity: the base URL MUST be null when deserialising to RDF
         "documentLoader": document_loader,
@@ -541,7 +539,7 @@ def _options() -> dict[str, Any]:
     }
 
 
-def _unwrap(exc: BaseException) -> JsonLdError:
+def as_jsonld_error(exc: BaseException) -> JsonLdError:
     """Our own error inside pyld's wrappers (pyld chains causes with ``raise … from``)."""
     cause: BaseException | None = exc
     for _ in range(32):  # chains are short; the bound only guards against a cycle
@@ -560,125 +558,18 @@ def expand_safe(document: Mapping[str, Any], *, memoise: bool = True) -> list[An
     Returns the expanded JSON-LD array. Raises :class:`DataLossError`,
     :class:`UnsafeValueError`, :class:`UnknownContextError` or :class:`JsonLdError`.
     """
-    processor = _SafeProcessor(memoise=memoise)
+    processor = SafeProcessor(memoise=memoise)
     try:
         _check_input_values(document, "")
-        expanded: list[Any] = processor.expand(document, _options())
+        expanded: list[Any] = processor.expand(document, processing_options())
         _check_expanded(expanded, "")
     except JsonLdError:
         raise
     except RecursionError as exc:
         raise JsonLdError("the document is nested too deeply") from exc
     except Exception as exc:  # pyld raises JsonLdError, ValueError, TypeError, KeyError…
-        raise _unwrap(exc) from exc
+        raise as_jsonld_error(exc) from exc
     return expanded
-
-
-def to_rdf_safe(document: Mapping[str, Any], *, memoise: bool = True) -> list[rdfc.Quad]:
-    """Convert ``document`` to an RDF dataset (list of :data:`.rdfc.Quad`) in safe mode.
-
-    Blank nodes are labelled ``_:b0``, ``_:b1``… as by jsonld.js. ``memoise=False`` runs plain
-    pyld context processing (used to check that memoisation changes nothing). Raises as
-    :func:`expand_safe`.
-    """
-    expanded = expand_safe(document, memoise=memoise)
-    processor = _SafeProcessor(memoise=memoise)
-    options = _options()
-    issuer = IdentifierIssuer("_:b")
-    try:
-        # JSON-LD 1.1 API §"Deserialize JSON-LD to RDF": node map, then each graph to triples.
-        node_map: dict[str, Any] = {"@default": {}}
-        processor._create_node_map(expanded, node_map, "@default", issuer)
-        quads: list[rdfc.Quad] = []
-        for graph_name, graph in sorted(node_map.items()):
-            if graph_name == "@default":
-                _graph_to_quads(processor, graph, "", issuer=issuer, options=options, out=quads)
-            elif _pyld._is_absolute_iri(graph_name):
-                graph_term = graph_name if graph_name.startswith("_:") else rdfc.iri(graph_name)
-                _graph_to_quads(processor, graph, graph_term, issuer=issuer, options=options, out=quads)
-        return quads
-    except JsonLdError:
-        raise
-    except RecursionError as exc:
-        raise JsonLdError("the document is nested too deeply") from exc
-    except Exception as exc:  # as in expand_safe
-        raise _unwrap(exc) from exc
-
-
-def _graph_to_quads(
-    processor: _SafeProcessor,
-    graph: Mapping[str, Any],
-    graph_term: str,
-    *,
-    issuer: Any,
-    options: Mapping[str, Any],
-    out: list[rdfc.Quad],
-) -> None:
-    """pyld's ``_graph_to_rdf`` writing quads directly, in the same order and with the same
-    issuer calls. Node references and plain string literals are converted here; every other
-    object (numbers, booleans, lists, @json, xsd:double strings…) goes through pyld's own
-    ``_object_to_rdf`` so that its conversion rules apply unchanged."""
-    is_absolute = _pyld._is_absolute_iri
-    for node_id, node in sorted(graph.items()):
-        if not is_absolute(node_id):
-            continue  # relative subjects are skipped by pyld (and refused earlier in safe mode)
-        subject = node_id if node_id.startswith("_:") else rdfc.iri(node_id)
-        for key, items in sorted(node.items()):
-            if key == "@type":
-                prop = _pyld.RDF_TYPE
-            elif _pyld._is_keyword(key):
-                continue
-            else:
-                prop = key
-            if not is_absolute(prop) or prop.startswith("_:"):
-                continue  # not RDF (generalized RDF is off)
-            predicate = rdfc.iri(prop)
-            for item in items:
-                obj: str | None
-                if isinstance(item, str):  # a @type value
-                    obj = item if item.startswith("_:") else (rdfc.iri(item) if is_absolute(item) else None)
-                elif len(item) == 1 and "@id" in item:
-                    ref = item["@id"]
-                    obj = ref if ref.startswith("_:") else (rdfc.iri(ref) if is_absolute(ref) else None)
-                elif (
-                    isinstance(item.get("@value"), str)
-                    and "@direction" not in item
-                    and item.get("@type") not in ("@json", _pyld.XSD_DOUBLE)
-                ):
-                    if "@language" in item:
-                        obj = rdfc.literal(item["@value"], _pyld.RDF_LANGSTRING, item["@language"])
-                    else:
-                        obj = rdfc.literal(item["@value"], item.get("@type") or rdfc.XSD_STRING)
-                else:
-                    triples: list[Any] = []
-                    converted = processor._object_to_rdf(item, issuer, triples, options)
-                    out.extend(rdfc.quads_from_pyld({"@default": triples}, graph_term))
-                    obj = None if converted is None else _term_from_pyld(converted)
-                if obj is not None:
-                    out.append((subject, predicate, obj, graph_term))
-
-
-def _term_from_pyld(term: Mapping[str, str]) -> str:
-    if term["type"] == "literal":
-        return rdfc.literal(term["value"], term.get("datatype", rdfc.XSD_STRING), term.get("language"))
-    value = term["value"]
-    return value if value.startswith("_:") else rdfc.iri(value)
-
-
-def canonicalize(document: Mapping[str, Any], *, memoise: bool = True) -> str:
-    """Return the RDFC-1.0 canonical N-Quads of ``document`` (safe mode), ending in a newline.
-
-    Raises :class:`DataLossError`, :class:`UnsafeValueError` (also when rdf-canonize would sort
-    the N-Quads differently), :class:`UnknownContextError`, :class:`CanonicalizationError`
-    (poisoned dataset) or :class:`JsonLdError`.
-    """
-    quads = to_rdf_safe(document, memoise=memoise)
-    try:
-        return rdfc.canonicalize(quads, reject_utf16_divergence=True)
-    except rdfc.Utf16OrderError as exc:
-        raise UnsafeValueError(str(exc), "") from exc
-    except rdfc.RdfcError as exc:
-        raise CanonicalizationError(str(exc)) from exc
 
 
 def context_memo_stats() -> tuple[int, int, int]:
@@ -697,13 +588,14 @@ __all__ = [
     "CanonicalizationError",
     "DataLossError",
     "JsonLdError",
+    "SafeProcessor",
     "UnknownContextError",
     "UnsafeValueError",
-    "canonicalize",
+    "as_jsonld_error",
     "clear_context_memo",
     "context_memo_stats",
     "document_loader",
     "expand_safe",
     "load_context",
-    "to_rdf_safe",
+    "processing_options",
 ]

@@ -25,11 +25,10 @@ from credential_service.crypto.jsonld import (
     DataLossError,
     UnknownContextError,
     UnsafeValueError,
-    canonicalize,
     document_loader,
     load_context,
-    to_rdf_safe,
 )
+from credential_service.crypto.jsonld_rdf import canonicalize, to_rdf_safe
 
 from .conftest import realistic_ob3_credential, text_vector, vector
 
