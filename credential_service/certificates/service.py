@@ -6,12 +6,11 @@ import copy
 import hashlib
 import json
 import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,6 @@ from credential_service.certificates.credential import (
     skill_certificate_credential,
 )
 from credential_service.certificates.errors import CredentialRejected
-from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.numbering import allocate_certificate_number
 from credential_service.certificates.rules import SkillLevel
@@ -44,6 +42,7 @@ from credential_service.crypto.keystore import KeyStore, Signer
 from credential_service.crypto.status_list import StatusPurpose
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity import service as identity
+from credential_service.identity.models import Person
 from credential_service.identity.rules import DocumentType, id_number_problem, name_problem
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
@@ -344,35 +343,24 @@ def issue_skill_certificate(
     replaces: ReplacedCertificate | None = None,
     actor: str = "system",
 ) -> IssuedCredential:
-    """Allocate a national number and issue the OB 3.0 certificate in the organisation's name.
-
-    ``replaces`` names the certificate a corrected one replaces (in the credential's ``evidence``
-    and in the file entry); the status workflow then revokes the old one as superseded.
-    """
+    """Allocate a national number and issue the OB 3.0 certificate in the organisation's name;
+    ``replaces``: the certificate a corrected one replaces (in its ``evidence`` and the file entry)."""
     now = now or utcnow()
     existing = _find_idempotent(session, issuer, idempotency_key)
     if existing is not None:
         return existing
-    refused = settings.registry(session, issuer, at=now, occupation=occupation, level=level)
-    bad_name = name_problem(holder.name)  # every path: the workflow, corrections, the CLI, the demo
-    if bad_name is not None:
-        refused.append(FieldError("credentialSubject.name", bad_name))
-    if refused:
-        raise CredentialRejected(refused)
+    _check_may_issue(session, settings, issuer, holder, occupation=occupation, level=level, at=now)
     number = allocate_certificate_number(session, organisation_code=issuer.code, year=now.year, level=level)
-    unsigned = skill_certificate_credential(
-        SkillCertificate(
-            certificate_number=number,
-            issuer_did=issuer.did,
-            issuer_name=issuer.name,
-            holder_name=holder.name,
-            occupation=occupation,
-            level=level,
-            issued_at=now,
-            exam_date=exam_date,
-            replaces=replaces,
-        ),
-        public_base_url=settings.public_base_url,
+    certificate = SkillCertificate(
+        certificate_number=number,
+        issuer_did=issuer.did,
+        issuer_name=issuer.name,
+        holder_name=holder.name,
+        occupation=occupation,
+        level=level,
+        issued_at=now,
+        exam_date=exam_date,
+        replaces=replaces,
     )
     person = identity.register_person(
         session, data_key, identity.Identity(holder.document_type, holder.id_number), holder.name, now=now
@@ -382,7 +370,7 @@ def issue_skill_certificate(
         keystore,
         settings,
         issuer=issuer,
-        credential=unsigned,
+        credential=skill_certificate_credential(certificate, public_base_url=settings.public_base_url),
         cryptosuite=cryptosuite,
         idempotency_key=idempotency_key,
         certificate_number=number,
@@ -390,38 +378,56 @@ def issue_skill_certificate(
         now=now,
         actor=actor,
     )
-    records.append_entry(
-        session,
-        person,
-        EntryKind.CERTIFICATE_ISSUED,
-        _file_facts(record, issuer, occupation, level, replaces),
-        source=f"organisation:{issuer.code}",
-        occurred_at=now,
-        idempotency_key=f"certificate:{record.certificate_number}",
-    )
+    _file_entry(session, person, record, issuer, certificate)
     qr_codes.certificate_qr(session, keystore, record, public_base_url=settings.public_base_url)
     return record
 
 
-def _file_facts(
-    record: IssuedCredential,
+def _check_may_issue(
+    session: Session,
+    settings: IssuanceSettings,
     issuer: Issuer,
+    holder: Holder,
+    *,
     occupation: Occupation,
     level: SkillLevel,
-    replaces: ReplacedCertificate | None,
-) -> dict[str, Any]:
-    """What the holder's file says about a certificate issued to them."""
-    return {
-        "certificateNumber": record.certificate_number,
+    at: datetime,
+) -> None:
+    """The registry's word and the name rule, on every path (the workflow, corrections, the CLI,
+    the demo): CredentialRejected with every problem."""
+    refused = settings.registry(session, issuer, at=at, occupation=occupation, level=level)
+    bad_name = name_problem(holder.name)
+    if bad_name is not None:
+        refused.append(FieldError("credentialSubject.name", bad_name))
+    if refused:
+        raise CredentialRejected(refused)
+
+
+def _file_entry(
+    session: Session, person: Person, record: IssuedCredential, issuer: Issuer, certificate: SkillCertificate
+) -> None:
+    """What the holder's file says about a certificate issued to them (once per number)."""
+    occupation, replaces = certificate.occupation, certificate.replaces
+    facts = {
+        "certificateNumber": certificate.certificate_number,
         "certificateType": "职业技能等级证书",
         "occupationCode": occupation.code,
         "occupationName": occupation.name,
         "subtype": occupation.subtype or NO_SUBTYPE,
-        "level": level.title_zh,
+        "level": certificate.level.title_zh,
         "issuer": issuer.name,
         "credentialId": record.credential_id,
         **({"supersedes": replaces.certificate_number} if replaces is not None else {}),
     }
+    records.append_entry(
+        session,
+        person,
+        EntryKind.CERTIFICATE_ISSUED,
+        facts,
+        source=f"organisation:{issuer.code}",
+        occurred_at=certificate.issued_at,
+        idempotency_key=f"certificate:{certificate.certificate_number}",
+    )
 
 
 def find_by_number(session: Session, certificate_number: str) -> IssuedCredential | None:
@@ -517,23 +523,6 @@ def set_credential_status(
     transparency_log.append(session, LeafKind.CREDENTIAL_STATUS, leaf, at=occurred_at)
 
 
-@dataclass(frozen=True)
-class CertificateSummary:
-    """A certificate as its holder sees it in the file."""
-
-    certificate_number: str
-    credential_id: str
-    name: str
-    occupation_code: str
-    occupation_name: str
-    subtype: str
-    level: str
-    issuer_name: str
-    issued_at: datetime
-    status: CertificateState
-    superseded_by: str | None = None  # the corrected certificate's number when superseded
-
-
 def live_bit(session: Session, list_id: str | None, index: int | None) -> bool:
     """A credential's bit in the live list (never a cached signed list); False without an entry."""
     return list_id is not None and index is not None and status_lists.live_bit(session, list_id, index)
@@ -558,77 +547,3 @@ def current_status(session: Session, record: IssuedCredential) -> CertificateSta
     if live_bit(session, record.suspension_list_id, record.suspension_index):
         return CertificateState.SUSPENDED
     return CertificateState.VALID
-
-
-def _summary(session: Session, record: IssuedCredential) -> CertificateSummary:
-    credential = json.loads(record.credential_json)
-    fields = certificate_fields(credential)
-    status = current_status(session, record)
-    return CertificateSummary(
-        certificate_number=record.certificate_number or "",
-        credential_id=record.credential_id,
-        name=credential.get("name", ""),
-        occupation_code=fields.occupation_code,
-        occupation_name=fields.occupation_name,
-        subtype=fields.subtype,
-        level=fields.level.title_zh,
-        issuer_name=fields.issuer_name or fields.issuer_did,
-        issued_at=record.issued_at,
-        status=status,
-        superseded_by=superseded_by(session, record) if status == CertificateState.SUPERSEDED else None,
-    )
-
-
-def certificates_of_holder(session: Session, holder_index: str) -> list[IssuedCredential]:
-    return list(
-        session.scalars(
-            select(IssuedCredential)
-            .where(
-                IssuedCredential.holder_index == holder_index,
-                IssuedCredential.certificate_number.is_not(None),
-            )
-            .order_by(IssuedCredential.issued_at)
-        )
-    )
-
-
-def holder_summaries(session: Session, holder_index: str) -> list[CertificateSummary]:
-    """Every skill certificate issued to the holder, with its current status."""
-    return [_summary(session, record) for record in certificates_of_holder(session, holder_index)]
-
-
-def holders_of_valid_certificate(
-    session: Session,
-    holder_indexes: Collection[str],
-    *,
-    occupation_code: str,
-    subtype: str | None,
-    level: SkillLevel,
-) -> set[str]:
-    """Which of ``holder_indexes`` hold a valid certificate for this occupation, 工种 and level.
-
-    One query for a whole batch of holders; only certificates whose number carries this level
-    (character 16 of the national number) are opened and their status read.
-    """
-    if not holder_indexes:
-        return set()
-    records_found = session.scalars(
-        select(IssuedCredential).where(
-            IssuedCredential.holder_index.in_(list(holder_indexes)),
-            IssuedCredential.certificate_number.is_not(None),
-            func.substr(IssuedCredential.certificate_number, 16, 1) == str(int(level)),
-        )
-    )
-    held: set[str] = set()
-    for record in records_found:
-        if record.holder_index is None or record.holder_index in held:
-            continue
-        summary = _summary(session, record)
-        if (
-            summary.occupation_code == occupation_code
-            and summary.subtype == (subtype or NO_SUBTYPE)
-            and summary.level == level.title_zh
-            and summary.status == CertificateState.VALID
-        ):
-            held.add(record.holder_index)
-    return held

@@ -6,15 +6,15 @@
   Contexts": a loader that only uses local copies of approved contexts).
 * **Safe mode** (vc-data-integrity §"Securing Data Losslessly"): :func:`expand_safe` expands with
   base IRI null (:mod:`.jsonld_rdf` makes quads of it) and raises :class:`DataLossError` whenever
-  jsonld.js ``safe: true`` would (its
-  ``_notSafeEventCodes``: dropped terms, relative ``@id``/``@type``/``@vocab`` references, dropped
-  objects and scalars, invalid language tags, reserved terms, blank node predicates). Text
-  direction is kept as Digital Bazaar's eddsa-rdfc-2022 cryptosuite keeps it (``rdfDirection:
-  i18n-datatype``). It is deliberately stricter where pyld or jsonld.js lose data
-  without an event: keywords such as ``@json``/``@set``/``@language`` as node members, list objects
-  with other members, empty IRI references, and IRIs holding characters that Python and JavaScript
-  disagree are whitespace (U+001C–U+001F, U+0085, U+FEFF). :class:`UnsafeValueError` is raised for
-  values that JavaScript implementations read or canonicalise differently from Python: integers
+  jsonld.js ``safe: true`` would (its ``_notSafeEventCodes``: dropped terms, relative
+  ``@id``/``@type``/``@vocab`` references, dropped objects and scalars, invalid language tags,
+  reserved terms, blank node predicates). Text direction is kept as Digital Bazaar's
+  eddsa-rdfc-2022 cryptosuite keeps it (``rdfDirection: i18n-datatype``). It is deliberately
+  stricter where pyld or jsonld.js lose data without an event: keywords such as
+  ``@json``/``@set``/``@language`` as node members, list objects with other members, empty IRI
+  references, and IRIs holding characters that Python and JavaScript disagree are whitespace
+  (U+001C–U+001F, U+0085, U+FEFF). :class:`UnsafeValueError` is raised for values that JavaScript
+  implementations read or canonicalise differently from Python: integers
   outside ±(2^53−1) (RFC 7493 §2.2), numbers such as 1e-7 (an integer for jsonld.js), non-finite
   numbers, unpaired surrogates, U+FFFE/U+FFFF, and datasets whose canonical order differs between
   code points and UTF-16 code units (see :mod:`.rdfc`). A differential test against jsonld.js
@@ -24,11 +24,9 @@
   ``_process_context`` results are memoised process-wide, keyed by everything they depend on:
   the identity of the active context (an immutable ``frozendict``, kept alive by the entry so its
   ``id`` cannot be reused), the JSON content of the local context (or the URL of a pinned,
-  immutable context), the three processing flags, the base IRI and the processing mode. The
-  document loader is fixed (ours), and each call gets its own pyld ``ContextResolver`` so no pyld
-  cache is shared between calls or threads; pyld's global ``_resolved_context_cache`` (keyed by
-  URL only, standards.md §2.8 item 5) is never used. The memo itself is a locked LRU. Within one
-  call, IRI expansion against these immutable contexts is cached as well.
+  immutable context), the three processing flags, the base IRI and the processing mode. Each call
+  gets its own pyld ``ContextResolver`` (pyld's URL-keyed global cache is never used); the memo is
+  a locked LRU; within one call, IRI expansion against these contexts is cached as well.
 """
 
 from __future__ import annotations

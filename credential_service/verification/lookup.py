@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from credential_service.certificates import holders
 from credential_service.certificates import service as certificates
 from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
@@ -68,7 +69,7 @@ def by_identity(
     holder_index = blind_index(data_key, who.document_type, who.number)
     return [
         verify_record(session, record, settings=settings)
-        for record in certificates.certificates_of_holder(session, holder_index)
+        for record in holders.certificates_of_holder(session, holder_index)
         if same_name(name, _holder_name(record))
     ]
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credential_service.certificates import service as certificates
+from credential_service.certificates import holders
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import FieldError, InvalidInput, NotFound
 from credential_service.identity.models import Person
@@ -63,13 +63,13 @@ def my_file(session: Session, person: Person) -> list[records.TimelineEntry]:
     return records.timeline(session, person)
 
 
-def my_certificates(session: Session, person: Person) -> list[certificates.CertificateSummary]:
-    return certificates.holder_summaries(session, person.id_blind_index)
+def my_certificates(session: Session, person: Person) -> list[holders.CertificateSummary]:
+    return holders.holder_summaries(session, person.id_blind_index)
 
 
 def my_credential(session: Session, person: Person, certificate_number: str) -> dict[str, Any]:
     """The signed credential of one of the person's own certificates; NotFound for anyone else's."""
-    for record in certificates.certificates_of_holder(session, person.id_blind_index):
+    for record in holders.certificates_of_holder(session, person.id_blind_index):
         if record.certificate_number == certificate_number:
             loaded: dict[str, Any] = json.loads(record.credential_json)
             return loaded
@@ -89,7 +89,7 @@ def my_verifications(session: Session, person: Person) -> list[Verification]:
     """Who checked the person's certificates and when (channel and device class only)."""
     numbers = {
         r.credential_id: r.certificate_number or ""
-        for r in certificates.certificates_of_holder(session, person.id_blind_index)
+        for r in holders.certificates_of_holder(session, person.id_blind_index)
     }
     return [
         Verification(numbers[e.credential_id], e.verified_at, e.verdict, e.channel, e.client)
@@ -161,7 +161,7 @@ def share_link_state(link: ShareLink, now: datetime | None = None) -> str:
 @dataclass(frozen=True)
 class SharedView:
     holder_name: str
-    certificates: list[certificates.CertificateSummary]
+    certificates: list[holders.CertificateSummary]
     credentials: dict[str, dict[str, Any]]
     expires_at: datetime
 

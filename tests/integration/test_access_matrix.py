@@ -43,7 +43,7 @@ from credential_service.assessment.organisations import clients as org_clients
 from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.organisations.rules import ScopeRowInput
 from credential_service.assessment.workflow.models import ResultSubmission
-from credential_service.certificates import qr_codes
+from credential_service.certificates import holders, qr_codes
 from credential_service.certificates import service as certificates
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import service as status_changes
@@ -460,7 +460,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         person_b = identity.register_person(
             session, key, identity.identify("resident_id", holder_b.id_number), ""
         )
-        record = certificates.certificates_of_holder(session, person_a.id_blind_index)[0]
+        record = holders.certificates_of_holder(session, person_a.id_blind_index)[0]
         number_a, credential_a = record.certificate_number or "", record.credential_json
         qr = qr_codes.certificate_qr(session, runtime.keystore, record, public_base_url=BASE_URL)
         status_list = next(

@@ -46,7 +46,7 @@ from credential_service.assessment.workflow.rules import (
     SubmissionState,
 )
 from credential_service.audit import service as audit
-from credential_service.certificates import service as certificates
+from credential_service.certificates import holders
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import BEIJING, to_xsd, utcnow
 from credential_service.core.errors import FieldError
@@ -115,7 +115,7 @@ class _SheetLookups:
 
     def certificate_holders(self, identities: Collection[Identity]) -> set[Identity]:
         indexes = self._indexes(identities)
-        held = certificates.holders_of_valid_certificate(
+        held = holders.holders_of_valid_certificate(
             self.session,
             indexes.keys(),
             occupation_code=self.plan.occupation_code,

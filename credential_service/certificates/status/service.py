@@ -384,10 +384,8 @@ def supersede(
 ) -> Superseded:
     """Correct the holder's name: issue a new certificate (new national number, same organisation,
     occupation, level and exam date) whose ``evidence`` names the old one, and revoke the old one
-    with reason ``superseded``. Only a valid certificate is corrected (Conflict otherwise).
-
-    Raises InvalidInput (bad or unchanged name, bad texts), NotFound, Forbidden, Conflict.
-    """
+    with reason ``superseded``. Only a valid certificate is corrected. Raises InvalidInput (bad or
+    unchanged name, bad texts), NotFound, Forbidden, Conflict (not valid, no holder on file)."""
     now = now or utcnow()
     record = _locked(session, certificate_for(session, actor, certificate_number))
     content = certificate_fields(json.loads(record.credential_json))

@@ -64,6 +64,32 @@ def register_institution(
 
     Raises InvalidInput naming each bad field, Conflict when the credit code is already registered.
     """
+    code = _checked_registration(credit_code, name, city_code, approved_projects)
+    if find_institution(session, code) is not None:
+        raise Conflict(
+            "该统一社会信用代码已登记 / an institution with this credit code is already registered",
+            code="institution_exists",
+        )
+    institution = Institution(
+        credit_code=code,
+        name=name.strip(),
+        city_code=city_code,
+        status=InstitutionStatus.ACTIVE.value,
+        registered_at=now or utcnow(),
+    )
+    for occupation_code, kind in dict.fromkeys(approved_projects):  # keeps order, drops repeats
+        institution.projects.append(
+            ApprovedProject(occupation_code=occupation_code, training_type=kind.value if kind else None)
+        )
+    session.add(institution)
+    session.flush()
+    return institution_view(institution)
+
+
+def _checked_registration(
+    credit_code: str, name: str, city_code: str, approved_projects: Sequence[tuple[str, TrainingType | None]]
+) -> str:
+    """The normalised credit code, or InvalidInput naming each bad field."""
     problems: list[FieldError] = []
     code = credit_code
     try:
@@ -93,25 +119,7 @@ def register_institution(
         raise InvalidInput(
             "机构信息有误 / the institution's details are invalid", problems, "invalid_institution"
         )
-    if find_institution(session, code) is not None:
-        raise Conflict(
-            "该统一社会信用代码已登记 / an institution with this credit code is already registered",
-            code="institution_exists",
-        )
-    institution = Institution(
-        credit_code=code,
-        name=name.strip(),
-        city_code=city_code,
-        status=InstitutionStatus.ACTIVE.value,
-        registered_at=now or utcnow(),
-    )
-    for occupation_code, kind in dict.fromkeys(approved_projects):  # keeps order, drops repeats
-        institution.projects.append(
-            ApprovedProject(occupation_code=occupation_code, training_type=kind.value if kind else None)
-        )
-    session.add(institution)
-    session.flush()
-    return institution_view(institution)
+    return code
 
 
 def list_institutions(

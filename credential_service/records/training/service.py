@@ -298,20 +298,7 @@ def create_class(
 
     def work() -> tuple[int, BaseModel]:
         moment = now or utcnow()
-        problems: list[FieldError] = []
-        if request.end_date < request.start_date:
-            problems.append(
-                FieldError("end_date", "结业日期早于开班日期 / the end date is before the start date")
-            )
-        projects = [(p.occupation_code, p.training_type) for p in institution.projects]
-        if not project_approved(projects, request.occupation_code, request.training_type.value):
-            problems.append(
-                FieldError(
-                    "occupation_code",
-                    "不在本机构可开展项目内（职业与培训类型） / "
-                    "outside the institution's approved projects (occupation and training type)",
-                )
-            )
+        problems = _class_problems(institution, request)
         people = _identify_roster(session, data_key, request.roster, problems)
         raise_problems(problems, [])
         if session.scalar(
@@ -351,6 +338,25 @@ def create_class(
         request=request,
         work=work,
     )
+
+
+def _class_problems(institution: Institution, request: ClassCreate) -> list[FieldError]:
+    """The class's dates in order, and its occupation and training type among the approved projects."""
+    problems: list[FieldError] = []
+    if request.end_date < request.start_date:
+        problems.append(
+            FieldError("end_date", "结业日期早于开班日期 / the end date is before the start date")
+        )
+    projects = [(p.occupation_code, p.training_type) for p in institution.projects]
+    if not project_approved(projects, request.occupation_code, request.training_type.value):
+        problems.append(
+            FieldError(
+                "occupation_code",
+                "不在本机构可开展项目内（职业与培训类型） / "
+                "outside the institution's approved projects (occupation and training type)",
+            )
+        )
+    return problems
 
 
 def _identify_roster(
