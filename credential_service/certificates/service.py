@@ -59,7 +59,8 @@ CRYPTOSUITES: tuple[Cryptosuite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 class IssuingRegistry(Protocol):
     """The registry's word on whether ``issuer`` may issue at ``at`` (for a skill certificate: this
     occupation and level): the problems, empty when it may. The organisations part answers it;
-    the runtime wires it in, so every issuance path asks it (decision 022)."""
+    the runtime wires it in, so every issuance path asks it (decision 022), and the verifier asks it
+    again at the recorded time (``recorded``: ``at`` is a recorded time, to the second)."""
 
     def __call__(
         self,
@@ -69,6 +70,7 @@ class IssuingRegistry(Protocol):
         at: datetime,
         occupation: Occupation | None = None,
         level: SkillLevel | None = None,
+        recorded: bool = False,
     ) -> list[FieldError]: ...
 
 

@@ -17,15 +17,14 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from credential_service.certificates import service as certificates
-from credential_service.certificates.credential import Occupation, skill_certificate_claims
+from credential_service.certificates.credential import skill_certificate_claims
 from credential_service.certificates.fields import certificate_fields
 from credential_service.certificates.models import IssuedCredential
-from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import lists as status_lists
 from credential_service.certificates.status.rules import CertificateState
 from credential_service.core.clock import parse_xsd
 from credential_service.core.config import REPO_ROOT
-from credential_service.core.errors import Conflict, FieldError, NotFound
+from credential_service.core.errors import Conflict, NotFound
 from credential_service.crypto.data_integrity import ProofVerificationError, verify_proof
 from credential_service.crypto.jsonld import JsonLdError, expand_safe
 from credential_service.crypto.key_lifecycle import KeyLifecycle
@@ -46,22 +45,6 @@ from credential_service.verification.sources import (
 SCHEMAS_DIR = REPO_ROOT / "schemas"
 
 
-class ScopeCheck(Protocol):
-    """The registry's word on an issuance at ``at`` (the organisations' ``may_issue``): the problems,
-    empty when ``issuer`` could issue it; ``recorded``: ``at`` is a recorded time, to the second."""
-
-    def __call__(
-        self,
-        session: Session,
-        issuer: Issuer,
-        *,
-        at: datetime,
-        occupation: Occupation | None = None,
-        level: SkillLevel | None = None,
-        recorded: bool = False,
-    ) -> list[FieldError]: ...
-
-
 class EndorsementLookup(Protocol):
     """The signed endorsement stored under a credential id (the organisations' ``endorsement_by_id``):
     the platform issues endorsements outside the certificates' records."""
@@ -76,7 +59,7 @@ class VerificationSettings:
     """What verifying against this service's records needs beyond a session (built by the runtime)."""
 
     public_base_url: str
-    may_issue: ScopeCheck
+    may_issue: certificates.IssuingRegistry
     endorsement_by_id: EndorsementLookup
 
 
