@@ -28,6 +28,7 @@ from credential_service.web.sessions import PageSession, pre_session_form, sign_
 from credential_service.web.templating import error_page, render
 from credential_service.worker import clr
 from credential_service.worker import service as worker
+from credential_service.worker.errors import ShareLinkGone
 from credential_service.worker.ports import WorkerRuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -211,14 +212,14 @@ def shared_page(token: str, request: Request, runtime: WorkerRuntimeDep) -> HTML
     try:
         with runtime.read_session() as session:
             view = worker.open_share_link(session, token, runtime.verification_log)
-    except worker.ShareLinkGone:
+    except ShareLinkGone:
         return render(
             request,
             "message.html",
             {
                 "title": "410",
                 "heading": "链接已失效 / Link expired",
-                "message": worker.ShareLinkGone().message,
+                "message": ShareLinkGone().message,
             },
             status=410,
         )
@@ -231,5 +232,5 @@ def shared_credential(token: str, certificate_number: str, runtime: WorkerRuntim
         view = worker.open_share_link(session, token, runtime.verification_log)
     credential = view.credentials.get(certificate_number)
     if credential is None:
-        raise worker.ShareLinkGone()
+        raise ShareLinkGone()
     return JSON(credential, media_type="application/vc+ld+json")

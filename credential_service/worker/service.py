@@ -24,6 +24,7 @@ from credential_service.records import service as records
 from credential_service.records.models import ShareLink
 from credential_service.verification import service as verification
 from credential_service.verification.log_queue import VerificationLogQueue
+from credential_service.worker.errors import ShareLinkGone
 
 MAX_SHARE_DAYS = 365
 SHARE_TOKEN_BYTES = 24
@@ -164,15 +165,6 @@ class SharedView:
     certificates: list[holders.CertificateSummary]
     credentials: dict[str, dict[str, Any]]
     expires_at: datetime
-
-
-class ShareLinkGone(NotFound):
-    def __init__(self) -> None:
-        super().__init__(
-            "分享链接已失效或不存在 / this share link has expired, was withdrawn, or never existed",
-            code="share_link_gone",
-        )
-        self.status = 410
 
 
 def open_share_link(session: Session, token: str, log: VerificationLogQueue) -> SharedView:

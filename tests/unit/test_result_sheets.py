@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 import pytest
 from openpyxl import Workbook
 
+from credential_service.assessment.workflow.errors import SheetError
 from credential_service.assessment.workflow.results.rows import (
     CHUNK_ROWS,
     MAX_LISTED_ERRORS,
@@ -17,7 +18,6 @@ from credential_service.assessment.workflow.results.rows import (
     check_rows,
 )
 from credential_service.assessment.workflow.results.sheet import (
-    SheetError,
     read_csv,
     read_xlsx,
     template_csv,

@@ -11,9 +11,9 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
+from credential_service.assessment.workflow.errors import SheetError
 from credential_service.assessment.workflow.results.sheet import (
     LIMITS,
-    SheetError,
     SheetLimits,
     as_text,
     read_csv,

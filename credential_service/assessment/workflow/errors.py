@@ -39,3 +39,10 @@ class ObjectionNotFound(NotFound):
 class ObjectionResolved(Conflict):
     def __init__(self) -> None:
         super().__init__("该异议已处理 / already resolved", "objection_resolved")
+
+
+class SheetError(InvalidInput):
+    """The file is not a result sheet (wrong headers, not CSV or Excel) or is over one of its limits."""
+
+    def __init__(self, message: str, loc: str = "file") -> None:
+        super().__init__(message, [FieldError(loc, message)], "bad_sheet")

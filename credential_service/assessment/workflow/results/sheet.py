@@ -23,8 +23,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from credential_service.assessment.workflow.errors import SheetError
 from credential_service.core.csv_input import csv_rows
-from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.identity.rules import DocumentType
 
 # Column header → field; the order is the template's order.
@@ -95,13 +95,6 @@ class SheetLimits:
 
 
 LIMITS = SheetLimits()
-
-
-class SheetError(InvalidInput):
-    """The file is not a result sheet (wrong headers, not CSV or Excel) or is over one of its limits."""
-
-    def __init__(self, message: str, loc: str = "file") -> None:
-        super().__init__(message, [FieldError(loc, message)], "bad_sheet")
 
 
 def _over(limit: str, value: int, zh: str, en: str, loc: str = "file") -> SheetError:
