@@ -65,6 +65,15 @@ class _Found:
 
 
 @dataclass(frozen=True)
+class _Checking:
+    """When the posting arrived, the person of each row (None: a problem is recorded), what is found."""
+
+    moment: datetime
+    people: Sequence[Person | None]
+    found: _Found
+
+
+@dataclass(frozen=True)
 class _Written:
     """What every file entry of the posting says about the class, and where it came from."""
 
@@ -87,14 +96,7 @@ class _Posting(Protocol):
 
     def rows(self) -> Sequence[Trainee]: ...
 
-    def check(
-        self,
-        session: Session,
-        klass: TrainingClass,
-        moment: datetime,
-        people: Sequence[Person | None],
-        found: _Found,
-    ) -> list[_Accepted]: ...
+    def check(self, session: Session, klass: TrainingClass, checking: _Checking) -> list[_Accepted]: ...
 
     def record(self, session: Session, klass: TrainingClass, item: _Accepted, written: _Written) -> None: ...
 
@@ -120,7 +122,7 @@ def _post(
         people = roster_people(
             session, data_key, klass=klass, field=posting.field, rows=posting.rows(), problems=found.problems
         )
-        accepted = posting.check(session, klass, moment, people, found)
+        accepted = posting.check(session, klass, _Checking(moment, people, found))
         raise_problems(found.problems, found.duplicates)
         written = _Written(class_facts(klass), source_of(institution.credit_code), moment)
         for item in accepted:
@@ -151,14 +153,8 @@ class _Enrolments:
     def rows(self) -> Sequence[Trainee]:
         return self.request.enrolments
 
-    def check(
-        self,
-        session: Session,
-        klass: TrainingClass,
-        moment: datetime,
-        people: Sequence[Person | None],
-        found: _Found,
-    ) -> list[_Accepted]:
+    def check(self, session: Session, klass: TrainingClass, checking: _Checking) -> list[_Accepted]:
+        moment, people, found = checking.moment, checking.people, checking.found
         today = china_date(moment)
         enrolled = enrolments_of(session, klass)
         seen: dict[int, int] = {}
@@ -213,14 +209,8 @@ class _Attendance:
     def rows(self) -> Sequence[Trainee]:
         return self.request.events
 
-    def check(
-        self,
-        session: Session,
-        klass: TrainingClass,
-        moment: datetime,
-        people: Sequence[Person | None],
-        found: _Found,
-    ) -> list[_Accepted]:
+    def check(self, session: Session, klass: TrainingClass, checking: _Checking) -> list[_Accepted]:
+        moment, people, found = checking.moment, checking.people, checking.found
         """Each check-in inside the class dates (Beijing time), of an enrolled person; the same person
         at the same second twice is a duplicate. Accepted in time order (file entries follow it)."""
         enrolled = enrolments_of(session, klass)
@@ -302,14 +292,8 @@ class _Completions:
     def rows(self) -> Sequence[Trainee]:
         return self.request.completions
 
-    def check(
-        self,
-        session: Session,
-        klass: TrainingClass,
-        moment: datetime,
-        people: Sequence[Person | None],
-        found: _Found,
-    ) -> list[_Accepted]:
+    def check(self, session: Session, klass: TrainingClass, checking: _Checking) -> list[_Accepted]:
+        moment, people, found = checking.moment, checking.people, checking.found
         """Attended hours and the completion assessment, once per enrolment, dated within the class."""
         today = china_date(moment)
         enrolled = enrolments_of(session, klass)
