@@ -6,9 +6,10 @@ Postings take an optional ``Idempotency-Key`` header: a retry gets the first ans
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 
 from credential_service.platform.runtime import Platform
 from credential_service.platform.tokens import Principal, Role, allow
@@ -173,70 +174,63 @@ def get_class(class_ref: str, principal: CurrentPrincipal, runtime: RuntimeDep) 
         return JSON(service.get_class(session, principal.tenant or "", class_ref).model_dump(mode="json"))
 
 
+@dataclass(frozen=True)
+class _Poster:
+    """Who posts, through which runtime, under which Idempotency-Key (access is checked in the
+    handler, after the body: a bad body is a 422 for anyone)."""
+
+    principal: Principal
+    runtime: Platform
+    idempotency_key: str | None
+
+
+def _poster(
+    principal: CurrentPrincipal, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
+) -> _Poster:
+    return _Poster(principal, runtime, idempotency_key)
+
+
+PosterDep = Annotated[_Poster, Depends(_poster)]
+POSTED: dict[str, Any] = {"status_code": 201, "responses": {201: {"model": Posted}, **ERRORS}}
+
+
 @router.post(
-    "/api/v1/classes/{class_ref}/enrolments",
-    status_code=201,
-    responses={201: {"model": Posted}, **ERRORS},
-    summary="Post enrolments (培训报名) of roster members",
+    "/api/v1/classes/{class_ref}/enrolments", **POSTED, summary="Post enrolments (培训报名) of roster members"
 )
-def post_enrolments(
-    class_ref: str,
-    body: EnrolmentPosting,
-    principal: CurrentPrincipal,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSON:
-    return _posted(runtime, principal, class_ref, body, idempotency_key)
+def post_enrolments(class_ref: str, body: EnrolmentPosting, poster: PosterDep) -> JSON:
+    return _posted(poster, class_ref, body)
 
 
 @router.post(
     "/api/v1/classes/{class_ref}/attendance",
-    status_code=201,
-    responses={201: {"model": Posted}, **ERRORS},
+    **POSTED,
     summary="Post a batch of attendance events (考勤); photos only as SHA-256",
 )
-def post_attendance(
-    class_ref: str,
-    body: AttendancePosting,
-    principal: CurrentPrincipal,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSON:
-    return _posted(runtime, principal, class_ref, body, idempotency_key)
+def post_attendance(class_ref: str, body: AttendancePosting, poster: PosterDep) -> JSON:
+    return _posted(poster, class_ref, body)
 
 
 @router.post(
     "/api/v1/classes/{class_ref}/completions",
-    status_code=201,
-    responses={201: {"model": Posted}, **ERRORS},
+    **POSTED,
     summary="Post completions (结业): attended hours and the completion assessment",
 )
-def post_completions(
-    class_ref: str,
-    body: CompletionPosting,
-    principal: CurrentPrincipal,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSON:
-    return _posted(runtime, principal, class_ref, body, idempotency_key)
+def post_completions(class_ref: str, body: CompletionPosting, poster: PosterDep) -> JSON:
+    return _posted(poster, class_ref, body)
 
 
 def _posted(
-    runtime: Platform,
-    principal: Principal,
-    class_ref: str,
-    body: EnrolmentPosting | AttendancePosting | CompletionPosting,
-    idempotency_key: str | None,
+    poster: _Poster, class_ref: str, body: EnrolmentPosting | AttendancePosting | CompletionPosting
 ) -> JSON:
-    allow(principal, Role.INSTITUTION)
-    with runtime.session() as session:
+    allow(poster.principal, Role.INSTITUTION)
+    with poster.runtime.session() as session:
         return _answer(
             postings.post(
                 session,
-                runtime.settings.data_key_bytes,
-                credit_code=principal.tenant or "",
+                poster.runtime.settings.data_key_bytes,
+                credit_code=poster.principal.tenant or "",
                 class_ref=class_ref,
                 posting=body,
-                raw_idempotency_key=idempotency_key,
+                raw_idempotency_key=poster.idempotency_key,
             )
         )

@@ -359,6 +359,15 @@ def _class_problems(institution: Institution, request: ClassCreate) -> list[Fiel
     return problems
 
 
+def _identify(row: Trainee, loc: str, problems: list[FieldError]) -> identity.Identity | None:
+    """The row's identity, or None after recording why its ID number is refused."""
+    try:
+        return identity.identify(row.document_type.value, row.id_number, field=f"{loc}.id_number")
+    except InvalidInput as exc:
+        problems.extend(exc.errors)
+        return None
+
+
 def _identify_roster(
     session: Session, data_key: bytes, roster: Sequence[Trainee], problems: list[FieldError]
 ) -> list[tuple[identity.Identity, Trainee]]:
@@ -367,10 +376,8 @@ def _identify_roster(
     people: list[tuple[identity.Identity, Trainee]] = []
     for i, row in enumerate(roster):
         loc = f"roster.{i}"
-        try:
-            who = identity.identify(row.document_type.value, row.id_number, field=f"{loc}.id_number")
-        except InvalidInput as exc:
-            problems.extend(exc.errors)
+        who = _identify(row, loc, problems)
+        if who is None:
             continue
         if who in seen:
             problems.append(
@@ -407,10 +414,8 @@ def roster_people(
     people: list[Person | None] = []
     for i, row in enumerate(rows):
         loc = f"{field}.{i}"
-        try:
-            who = identity.identify(row.document_type.value, row.id_number, field=f"{loc}.id_number")
-        except InvalidInput as exc:
-            problems.extend(exc.errors)
+        who = _identify(row, loc, problems)
+        if who is None:
             people.append(None)
             continue
         if who not in found:
