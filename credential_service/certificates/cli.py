@@ -23,6 +23,7 @@ AuthorityOpt = Annotated[str, typer.Option(help="acting authority, e.g. '山西�
 
 
 REASON_HELP = "fraud, outside_scope, altered_scores, duplicate, inspection_order or other"
+ReasonOpt = Annotated[str, typer.Option(help=REASON_HELP)]
 
 
 def _status_change(
@@ -51,28 +52,24 @@ def _status_change(
         console.print(f"已发放补贴需追回 / subsidies to recover: file entries {result.subsidies_to_recover}")
 
 
-@app.command()
-def revoke(
-    ctx: typer.Context,
-    number: NumberArg,
-    reason: Annotated[str, typer.Option(help=REASON_HELP)],
-    evidence: EvidenceOpt,
-    authority: AuthorityOpt,
-) -> None:
-    """Revoke (撤销) a certificate: final; the public page shows it at once."""
-    _status_change(ctx, "revoke", number, reason=reason, evidence=evidence, authority=authority)
+def _grounded_command(action: str, summary: str) -> None:
+    """Register ``revoke`` or ``suspend``: a reason, evidence and authority are all required."""
+
+    def command(
+        ctx: typer.Context,
+        number: NumberArg,
+        reason: ReasonOpt,
+        evidence: EvidenceOpt,
+        authority: AuthorityOpt,
+    ) -> None:
+        _status_change(ctx, action, number, reason=reason, evidence=evidence, authority=authority)
+
+    command.__doc__ = summary
+    app.command(action)(command)
 
 
-@app.command()
-def suspend(
-    ctx: typer.Context,
-    number: NumberArg,
-    reason: Annotated[str, typer.Option(help=REASON_HELP)],
-    evidence: EvidenceOpt,
-    authority: AuthorityOpt,
-) -> None:
-    """Suspend (暂停) a valid certificate until the suspension is lifted."""
-    _status_change(ctx, "suspend", number, reason=reason, evidence=evidence, authority=authority)
+_grounded_command("revoke", "Revoke (撤销) a certificate: final; the public page shows it at once.")
+_grounded_command("suspend", "Suspend (暂停) a valid certificate until the suspension is lifted.")
 
 
 @app.command()

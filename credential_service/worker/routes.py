@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from credential_service.core.clock import to_xsd
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
+from credential_service.platform.runtime import Platform
 from credential_service.platform.tokens import Principal, Role, allow
 from credential_service.records import service as records
 from credential_service.records import staff
@@ -66,23 +68,26 @@ def me(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
 
 @router.get("/file", summary="My whole lifelong file, oldest first", responses=WORKER_ERRORS)
 def my_file(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.read_session() as session:
-        entries = worker.my_file(session, _me(session, principal))
-    return JSON([_plain(e) for e in entries])
+    return _listed(principal, runtime, worker.my_file)
 
 
 @router.get("/certificates", summary="My certificates and their status", responses=WORKER_ERRORS)
 def my_certificates(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
-    with runtime.read_session() as session:
-        summaries = worker.my_certificates(session, _me(session, principal))
-    return JSON([_plain(s) for s in summaries])
+    return _listed(principal, runtime, worker.my_certificates)
 
 
 @router.get("/verifications", summary="Who verified my certificates, and when", responses=WORKER_ERRORS)
 def my_verifications(principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
+    return _listed(principal, runtime, worker.my_verifications)
+
+
+def _listed(
+    principal: Principal, runtime: Platform, read: Callable[[Session, Person], Sequence[Any]]
+) -> JSON:
+    """One of the worker's own lists (``read``), its items as plain JSON objects."""
     with runtime.read_session() as session:
-        events = worker.my_verifications(session, _me(session, principal))
-    return JSON([_plain(e) for e in events])
+        items = read(session, _me(session, principal))
+    return JSON([_plain(item) for item in items])
 
 
 @router.get("/share-links", summary="My share links", responses=WORKER_ERRORS)
