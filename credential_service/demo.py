@@ -345,9 +345,19 @@ def _demo_certificate(
 # Status changes of three demo certificates (never the demo sign-in's: its file stays simple).
 DEMO_AUTHORITY = "山西省人力资源和社会保障厅"
 DEMO_CHANGES = (
-    ("revoke", "fraud", "晋人社稽〔2026〕3号 稽查报告（替考）", DEMO_AUTHORITY + " 晋人社鉴〔2026〕12号"),
-    ("suspend", "inspection_order", "太原市人社局 现场检查记录 2026-031", "太原市人力资源和社会保障局"),
-    ("supersede", None, "持证人申请更正姓名，户籍证明 2026-0417", DEMO_AUTHORITY),
+    (
+        StatusAction.REVOKE,
+        "fraud",
+        "晋人社稽〔2026〕3号 稽查报告（替考）",
+        DEMO_AUTHORITY + " 晋人社鉴〔2026〕12号",
+    ),
+    (
+        StatusAction.SUSPEND,
+        "inspection_order",
+        "太原市人社局 现场检查记录 2026-031",
+        "太原市人力资源和社会保障局",
+    ),
+    (StatusAction.SUPERSEDE, None, "持证人申请更正姓名，户籍证明 2026-0417", DEMO_AUTHORITY),
 )
 
 
@@ -377,17 +387,17 @@ def _demo_change(
     *,
     number: str,
     holder_name: str,
-    change: tuple[str, str | None, str, str],
+    change: tuple[StatusAction, str | None, str, str],
     seed: int,
 ) -> None:
     action, reason, evidence, authority = change
     actor = Actor("admin", "admin:demo")
-    if action != "supersede":
+    if action is not StatusAction.SUPERSEDE:
         status_changes.change_status(
             session,
             actor,
             number,
-            StatusAction(action),
+            action,
             reason=reason,
             evidence=evidence,
             authority=authority,

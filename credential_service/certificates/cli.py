@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from credential_service.certificates.status.rules import StatusAction
 from credential_service.core.errors import ServiceError
 from credential_service.platform.commands import actor, console, fail, problem_text, runtime_of
 from credential_service.platform.runtime import Platform
@@ -27,11 +28,17 @@ ReasonOpt = Annotated[str, typer.Option(help=REASON_HELP)]
 
 
 def _status_change(
-    ctx: typer.Context, action: str, number: str, *, reason: str | None, evidence: str, authority: str
+    ctx: typer.Context,
+    action: StatusAction,
+    number: str,
+    *,
+    reason: str | None,
+    evidence: str,
+    authority: str,
 ) -> None:
     """One status change as an administrator at the server's console (the actor is cli:$USER)."""
     from credential_service.certificates.status import service as status_changes
-    from credential_service.certificates.status.rules import Actor, StatusAction
+    from credential_service.certificates.status.rules import Actor
 
     runtime: Platform = runtime_of(ctx)
     with runtime.session() as session:
@@ -40,7 +47,7 @@ def _status_change(
                 session,
                 Actor("admin", actor()),
                 number,
-                StatusAction(action),
+                action,
                 reason=reason,
                 evidence=evidence,
                 authority=authority,
@@ -52,7 +59,7 @@ def _status_change(
         console.print(f"已发放补贴需追回 / subsidies to recover: file entries {result.subsidies_to_recover}")
 
 
-def _grounded_command(action: str, summary: str) -> None:
+def _grounded_command(action: StatusAction, summary: str) -> None:
     """Register ``revoke`` or ``suspend``: a reason, evidence and authority are all required."""
 
     def command(
@@ -65,11 +72,13 @@ def _grounded_command(action: str, summary: str) -> None:
         _status_change(ctx, action, number, reason=reason, evidence=evidence, authority=authority)
 
     command.__doc__ = summary
-    app.command(action)(command)
+    app.command(action.value)(command)
 
 
-_grounded_command("revoke", "Revoke (撤销) a certificate: final; the public page shows it at once.")
-_grounded_command("suspend", "Suspend (暂停) a valid certificate until the suspension is lifted.")
+_grounded_command(
+    StatusAction.REVOKE, "Revoke (撤销) a certificate: final; the public page shows it at once."
+)
+_grounded_command(StatusAction.SUSPEND, "Suspend (暂停) a valid certificate until the suspension is lifted.")
 
 
 @app.command()
@@ -81,4 +90,4 @@ def reinstate(
     reason: Annotated[str | None, typer.Option(help=f"optional: {REASON_HELP}")] = None,
 ) -> None:
     """Lift a suspension (恢复)."""
-    _status_change(ctx, "reinstate", number, reason=reason, evidence=evidence, authority=authority)
+    _status_change(ctx, StatusAction.REINSTATE, number, reason=reason, evidence=evidence, authority=authority)

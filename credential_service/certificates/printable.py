@@ -63,9 +63,9 @@ CERTIFICATE_QUERY_SITE = "http://jndj.osta.org.cn"  # 证书信息查询网址
 ORGANISATION_QUERY_SITE = "http://pjjg.osta.org.cn"  # 机构信息查询网址
 MISSING_FIELD = "--"
 STATUS_MARKS = {
-    "revoked": "已撤销 REVOKED",
-    "suspended": "已暂停 SUSPENDED",
-    "superseded": "已换发 SUPERSEDED",
+    CertificateState.REVOKED: "已撤销 REVOKED",
+    CertificateState.SUSPENDED: "已暂停 SUSPENDED",
+    CertificateState.SUPERSEDED: "已换发 SUPERSEDED",
 }
 
 PAGE_WIDTH, PAGE_HEIGHT = A4  # 595.28 × 841.89 pt

@@ -32,7 +32,7 @@ from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import lists as status_lists
 from credential_service.certificates.status.lists import StatusAssignment, assign_status, set_status
 from credential_service.certificates.status.models import CertificateStatusChange
-from credential_service.certificates.status.rules import CertificateState
+from credential_service.certificates.status.rules import CertificateState, StatusAction
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
@@ -536,7 +536,7 @@ def superseded_by(session: Session, record: IssuedCredential) -> str | None:
         select(CertificateStatusChange.superseded_by)
         .where(
             CertificateStatusChange.credential_id == record.credential_id,
-            CertificateStatusChange.action == "supersede",
+            CertificateStatusChange.action == StatusAction.SUPERSEDE,
         )
         .limit(1)
     )
