@@ -163,10 +163,6 @@ def clear_id_number(data_key: bytes, person: Person) -> str:
     return unseal(data_key, person.id_number_sealed, ID_NUMBER_PURPOSE)
 
 
-def person_identity(data_key: bytes, person: Person) -> Identity:
-    return Identity(DocumentType(person.document_type), clear_id_number(data_key, person))
-
-
 def record_card(session: Session, person: Person, card_number: str, valid_from: date) -> SocialSecurityCard:
     """The person's current social-security card; a new number marks the previous card replaced.
 

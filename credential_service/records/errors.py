@@ -1,11 +1,6 @@
 from __future__ import annotations
 
-from credential_service.core.errors import Conflict, FieldError, InvalidInput
-
-
-class DuplicatePosting(Conflict):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"重复提交 / duplicate posting: {what}", code="duplicate_posting")
+from credential_service.core.errors import FieldError, InvalidInput
 
 
 class InvalidCorrection(InvalidInput):

@@ -189,14 +189,6 @@ def start_session(response: Response, token: str, *, max_age: int, public_base_u
     )
 
 
-def session_tenant(request: Request, runtime: Platform, role: Role) -> tuple[str, str] | None:
-    """(tenant, session token) of a page request signed in with ``role``; None otherwise."""
-    found = session_principal(request, runtime)
-    if found is None or found[0].role is not role or not found[0].tenant:
-        return None
-    return found[0].tenant, found[1]
-
-
 def csrf_token(session_token: str) -> str:
     """Bound to the session: a page from another site cannot know it (double submit of a derived value)."""
     return hashlib.sha256(b"csrf:" + session_token.encode()).hexdigest()[:32]
