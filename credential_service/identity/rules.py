@@ -266,11 +266,26 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+# A number shorter than this (passports, travel permits) shows at most 4 characters (decision 025).
+LONG_ID_NUMBER = 15
+SHORT_MASK = "*****"  # hides how long a short number is
+
+
 def mask_id_number(number: str) -> str:
-    """``140***********1234``: first 3, eleven stars, last 4 (short numbers keep less)."""
-    if len(number) <= 7:
-        return number[:1] + "*" * (len(number) - 1)
-    return number[:3] + "*" * 11 + number[-4:]
+    """What a page, a printout or an export shows of an ID number (decision 025).
+
+    15 or 18 characters (居民身份证, 港澳台居民居住证, 外国人永久居留身份证): the first 3 and the last 4,
+    ``140***********1234``, as national query sites show them. Shorter (护照, 往来内地/大陆通行证,
+    others): the first character and the last 3, ``E*****678``; under 8 characters the first and the
+    last; under 4, nothing.
+    """
+    if len(number) >= LONG_ID_NUMBER:
+        return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    if len(number) >= 8:
+        return number[:1] + SHORT_MASK + number[-3:]
+    if len(number) >= 4:
+        return number[:1] + SHORT_MASK + number[-1:]
+    return SHORT_MASK
 
 
 def mask_name(name: str) -> str:

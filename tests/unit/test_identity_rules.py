@@ -73,6 +73,35 @@ def test_residence_permits_and_foreign_cards() -> None:
 
 def test_masking() -> None:
     assert mask_id_number("140105199001011234") == "140***********1234"
+
+
+# One number per document type, as issued (decision 025): what a page may show of it.
+MASKED_BY_TYPE = [
+    (DocumentType.RESIDENT_ID, "140105199001011234", "140***********1234"),
+    (DocumentType.RESIDENT_ID, "140105900101123", "140********1123"),  # 15-digit first generation
+    (DocumentType.HK_MO_RESIDENCE, "810000199001011234", "810***********1234"),
+    (DocumentType.TW_RESIDENCE, "830000199001011236", "830***********1236"),
+    (DocumentType.FOREIGN_PERMANENT, "USA123456789012", "USA********9012"),  # 2004 format, 15
+    (DocumentType.FOREIGN_PERMANENT, "911840199001011238", "911***********1238"),  # 2017 format, 18
+    (DocumentType.PASSPORT, "E12345678", "E*****678"),
+    (DocumentType.HK_MO_PASS, "H12345678", "H*****678"),
+    (DocumentType.TW_PASS, "12345678", "1*****678"),
+    (DocumentType.OTHER, "AB12345", "A*****5"),
+    (DocumentType.OTHER, "ABC", "*****"),
+]
+
+
+@pytest.mark.parametrize(("document_type", "number", "masked"), MASKED_BY_TYPE)
+def test_masking_per_document_type(document_type: DocumentType, number: str, masked: str) -> None:
+    shown = mask_id_number(number)
+    assert shown == masked
+    visible = sum(1 for c in shown if c != "*")
+    # Short numbers (passports, travel permits) show at most 4 characters; long ones 7 of 15 or 18.
+    assert visible <= (4 if len(number) < 15 else 7), (document_type, shown)
+    assert number not in shown
+
+
+def test_names_are_masked() -> None:
     assert mask_name("张三") == "张*"
     assert mask_name("张小三") == "张*三"
     assert mask_name("欧阳小明") == "欧**明"
