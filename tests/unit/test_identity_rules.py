@@ -82,7 +82,7 @@ MASKED_BY_TYPE = [
     (DocumentType.HK_MO_RESIDENCE, "810000199001011234", "810***********1234"),
     (DocumentType.TW_RESIDENCE, "830000199001011236", "830***********1236"),
     (DocumentType.FOREIGN_PERMANENT, "USA123456789012", "USA********9012"),  # 2004 format, 15
-    (DocumentType.FOREIGN_PERMANENT, "911840199001011238", "911***********1238"),  # 2017 format, 18
+    (DocumentType.FOREIGN_PERMANENT, "911840199001011238", "911***********1238"),  # 2023 format, 18
     (DocumentType.PASSPORT, "E12345678", "E*****678"),
     (DocumentType.HK_MO_PASS, "H12345678", "H*****678"),
     (DocumentType.TW_PASS, "12345678", "1*****678"),
