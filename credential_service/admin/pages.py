@@ -10,7 +10,7 @@ No page shows a clear ID number.
 
 from __future__ import annotations
 
-from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from credential_service.admin import service
 from credential_service.assessment.organisations.rules import ORG_TYPE_NAMES, STATUS_NAMES
 from credential_service.certificates.status.rules import ReasonCode, StatusAction
-from credential_service.core.clock import BEIJING
+from credential_service.core.clock import beijing_text
 from credential_service.core.errors import Forbidden, ServiceError
 from credential_service.identity.signin import staff as staff_signin
 from credential_service.platform.tokens import STAFF_ROLES, Role
@@ -43,11 +43,6 @@ REASONS = [r for r in ReasonCode if r is not ReasonCode.SUPERSEDED]  # set by a 
 Staff = Annotated[PageSession, Depends(signed_in(*STAFF_ROLES, signin_path=staff_signin.SIGNIN_PATH))]
 
 
-def _when(moment: datetime | None) -> str:
-    """Beijing time to the minute (what the department reads), or an empty string."""
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def _page(
     request: Request, staff: PageSession, template: str, title: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
@@ -68,7 +63,7 @@ def _page(
         "csrf": staff.csrf,
         "staff": principal,
         "is_admin": principal.role is Role.ADMIN,
-        "when": _when,
+        "when": partial(beijing_text, minutes=True),
         "status_names": STATUS_NAMES,
         "org_type_names": ORG_TYPE_NAMES,
         **extra,

@@ -17,6 +17,17 @@ def beijing_date(moment: datetime) -> date:
     return as_utc(moment).astimezone(BEIJING).date()
 
 
+def beijing_text(moment: datetime | date | None, *, minutes: bool = False) -> str:
+    """What a person reads: a moment as its Beijing date (and time to the minute), a date as
+    recorded, nothing as "—" (pages, printouts, exports; the JSON API keeps ISO 8601)."""
+    if moment is None:
+        return "—"
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
+    local = as_utc(moment).astimezone(BEIJING)
+    return local.strftime("%Y-%m-%d %H:%M" if minutes else "%Y-%m-%d")
+
+
 def china_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The first instant of a Beijing calendar day and the first instant of the next one."""
     start = datetime.combine(day, time(0), BEIJING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from credential_service.core.clock import beijing_text
 from credential_service.core.errors import ServiceError, TooManyRequests
 from credential_service.web.i18n import TEXTS, pick_lang
 
@@ -17,6 +19,9 @@ STATIC = Path(__file__).parent / "static"
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False
 )
+# Dates and times on pages are Beijing's (``beijing_date`` and ``beijing_time`` filters).
+_env.filters["beijing_date"] = beijing_text
+_env.filters["beijing_time"] = partial(beijing_text, minutes=True)
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
     "script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
