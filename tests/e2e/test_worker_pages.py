@@ -34,6 +34,16 @@ def test_worker_signs_in_reads_downloads_shares_and_withdraws(
     expect(page.locator("#profile")).to_contain_text(who["name"])
     assert who["idNumber"] not in page.content()  # only the masked number is shown
     expect(page.locator("#timeline li.entry").first).to_contain_text("获得证书")
+    # Each entry is headed by its Beijing date: an enrolment or a completion by the date it records.
+    dated = 0
+    for entry in page.locator("#timeline li.entry").all():
+        heading, _, facts = entry.inner_text().partition("\n")
+        for label in ("结业日期：", "报名日期："):
+            if label in facts:
+                recorded = facts.split(label, 1)[1][:10]
+                assert heading.startswith(recorded), (heading, facts)
+                dated += 1
+    assert dated >= 2  # the demo worker enrolled in and completed a class
     first = page.locator("tr.certificate").first
     number = first.get_attribute("data-number")
     assert number
