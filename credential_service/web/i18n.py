@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from credential_service.core.clock import beijing_text, parse_xsd
+
 Lang = Literal["zh", "en"]
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -321,6 +323,7 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "enrolledOn": "报名日期",
         "institutionCreditCode": "机构代码",
         "occurredAt": "时间",
+        "time": "时间",
         "matchScore": "比对分数",
     },
     "en": {
@@ -355,9 +358,49 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "enrolledOn": "enrolled",
         "institutionCreditCode": "institution code",
         "occurredAt": "time",
+        "time": "time",
         "matchScore": "match score",
     },
 }
+# Enumerated fact values in words (the file stores the machine value).
+FACT_VALUES: dict[str, dict[str, str]] = {
+    "zh": {
+        "pass": "合格",
+        "fail": "不合格",
+        "face": "人脸识别",
+        "card": "刷卡",
+        "qr": "扫码",
+        "e_card": "电子社保卡",
+        "revocation": "撤销",
+        "suspension": "暂停",
+    },
+    "en": {
+        "pass": "passed",
+        "fail": "failed",
+        "face": "face recognition",
+        "card": "card",
+        "qr": "QR code",
+        "e_card": "electronic social-security card",
+        "revocation": "revocation",
+        "suspension": "suspension",
+    },
+}
+TIME_FACTS = frozenset({"time", "occurredAt"})  # stored as ISO 8601 in UTC: shown in Beijing time
+
+
+def fact_text(key: str, value: object, *, lang: Lang) -> str:
+    """A fact's value as a person reads it: Beijing time, words for enumerated values, 是/否."""
+    if key in TIME_FACTS and isinstance(value, str):
+        try:
+            return beijing_text(parse_xsd(value), minutes=True)
+        except ValueError:
+            return value
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    text = str(value)
+    return FACT_VALUES[lang].get(text, text)
+
+
 HIDDEN_FACTS = frozenset({"credentialId", "photoHash", "photoSha256", "trainingType"})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -23,7 +24,7 @@ from credential_service.web.http import (
     rate_limit,
     start_session,
 )
-from credential_service.web.i18n import FACT_LABELS, HIDDEN_FACTS, pick_lang
+from credential_service.web.i18n import FACT_LABELS, HIDDEN_FACTS, fact_text, pick_lang
 from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
 from credential_service.web.templating import error_page, render
 from credential_service.worker import clr
@@ -114,9 +115,12 @@ def my_file_page(request: Request, runtime: RuntimeDep, me: Me) -> Response:
             "entries": list(reversed(worker.my_file(session, person))),
             "verifications": worker.my_verifications(session, person),
         }
-    lang_index = 1 if pick_lang(request.query_params.get("lang"), request.cookies.get("lang")) == "en" else 0
-    context["titles"] = {kind.value: titles[lang_index] for kind, titles in ENTRY_TITLES.items()}
-    context["fact_labels"] = FACT_LABELS["en" if lang_index else "zh"]
+    lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
+    context["titles"] = {
+        kind.value: titles[1 if lang == "en" else 0] for kind, titles in ENTRY_TITLES.items()
+    }
+    context["fact_labels"] = FACT_LABELS[lang]
+    context["fact_value"] = partial(fact_text, lang=lang)
     context["hidden_facts"] = HIDDEN_FACTS
     return render(request, "me.html", context)
 

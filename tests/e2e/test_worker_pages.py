@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,8 @@ def test_worker_signs_in_reads_downloads_shares_and_withdraws(
     dated = 0
     for entry in page.locator("#timeline li.entry").all():
         heading, _, facts = entry.inner_text().partition("\n")
+        # Facts in words and Beijing time: no machine value, no empty value, no UTC timestamp.
+        assert not re.search(r"：(None|pass|fail|card|e_card|face)(；|$)|\d{4}-\d\d-\d\dT", facts), facts
         for label in ("结业日期：", "报名日期："):
             if label in facts:
                 recorded = facts.split(label, 1)[1][:10]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from credential_service.core.clock import beijing_text
+from credential_service.web.i18n import fact_text
 
 
 def test_pages_show_beijing_dates_and_times() -> None:
@@ -14,3 +15,13 @@ def test_pages_show_beijing_dates_and_times() -> None:
     assert beijing_text(datetime(2026, 12, 4, 5, 36, tzinfo=UTC), minutes=True) == "2026-12-04 13:36"
     assert beijing_text(date(2026, 5, 24)) == "2026-05-24"
     assert beijing_text(None) == "—"
+
+
+def test_facts_read_in_words_and_beijing_time() -> None:
+    assert fact_text("result", "pass", lang="zh") == "合格"
+    assert fact_text("result", "fail", lang="en") == "failed"
+    assert fact_text("method", "e_card", lang="zh") == "电子社保卡"
+    assert fact_text("time", "2026-05-23T00:04:00Z", lang="zh") == "2026-05-23 08:04"
+    assert fact_text("flagged", True, lang="zh") == "是"
+    assert fact_text("score", 96.8, lang="zh") == "96.8"
+    assert fact_text("time", "not a time", lang="zh") == "not a time"
