@@ -17,6 +17,7 @@ from credential_service.records import models as records_models
 from credential_service.records.training import models as training_models  # noqa: F401 - tables for Alembic
 from credential_service.transparency import models as transparency_models
 from credential_service.verification import models as verification_models
+from credential_service.worker import models as worker_models
 
 metadata = Base.metadata
 
@@ -32,5 +33,6 @@ __all__ = [
     "records_models",
     "transparency_models",
     "verification_models",
+    "worker_models",
     "workflow_models",
 ]

@@ -17,12 +17,12 @@ from credential_service.platform.runtime import Platform
 from credential_service.platform.tokens import Principal, Role, allow
 from credential_service.records import service as records
 from credential_service.records import staff
-from credential_service.records.models import ShareLink
 from credential_service.records.schemas import EntryPosting, PersonLookup, ShareLinkRequest
 from credential_service.web.http import JSON, CurrentPrincipal, RuntimeDep
 from credential_service.web.openapi import answer
 from credential_service.worker import clr
 from credential_service.worker import service as worker
+from credential_service.worker.models import ShareLink
 from credential_service.worker.ports import WorkerRuntimeDep
 
 router = APIRouter(prefix="/api/v1/me", tags=["worker"])

@@ -21,10 +21,10 @@ from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import FieldError, InvalidInput, NotFound
 from credential_service.identity.models import Person
 from credential_service.records import service as records
-from credential_service.records.models import ShareLink
 from credential_service.verification import service as verification
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.worker.errors import ShareLinkGone
+from credential_service.worker.models import ShareLink
 
 MAX_SHARE_DAYS = 365
 SHARE_TOKEN_BYTES = 24

@@ -53,6 +53,7 @@ from credential_service.core.errors import FieldError
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.identity import service as identity
+from credential_service.identity.clients import service as client_keys
 from credential_service.identity.clients.models import OrganisationClientKey
 from credential_service.identity.clients.service import check_content_signature
 from credential_service.identity.rules import blind_index
@@ -444,11 +445,7 @@ def report(session: Session, submission: ResultSubmission) -> SubmissionReport:
         withdrawn=counts.get(CandidateState.WITHDRAWN, 0),
         issued=counts.get(CandidateState.ISSUED, 0),
         rejected_rows=json.loads(submission.rejected_rows),
-        client_kid=session.scalar(
-            select(OrganisationClientKey.kid).where(OrganisationClientKey.id == submission.client_key_id)
-        )
-        if submission.client_key_id is not None
-        else None,
+        client_kid=client_keys.key_kid(session, submission.client_key_id),
     )
 
 

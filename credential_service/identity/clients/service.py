@@ -287,3 +287,10 @@ def revoke_client(
             detail={"clientId": client.client_id},
         )
     return _client_view(client, owner.code)
+
+
+def key_kid(session: Session, key_id: int | None) -> str | None:
+    """The kid of a registered client key (what a submission names its signing key by)."""
+    if key_id is None:
+        return None
+    return session.scalar(select(OrganisationClientKey.kid).where(OrganisationClientKey.id == key_id))
