@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import text
 
@@ -10,7 +10,8 @@ from credential_service.core.errors import NotFound
 from credential_service.crypto.jsonld import PINNED_CONTEXTS, load_context
 from credential_service.verification.trust import published_schema
 from credential_service.web.http import JSON, RuntimeDep
-from credential_service.web.templating import PAGE_HEADERS
+from credential_service.web.i18n import TEXTS, pick_lang
+from credential_service.web.templating import render
 
 router = APIRouter(tags=["service"])
 IMMUTABLE = {"Cache-Control": "public, max-age=86400"}
@@ -52,19 +53,75 @@ def context(name: str) -> JSON:
     raise NotFound(f"没有这个上下文 / no context {name}")
 
 
+# The ways in, one per kind of user (path, zh label, zh who, en label, en who).
+WAYS_IN = (
+    (
+        "/check",
+        "查验证书",
+        "用人单位、人事专员：扫码或输入证书编号和姓名查验真伪",
+        "Check a certificate",
+        "Employers: scan the QR code or enter the number and name",
+    ),
+    (
+        "/me",
+        "我的档案",
+        "劳动者：用社会保障卡查看本人培训档案和证书",
+        "My file",
+        "Workers: your training file and certificates",
+    ),
+    (
+        "/org",
+        "企业自主评价",
+        "企业和评价机构：申报计划、上传成绩、公示、发证",
+        "Enterprise assessment",
+        "Enterprises and evaluation bodies: plans, results, publicity, issuing",
+    ),
+    (
+        "/institution",
+        "培训机构",
+        "培训机构：开班、花名册、考勤和结业",
+        "Training institutions",
+        "Classes, rosters, attendance and completions",
+    ),
+    (
+        "/publicity",
+        "评价结果公示",
+        "公示期内的评价结果和异议渠道",
+        "Results in publicity",
+        "Assessment results open for objections",
+    ),
+    ("/admin", "管理", "人社部门工作人员和审计人员", "Administration", "Staff and auditors"),
+)
+HOME_TEXTS = {
+    "zh": {
+        "lead": "人人持证、技能社会：职业技能培训电子档案与职业技能等级证书的签发和查验。",
+        "developers": "开发者",
+        "docs": "接口文档",
+        "did": "平台公钥（DID）",
+        "bundle": "离线核验资料",
+        "contexts": "JSON-LD 上下文",
+        "log": "透明日志",
+    },
+    "en": {
+        "lead": "Lifelong training files and skill-level certificates: issued, shared and checked.",
+        "developers": "Developers",
+        "docs": "API documentation",
+        "did": "Platform DID document",
+        "bundle": "Offline trust bundle",
+        "contexts": "Pinned JSON-LD contexts",
+        "log": "Transparency log",
+    },
+}
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(runtime: RuntimeDep) -> HTMLResponse:
-    base = runtime.settings.public_base_url
-    return HTMLResponse(
-        f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>职业技能等级证书服务</title></head><body>
-<h1>职业技能等级证书服务 <small>Skills record and credential service</small></h1>
-<ul>
-<li><a href="/docs">接口文档 API documentation</a></li>
-<li><a href="/.well-known/did.json">平台公钥 (DID) Platform DID document</a></li>
-<li><a href="/api/v1/trust-bundle">离线核验资料 Offline trust bundle</a></li>
-<li><a href="/contexts">固定的 JSON-LD 上下文 Pinned contexts</a></li>
-</ul><p>{base}</p></body></html>""",
-        headers=PAGE_HEADERS,
+def home(request: Request) -> HTMLResponse:
+    lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
+    english = lang == "en"
+    ways = [
+        {"href": path, "label": en_label if english else label, "who": en_who if english else who}
+        for path, label, who, en_label, en_who in WAYS_IN
+    ]
+    return render(
+        request, "home.html", {"title": TEXTS[lang]["site"], "ways": ways, "home": HOME_TEXTS[lang]}
     )

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 TITLE = "职业技能等级证书服务"
+WAYS_IN = {
+    "查验证书": "/check",
+    "我的档案": "/me",
+    "企业自主评价": "/org",
+    "培训机构": "/institution",
+    "评价结果公示": "/publicity",
+    "管理": "/admin",
+}
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
@@ -31,7 +39,9 @@ def test_home_page_renders_its_chinese_title(
     heading = page.locator("h1")
     expect(heading).to_be_visible()
     expect(heading).to_contain_text(TITLE)
-    expect(page.get_by_role("link", name="接口文档 API documentation")).to_have_attribute("href", "/docs")
+    for name, href in WAYS_IN.items():  # a way in for each kind of user, developers' links in the footer
+        expect(page.locator("main").get_by_role("link", name=name)).to_have_attribute("href", href)
+    expect(page.locator("footer").get_by_role("link", name="接口文档")).to_have_attribute("href", "/docs")
 
     glyphs = cjk_glyphs(page, TITLE, "h1")
     assert glyphs and all(g["width"] > 0 and g["ink"] > 0 for g in glyphs), glyphs
