@@ -126,13 +126,22 @@ def serve(
 @app.command()
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print a machine-readable manifest")] = False,
+    guide: Annotated[
+        bool, typer.Option("--guide", help="print the try-it guide with fresh sign-ins instead of the table")
+    ] = False,
 ) -> None:
     """Load demo organisations, workers and certificates (idempotent)."""
     from credential_service.demo import load_demo
+    from credential_service.demo.guide import demo_guide, guide_text
 
     runtime = _runtime()
-    manifest = load_demo(runtime)
-    runtime.close()
+    try:
+        manifest = load_demo(runtime)
+        if guide:
+            sys.stdout.write(guide_text(demo_guide(runtime, manifest)))
+            return
+    finally:
+        runtime.close()
     if as_json:
         sys.stdout.write(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n")
         return

@@ -228,10 +228,10 @@ MESSAGES: Final[dict[AnyCode, Message]] = {
         f"The transparency log's inclusion proof does not verify: {_UNTRUSTED} {{detail}}",
     ),
     Code.LOGGED: Message(
-        "证书已于 {logged_at} 记入公开透明日志（第 {entry} 条），"
+        "证书已于 {logged_at}（北京时间）记入公开透明日志（日志序号 {index}），"
         "平台于 {signed_at} 签署的检查点证明了这一点。",
-        "The credential was logged in the public transparency log at {logged_at} (entry {index}), as "
-        "the checkpoint the platform signed at {signed_at} proves.",
+        "The credential was logged in the public transparency log at {logged_at} Beijing time (log "
+        "index {index}), as the checkpoint the platform signed at {signed_at} proves.",
     ),
     Code.ISSUER_CONTROLS_KEY: Message(
         "签名密钥属于证书上写明的签发机构。", "The signing key belongs to the issuer named on the credential."
@@ -240,8 +240,12 @@ MESSAGES: Final[dict[AnyCode, Message]] = {
         "签名密钥不属于证书上写明的签发机构，证书不可信。",
         "The signing key does not belong to the issuer named on the credential.",
     ),
-    Code.NOT_YET_VALID: Message("证书自 {since} 起才生效。", "The credential is only valid from {since}."),
-    Code.EXPIRED: Message("证书已于 {until} 过期。", "The credential expired on {until}."),
+    Code.NOT_YET_VALID: Message(
+        "证书自 {since}（北京时间）起才生效。", "The credential is only valid from {since} Beijing time."
+    ),
+    Code.EXPIRED: Message(
+        "证书已于 {until}（北京时间）过期。", "The credential expired at {until} Beijing time."
+    ),
     Code.WITHIN_VALIDITY_PERIOD: Message("证书在有效期内。", "The credential is within its validity period."),
     Code.NO_STATUS_ENTRY: Message("证书未声明状态列表。", "The credential declares no status list."),
     Code.STATUS_PURPOSE_UNSUPPORTED: Message(

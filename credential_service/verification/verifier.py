@@ -21,7 +21,7 @@ from typing import Any
 
 import jsonschema
 
-from credential_service.core.clock import parse_xsd, to_xsd, utcnow
+from credential_service.core.clock import beijing_text, parse_xsd, utcnow
 from credential_service.crypto import merkle
 from credential_service.crypto import status_list as bits_codec
 from credential_service.crypto.checkpoint import (
@@ -296,10 +296,9 @@ def _check_logged(
         Check.LOGGED,
         Outcome.VALID,
         Code.LOGGED,
-        logged_at=to_xsd(logged_at),
-        signed_at=to_xsd(opened.timestamp),
-        entry=evidence.leaf_index + 1,
-        index=evidence.leaf_index,
+        logged_at=beijing_text(logged_at, minutes=True),
+        signed_at=beijing_text(opened.timestamp, minutes=True),
+        index=evidence.leaf_index,  # the log's own numbering (leafIndex, from 0), in both languages
     )
     return logged_at
 
@@ -320,9 +319,16 @@ def check_validity(
         start = _parse_or_none(valid_from)
     end = _parse_or_none(valid_until) if valid_until is not None else None
     if start is not None and now < start:
-        report.add(Check.VALIDITY_PERIOD, Outcome.INVALID, Code.NOT_YET_VALID, since=valid_from)
+        report.add(
+            Check.VALIDITY_PERIOD,
+            Outcome.INVALID,
+            Code.NOT_YET_VALID,
+            since=beijing_text(start, minutes=True),
+        )
     elif end is not None and now > end:
-        report.add(Check.VALIDITY_PERIOD, Outcome.INVALID, Code.EXPIRED, until=valid_until)
+        report.add(
+            Check.VALIDITY_PERIOD, Outcome.INVALID, Code.EXPIRED, until=beijing_text(end, minutes=True)
+        )
     else:
         report.add(Check.VALIDITY_PERIOD, Outcome.VALID, Code.WITHIN_VALIDITY_PERIOD)
 

@@ -29,7 +29,7 @@ from credential_service.assessment.workflow.models import ResultSubmission
 from credential_service.assessment.workflow.results.sheet import read_csv
 from credential_service.certificates.models import IssuedCredential
 from credential_service.cli import app as cli
-from credential_service.core.clock import parse_xsd, to_xsd, utcnow
+from credential_service.core.clock import beijing_text, parse_xsd, to_xsd, utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import InvalidInput
 from credential_service.crypto import merkle
@@ -632,7 +632,9 @@ def test_the_log_check_alone_and_the_openapi_document(
     with runtime.session() as session:
         report = verify_credential(vc, DatabaseTrust(session, runtime.verification))
     logged = next(c for c in report.checks if c.check == "logged")
-    assert logged.outcome == "valid" and to_xsd(parse_xsd(vc["proof"]["created"])) in logged.message_en
+    signed = beijing_text(parse_xsd(vc["proof"]["created"]), minutes=True)  # people read Beijing time
+    assert logged.outcome == "valid" and signed in logged.message_en and "log index 0" in logged.message_en
+    assert f"{signed}（北京时间）" in logged.message_zh and "日志序号 0" in logged.message_zh
     paths = client.get("/openapi.json").json()["paths"]
     assert {
         "/log/checkpoint",

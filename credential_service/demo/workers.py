@@ -51,6 +51,7 @@ DEMO_ORGANISATIONS = (
     ("Y000014040002", "潞安化工集团有限公司"),
     ("S000014010003", "山西省职业技能鉴定指导中心评价站"),
 )
+DEMO_REGISTERED_AT = datetime(2024, 1, 2, 9, 0, tzinfo=BEIJING)
 DEMO_INSTITUTIONS = (
     ("140100", "太原市技师学院职业培训中心"),
     ("140200", "大同市惠民职业技能培训学校"),
@@ -90,6 +91,7 @@ class DemoManifest:
     certificates: list[dict[str, Any]] = field(default_factory=list)
     # valid / revoked / suspended / superseded: at least one of each (decision 014)
     certificates_by_status: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    batches: list[dict[str, str]] = field(default_factory=list)  # in publicity, ready to issue
 
 
 @dataclass(frozen=True)
@@ -216,8 +218,8 @@ def _completions(plan: _Class, passed: list[certificates.Holder], rng: random.Ra
     ]
 
 
-def load_demo(runtime: Runtime, *, workers: int = 300, seed: int = 14) -> DemoManifest:
-    """Create the demo once (idempotent: a second run only reports what exists)."""
+def load_workers(runtime: Runtime, *, workers: int, seed: int) -> DemoManifest:
+    """Create the demo's people, classes and certificates once (a second run only reports them)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     manifest = DemoManifest(workers=workers)
     people = [
@@ -274,6 +276,7 @@ def _demo_organisations(session: Session, runtime: Runtime, manifest: DemoManife
                 site_serial=code[7:13],
                 scope=scope,
                 actor="demo",
+                now=DEMO_REGISTERED_AT,  # registered long before the demo batches were assessed
             )
         did = issuers.get_issuer(session, code).did
         manifest.organisations.append({"code": code, "name": name, "did": did, "creditCode": credit_code})

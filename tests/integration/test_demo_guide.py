@@ -1,0 +1,69 @@
+"""The newcomer's path: the guide ``scripts/run`` prints on every start signs each kind of user in,
+and the demo's two batches let issuance be tried (one in publicity, one ready to issue)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from credential_service.app import create_app
+from credential_service.cli import app as cli
+from credential_service.core.config import Settings
+
+BASE = "http://127.0.0.1:8000"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CS_DATABASE_URL", f"sqlite:///{tmp_path / 'guide.sqlite3'}")
+    monkeypatch.setenv("CS_KEYSTORE_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("CS_KEYSTORE_PASSPHRASE", "guide test")
+    monkeypatch.setenv("CS_PUBLIC_BASE_URL", BASE)
+    return tmp_path
+
+
+def _field(guide: str, name: str) -> str:
+    found = re.search(rf"{name} (\S+)", guide)
+    assert found, f"{name} missing from the guide:\n{guide}"
+    return found.group(1)
+
+
+def test_the_guide_signs_every_user_in_and_the_demo_batches_can_be_issued(cli_env: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    first = runner.invoke(cli, ["demo", "--guide"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(cli, ["demo", "--guide"])  # every start prints fresh sign-ins
+    assert second.exit_code == 0, second.output
+    guide = second.stdout
+    old_id, old_secret = _field(first.stdout, "client_id"), _field(first.stdout, "client_secret")
+    client_id, secret = _field(guide, "client_id"), _field(guide, "client_secret")
+    assert client_id != old_id
+    genuine, revoked = (
+        re.search(rf"{label}:\s+{BASE}/v/(\S+)", guide).group(1)  # type: ignore[union-attr]
+        for label in ("genuine", "revoked")
+    )
+    admin_link = re.search(rf"{BASE}(/admin/signin\?token=\S+)", guide).group(1)  # type: ignore[union-attr]
+    batches = dict(re.findall(r"(DEMO-[A-Z]+-\d+) .*\(submission ([0-9a-f-]{36})\)", guide))
+    assert set(batches) == {"DEMO-GS-01", "DEMO-READY-01"}
+    assert "可发证" in guide.split("DEMO-READY-01")[1].splitlines()[0]
+
+    with TestClient(create_app(Settings()), base_url=BASE) as client:
+        assert client.get(f"/api/v1/verify/{genuine}").json()["verdict"] == "genuine"
+        assert client.get(f"/api/v1/verify/{revoked}").json()["verdict"] == "revoked"
+        grant = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        assert client.post("/oauth/token", data=grant).status_code == 200
+        stale = {**grant, "client_id": old_id, "client_secret": old_secret}
+        assert client.post("/oauth/token", data=stale).status_code in (400, 401)  # replaced, revoked
+        signin = client.get(admin_link)
+        assert signin.status_code == 200 and "token" in signin.text
+
+    org = ["--org", "Y000014040002"]
+    ready = runner.invoke(cli, ["issue-batch", *org, batches["DEMO-READY-01"]])
+    assert ready.exit_code == 0 and "issued 8 certificates" in ready.stdout, ready.output
+    early = runner.invoke(cli, ["issue-batch", *org, batches["DEMO-GS-01"]])
+    assert early.exit_code == 1 and "公示期至" in early.output
