@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from credential_service.core.clock import beijing_text, parse_xsd
@@ -325,6 +326,21 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "occurredAt": "时间",
         "time": "时间",
         "matchScore": "比对分数",
+        # entries posted by staff (records.schemas: certificates, subsidies, exam results, corrections)
+        "certificate_type": "证书类型",
+        "certificate_number": "证书编号",
+        "title": "名称",
+        "issued_on": "发证日期",
+        "subsidy_type": "补贴类型",
+        "amount_yuan": "金额",
+        "fund": "资金来源",
+        "paid_on": "发放日期",
+        "paid_to": "发放至",
+        "occupation_code": "职业编码",
+        "exam_date": "考核日期",
+        "organisation": "评价机构",
+        "supersedes": "更正条目",
+        "reason": "原因",
     },
     "en": {
         "certificateNumber": "certificate",
@@ -360,6 +376,20 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "occurredAt": "time",
         "time": "time",
         "matchScore": "match score",
+        "certificate_type": "certificate type",
+        "certificate_number": "certificate",
+        "title": "title",
+        "issued_on": "issued on",
+        "subsidy_type": "subsidy",
+        "amount_yuan": "amount",
+        "fund": "fund",
+        "paid_on": "paid on",
+        "paid_to": "paid to",
+        "occupation_code": "occupation code",
+        "exam_date": "exam date",
+        "organisation": "organisation",
+        "supersedes": "corrects entry",
+        "reason": "reason",
     },
 }
 # Enumerated fact values in words (the file stores the machine value).
@@ -373,6 +403,23 @@ FACT_VALUES: dict[str, dict[str, str]] = {
         "e_card": "电子社保卡",
         "revocation": "撤销",
         "suspension": "暂停",
+        # how and with what a certificate was checked, and the answer (the verification records)
+        "page": "扫码查验",
+        "api": "接口查验",
+        "query": "按编号和姓名查询",
+        "bulk": "批量查验",
+        "share": "分享链接",
+        "mobile": "手机",
+        "desktop": "电脑",
+        "script": "系统对接",
+        "genuine": "真实有效",
+        "not_genuine": "不是真实证书",
+        "valid": "有效",
+        "revoked": "已撤销",
+        "suspended": "已暂停",
+        "superseded": "已更正换发",
+        "expired": "已过有效期",
+        "cannot_tell": "暂时无法判断",
     },
     "en": {
         "pass": "passed",
@@ -383,9 +430,34 @@ FACT_VALUES: dict[str, dict[str, str]] = {
         "e_card": "electronic social-security card",
         "revocation": "revocation",
         "suspension": "suspension",
+        "page": "QR code (page)",
+        "api": "QR code (API)",
+        "query": "number and name",
+        "bulk": "list check",
+        "share": "share link",
+        "mobile": "phone",
+        "desktop": "computer",
+        "script": "system",
+        "genuine": "genuine",
+        "not_genuine": "not genuine",
+        "valid": "valid",
+        "revoked": "revoked",
+        "suspended": "suspended",
+        "superseded": "superseded",
+        "expired": "expired",
+        "cannot_tell": "cannot tell",
     },
 }
 TIME_FACTS = frozenset({"time", "occurredAt"})  # stored as ISO 8601 in UTC: shown in Beijing time
+AMOUNT_FACTS = frozenset({"amount", "amount_yuan", "amountYuan"})  # yuan: shown as ¥1,234.50
+
+
+def yuan_text(value: object) -> str:
+    """An amount of yuan as people write it: ¥ and thousands separators, two decimals."""
+    try:
+        return f"¥{Decimal(str(value)):,.2f}"
+    except InvalidOperation:
+        return str(value)
 
 
 def fact_text(key: str, value: object, *, lang: Lang) -> str:
@@ -395,6 +467,8 @@ def fact_text(key: str, value: object, *, lang: Lang) -> str:
             return beijing_text(parse_xsd(value), minutes=True)
         except ValueError:
             return value
+    if key in AMOUNT_FACTS and not isinstance(value, bool):
+        return yuan_text(value)
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     text = str(value)

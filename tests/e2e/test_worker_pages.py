@@ -80,8 +80,12 @@ def test_worker_signs_in_reads_downloads_shares_and_withdraws(
     expect(page.locator("h1")).to_contain_text("链接已失效")
 
     live_runtime.verification_log.flush()  # look-ups are logged behind the request
+    page.goto(live_site + "/me")
+    records = page.locator("#verifications tbody td:nth-child(n+3)").all_inner_texts()
+    assert "分享链接" in records and "有效" in records, records  # how and what, in words
+    assert not re.search(r"[A-Za-z]", "".join(records)), records
     page.goto(live_site + "/me?lang=en")
     expect(page.locator("h1")).to_have_text("My lifelong vocational-training file")
-    expect(page.locator("#verifications")).to_contain_text("share")
+    expect(page.locator("#verifications")).to_contain_text("share link")
     # The only console message is the browser noting the expected 410 of the withdrawn link.
     assert [e for e in console_errors if "410 (Gone)" not in e] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from credential_service.core.clock import beijing_text
-from credential_service.web.i18n import fact_text
+from credential_service.web.i18n import FACT_LABELS, fact_text, yuan_text
 
 
 def test_pages_show_beijing_dates_and_times() -> None:
@@ -25,3 +25,20 @@ def test_facts_read_in_words_and_beijing_time() -> None:
     assert fact_text("flagged", True, lang="zh") == "是"
     assert fact_text("score", 96.8, lang="zh") == "96.8"
     assert fact_text("time", "not a time", lang="zh") == "not a time"
+
+
+def test_amounts_in_yuan_and_staff_postings_with_chinese_labels() -> None:
+    assert fact_text("amount_yuan", "99999", lang="zh") == "¥99,999.00"
+    assert fact_text("amount", 1234.5, lang="en") == "¥1,234.50"
+    assert yuan_text("not a number") == "not a number"
+    for key in ("subsidy_type", "amount_yuan", "fund", "paid_on", "paid_to", "certificate_number"):
+        assert not FACT_LABELS["zh"][key].isascii(), key
+
+
+def test_verification_records_in_words() -> None:
+    words = [fact_text("channel", v, lang="zh") for v in ("page", "api", "query", "bulk", "share")]
+    words += [fact_text("client", v, lang="zh") for v in ("mobile", "desktop", "script")]
+    words += [
+        fact_text("verdict", v, lang="zh") for v in ("genuine", "not_genuine", "revoked", "cannot_tell")
+    ]
+    assert all(not any(c.isascii() and c.isalpha() for c in w) for w in words), words
