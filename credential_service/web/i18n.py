@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
@@ -654,3 +655,19 @@ TEXTS["en"].update(
         "not_found_org": "No such evaluation organisation.",
     }
 )
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def in_lang(text: object, lang: Lang) -> str:
+    """A service message written "中文 / English" as its reader's half (the API keeps both); a text
+    that is not such a pair is returned whole."""
+    whole = "" if text is None else str(text)
+    at = whole.find(" / ")
+    while at != -1:
+        chinese, english = whole[:at], whole[at + 3 :]
+        if _CJK.search(chinese) and english.strip() and not _CJK.search(english):
+            return chinese.strip() if lang == "zh" else english.strip()
+        at = whole.find(" / ", at + 3)
+    return whole

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from credential_service.core.clock import beijing_text
 from credential_service.core.errors import ServiceError, TooManyRequests
-from credential_service.web.i18n import TEXTS, pick_lang
+from credential_service.web.i18n import TEXTS, in_lang, pick_lang
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -34,7 +34,9 @@ PAGE_HEADERS = {
 def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
     lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
     texts = TEXTS[lang]
-    html = _env.get_template(template).render(**context, t=texts, lang=lang, path=request.url.path)
+    html = _env.get_template(template).render(
+        **context, t=texts, lang=lang, path=request.url.path, words=partial(in_lang, lang=lang)
+    )
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     if request.query_params.get("lang") in TEXTS:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from credential_service.core.clock import beijing_text
-from credential_service.web.i18n import FACT_LABELS, fact_text, yuan_text
+from credential_service.web.i18n import FACT_LABELS, fact_text, in_lang, yuan_text
 
 
 def test_pages_show_beijing_dates_and_times() -> None:
@@ -42,3 +42,14 @@ def test_verification_records_in_words() -> None:
         fact_text("verdict", v, lang="zh") for v in ("genuine", "not_genuine", "revoked", "cannot_tell")
     ]
     assert all(not any(c.isascii() and c.isalpha() for c in w) for w in words), words
+
+
+def test_bilingual_messages_read_in_one_language() -> None:
+    message = "证件号码校验码不正确 / the check character is wrong"
+    assert in_lang(message, "zh") == "证件号码校验码不正确"
+    assert in_lang(message, "en") == "the check character is wrong"
+    name = "姓名标识应为 1–40 个字母、数字或 . _ - / the name is 1-40 letters, digits, '.', '_' or '-'"
+    assert in_lang(name, "zh") == "姓名标识应为 1–40 个字母、数字或 . _ -"
+    assert in_lang("第 1 / 3 页", "zh") == "第 1 / 3 页"  # not a pair: whole
+    assert in_lang("只有中文", "en") == "只有中文"
+    assert in_lang(None, "zh") == ""
