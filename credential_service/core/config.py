@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     )
     data_key_file: Path | None = None
     province_code: str = "14"
+    # Where the public 公示 page sends people with an objection they would rather not type in.
+    objection_contact: str = "人社服务热线 12333，或向评价机构所在地人力资源和社会保障部门书面反映"
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 50_000_000  # result sheets (CSV / Excel), streamed
     status_list_size: int = 131_072

@@ -171,6 +171,8 @@ TEXTS["zh"].update(
         "objection": "异议",
         "lodge": "提交异议",
         "no_publicity": "目前没有正在公示的人员。",
+        "objection_contact": "也可通过以下方式反映：",
+        "objection_hint": "至少 10 个字，请写明事实和依据",
     }
 )
 TEXTS["en"].update(
@@ -206,6 +208,8 @@ TEXTS["en"].update(
         "objection": "Objection",
         "lodge": "Lodge",
         "no_publicity": "Nobody is under publicity right now.",
+        "objection_contact": "You may also contact: ",
+        "objection_hint": "at least 10 characters: the facts and your grounds",
     }
 )
 

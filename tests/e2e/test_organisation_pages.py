@@ -21,7 +21,7 @@ from credential_service.demo import demo_credit_code
 from credential_service.identity.clients.models import ClientAuthMethod
 from credential_service.identity.rules import gb11643_check_char
 from credential_service.runtime import Runtime
-from tests.e2e import expect
+from tests.e2e import PHONE, expect
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -103,9 +103,16 @@ def test_officer_uploads_checks_confirms_and_issues(
     row = page.locator("tr.submission").first
     expect(row).to_have_attribute("data-state", "publicity")
 
+    page.set_viewport_size(PHONE["viewport"])  # the 公示 page on a phone: every fact visible, nothing sideways
     page.goto(live_site + "/publicity")
-    expect(page.locator("tr.candidate")).to_have_count(3)
-    page.locator("input[name=reason]").first.fill("该考生实操考核由他人代考，请核查")
+    expect(page.locator("li.candidate")).to_have_count(3)
+    first = page.locator("li.candidate").first
+    for fact in ("电工", "6-31-01-03", "山西省电工技能评价站"):  # occupation by name and code, organisation
+        expect(first).to_contain_text(fact)
+    assert first.get_by_text("山西省电工技能评价站").is_visible()
+    expect(page.locator("#objection-contact")).to_contain_text("12333")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator("textarea[name=reason]").first.fill("该考生实操考核由他人代考，请核查")
     page.get_by_role("button", name="提交异议").first.click()
     expect(page.locator("main")).to_contain_text("异议已收到")
 

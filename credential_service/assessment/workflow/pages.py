@@ -154,9 +154,13 @@ def org_issue(
 
 @router.get("/publicity")
 def publicity_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    return pre_session_form(request, runtime, "publicity.html", _publicity_context(runtime))
+
+
+def _publicity_context(runtime: RuntimeDep, **more: object) -> dict[str, object]:
     with runtime.read_session() as session:
         candidates = publicity.under_publicity(session)
-    return pre_session_form(request, runtime, "publicity.html", {"title": "公示", "candidates": candidates})
+    return {"title": "公示", "candidates": candidates, "contact": runtime.settings.objection_contact, **more}
 
 
 @router.post("/publicity/{candidate_id}/objection")
@@ -175,7 +179,5 @@ def publicity_objection(
         message, failed, status = "异议已收到，将由人社部门核查 / objection received", False, 201
     except ServiceError as exc:
         message, failed, status = exc.message, True, exc.status
-    with runtime.read_session() as session:
-        candidates = publicity.under_publicity(session)
-    context = {"title": "公示", "candidates": candidates, "message": message, "failed": failed}
+    context = _publicity_context(runtime, message=message, failed=failed)
     return pre_session_form(request, runtime, "publicity.html", context, status=status)

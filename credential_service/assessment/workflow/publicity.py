@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credential_service.assessment.occupations.service import occupation_names
 from credential_service.assessment.organisations.models import Organisation
 from credential_service.assessment.workflow.errors import (
     CandidateNotFound,
@@ -96,6 +97,7 @@ class PublicCandidate:
     id_number_masked: str
     organisation: str
     occupation_code: str
+    occupation_name: str
     subtype: str
     level: str
     publicity_ends_on: date
@@ -117,6 +119,7 @@ def under_publicity(
         .limit(limit)
         .offset(offset)
     ).all()
+    names = occupation_names(session, {plan.occupation_code for _, _, plan, _, _ in rows})
     return [
         PublicCandidate(
             candidate_id=c.public_id,
@@ -124,6 +127,7 @@ def under_publicity(
             id_number_masked=p.id_number_masked,
             organisation=o.name,
             occupation_code=plan.occupation_code,
+            occupation_name=names.get(plan.occupation_code, ""),
             subtype=plan.subtype or "--",
             level=SkillLevel(plan.level).title_zh,
             publicity_ends_on=s.publicity_ends_on,
