@@ -103,7 +103,7 @@ def test_officer_uploads_checks_confirms_and_issues(
     row = page.locator("tr.submission").first
     expect(row).to_have_attribute("data-state", "publicity")
 
-    page.set_viewport_size(PHONE["viewport"])  # the 公示 page on a phone: every fact visible, nothing sideways
+    page.set_viewport_size(PHONE["viewport"])  # 公示 on a phone: every fact visible
     page.goto(live_site + "/publicity")
     expect(page.locator("li.candidate")).to_have_count(3)
     first = page.locator("li.candidate").first
