@@ -47,8 +47,8 @@ class NotYetInCheckpoint(Conflict):
         super().__init__(
             "尚无已签名的检查点 / no checkpoint has been signed yet"
             if size is None
-            else f"该记录（第 {leaf_index} 条）尚未进入已签名的检查点（{size} 条），请稍后再试 / "
-            f"leaf {leaf_index} is not yet in the signed checkpoint of size {size}",
+            else f"该记录（日志序号 {leaf_index}）尚未进入已签名的检查点（共 {size} 条），请稍后再试 / "
+            f"log index {leaf_index} is not yet in the signed checkpoint of size {size}",
             code="not_yet_in_checkpoint",
         )
 
