@@ -30,7 +30,7 @@ from credential_service.web.http import (
     rate_limit,
     start_session,
 )
-from credential_service.web.i18n import pick_lang
+from credential_service.web.i18n import pick_lang, yuan_text
 from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
 from credential_service.web.templating import render
 
@@ -290,6 +290,21 @@ def admin_rotate_key(
     except ServiceError as exc:
         return _message(request, exc.status, exc.message)
     return RedirectResponse(f"/admin/keys#issuer-{code}", status_code=303)
+
+
+@router.get("/admin/recoveries")
+def admin_recoveries(request: Request, runtime: RuntimeDep, staff: Staff) -> Response:
+    with runtime.read_session() as session:
+        found = service.recoveries(session)
+    return _page(
+        request,
+        staff,
+        "admin_recoveries.html",
+        "应追回补贴",
+        recoveries=found,
+        yuan=yuan_text,
+        nav="recoveries",
+    )
 
 
 @router.get("/admin/audit")

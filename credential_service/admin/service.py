@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -138,6 +139,18 @@ def audit_page(session: Session, page: int = 1, size: int = PAGE_SIZE) -> AuditP
         pages=pages,
         broken=broken,
     )
+
+
+@dataclass(frozen=True)
+class Recoveries:
+    items: list[status_changes.SubsidyToRecover]
+    total_yuan: Decimal
+
+
+def recoveries(session: Session) -> Recoveries:
+    """Subsidies paid on certificates since revoked: the amounts to recover (追回)."""
+    items = status_changes.subsidies_to_recover(session)
+    return Recoveries(items, sum((item.amount_yuan for item in items), Decimal(0)))
 
 
 def overview(session: Session, *, public_base_url: str) -> Overview:

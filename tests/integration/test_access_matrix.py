@@ -1098,6 +1098,7 @@ EXPECTED: dict[tuple[str, str], Row] = {
         page(ADMIN_PAGE_WRITE),
     ),
     ("GET", "/admin/audit"): Row(lambda w, who, ok: Call("GET", "/admin/audit"), page(STAFF_READ)),
+    ("GET", "/admin/recoveries"): Row(lambda w, who, ok: Call("GET", "/admin/recoveries"), page(STAFF_READ)),
 }
 
 

@@ -33,6 +33,7 @@ from credential_service.records.rules import EntryKind
 from credential_service.runtime import Runtime
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate
+from tests.integration.test_admin_pages import _signed_in
 from tests.integration.test_assessment_workflow import PLAN
 
 OTHER_ORG = "Y000014040002"
@@ -484,6 +485,11 @@ def test_revoking_flags_subsidies_paid_on_the_certificate(
     assert paid.status_code == 201, paid.text
     revoked = _post(client, number, "revoke", admin_headers).json()
     assert revoked["subsidies_to_recover"] == [paid.json()["seq"]]
+    # Officers and auditors see the amount to recover on a page, in words and yuan.
+    page = _signed_in(client, runtime, Role.AUDITOR).get("/admin/recoveries")
+    assert page.status_code == 200
+    assert f'data-number="{number}"' in page.text and "¥1,500.00" in page.text and "技能提升补贴" in page.text
+    assert "合计 1 笔，¥1,500.00" in page.text and who.id_number not in page.text
 
 
 def test_cli_revoke_suspend_reinstate(

@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -41,11 +42,13 @@ from credential_service.core.errors import Conflict, FieldError, Forbidden, Inva
 from credential_service.crypto.keystore import KeyStore
 from credential_service.crypto.status_list import StatusPurpose
 from credential_service.identity import service as identity
-from credential_service.identity.rules import DocumentType, id_number_problem
+from credential_service.identity.models import Person
+from credential_service.identity.rules import DocumentType, id_number_problem, mask_name
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
+from credential_service.records.service import TimelineEntry
 
 TEXT_MIN, TEXT_MAX = 2, 200
 NAME_MAX = 100
@@ -231,17 +234,70 @@ _PURPOSE = {
 }
 
 
-def _subsidies_paid_on(session: Session, record: IssuedCredential) -> list[int]:
-    """File entries of subsidies paid on this certificate: a revocation flags them for recovery (追回)."""
+def _subsidy_entries(session: Session, record: IssuedCredential) -> tuple[Person | None, list[TimelineEntry]]:
+    """The holder and the file entries of subsidies paid on this certificate (corrected ones left out)."""
     person = identity.find_by_blind_index(session, record.holder_index) if record.holder_index else None
     if person is None:
-        return []
-    return [
-        entry.seq
+        return None, []
+    return person, [
+        entry
         for entry in records.timeline(session, person)
         if entry.kind == EntryKind.SUBSIDY_PAID.value
+        and entry.superseded_by is None
         and entry.facts.get("certificate_number") == record.certificate_number
     ]
+
+
+def _subsidies_paid_on(session: Session, record: IssuedCredential) -> list[int]:
+    """File entries of subsidies paid on this certificate: a revocation flags them for recovery (追回)."""
+    return [entry.seq for entry in _subsidy_entries(session, record)[1]]
+
+
+@dataclass(frozen=True)
+class SubsidyToRecover:
+    """A subsidy paid on a certificate since revoked (§27 以证定补: the money follows the certificate)."""
+
+    certificate_number: str
+    revoked_at: datetime
+    reason_code: str | None
+    holder_name_masked: str
+    id_number_masked: str
+    entry_seq: int
+    subsidy_type: str
+    amount_yuan: Decimal
+    fund: str
+    paid_on: str
+
+
+def subsidies_to_recover(session: Session) -> list[SubsidyToRecover]:
+    """Every subsidy paid on a revoked certificate, newest revocation first."""
+    found: list[SubsidyToRecover] = []
+    revocations = session.scalars(
+        select(CertificateStatusChange)
+        .where(CertificateStatusChange.action == StatusAction.REVOKE.value)
+        .order_by(CertificateStatusChange.changed_at.desc(), CertificateStatusChange.id.desc())
+    )
+    for change in revocations:
+        record = session.scalar(
+            select(IssuedCredential).where(IssuedCredential.credential_id == change.credential_id)
+        )
+        person, entries = _subsidy_entries(session, record) if record is not None else (None, [])
+        found += [
+            SubsidyToRecover(
+                certificate_number=change.certificate_number,
+                revoked_at=change.changed_at,
+                reason_code=change.reason_code,
+                holder_name_masked=mask_name(person.name) if person else "",
+                id_number_masked=person.id_number_masked if person else "",
+                entry_seq=entry.seq,
+                subsidy_type=str(entry.facts.get("subsidy_type", "")),
+                amount_yuan=Decimal(str(entry.facts.get("amount_yuan", "0"))),
+                fund=str(entry.facts.get("fund", "")),
+                paid_on=str(entry.facts.get("paid_on", "")),
+            )
+            for entry in entries
+        ]
+    return found
 
 
 @dataclass(frozen=True)
