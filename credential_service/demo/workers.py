@@ -11,6 +11,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,8 @@ from credential_service.core.clock import BEIJING
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
+from credential_service.records import staff
+from credential_service.records.schemas import EntryPosting, SubsidyPaid
 from credential_service.records.training import institutions, postings
 from credential_service.records.training import service as training
 from credential_service.records.training.models import Institution, TrainingType
@@ -378,9 +381,7 @@ def _demo_status_changes(
         with runtime.session() as session:
             record = certificates.get_by_number(session, number)
             if not status_changes.history(session, record):  # else done on an earlier run
-                _demo_change(
-                    session, runtime, number=number, holder_name=holders[n].name, change=change, seed=seed
-                )
+                _demo_change(session, runtime, number=number, holder=holders[n], change=change, seed=seed)
     manifest.certificates_by_status = _by_status(runtime, manifest)
 
 
@@ -389,12 +390,15 @@ def _demo_change(
     runtime: Runtime,
     *,
     number: str,
-    holder_name: str,
+    holder: certificates.Holder,
     change: tuple[StatusAction, str | None, str, str],
     seed: int,
 ) -> None:
     action, reason, evidence, authority = change
     actor = Actor("admin", "admin:demo")
+    holder_name = holder.name
+    if action is StatusAction.REVOKE:  # a subsidy was paid on it: the revocation makes it one to recover
+        _demo_subsidy(session, runtime, holder, number)
     if action is not StatusAction.SUPERSEDE:
         status_changes.change_status(
             session,
@@ -421,6 +425,20 @@ def _demo_change(
         evidence=evidence,
         authority=authority,
     )
+
+
+def _demo_subsidy(session: Session, runtime: Runtime, holder: certificates.Holder, number: str) -> None:
+    person = staff.find_person(
+        session, runtime.settings.data_key_bytes, holder.document_type.value, holder.id_number
+    )
+    paid = SubsidyPaid(
+        subsidy_type="技能提升补贴",
+        amount_yuan=Decimal("1500.00"),
+        fund="失业保险基金",
+        paid_on=date(2026, 6, 15),
+        certificate_number=number,
+    )
+    staff.record_entry(session, person, EntryPosting(subsidy_paid=paid), actor="admin:demo")
 
 
 def _by_status(runtime: Runtime, manifest: DemoManifest) -> dict[str, list[dict[str, Any]]]:
