@@ -308,7 +308,7 @@ def _verification(page: _Page, face: CertificateFace, qr_png: bytes, top: float)
         "This is a printout of a digitally signed certificate (W3C Verifiable Credential 2.0, "
         "Open Badges 3.0). Scan the QR code or open the address below to check that it is "
         "genuine and still valid. The ID number is partly masked to protect personal data; "
-        "the electronic certificate carries a salted hash of it."
+        "the electronic certificate carries nothing derived from it (check the number and name online)."
     )
     for part in page.wrap(english, 8, width, words=True):
         page.text(x, y, part, 8, color=GREY)
