@@ -406,3 +406,6 @@ def file_sha256(stream: BinaryIO) -> str:
         digest.update(chunk)
     stream.seek(0)
     return digest.hexdigest()
+
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

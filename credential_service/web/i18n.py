@@ -280,6 +280,12 @@ TEXTS["en"].update(
 )
 
 
+def in_lang(message: str, lang: Lang) -> str:
+    """A service's message, written "中文 / English", in one language (a Chinese-only message as is)."""
+    chinese, _, english = message.partition(" / ")
+    return english if lang == "en" and english else chinese
+
+
 def pick_lang(query: str | None, cookie: str | None) -> Lang:
     for candidate in (query, cookie):
         if candidate == "en":
@@ -578,5 +584,146 @@ TEXTS["en"].update(
         "next": "Next",
         "read_only_note": "Auditors can look but not change anything.",
         "not_found_org": "No such evaluation organisation.",
+    }
+)
+
+
+# A training institution's pages (/institution).
+TEXTS["zh"].update(
+    {
+        "inst_signin_title": "培训机构登录",
+        "inst_signin_lead": "请使用人社部门用命令行生成的一次性登录链接"
+        "（credential-service token institution 统一社会信用代码 --link）。"
+        "链接 5 分钟内有效，只能使用一次；登录后 15 分钟内有效。",
+        "inst_signin_token": "登录链接中的令牌",
+        "inst_signin_button": "登录培训机构页面",
+        "inst_credit_code": "统一社会信用代码",
+        "inst_not_active": "本机构目前不能提交培训数据（已暂停），请联系人社部门。",
+        "inst_classes": "培训班",
+        "inst_new_class": "开设新班",
+        "inst_no_classes": "还没有培训班。",
+        "inst_class_ref": "班级编号",
+        "inst_occupation": "职业编码",
+        "inst_subtype": "工种（可不填）",
+        "inst_target_level": "目标等级（可不填）",
+        "inst_no_level": "不指定",
+        "inst_training_type": "培训类型",
+        "inst_choose": "请选择",
+        "inst_start_date": "开班日期",
+        "inst_end_date": "结业日期",
+        "inst_dates": "培训日期",
+        "inst_planned_hours": "计划课时",
+        "inst_trainees": "学员",
+        "inst_counts": "名册 {roster} 人 · 报名 {enrolled} 人 · 结业 {completed} 人",
+        "inst_state": "状态",
+        "inst_open_button": "开设培训班",
+        "inst_back_home": "返回培训班列表",
+        "inst_form_errors": "表单有误，请按提示更正（未做任何更改）。",
+        "inst_roster": "学员名册",
+        "inst_no_roster": "名册还是空的：请上传学员名册。",
+        "inst_status": "进度",
+        "inst_listed": "在名册，未报名",
+        "inst_enrolled": "已报名（{day}）",
+        "inst_check_ins": "考勤 {n} 次",
+        "inst_completed": "已结业（{day}）：{result}，实际课时 {hours}",
+        "inst_score": "，成绩 {score}",
+        "inst_upload_title": "上传学员名册",
+        "inst_upload_lead": "Excel（.xlsx）或 CSV，表头为：证件类型、证件号码、姓名、报名日期"
+        "（可不填，默认为上传当天）。名册中的学员即登记报名。下载模板：",
+        "inst_file": "名册文件",
+        "inst_upload_button": "上传名册",
+        "inst_errors_title": "有错误，未做任何更改；请更正后重新提交",
+        "inst_row": "行",
+        "inst_who": "学员",
+        "inst_column": "列 / 项目",
+        "inst_why": "原因",
+        "inst_attendance_title": "登记考勤",
+        "inst_attendance_lead": "为所选学员登记一次考勤（北京时间）。",
+        "inst_day": "考勤日期",
+        "inst_time": "考勤时间",
+        "inst_place": "地点",
+        "inst_method": "考勤方式",
+        "inst_attendance_button": "登记考勤",
+        "inst_no_enrolled": "还没有已报名的学员。",
+        "inst_completions_title": "登记结业",
+        "inst_completions_lead": "为学员填写实际课时和结业考核结果；选择“暂不登记”的学员不作记录。",
+        "inst_completed_on": "结业日期",
+        "inst_attended_hours": "实际课时",
+        "inst_result": "考核结果",
+        "inst_result_later": "暂不登记",
+        "inst_score_label": "成绩（可不填）",
+        "inst_completions_button": "登记结业",
+        "inst_all_completed": "所有已报名学员均已结业。",
+        "inst_hours_unit": "{n} 课时",
+    }
+)
+TEXTS["en"].update(
+    {
+        "inst_signin_title": "Training institution sign-in",
+        "inst_signin_lead": "Use the one-time sign-in link made on the command line by the authority "
+        "(credential-service token institution CREDIT-CODE --link). It works once within 5 minutes; the "
+        "session lasts 15 minutes.",
+        "inst_signin_token": "Token from the sign-in link",
+        "inst_signin_button": "Sign in to the institution's pages",
+        "inst_credit_code": "Unified social credit code",
+        "inst_not_active": "Your institution cannot post training data at present (suspended): contact the "
+        "authority.",
+        "inst_classes": "Classes",
+        "inst_new_class": "Open a class",
+        "inst_no_classes": "No classes yet.",
+        "inst_class_ref": "Class reference",
+        "inst_occupation": "Occupation code",
+        "inst_subtype": "Sub-type (optional)",
+        "inst_target_level": "Target level (optional)",
+        "inst_no_level": "none",
+        "inst_training_type": "Training type",
+        "inst_choose": "Choose",
+        "inst_start_date": "Start date",
+        "inst_end_date": "End date",
+        "inst_dates": "Dates",
+        "inst_planned_hours": "Planned hours",
+        "inst_trainees": "Trainees",
+        "inst_counts": "roster {roster} · enrolled {enrolled} · completed {completed}",
+        "inst_state": "State",
+        "inst_open_button": "Open the class",
+        "inst_back_home": "Back to the classes",
+        "inst_form_errors": "The form has errors: correct them as shown (nothing was changed).",
+        "inst_roster": "Roster",
+        "inst_no_roster": "The roster is empty: upload it.",
+        "inst_status": "Progress",
+        "inst_listed": "on the roster, not enrolled",
+        "inst_enrolled": "enrolled ({day})",
+        "inst_check_ins": "{n} check-ins",
+        "inst_completed": "completed ({day}): {result}, {hours} hours attended",
+        "inst_score": ", score {score}",
+        "inst_upload_title": "Upload the roster",
+        "inst_upload_lead": "Excel (.xlsx) or CSV with the headers 证件类型, 证件号码, 姓名, 报名日期 "
+        "(may be blank: the day of the upload). Everyone listed is enrolled. Templates:",
+        "inst_file": "Roster file",
+        "inst_upload_button": "Upload the roster",
+        "inst_errors_title": "There are errors and nothing was changed: correct them and submit again",
+        "inst_row": "Row",
+        "inst_who": "Trainee",
+        "inst_column": "Column / item",
+        "inst_why": "Why",
+        "inst_attendance_title": "Record attendance",
+        "inst_attendance_lead": "One check-in for each chosen trainee (Beijing time).",
+        "inst_day": "Date",
+        "inst_time": "Time",
+        "inst_place": "Place",
+        "inst_method": "Method",
+        "inst_attendance_button": "Record attendance",
+        "inst_no_enrolled": "Nobody is enrolled yet.",
+        "inst_completions_title": "Record completions",
+        "inst_completions_lead": "Give each trainee's attended hours and assessment result; trainees left at "
+        "'later' are not recorded.",
+        "inst_completed_on": "Completion date",
+        "inst_attended_hours": "Hours attended",
+        "inst_result": "Result",
+        "inst_result_later": "later",
+        "inst_score_label": "Score (optional)",
+        "inst_completions_button": "Record completions",
+        "inst_all_completed": "Every enrolled trainee has completed.",
+        "inst_hours_unit": "{n} hours",
     }
 )
