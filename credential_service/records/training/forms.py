@@ -44,6 +44,10 @@ FIELD_NAMES = {
 DATE_EXAMPLE = "请填写日期，如 2026-09-01 / a date such as 2026-09-01"
 
 
+def now_in_beijing() -> datetime:
+    return utcnow().astimezone(CHINA_TIME)
+
+
 def today_in_beijing() -> date:
     return china_date(utcnow())
 

@@ -25,6 +25,7 @@ from credential_service.records.training.forms import (
     attendance_request,
     class_request,
     completion_request,
+    now_in_beijing,
     posting_problems,
     today_in_beijing,
 )
@@ -247,6 +248,7 @@ def _class_page(
         state=state,
         lines=lines,
         today=today,
+        clock=now_in_beijing().strftime("%H:%M"),  # a check-in today defaults to now, never the future
         errors=errors or [],
         errors_of=errors_of,
         notice=notice,
