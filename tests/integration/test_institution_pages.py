@@ -241,6 +241,12 @@ def test_opening_a_class(client: TestClient, runtime: Runtime, school: str) -> N
     no_csrf = browser.post("/institution/classes/new", data=_class_form(), follow_redirects=False)
     assert no_csrf.status_code == 403 and _count(runtime, TrainingClass) == 0
 
+    assert re.search(
+        r'id="class_ref-error">班级编号为',
+        browser.post(
+            "/institution/classes/new", data={**_class_form(class_ref="new"), "csrf": _csrf(browser)}
+        ).text,
+    )
     bad = browser.post(
         "/institution/classes/new",
         data={
@@ -408,6 +414,10 @@ def test_attendance_and_completions(client: TestClient, runtime: Runtime, school
     assert early.status_code == 422 and "不在培训日期内" in early.text and "李明" in early.text
     stranger = attend(member=["999999"])
     assert stranger.status_code == 422 and "不在本班学员名册上" in stranger.text
+    many = attend(member=[str(n) for n in range(1000, 1030)])  # a big class's form, 30 rows
+    assert many.status_code == 422 and many.text.count("不在本班学员名册上") == 30
+    tampered = attend(member=["1" * 40])
+    assert tampered.status_code == 422 and "<html" in tampered.text
     assert _count(runtime, AttendanceEvent) == 0
     _plain(early.text)
 

@@ -98,7 +98,7 @@ def class_request(form: ClassForm) -> ClassDetails | None:
     """The class to open, or None after noting each bad field on the form."""
     errors = form.errors
     ref = form.class_ref.strip()
-    if not _CLASS_REF.match(ref):
+    if not _CLASS_REF.match(ref) or ref == "new":  # /institution/classes/new is the form
         errors["class_ref"] = (
             "班级编号为 1–64 个字母、数字或 _ . -，如 HG-2026-09 / 1–64 letters, digits, _ . or -"
         )

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import StringConstraints
 
 from credential_service.core.errors import Forbidden, InvalidInput, ServiceError
 from credential_service.core.sheets import XLSX_MEDIA_TYPE
@@ -36,7 +37,7 @@ from credential_service.records.training.models import (
     TrainingType,
 )
 from credential_service.records.training.rules import CLASS_STATE_NAMES, class_state
-from credential_service.records.training.schemas import RosterAttendance, RosterCompletions
+from credential_service.records.training.schemas import MAX_ROWS, RosterAttendance, RosterCompletions
 from credential_service.web.http import RuntimeDep, check_csrf, check_form_csrf, rate_limit, start_session
 from credential_service.web.i18n import Lang, fact_text, in_lang, pick_lang
 from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
@@ -47,7 +48,9 @@ Officer = Annotated[PageSession, Depends(signed_in(Role.INSTITUTION, signin_path
 Csrf = Annotated[str, Form(max_length=64)]
 Text = Annotated[str, Form(max_length=200)]
 ClassRef = Annotated[str, Form(max_length=64)]
-Members = Annotated[list[str], Form(max_length=20)]
+# One value per trainee row of a form (roster numbers, hours, results, scores): short values, at
+# most a posting's rows.
+PerTrainee = Annotated[list[Annotated[str, StringConstraints(max_length=12)]], Form(max_length=MAX_ROWS)]
 LEVEL_NAMES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
 # What the class page says after a form was recorded (``?done=…&n=…``).
 NOTICES = {
@@ -310,7 +313,7 @@ def post_attendance(
     time: Annotated[str, Form(max_length=10)] = "",
     place: Text = "",
     method: Annotated[str, Form(max_length=20)] = "",
-    member: Members = [],  # noqa: B006 - FastAPI copies defaults
+    member: PerTrainee = [],  # noqa: B006 - FastAPI copies defaults
     csrf: Csrf = "",
 ) -> Response:
     check_csrf(officer.token, csrf)
@@ -325,10 +328,10 @@ def post_completions(
     runtime: RuntimeDep,
     officer: Officer,
     completed_on: Annotated[str, Form(max_length=20)] = "",
-    member: Members = [],  # noqa: B006 - FastAPI copies defaults
-    hours: Members = [],  # noqa: B006
-    result: Members = [],  # noqa: B006
-    score: Members = [],  # noqa: B006
+    member: PerTrainee = [],  # noqa: B006 - FastAPI copies defaults
+    hours: PerTrainee = [],  # noqa: B006
+    result: PerTrainee = [],  # noqa: B006
+    score: PerTrainee = [],  # noqa: B006
     csrf: Csrf = "",
 ) -> Response:
     check_csrf(officer.token, csrf)
