@@ -972,8 +972,11 @@ EXPECTED: dict[tuple[str, str], Row] = {
         lambda w, who, ok: _page_posting(w, who, ok, "completions"),
         page({INSTITUTION_A: 303, INSTITUTION_B: 404}),
     ),
-    ("GET", "/institution/roster-template.{fmt}"): Row(
-        lambda w, who, ok: Call("GET", "/institution/roster-template.xlsx"), public()
+    ("GET", "/api/v1/rosters/template.csv"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/rosters/template.csv"), public()
+    ),
+    ("GET", "/api/v1/rosters/template.xlsx"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/rosters/template.xlsx"), public()
     ),
     # --- evaluation organisations: registration (staff), their own registration, OAuth
     ("POST", "/api/v1/organisations"): Row(

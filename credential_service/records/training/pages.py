@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import StringConstraints
 
 from credential_service.core.errors import Forbidden, InvalidInput, ServiceError
-from credential_service.core.sheets import XLSX_MEDIA_TYPE
 from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
 from credential_service.platform.tokens import Role
 from credential_service.records.training import institutions, postings, roster, service, signin
@@ -379,16 +378,3 @@ def _posted(
         for p in problems
     ]
     return _class_page(request, runtime, officer, class_ref, status=422, errors=errors, errors_of=what)
-
-
-@router.get("/institution/roster-template.{fmt}")
-def roster_template(fmt: str) -> Response:
-    """The roster template (Chinese headers, one example row), as Excel or CSV."""
-    if fmt == "csv":
-        content, media_type = roster.template_csv(), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        content, media_type = roster.template_xlsx(), XLSX_MEDIA_TYPE
-    else:
-        return Response(status_code=404)
-    disposition = f'attachment; filename="roster-template.{fmt}"'
-    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
