@@ -28,6 +28,7 @@ from credential_service.core.config import Settings, load_settings
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.identity.routes import router as identity_router
 from credential_service.issuers.routes import router as issuers_router
+from credential_service.records.training.pages import router as institution_pages_router
 from credential_service.records.training.routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.site import router as web_router
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         organisation_pages_router,
         workflow_pages_router,
         admin_pages_router,
+        institution_pages_router,
     ):
         app.include_router(router)
     install_openapi(app)

@@ -24,6 +24,7 @@ from credential_service.issuers import cli as issuers_cli
 from credential_service.issuers import service as issuers
 from credential_service.platform.commands import console, fail, problem_text
 from credential_service.platform.tokens import (
+    INSTITUTION_SCOPES,
     ORGANISATION_SCOPES,
     STAFF_SCOPES,
     Principal,
@@ -227,18 +228,34 @@ def token_org(
 def token_institution(
     credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 of a registered training institution")],
     minutes: Annotated[int, typer.Option(help="lifetime in minutes")] = 60,
+    link: Annotated[
+        bool,
+        typer.Option(
+            "--link",
+            help="print a one-time sign-in link for the institution's pages (/institution) instead "
+            "(valid 5 minutes, usable once; the session lasts 15 minutes)",
+        ),
+    ] = False,
 ) -> None:
-    """Mint an access token for a training institution's scripts (posts classes and attendance)."""
-    from credential_service.records.training import institutions
+    """Mint an access token for a training institution's scripts (posts classes and attendance), or
+    with --link a one-time sign-in link for its officer's pages."""
+    from credential_service.records.training import institutions, signin
 
     runtime = _runtime()
     with runtime.session() as session:
         try:
-            code = institutions.get_institution(session, credit_code).credit_code
+            if link:
+                url = signin.signin_link(session, runtime.keystore, runtime.settings, credit_code)
+            else:
+                code = institutions.get_institution(session, credit_code).credit_code
         except ServiceError as exc:
             fail(exc.message)
+    if link:
+        runtime.close()
+        sys.stdout.write(url + "\n")
+        return
     _print_token(
-        Principal(Role.INSTITUTION, f"institution:{code}", frozenset({"train"}), tenant=code),
+        Principal(Role.INSTITUTION, signin.institution_subject(code), INSTITUTION_SCOPES, tenant=code),
         minutes,
         runtime,
     )

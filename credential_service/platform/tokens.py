@@ -1,5 +1,5 @@
 """Short-lived access tokens (JWT, EdDSA) for administrators and organisations' scripts, and the
-one-time sign-in links of administrators and auditors.
+one-time sign-in links of administrators, auditors and training institutions' officers.
 
 Signed with a dedicated platform key from the keystore. Every request checks the signature (EdDSA
 only), the issuer, the audience, the expiry and the role's tenant (``read_token``); each route names
@@ -42,6 +42,9 @@ SCOPE_PLANS, SCOPE_RESULTS, SCOPE_CERTIFICATES = "plans", "results", "certificat
 ORGANISATION_SCOPES = frozenset({SCOPE_PLANS, SCOPE_RESULTS, SCOPE_CERTIFICATES})
 # Staff tokens carry one fixed scope naming what they are for.
 STAFF_SCOPES = {Role.ADMIN: frozenset({"admin"}), Role.AUDITOR: frozenset({"audit"})}
+INSTITUTION_SCOPES = frozenset({"train"})  # a training institution's scripts and pages
+# Who signs in to the pages with a one-time link from the command line (an institution's link names it).
+LINK_ROLES = STAFF_ROLES | {Role.INSTITUTION}
 
 
 @dataclass(frozen=True)
@@ -128,17 +131,19 @@ def read_token(keystore: FileKeyStore, token: str, *, issuer: str, audience: str
     )
 
 
-# --- one-time sign-in links of administrators and auditors ---------------------------------------
+# --- one-time sign-in links of administrators, auditors and institutions ------------------------
 
 
 @dataclass(frozen=True)
 class SignInClaims:
-    """What a valid sign-in link says: who, as which staff role, and its single-use id."""
+    """What a valid sign-in link says: who, in which role (for an institution: which one), and its
+    single-use id."""
 
     jti: str
     role: Role
     subject: str
     expires_at: datetime
+    tenant: str | None = None
 
 
 def mint_signin_token(
@@ -150,11 +155,15 @@ def mint_signin_token(
     subject: str,
     jti: str,
     minutes: int,
+    tenant: str | None = None,
     now: datetime | None = None,
 ) -> str:
-    """A short-lived token for a staff sign-in link (``audience`` is the sign-in page, never the API)."""
-    if role not in STAFF_ROLES:
-        raise ValueError("sign-in links are for administrators and auditors only")
+    """A short-lived token for a sign-in link (``audience`` is the sign-in page, never the API); an
+    institution's link names the institution as ``tenant``."""
+    if role not in LINK_ROLES:
+        raise ValueError("sign-in links are for administrators, auditors and institutions only")
+    if (role in TENANT_ROLES) != bool(tenant):
+        raise ValueError("an institution's sign-in link names the institution; a staff link names none")
     now = now or utcnow()
     claims = {
         "iss": issuer,
@@ -165,6 +174,8 @@ def mint_signin_token(
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
     }
+    if tenant:
+        claims["tenant"] = tenant
     headers = {"kid": TOKEN_KEY_ID, "typ": "signin+jwt"}
     return jwt.encode(claims, _token_key(keystore), algorithm="EdDSA", headers=headers)
 
@@ -188,11 +199,21 @@ def read_signin_token(keystore: FileKeyStore, token: str, *, issuer: str, audien
             "登录链接无效或已过期，请重新生成 / the sign-in link is invalid or expired: make a new one",
             "signin_link_invalid",
         ) from exc
-    jti, subject = claims["jti"], claims["sub"]
-    if role not in STAFF_ROLES or not isinstance(jti, str) or not isinstance(subject, str):
+    jti, subject, tenant = claims["jti"], claims["sub"], claims.get("tenant")
+    named = isinstance(tenant, str) and bool(tenant)
+    if (
+        role not in LINK_ROLES
+        or not isinstance(jti, str)
+        or not isinstance(subject, str)
+        or (role in TENANT_ROLES) != named
+    ):
         raise Unauthorized("登录链接无效 / the sign-in link is invalid", "signin_link_invalid")
     return SignInClaims(
-        jti=jti, role=role, subject=subject, expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
+        jti=jti,
+        role=role,
+        subject=subject,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+        tenant=tenant if named else None,
     )
 
 

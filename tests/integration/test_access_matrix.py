@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from credential_service.app import create_app
 from credential_service.assessment.organisations import clients as org_clients
@@ -66,6 +66,8 @@ from credential_service.platform.tokens import (
     mint_token,
 )
 from credential_service.records.training import institutions
+from credential_service.records.training import signin as institution_signin
+from credential_service.records.training.models import RosterMember, TrainingClass
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.web.http import FORM_COOKIE, SESSION_COOKIE, csrf_token, form_csrf_token
 from credential_service.worker import service as worker
@@ -297,6 +299,16 @@ class World:
             }
             self.ok(self.client.post(f"/api/v1/classes/{ref}/enrolments", json=body, headers=headers), 201)
         return ref
+
+    def roster_member(self, class_ref: str) -> str:
+        """The number the class page gives worker A on a class of institution A's roster."""
+        with self.runtime.session() as session:
+            member = session.scalar(
+                select(RosterMember.id)
+                .join(TrainingClass, TrainingClass.id == RosterMember.class_id)
+                .where(TrainingClass.class_ref == class_ref)
+            )
+        return str(member)
 
     def objection(self) -> str:
         answer = self.client.post(
@@ -554,6 +566,43 @@ def _before_session(path: str, w: World, **fields: Any) -> Call:
     """A form posted before there is a session (sign-in, objection), with its signed double submit."""
     data = {"csrf": form_csrf_token(w.runtime, FORM_NONCE), **fields}
     return Call("POST", path, data=data, cookies={FORM_COOKIE: FORM_NONCE})
+
+
+def _institution_link(w: World) -> str:
+    with w.runtime.session() as session:
+        link = institution_signin.signin_link(
+            session, w.runtime.keystore, w.runtime.settings, w.institution_a
+        )
+    return link.split("token=", 1)[1]
+
+
+def _class_form(w: World) -> dict[str, str]:
+    return {
+        "class_ref": f"M-PAGE-{w.n()}",
+        "occupation_code": "6-18-02-04",
+        "training_type": "skill_upgrade",
+        "start_date": (TODAY - timedelta(days=40)).isoformat(),
+        "end_date": (TODAY - timedelta(days=5)).isoformat(),
+        "planned_hours": "120",
+    }
+
+
+def _roster_sheet() -> bytes:
+    """A roster of one new person (each upload lists someone not yet on the class)."""
+    who = holder()
+    return f"证件类型,证件号码,姓名\n居民身份证,{who.id_number},{who.name}\n".encode()
+
+
+def _page_posting(w: World, who: str, ok: bool, what: str) -> Call:
+    """Attendance or a completion from the class page, for worker A on a fresh class of institution A."""
+    ref = w.fresh_class(enrolled=True) if ok else w.class_a
+    member = w.roster_member(ref) if ok else "1"
+    day = (TODAY - timedelta(days=20)).isoformat()
+    if what == "attendance":
+        fields = {"day": day, "time": f"09:{w.n() % 60:02d}", "place": "培训基地", "method": "face"}
+    else:
+        fields = {"completed_on": day, "hours": "100", "result": "pass", "score": ""}
+    return Call("POST", f"/institution/classes/{ref}/{what}", data=_form(w, who, member=member, **fields))
 
 
 def _certificate_call(method: str, suffix: str, body: Callable[[World, str], Any] | None = None) -> Build:
@@ -881,6 +930,53 @@ EXPECTED: dict[tuple[str, str], Row] = {
             },
         ),
         api({INSTITUTION_A: 201, INSTITUTION_B: 404}),
+    ),
+    # --- a training institution's pages (session cookie)
+    ("GET", "/institution/signin"): Row(lambda w, who, ok: Call("GET", "/institution/signin"), public()),
+    ("POST", "/institution/signin"): Row(
+        lambda w, who, ok: _before_session("/institution/signin", w, token=_institution_link(w)),
+        public(303),  # a fresh one-time link: the link, not the caller, decides
+    ),
+    ("POST", "/institution/signout"): Row(
+        lambda w, who, ok: Call("POST", "/institution/signout", data=_form(w, who)), public(303)
+    ),
+    ("GET", "/institution"): Row(
+        lambda w, who, ok: Call("GET", "/institution"), page({INSTITUTION_A: 200, INSTITUTION_B: 200})
+    ),
+    ("GET", "/institution/classes/new"): Row(
+        lambda w, who, ok: Call("GET", "/institution/classes/new"),
+        page({INSTITUTION_A: 200, INSTITUTION_B: 200}),
+    ),
+    ("POST", "/institution/classes/new"): Row(
+        lambda w, who, ok: Call("POST", "/institution/classes/new", data=_form(w, who, **_class_form(w))),
+        page({INSTITUTION_A: 303, INSTITUTION_B: 303}),  # each opens a class of its own
+    ),
+    ("GET", "/institution/classes/{class_ref}"): Row(
+        lambda w, who, ok: Call("GET", f"/institution/classes/{w.class_a}"),
+        page({INSTITUTION_A: 200, INSTITUTION_B: 404}),
+    ),
+    ("POST", "/institution/classes/{class_ref}/roster"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/institution/classes/{w.class_a}/roster",
+            data=_form(w, who),
+            files={"file": ("roster.csv", _roster_sheet(), "text/csv")},
+        ),
+        page({INSTITUTION_A: 303, INSTITUTION_B: 404}),
+    ),
+    ("POST", "/institution/classes/{class_ref}/attendance"): Row(
+        lambda w, who, ok: _page_posting(w, who, ok, "attendance"),
+        page({INSTITUTION_A: 303, INSTITUTION_B: 404}),
+    ),
+    ("POST", "/institution/classes/{class_ref}/completions"): Row(
+        lambda w, who, ok: _page_posting(w, who, ok, "completions"),
+        page({INSTITUTION_A: 303, INSTITUTION_B: 404}),
+    ),
+    ("GET", "/api/v1/rosters/template.csv"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/rosters/template.csv"), public()
+    ),
+    ("GET", "/api/v1/rosters/template.xlsx"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/rosters/template.xlsx"), public()
     ),
     # --- evaluation organisations: registration (staff), their own registration, OAuth
     ("POST", "/api/v1/organisations"): Row(

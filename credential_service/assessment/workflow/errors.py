@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from credential_service.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from credential_service.core.sheets import SheetError
+
+__all__ = ["SheetError"]  # the sheet reader's error, raised for result sheets too
 
 
 class PlanNotFound(NotFound):
@@ -39,10 +42,3 @@ class ObjectionNotFound(NotFound):
 class ObjectionResolved(Conflict):
     def __init__(self) -> None:
         super().__init__("该异议已处理 / already resolved", "objection_resolved")
-
-
-class SheetError(InvalidInput):
-    """The file is not a result sheet (wrong headers, not CSV or Excel) or is over one of its limits."""
-
-    def __init__(self, message: str, loc: str = "file") -> None:
-        super().__init__(message, [FieldError(loc, message)], "bad_sheet")

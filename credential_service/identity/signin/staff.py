@@ -1,4 +1,6 @@
 """Administrators' and auditors' sign-in for the pages: a one-time link from the command line.
+Training institutions' officers sign in the same way (``link_for`` and ``spend_link`` with their
+own page, in ``records.training.signin``).
 
 There is no password table. ``credential-service token admin --link`` (or ``token auditor --link``)
 prints ``{public_base_url}/admin/signin?token=…``: a 5-minute, single-use token for the sign-in page
@@ -30,6 +32,7 @@ from credential_service.platform.tokens import (
     STAFF_SCOPES,
     Principal,
     Role,
+    SignInClaims,
     mint_signin_token,
     mint_token,
     read_signin_token,
@@ -48,9 +51,10 @@ class StaffSession:
     principal: Principal
 
 
-def signin_audience(public_base_url: str) -> str:
-    """The audience of sign-in link tokens: the sign-in page, never the API's base URL."""
-    return public_base_url.rstrip("/") + SIGNIN_PATH
+def signin_audience(public_base_url: str, path: str = SIGNIN_PATH) -> str:
+    """The audience of sign-in link tokens: the sign-in page, never the API's base URL (so a link
+    for one sign-in page is refused by another)."""
+    return public_base_url.rstrip("/") + path
 
 
 def staff_subject(role: Role, name: str) -> str:
@@ -69,18 +73,34 @@ def signin_link(
     keystore: FileKeyStore, settings: Settings, role: Role, name: str, *, now: datetime | None = None
 ) -> str:
     """A one-time sign-in URL for an administrator or auditor, valid for ``LINK_MINUTES``."""
+    subject = staff_subject(role, name)
+    return link_for(keystore, settings, path=SIGNIN_PATH, role=role, subject=subject, now=now)
+
+
+def link_for(
+    keystore: FileKeyStore,
+    settings: Settings,
+    *,
+    path: str,
+    role: Role,
+    subject: str,
+    tenant: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """A one-time sign-in URL for the sign-in page at ``path``, valid for ``LINK_MINUTES``."""
     base = settings.public_base_url
     token = mint_signin_token(
         keystore,
         issuer=base,
-        audience=signin_audience(base),
+        audience=signin_audience(base, path),
         role=role,
-        subject=staff_subject(role, name),
+        subject=subject,
         jti=secrets.token_urlsafe(24),
         minutes=LINK_MINUTES,
+        tenant=tenant,
         now=now,
     )
-    return f"{base.rstrip('/')}{SIGNIN_PATH}?token={token}"
+    return f"{base.rstrip('/')}{path}?token={token}"
 
 
 def redeem_signin_link(
@@ -91,8 +111,38 @@ def redeem_signin_link(
     Raises Unauthorized for a forged, expired or already used link (nothing is recorded then).
     """
     now = now or utcnow()
+    claims = spend_link(session, keystore, settings, token, path=SIGNIN_PATH, roles=STAFF_ROLES, now=now)
+    audit.record(
+        session,
+        actor=claims.subject,
+        action="staff.sign_in",
+        subject=claims.subject,
+        detail={"role": claims.role.value, "link": claims.jti},
+    )
+    principal = Principal(claims.role, claims.subject, STAFF_SCOPES[claims.role])
     base = settings.public_base_url
-    claims = read_signin_token(keystore, token, issuer=base, audience=signin_audience(base))
+    access = mint_token(
+        keystore, issuer=base, audience=base, principal=principal, minutes=SESSION_MINUTES, now=now
+    )
+    return StaffSession(access, SESSION_MINUTES * 60, principal)
+
+
+def spend_link(
+    session: Session,
+    keystore: FileKeyStore,
+    settings: Settings,
+    token: str,
+    *,
+    path: str,
+    roles: frozenset[Role],
+    now: datetime,
+) -> SignInClaims:
+    """The claims of a valid link for the sign-in page at ``path`` and one of ``roles``, recorded as
+    used. Raises Unauthorized for a forged, expired, misdirected or already used link."""
+    base = settings.public_base_url
+    claims = read_signin_token(keystore, token, issuer=base, audience=signin_audience(base, path))
+    if claims.role not in roles:
+        raise Unauthorized("登录链接无效 / the sign-in link is invalid", "signin_link_invalid")
     used = Unauthorized(
         "该登录链接已使用过，请重新生成 / this sign-in link was already used: make a new one",
         "signin_link_used",
@@ -108,15 +158,4 @@ def redeem_signin_link(
         raise used from None
     # Expired links are refused by their expiry already: their jti need not be kept.
     session.execute(delete(UsedSignInLink).where(UsedSignInLink.expires_at < now))
-    audit.record(
-        session,
-        actor=claims.subject,
-        action="staff.sign_in",
-        subject=claims.subject,
-        detail={"role": claims.role.value, "link": claims.jti},
-    )
-    principal = Principal(claims.role, claims.subject, STAFF_SCOPES[claims.role])
-    access = mint_token(
-        keystore, issuer=base, audience=base, principal=principal, minutes=SESSION_MINUTES, now=now
-    )
-    return StaffSession(access, SESSION_MINUTES * 60, principal)
+    return claims

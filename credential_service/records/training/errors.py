@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from credential_service.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from credential_service.records.training.rules import InstitutionStatus
 
@@ -9,6 +11,7 @@ NOT_ON_ROSTER = (
     "不在本班学员名册上，请核对证件类型和号码 / "
     "not on this class's roster: check the document type and number"
 )
+ALREADY_LISTED = "已在本班学员名册上 / already on this class's roster"
 NAME_DIFFERS = "姓名与此人档案中的姓名不一致 / the name differs from the name in this person's file"
 
 
@@ -73,3 +76,23 @@ def not_enrolled(loc: str) -> FieldError:
     return FieldError(
         loc, "此人尚未报名本班，请先提交报名 / not enrolled in this class: post the enrolment first"
     )
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row of an uploaded roster is refused: its row as the sheet numbers it (the header is
+    row 1), the column's header, and the reason (Chinese, then English)."""
+
+    row: int
+    column: str
+    reason: str
+
+
+class RosterRejected(InvalidInput):
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(
+            "名册有误，未做任何更改；请更正后重新上传 / the roster has errors and nothing was changed",
+            [FieldError(f"row {p.row}: {p.column}", p.reason) for p in problems],
+            "roster_rejected",
+        )
+        self.problems = problems

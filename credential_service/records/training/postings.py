@@ -30,7 +30,10 @@ from credential_service.records.training.schemas import (
     AttendancePosting,
     CompletionPosting,
     EnrolmentPosting,
+    OnRoster,
     Posted,
+    RosterAttendance,
+    RosterCompletions,
     Trainee,
 )
 from credential_service.records.training.service import (
@@ -38,6 +41,7 @@ from credential_service.records.training.service import (
     attendance_counts,
     class_facts,
     enrolments_of,
+    listed_people,
     once,
     own_class,
     raise_problems,
@@ -94,7 +98,7 @@ class _Posting(Protocol):
     @property
     def request(self) -> BaseModel: ...
 
-    def rows(self) -> Sequence[Trainee]: ...
+    def rows(self) -> Sequence[Trainee] | Sequence[OnRoster]: ...
 
     def check(self, session: Session, klass: TrainingClass, checking: _Checking) -> list[_Accepted]: ...
 
@@ -119,9 +123,7 @@ def _post(
         moment = now or utcnow()
         klass = own_class(session, institution, class_ref)
         found = _Found()
-        people = roster_people(
-            session, data_key, klass=klass, field=posting.field, rows=posting.rows(), problems=found.problems
-        )
+        people = _people_of(session, data_key, klass, posting, found.problems)
         accepted = posting.check(session, klass, _Checking(moment, people, found))
         raise_problems(found.problems, found.duplicates)
         written = _Written(class_facts(klass), source_of(institution.credit_code), moment)
@@ -138,6 +140,20 @@ def _post(
         request=posting.request,
         work=work,
     )
+
+
+def _people_of(
+    session: Session, data_key: bytes, klass: TrainingClass, posting: _Posting, problems: list[FieldError]
+) -> list[Person | None]:
+    """The person of each row: the API's rows name them by 证件类型, 证件号码 and 姓名, the class page's
+    rows by roster member (the pages never hold a clear ID number)."""
+    rows = posting.rows()
+    members = [row.member for row in rows if isinstance(row, OnRoster)]
+    if members:
+        return listed_people(session, klass=klass, field=posting.field, members=members, problems=problems)
+    trainees = [row for row in rows if isinstance(row, Trainee)]
+    field = posting.field
+    return roster_people(session, data_key, klass=klass, field=field, rows=trainees, problems=problems)
 
 
 def _repeat(field_name: str, first: int) -> str:
@@ -202,11 +218,11 @@ class _Enrolments:
 
 @dataclass(frozen=True)
 class _Attendance:
-    request: AttendancePosting
+    request: AttendancePosting | RosterAttendance
     field: str = "events"
     operation: str = "attendance"
 
-    def rows(self) -> Sequence[Trainee]:
+    def rows(self) -> Sequence[Trainee] | Sequence[OnRoster]:
         return self.request.events
 
     def check(self, session: Session, klass: TrainingClass, checking: _Checking) -> list[_Accepted]:
@@ -284,12 +300,12 @@ class _Attendance:
 
 @dataclass
 class _Completions:
-    request: CompletionPosting
+    request: CompletionPosting | RosterCompletions
     field: str = "completions"
     operation: str = "completions"
     events: dict[int, int] = dataclass_field(default_factory=dict)  # check-ins per enrolment
 
-    def rows(self) -> Sequence[Trainee]:
+    def rows(self) -> Sequence[Trainee] | Sequence[OnRoster]:
         return self.request.completions
 
     def check(self, session: Session, klass: TrainingClass, checking: _Checking) -> list[_Accepted]:
@@ -378,17 +394,18 @@ def post(
     *,
     credit_code: str,
     class_ref: str,
-    posting: EnrolmentPosting | AttendancePosting | CompletionPosting,
+    posting: EnrolmentPosting | AttendancePosting | CompletionPosting | RosterAttendance | RosterCompletions,
     raw_idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Answer:
     """Record a posting of the calling institution about one of its classes: 培训报名 (roster members
     start the class), 考勤 (check-ins of enrolled people) or 结业 (attended hours and the completion
-    assessment, once per enrolment); one file entry per row."""
+    assessment, once per enrolment); one file entry per row. The API's rows name people by ID number,
+    the class page's (``RosterAttendance``, ``RosterCompletions``) by roster member."""
     steps: _Posting
     if isinstance(posting, EnrolmentPosting):
         steps = _Enrolments(posting)
-    elif isinstance(posting, AttendancePosting):
+    elif isinstance(posting, AttendancePosting | RosterAttendance):
         steps = _Attendance(posting)
     else:
         steps = _Completions(posting)

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import Response
 
+from credential_service.core.sheets import XLSX_MEDIA_TYPE
 from credential_service.platform.runtime import Platform
 from credential_service.platform.tokens import Principal, Role, allow
-from credential_service.records.training import institutions, postings, service
+from credential_service.records.training import institutions, postings, roster, service
 from credential_service.records.training.rules import InstitutionStatus
 from credential_service.records.training.schemas import (
     AttendancePosting,
@@ -29,6 +31,7 @@ from credential_service.records.training.schemas import (
     StatusChange,
 )
 from credential_service.web.http import JSON, MAX_OFFSET, CurrentPrincipal, RuntimeDep
+from credential_service.web.openapi import answer
 
 router = APIRouter(tags=["training"])
 IdempotencyKey = Annotated[
@@ -119,6 +122,32 @@ def change_status(
 
 
 # --- classes and postings (institutions) ---
+
+
+@router.get(
+    "/api/v1/rosters/template.csv",
+    summary="Roster template for the institution's pages (CSV: 证件类型, 证件号码, 姓名, 报名日期)",
+    responses={200: answer("the template", "text/csv")},
+)
+def roster_template_csv() -> Response:
+    return Response(
+        roster.template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="roster-template.csv"'},
+    )
+
+
+@router.get(
+    "/api/v1/rosters/template.xlsx",
+    summary="Roster template for the institution's pages (Excel: 证件类型, 证件号码, 姓名, 报名日期)",
+    responses={200: answer("the template", XLSX_MEDIA_TYPE)},
+)
+def roster_template_xlsx() -> Response:
+    return Response(
+        roster.template_xlsx(),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="roster-template.xlsx"'},
+    )
 
 
 @router.post(

@@ -88,3 +88,30 @@ def idempotency_key(raw: str | None) -> str | None:
 def request_fingerprint(operation: str, body: Mapping[str, Any]) -> str:
     """SHA-256 over the operation and the canonical JSON of the parsed body (spacing does not matter)."""
     return hashlib.sha256(operation.encode() + b"\n" + canonical_json(dict(body))).hexdigest()
+
+
+class ClassState(StrEnum):
+    """Where a class stands, as its institution's pages say it."""
+
+    NOT_STARTED = "not_started"  # 未开班
+    RUNNING = "running"  # 培训中
+    ENDED = "ended"  # 已结束，待结业
+    COMPLETED = "completed"  # 已全部结业
+
+
+CLASS_STATE_NAMES = {
+    ClassState.NOT_STARTED: "未开班",
+    ClassState.RUNNING: "培训中",
+    ClassState.ENDED: "已结束，待登记结业",
+    ClassState.COMPLETED: "已全部结业",
+}
+
+
+def class_state(start: date, end: date, today: date, *, enrolled: int, completed: int) -> ClassState:
+    """A class is completed once every enrolled trainee's completion is recorded; before that, its
+    Beijing dates say whether it has started or ended."""
+    if enrolled and completed >= enrolled:
+        return ClassState.COMPLETED
+    if today < start:
+        return ClassState.NOT_STARTED
+    return ClassState.RUNNING if today <= end else ClassState.ENDED

@@ -124,8 +124,9 @@ class InstitutionList(BaseModel):
 # --- classes (institutions) ---
 
 
-class ClassCreate(Strict):
-    """开班: the class and its roster (培训学员名册). Roster members are registered on first sight."""
+class ClassDetails(Strict):
+    """A class (培训班) as its institution describes it; the institution's pages open it with no
+    roster yet, and add the roster from a sheet."""
 
     class_ref: ClassRef
     occupation_code: OccupationCode
@@ -135,18 +136,34 @@ class ClassCreate(Strict):
     start_date: IsoDate
     end_date: IsoDate
     planned_hours: int = Field(gt=0, le=5000, description="计划课时")
+
+
+class ClassCreate(ClassDetails):
+    """开班: the class and its roster (培训学员名册). Roster members are registered on first sight."""
+
     roster: list[Trainee] = Field(min_length=1, max_length=MAX_ROSTER)
 
 
-class EnrolmentIn(Trainee):
+class OnRoster(Strict):
+    """Who a row posted from the institution's pages is about: a member of the class's roster, by
+    the number the page gave it (pages never hold a clear ID number)."""
+
+    member: int = Field(ge=1, description="the roster member's number, as the class page lists it")
+
+
+class EnrolmentFacts(Strict):
     enrolled_on: IsoDate
+
+
+class EnrolmentIn(EnrolmentFacts, Trainee):
+    pass
 
 
 class EnrolmentPosting(Strict):
     enrolments: list[EnrolmentIn] = Field(min_length=1, max_length=MAX_ROWS)
 
 
-class AttendanceIn(Trainee):
+class AttendanceFacts(Strict):
     occurred_at: Annotated[AwareDatetime, BeforeValidator(iso_datetime)] = Field(
         description="check-in time with its offset, e.g. 2026-09-01T08:30:00+08:00"
     )
@@ -156,19 +173,47 @@ class AttendanceIn(Trainee):
     photo_sha256: PhotoHash | None = Field(default=None, description="SHA-256 hex of the check-in photo")
 
 
+class AttendanceIn(AttendanceFacts, Trainee):
+    pass
+
+
 class AttendancePosting(Strict):
     events: list[AttendanceIn] = Field(min_length=1, max_length=MAX_EVENTS)
 
 
-class CompletionIn(Trainee):
+class RosterAttendanceIn(AttendanceFacts, OnRoster):
+    pass
+
+
+class RosterAttendance(Strict):
+    """考勤 posted from the class page: one check-in per chosen roster member."""
+
+    events: list[RosterAttendanceIn] = Field(min_length=1, max_length=MAX_EVENTS)
+
+
+class CompletionFacts(Strict):
     attended_hours: int = Field(ge=0, le=5000, description="实际课时")
     result: AssessmentResult = Field(description="结业考核 pass / fail")
     score: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
     completed_on: IsoDate
 
 
+class CompletionIn(CompletionFacts, Trainee):
+    pass
+
+
 class CompletionPosting(Strict):
     completions: list[CompletionIn] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class RosterCompletionIn(CompletionFacts, OnRoster):
+    pass
+
+
+class RosterCompletions(Strict):
+    """结业 posted from the class page: attended hours and the assessment, per chosen roster member."""
+
+    completions: list[RosterCompletionIn] = Field(min_length=1, max_length=MAX_ROWS)
 
 
 class RosterMemberOut(BaseModel):

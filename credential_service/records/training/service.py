@@ -7,9 +7,9 @@ the ID number) and nothing is written."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,7 +21,9 @@ from credential_service.core.clock import utcnow
 from credential_service.core.errors import Conflict, FieldError, InvalidInput
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
+from credential_service.identity.rules import DocumentType
 from credential_service.records.training.errors import (
+    ALREADY_LISTED,
     NAME_DIFFERS,
     NOT_ON_ROSTER,
     ClassNotFound,
@@ -52,6 +54,7 @@ from credential_service.records.training.rules import (
 from credential_service.records.training.schemas import (
     ClassCreate,
     ClassDetail,
+    ClassDetails,
     ClassList,
     ClassSummary,
     RosterMemberOut,
@@ -233,10 +236,27 @@ def attendance_counts(session: Session, klass: TrainingClass) -> dict[int, int]:
     return {enrolment_id: n for enrolment_id, n in rows}
 
 
-def _class_detail(session: Session, klass: TrainingClass) -> ClassDetail:
+@dataclass(frozen=True)
+class RosterLine:
+    """A roster member and how far they are: 报名 (enrolled), 考勤 (check-ins), 结业 (completion)."""
+
+    member: int  # the roster row's number: how the class page names them (never the ID number)
+    name: str
+    document_type: str
+    id_number_masked: str
+    enrolled_on: date | None
+    check_ins: int
+    attended_hours: int | None  # from here on: the completion, once recorded
+    result: str | None
+    score: float | None
+    completed_on: date | None
+
+
+def roster_of(session: Session, klass: TrainingClass) -> list[RosterLine]:
+    """The class's roster in the order it was listed, each member with their progress."""
     members = session.execute(
-        select(Person, Enrolment.id, Completion.id)
-        .join(RosterMember, RosterMember.person_id == Person.id)
+        select(RosterMember.id, Person, Enrolment, Completion)
+        .join(Person, Person.id == RosterMember.person_id)
         .outerjoin(
             Enrolment, (Enrolment.class_id == RosterMember.class_id) & (Enrolment.person_id == Person.id)
         )
@@ -245,18 +265,46 @@ def _class_detail(session: Session, klass: TrainingClass) -> ClassDetail:
         .order_by(RosterMember.id)
     )
     events = attendance_counts(session, klass)
-    roster = [
-        RosterMemberOut(
+    return [
+        RosterLine(
+            member=member,
             name=person.name,
             document_type=person.document_type,
             id_number_masked=person.id_number_masked,
-            enrolled=enrolment_id is not None,
-            attendance_events=events.get(enrolment_id, 0) if enrolment_id is not None else 0,
-            completed=completion_id is not None,
+            enrolled_on=enrolment.enrolled_on if enrolment else None,
+            check_ins=events.get(enrolment.id, 0) if enrolment else 0,
+            attended_hours=completion.attended_hours if completion else None,
+            result=completion.result if completion else None,
+            score=completion.score if completion else None,
+            completed_on=completion.completed_on if completion else None,
         )
-        for person, enrolment_id, completion_id in members
+        for member, person, enrolment, completion in members
+    ]
+
+
+def _class_detail(session: Session, klass: TrainingClass) -> ClassDetail:
+    roster = [
+        RosterMemberOut(
+            name=line.name,
+            document_type=DocumentType(line.document_type),
+            id_number_masked=line.id_number_masked,
+            enrolled=line.enrolled_on is not None,
+            attendance_events=line.check_ins,
+            completed=line.completed_on is not None,
+        )
+        for line in roster_of(session, klass)
     ]
     return ClassDetail(**_summary(klass, _summary_counts(session, [klass.id])), roster=roster)
+
+
+def class_with_roster(
+    session: Session, credit_code: str, class_ref: str
+) -> tuple[ClassSummary, list[RosterLine]]:
+    """One of the calling institution's classes and its roster with each member's progress (for the
+    class page). Raises InstitutionNotRegistered, ClassNotFound."""
+    klass = own_class(session, tenant(session, credit_code), class_ref)
+    summary = ClassSummary(**_summary(klass, _summary_counts(session, [klass.id])))
+    return summary, roster_of(session, klass)
 
 
 def list_classes(session: Session, credit_code: str, *, limit: int = 100, offset: int = 0) -> ClassList:
@@ -299,35 +347,10 @@ def create_class(
     def work() -> tuple[int, BaseModel]:
         moment = now or utcnow()
         problems = _class_problems(institution, request)
-        people = _identify_roster(session, data_key, request.roster, problems)
+        people = identify_roster(session, data_key, request.roster, problems)
         raise_problems(problems, [])
-        if session.scalar(
-            select(TrainingClass.id).where(
-                TrainingClass.institution_id == institution.id, TrainingClass.class_ref == request.class_ref
-            )
-        ):
-            raise Conflict(
-                "本机构已有此编号的培训班 / your institution already has a class with this reference",
-                code="class_exists",
-            )
-        klass = TrainingClass(
-            institution=institution,
-            class_ref=request.class_ref,
-            occupation_code=request.occupation_code,
-            subtype=request.subtype,
-            target_level=request.target_level,
-            training_type=request.training_type.value,
-            start_date=request.start_date,
-            end_date=request.end_date,
-            planned_hours=request.planned_hours,
-            created_at=moment,
-        )
-        session.add(klass)
-        session.flush()
-        for who, row in people:
-            person = identity.register_person(session, data_key, who, row.name, now=moment)
-            session.add(RosterMember(class_id=klass.id, person_id=person.id, listed_at=moment))
-        session.flush()
+        klass = _new_class(session, institution, request, moment)
+        list_people(session, data_key, klass, people, moment)
         return 201, _class_detail(session, klass)
 
     return once(
@@ -340,7 +363,52 @@ def create_class(
     )
 
 
-def _class_problems(institution: Institution, request: ClassCreate) -> list[FieldError]:
+def open_class(
+    session: Session, *, credit_code: str, details: ClassDetails, now: datetime | None = None
+) -> ClassDetail:
+    """开班 from the institution's pages: the class with no roster yet (the roster follows from a
+    sheet, ``roster.add_roster``). Raises what ``create_class`` raises."""
+    institution = tenant(session, credit_code)
+
+    def work() -> tuple[int, BaseModel]:
+        raise_problems(_class_problems(institution, details), [])
+        return 201, _class_detail(session, _new_class(session, institution, details, now or utcnow()))
+
+    answer = once(session, institution, raw_key=None, operation="open_class", request=details, work=work)
+    return ClassDetail.model_validate(answer.body)
+
+
+def _new_class(
+    session: Session, institution: Institution, details: ClassDetails, moment: datetime
+) -> TrainingClass:
+    """The class row; raises Conflict when the institution already has the reference."""
+    if session.scalar(
+        select(TrainingClass.id).where(
+            TrainingClass.institution_id == institution.id, TrainingClass.class_ref == details.class_ref
+        )
+    ):
+        raise Conflict(
+            "本机构已有此编号的培训班 / your institution already has a class with this reference",
+            code="class_exists",
+        )
+    klass = TrainingClass(
+        institution=institution,
+        class_ref=details.class_ref,
+        occupation_code=details.occupation_code,
+        subtype=details.subtype,
+        target_level=details.target_level,
+        training_type=details.training_type.value,
+        start_date=details.start_date,
+        end_date=details.end_date,
+        planned_hours=details.planned_hours,
+        created_at=moment,
+    )
+    session.add(klass)
+    session.flush()
+    return klass
+
+
+def _class_problems(institution: Institution, request: ClassDetails) -> list[FieldError]:
     """The class's dates in order, and its occupation and training type among the approved projects."""
     problems: list[FieldError] = []
     if request.end_date < request.start_date:
@@ -368,10 +436,32 @@ def _identify(row: Trainee, loc: str, problems: list[FieldError]) -> identity.Id
         return None
 
 
-def _identify_roster(
-    session: Session, data_key: bytes, roster: Sequence[Trainee], problems: list[FieldError]
+def list_people(
+    session: Session,
+    data_key: bytes,
+    klass: TrainingClass,
+    people: Sequence[tuple[identity.Identity, Trainee]],
+    moment: datetime,
+) -> None:
+    """Put checked rows (``identify_roster``) on the class's roster, registering people on first sight."""
+    for who, row in people:
+        person = identity.register_person(session, data_key, who, row.name, now=moment)
+        session.add(RosterMember(class_id=klass.id, person_id=person.id, listed_at=moment))
+    session.flush()
+
+
+def identify_roster(
+    session: Session,
+    data_key: bytes,
+    roster: Sequence[Trainee],
+    problems: list[FieldError],
+    *,
+    listed: Collection[int] = (),
+    row_label: Callable[[int], str] = lambda i: f"roster.{i}",
 ) -> list[tuple[identity.Identity, Trainee]]:
-    """Validate each roster row; someone already on file must be listed under their recorded name."""
+    """Validate each roster row; someone already on file must be listed under their recorded name,
+    and not be among ``listed`` (the person ids already on the roster). ``row_label`` names a row
+    in a problem about another row (an uploaded sheet names its own rows)."""
     seen: dict[identity.Identity, int] = {}
     people: list[tuple[identity.Identity, Trainee]] = []
     for i, row in enumerate(roster):
@@ -382,7 +472,8 @@ def _identify_roster(
         if who in seen:
             problems.append(
                 FieldError(
-                    f"{loc}.id_number", f"与 roster.{seen[who]} 是同一人 / same person as roster.{seen[who]}"
+                    f"{loc}.id_number",
+                    f"与 {row_label(seen[who])} 是同一人 / same person as {row_label(seen[who])}",
                 )
             )
             continue
@@ -390,6 +481,9 @@ def _identify_roster(
         existing = identity.find_person(session, data_key, who)
         if existing is not None and existing.name != row.name:
             problems.append(FieldError(f"{loc}.name", NAME_DIFFERS))
+            continue
+        if existing is not None and existing.id in listed:
+            problems.append(FieldError(f"{loc}.id_number", ALREADY_LISTED))
             continue
         people.append((who, row))
     return people
@@ -429,6 +523,28 @@ def roster_people(
             people.append(None)
         else:
             people.append(person)
+    return people
+
+
+def listed_people(
+    session: Session, *, klass: TrainingClass, field: str, members: Sequence[int], problems: list[FieldError]
+) -> list[Person | None]:
+    """The person of each row posted from the class page (by roster member), or None after recording
+    that the member is not on this class's roster."""
+    listed = {
+        member: person
+        for member, person in session.execute(
+            select(RosterMember.id, Person)
+            .join(Person, Person.id == RosterMember.person_id)
+            .where(RosterMember.class_id == klass.id, RosterMember.id.in_(set(members)))
+        )
+    }
+    people: list[Person | None] = []
+    for i, member in enumerate(members):
+        person = listed.get(member)
+        if person is None:
+            problems.append(FieldError(f"{field}.{i}.member", NOT_ON_ROSTER))
+        people.append(person)
     return people
 
 
