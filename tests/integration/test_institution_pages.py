@@ -331,7 +331,7 @@ def test_a_roster_with_bad_rows_changes_nothing_and_names_each_row(
     rows = re.findall(r'<tr class="row-error"><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>', bad.text)
     named = {(int(r), c) for r, c, _ in rows}
     assert {(3, "证件类型"), (4, "证件号码"), (6, "报名日期"), (7, "姓名")} <= named, rows
-    assert all(" / " not in why and why for _, _, why in rows)  # Chinese only
+    assert all(" / " not in why and why for _, _, why in rows), rows  # Chinese only
     assert _count(runtime, RosterMember) == 0
     _plain(bad.text)
 

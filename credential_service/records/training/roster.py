@@ -98,7 +98,12 @@ def add_roster(
     listed = set(session.scalars(select(RosterMember.person_id).where(RosterMember.class_id == klass.id)))
     found: list[FieldError] = []
     people = identify_roster(
-        session, data_key, enrolments, found, listed=listed, row_label=lambda i: f"第 {numbers[i]} 行"
+        session,
+        data_key,
+        enrolments,
+        found,
+        listed=listed,
+        row_label=lambda i: (f"第 {numbers[i]} 行", f"row {numbers[i]}"),
     )
     problems += _by_row(found, numbers)
     if problems:

@@ -457,11 +457,11 @@ def identify_roster(
     problems: list[FieldError],
     *,
     listed: Collection[int] = (),
-    row_label: Callable[[int], str] = lambda i: f"roster.{i}",
+    row_label: Callable[[int], tuple[str, str]] = lambda i: (f"roster.{i}", f"roster.{i}"),
 ) -> list[tuple[identity.Identity, Trainee]]:
     """Validate each roster row; someone already on file must be listed under their recorded name,
     and not be among ``listed`` (the person ids already on the roster). ``row_label`` names a row
-    in a problem about another row (an uploaded sheet names its own rows)."""
+    in a problem about another row, in Chinese and English (an uploaded sheet names its own rows)."""
     seen: dict[identity.Identity, int] = {}
     people: list[tuple[identity.Identity, Trainee]] = []
     for i, row in enumerate(roster):
@@ -470,12 +470,8 @@ def identify_roster(
         if who is None:
             continue
         if who in seen:
-            problems.append(
-                FieldError(
-                    f"{loc}.id_number",
-                    f"与 {row_label(seen[who])} 是同一人 / same person as {row_label(seen[who])}",
-                )
-            )
+            zh, en = row_label(seen[who])
+            problems.append(FieldError(f"{loc}.id_number", f"与 {zh} 是同一人 / same person as {en}"))
             continue
         seen[who] = i
         existing = identity.find_person(session, data_key, who)
