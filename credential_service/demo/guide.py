@@ -14,6 +14,7 @@ from credential_service.demo.workers import DemoManifest
 from credential_service.identity.clients.models import ClientAuthMethod, OrganisationClient
 from credential_service.identity.signin import staff as staff_signin
 from credential_service.platform.tokens import Role
+from credential_service.records.training import signin as institution_signin
 from credential_service.runtime import Runtime
 
 GUIDE_ACTOR = "demo-guide"
@@ -36,6 +37,7 @@ class DemoGuide:
     organisation: OrganisationSignIn
     admin_link: str
     auditor_link: str
+    institution: dict[str, str]  # name and one-time link of a demo training institution
     batches: list[dict[str, str]]
 
 
@@ -61,6 +63,14 @@ def fresh_organisation_sign_in(runtime: Runtime, code: str) -> OrganisationSignI
     return OrganisationSignIn(url, code, created.client_id, created.client_secret)
 
 
+def institution_sign_in(runtime: Runtime, institution: dict[str, str]) -> dict[str, str]:
+    with runtime.session() as session:
+        link = institution_signin.signin_link(
+            session, runtime.keystore, runtime.settings, institution["creditCode"]
+        )
+    return {"name": institution["name"], "creditCode": institution["creditCode"], "link": link}
+
+
 def demo_guide(runtime: Runtime, manifest: DemoManifest) -> DemoGuide:
     settings = runtime.settings
     by_status = manifest.certificates_by_status
@@ -71,6 +81,7 @@ def demo_guide(runtime: Runtime, manifest: DemoManifest) -> DemoGuide:
         worker=manifest.sign_in,
         organisation=fresh_organisation_sign_in(runtime, manifest.batches[0]["organisation"]),
         admin_link=staff_signin.signin_link(runtime.keystore, settings, Role.ADMIN, "demo"),
+        institution=institution_sign_in(runtime, manifest.institutions[0]),
         auditor_link=staff_signin.signin_link(runtime.keystore, settings, Role.AUDITOR, "demo"),
         batches=manifest.batches,
     )
@@ -104,10 +115,13 @@ def guide_text(guide: DemoGuide) -> str:
             f"  (submission {b['submission']})"
             for b in publicity
         ),
-        f"4. 管理员 (administrator, 5 分钟内一次有效 / one use within 5 minutes): {guide.admin_link}",
+        f"4. 培训机构 (training institution {guide.institution['name']}，一次性链接 / one-time link):",
+        f"   {guide.institution['link']}",
+        f"5. 管理员 (administrator, 5 分钟内一次有效 / one use within 5 minutes): {guide.admin_link}",
         f"   审计员 (auditor): {guide.auditor_link}",
-        "5. 命令行 (command line): scripts/cs --help",
+        "6. 命令行 (command line): scripts/cs --help",
         f"   scripts/cs verify '{guide.genuine_url}'",
         "   scripts/cs token admin --link      (a new administrator sign-in link)",
+        f"   scripts/cs token institution {guide.institution['creditCode']} --link",
     ]
     return "\n".join(lines) + "\n"

@@ -48,6 +48,7 @@ def test_the_guide_signs_every_user_in_and_the_demo_batches_can_be_issued(cli_en
         for label in ("genuine", "revoked")
     )
     admin_link = re.search(rf"{BASE}(/admin/signin\?token=\S+)", guide).group(1)  # type: ignore[union-attr]
+    institution_link = re.search(rf"{BASE}(/institution/signin\?token=\S+)", guide).group(1)  # type: ignore[union-attr]
     batches = dict(re.findall(r"(DEMO-[A-Z]+-\d+) .*\(submission ([0-9a-f-]{36})\)", guide))
     assert set(batches) == {"DEMO-GS-01", "DEMO-READY-01"}
     assert "可发证" in guide.split("DEMO-READY-01")[1].splitlines()[0]
@@ -59,8 +60,9 @@ def test_the_guide_signs_every_user_in_and_the_demo_batches_can_be_issued(cli_en
         assert client.post("/oauth/token", data=grant).status_code == 200
         stale = {**grant, "client_id": old_id, "client_secret": old_secret}
         assert client.post("/oauth/token", data=stale).status_code in (400, 401)  # replaced, revoked
-        signin = client.get(admin_link)
-        assert signin.status_code == 200 and "token" in signin.text
+        for link in (admin_link, institution_link):
+            signin = client.get(link)
+            assert signin.status_code == 200 and 'name="token"' in signin.text
 
     org = ["--org", "Y000014040002"]
     ready = runner.invoke(cli, ["issue-batch", *org, batches["DEMO-READY-01"]])
