@@ -32,6 +32,7 @@ from credential_service.demo import DemoManifest, load_demo  # noqa: E402
 from credential_service.demo.guide import fresh_organisation_sign_in  # noqa: E402
 from credential_service.identity.signin import staff as staff_signin  # noqa: E402
 from credential_service.platform.tokens import Role  # noqa: E402
+from credential_service.records.training import signin as institution_signin  # noqa: E402
 from credential_service.runtime import Runtime, build_runtime  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -100,6 +101,22 @@ def organisation_pages(shots: Shots, runtime: Runtime, manifest: DemoManifest) -
     page.context.clear_cookies()
 
 
+def institution_pages(shots: Shots, runtime: Runtime, manifest: DemoManifest) -> None:
+    with runtime.session() as session:
+        link = institution_signin.signin_link(
+            session, runtime.keystore, runtime.settings, manifest.institutions[0]["creditCode"]
+        )
+    shots.take("institution-signin", link)
+    page = shots.page
+    page.get_by_role("button", name="登录培训机构页面").click()
+    shots.take("institution-home", "/institution")
+    first_class = page.locator("main td a[href^='/institution/classes/']").first
+    if first_class.count():
+        shots.take("institution-class", first_class.get_attribute("href"))
+    shots.take("institution-new-class", "/institution/classes/new")
+    page.context.clear_cookies()
+
+
 def staff_pages(shots: Shots, runtime: Runtime) -> None:
     page = shots.page
     page.goto(staff_signin.signin_link(runtime.keystore, runtime.settings, Role.ADMIN, "wang"))
@@ -110,6 +127,7 @@ def staff_pages(shots: Shots, runtime: Runtime) -> None:
         ("admin-organisations", "/admin/organisations"),
         ("admin-batches", "/admin/batches"),
         ("admin-status-changes", "/admin/status-changes"),
+        ("admin-recoveries", "/admin/recoveries"),
         ("admin-audit", "/admin/audit"),
     ):
         shots.take(name, path)
@@ -154,6 +172,7 @@ def main() -> int:
                 shots.take("publicity", "/publicity")
                 worker_pages(shots, manifest)
                 organisation_pages(shots, runtime, manifest)
+                institution_pages(shots, runtime, manifest)
                 staff_pages(shots, runtime)
                 browser.close()
         finally:
