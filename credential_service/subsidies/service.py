@@ -25,7 +25,15 @@ from credential_service.subsidies.errors import (
     RuleSetStartTaken,
 )
 from credential_service.subsidies.models import SubsidyRuleSet
-from credential_service.subsidies.rules import RuleSet, SubsidyType, parse_rule_set
+from credential_service.subsidies.rules import (
+    ClaimFacts,
+    Decision,
+    RuleSet,
+    SubsidyType,
+    evaluate,
+    parse_rule_set,
+    qualifying_date,
+)
 
 SHIPPED_RULE_SETS = Path(__file__).resolve().parent / "rulesets"  # the Shanxi defaults, one file a version
 MAX_RULE_FILE_BYTES = 1_000_000
@@ -171,3 +179,9 @@ def rule_set_in_force(session: Session, subsidy_type: SubsidyType, on: date) -> 
     if row is None:
         raise NoRuleSetInForce(subsidy_type.title_zh, on)
     return stored_rule_set(row)
+
+
+def judge(session: Session, facts: ClaimFacts) -> Decision:
+    """Judge a claim by the rule set in force on its qualifying date. Raises NoRuleSetInForce, and
+    MissingClaimFacts when the claim lacks its certificate or class."""
+    return evaluate(facts, rule_set_in_force(session, facts.subsidy_type, qualifying_date(facts)))

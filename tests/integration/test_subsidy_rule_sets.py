@@ -136,7 +136,8 @@ def test_a_claim_is_judged_by_the_version_in_force_on_its_qualifying_date(
     with runtime.session() as session:
         for issued in (date(2025, 12, 31), date(2026, 1, 1)):
             facts = claim_for_certificate_issued(issued, claimed_on=date(2026, 2, 1))
-            decisions[issued] = evaluate(
+            decisions[issued] = service.judge(session, facts)
+            assert decisions[issued] == evaluate(
                 facts, service.rule_set_in_force(session, SubsidyType.SKILL_UPGRADE, issued)
             )
         with pytest.raises(NoRuleSetInForce) as none:
