@@ -420,27 +420,22 @@ _PARAMETER_READERS: dict[SubsidyType, Callable[[_Table], Parameters]] = {
 }
 
 
-def parse_rule_set(data: Mapping[str, Any], *, source: str | None = None) -> RuleSet:
-    """The rule set in a parsed file (TOML) or in its stored canonical JSON (dates as text).
-
-    Raises InvalidRuleSet naming every wrong, missing or unknown field."""
-    errors: list[FieldError] = []
-    top = _Table(data, "", errors)
-    if top.get("format") != FORMAT:
-        top.error("format", f"应为 {FORMAT} / must be {FORMAT}")
-    type_name = top.text("subsidy_type")
-    subsidy_type = SubsidyType(type_name) if type_name in {t.value for t in SubsidyType} else None
-    if type_name and subsidy_type is None:
+def _subsidy_type(top: _Table) -> SubsidyType | None:
+    name = top.text("subsidy_type")
+    if name in {t.value for t in SubsidyType}:
+        return SubsidyType(name)
+    if name:
         top.error(
             "subsidy_type", f"应为 {', '.join(SubsidyType)} 之一 / must be one of {', '.join(SubsidyType)}"
         )
-    valid_from, valid_until = top.day("valid_from"), top.day("valid_until", required=False)
-    if valid_from and valid_until and valid_until < valid_from:
-        top.error("valid_until", "不能早于 valid_from / must not be before valid_from")
+    return None
+
+
+def _sources(top: _Table) -> tuple[SourceDocument, ...]:
     sources: list[SourceDocument] = []
     raw_sources = top.get("sources")
     for i, raw in enumerate(raw_sources if isinstance(raw_sources, list) else []):
-        row = _Table(raw, f"sources[{i}]", errors)
+        row = _Table(raw, f"sources[{i}]", top.errors)
         sources.append(
             SourceDocument(
                 document=row.text("document", required=False),
@@ -452,6 +447,22 @@ def parse_rule_set(data: Mapping[str, Any], *, source: str | None = None) -> Rul
         row.done()
     if not sources:
         top.error("sources", "至少列出一份依据文件 / cite at least one source document")
+    return tuple(sources)
+
+
+def parse_rule_set(data: Mapping[str, Any], *, source: str | None = None) -> RuleSet:
+    """The rule set in a parsed file (TOML) or in its stored canonical JSON (dates as text).
+
+    Raises InvalidRuleSet naming every wrong, missing or unknown field."""
+    errors: list[FieldError] = []
+    top = _Table(data, "", errors)
+    if top.get("format") != FORMAT:
+        top.error("format", f"应为 {FORMAT} / must be {FORMAT}")
+    subsidy_type = _subsidy_type(top)
+    valid_from, valid_until = top.day("valid_from"), top.day("valid_until", required=False)
+    if valid_from and valid_until and valid_until < valid_from:
+        top.error("valid_until", "不能早于 valid_from / must not be before valid_from")
+    sources = _sources(top)
     parameters_table = _Table(top.get("parameters"), "parameters", errors)
     parameters = _PARAMETER_READERS[subsidy_type](parameters_table) if subsidy_type else None
     parameters_table.done()
@@ -469,7 +480,7 @@ def parse_rule_set(data: Mapping[str, Any], *, source: str | None = None) -> Rul
         subsidy_type=subsidy_type,
         valid_from=valid_from,
         valid_until=valid_until,
-        sources=tuple(sources),
+        sources=sources,
         advisory_rules=frozenset(advisory),
         parameters=parameters,
         canonical=canonical,
