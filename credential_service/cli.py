@@ -34,6 +34,7 @@ from credential_service.platform.tokens import (
 )
 from credential_service.records import cli as records_cli
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.subsidies import cli as subsidies_cli
 from credential_service.transparency import cli as transparency_cli
 from credential_service.verification import cli as verification_cli
 
@@ -54,6 +55,7 @@ for part_commands in (
     certificates_cli.app,
     verification_cli.app,
     transparency_cli.app,
+    subsidies_cli.app,
 ):
     app.add_typer(part_commands)
 
@@ -100,6 +102,9 @@ def init() -> None:
         from credential_service.assessment.occupations.service import ensure_builtin_occupations
 
         ensure_builtin_occupations(session)  # only when the catalogue is empty
+        from credential_service.subsidies.service import ensure_shipped_rule_sets
+
+        ensure_shipped_rule_sets(session, actor="cli:init")  # versions already loaded stay as they are
     ensure_token_key(runtime.keystore)
     console.print(f"数据库已就绪 / database ready; platform issuer {did}")
 

@@ -15,6 +15,7 @@ from credential_service.identity.signin import models as signin_models  # noqa: 
 from credential_service.issuers import models as issuers_models
 from credential_service.records import models as records_models
 from credential_service.records.training import models as training_models  # noqa: F401 - tables for Alembic
+from credential_service.subsidies import models as subsidies_models
 from credential_service.transparency import models as transparency_models
 from credential_service.verification import models as verification_models
 from credential_service.worker import models as worker_models
@@ -31,6 +32,7 @@ __all__ = [
     "occupations_models",
     "organisations_models",
     "records_models",
+    "subsidies_models",
     "transparency_models",
     "verification_models",
     "worker_models",
