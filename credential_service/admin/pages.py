@@ -26,12 +26,9 @@ from credential_service.platform.tokens import STAFF_ROLES, Role
 from credential_service.web.http import (
     RuntimeDep,
     check_csrf,
-    check_form_csrf,
-    rate_limit,
-    start_session,
 )
 from credential_service.web.i18n import pick_lang, yuan_text
-from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
+from credential_service.web.sessions import LinkSignIn, PageSession, sign_out, signed_in
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -94,11 +91,7 @@ def _admin_refusal(request: Request, staff: PageSession, csrf: str) -> Response 
 # --- sign-in ---------------------------------------------------------------------------------------
 
 
-def _signin_page(
-    request: Request, runtime: RuntimeDep, token: str, *, error: str | None = None, status: int = 200
-) -> HTMLResponse:
-    context = {"title": "管理员登录", "token": token, "error": error}
-    return pre_session_form(request, runtime, "admin_signin.html", context, status=status)
+STAFF_SIGNIN = LinkSignIn("admin_signin.html", "管理员登录", "/admin")
 
 
 @router.get(staff_signin.SIGNIN_PATH)
@@ -106,37 +99,18 @@ def admin_signin(
     request: Request, runtime: RuntimeDep, token: Annotated[str, Query(max_length=4000)] = ""
 ) -> HTMLResponse:
     """The page a sign-in link opens: one button posts the link's token (opening it uses nothing up)."""
-    return _signin_page(request, runtime, token)
+    return STAFF_SIGNIN.page(request, runtime, token)
 
 
 @router.post(staff_signin.SIGNIN_PATH)
 def admin_signin_post(
-    request: Request,
-    runtime: RuntimeDep,
-    token: Annotated[str, Form(max_length=4000)],
-    csrf: Csrf = "",
+    request: Request, runtime: RuntimeDep, token: Annotated[str, Form(max_length=4000)], csrf: Csrf = ""
 ) -> Response:
-    rate_limit(runtime.signin_limiter, request)
-    try:
-        check_form_csrf(request, runtime, csrf)
-    except Forbidden:
-        error = "表单已过期，请重新打开登录链接 / the form expired: open the sign-in link again"
-        return _signin_page(request, runtime, token.strip(), error=error, status=403)
-    try:
+    def spend(link_token: str) -> staff_signin.StaffSession:
         with runtime.session() as session:
-            signed_in = staff_signin.redeem_signin_link(
-                session, runtime.keystore, runtime.settings, token.strip()
-            )
-    except ServiceError as exc:
-        return _signin_page(request, runtime, "", error=exc.message, status=exc.status)
-    response = RedirectResponse("/admin", status_code=303)
-    start_session(
-        response,
-        signed_in.access_token,
-        max_age=signed_in.expires_in,
-        public_base_url=runtime.settings.public_base_url,
-    )
-    return response
+            return staff_signin.redeem_signin_link(session, runtime.keystore, runtime.settings, link_token)
+
+    return STAFF_SIGNIN.redeem(request, runtime, token, csrf, spend)
 
 
 @router.post("/admin/signout")

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from credential_service.core.errors import Forbidden, ServiceError
 from credential_service.platform.runtime import Platform
 from credential_service.platform.tokens import TENANT_ROLES, Principal, Role
 from credential_service.web.http import (
     SESSION_COOKIE,
     check_csrf,
+    check_form_csrf,
     csrf_token,
     form_csrf_token,
     form_nonce,
     get_runtime,
     keep_form_nonce,
+    rate_limit,
     session_principal,
+    start_session,
 )
 from credential_service.web.templating import render
 
@@ -96,3 +100,55 @@ def pre_session_form(
     )
     keep_form_nonce(response, nonce, public_base_url=runtime.settings.public_base_url)
     return response
+
+
+# --- one-time sign-in links (staff, training institutions) -----------------------------------------
+
+
+class LinkSession(Protocol):
+    """What redeeming a sign-in link gives: the session's access token and its lifetime."""
+
+    @property
+    def access_token(self) -> str: ...
+    @property
+    def expires_in(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class LinkSignIn:
+    """A page a one-time sign-in link opens (its form posts the link's token back) and where it leads."""
+
+    template: str
+    title: str
+    home: str
+
+    def page(
+        self, request: Request, runtime: Platform, token: str, *, error: str | None = None, status: int = 200
+    ) -> HTMLResponse:
+        context = {"title": self.title, "token": token, "error": error}
+        return pre_session_form(request, runtime, self.template, context, status=status)
+
+    def redeem(
+        self, request: Request, runtime: Platform, token: str, csrf: str, spend: Callable[[str], LinkSession]
+    ) -> Response:
+        """Spend the posted token (``spend`` raises a ServiceError for a used, expired or foreign one)
+        and start the page session; rate-limited like every sign-in."""
+        rate_limit(runtime.signin_limiter, request)
+        token = token.strip()
+        try:
+            check_form_csrf(request, runtime, csrf)
+        except Forbidden:
+            error = "表单已过期，请重新打开登录链接 / the form expired: open the sign-in link again"
+            return self.page(request, runtime, token, error=error, status=403)
+        try:
+            answer = spend(token)
+        except ServiceError as exc:
+            return self.page(request, runtime, "", error=exc.message, status=exc.status)
+        response = RedirectResponse(self.home, status_code=303)
+        start_session(
+            response,
+            answer.access_token,
+            max_age=answer.expires_in,
+            public_base_url=runtime.settings.public_base_url,
+        )
+        return response

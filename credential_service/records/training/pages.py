@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import StringConstraints
 
-from credential_service.core.errors import Forbidden, InvalidInput, ServiceError
+from credential_service.core.errors import InvalidInput, ServiceError
 from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
 from credential_service.platform.tokens import Role
 from credential_service.records.training import institutions, postings, roster, service, signin
@@ -37,9 +37,9 @@ from credential_service.records.training.models import (
 )
 from credential_service.records.training.rules import CLASS_STATE_NAMES, class_state
 from credential_service.records.training.schemas import MAX_ROWS, RosterAttendance, RosterCompletions
-from credential_service.web.http import RuntimeDep, check_csrf, check_form_csrf, rate_limit, start_session
+from credential_service.web.http import RuntimeDep, check_csrf
 from credential_service.web.i18n import Lang, fact_text, in_lang, pick_lang
-from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
+from credential_service.web.sessions import LinkSession, LinkSignIn, PageSession, sign_out, signed_in
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -63,11 +63,7 @@ NOTICES = {
 # --- sign-in -----------------------------------------------------------------------------------------
 
 
-def _signin_page(
-    request: Request, runtime: RuntimeDep, token: str, *, error: str | None = None, status: int = 200
-) -> HTMLResponse:
-    context = {"title": "培训机构登录", "token": token, "error": error}
-    return pre_session_form(request, runtime, "institution_signin.html", context, status=status)
+INSTITUTION_SIGNIN = LinkSignIn("institution_signin.html", "培训机构登录", "/institution")
 
 
 @router.get(signin.SIGNIN_PATH)
@@ -75,32 +71,18 @@ def institution_signin(
     request: Request, runtime: RuntimeDep, token: Annotated[str, Query(max_length=4000)] = ""
 ) -> HTMLResponse:
     """The page a sign-in link opens: one button posts the link's token (opening it uses nothing up)."""
-    return _signin_page(request, runtime, token)
+    return INSTITUTION_SIGNIN.page(request, runtime, token)
 
 
 @router.post(signin.SIGNIN_PATH)
 def institution_signin_post(
     request: Request, runtime: RuntimeDep, token: Annotated[str, Form(max_length=4000)], csrf: Csrf = ""
 ) -> Response:
-    rate_limit(runtime.signin_limiter, request)
-    try:
-        check_form_csrf(request, runtime, csrf)
-    except Forbidden:
-        error = "表单已过期，请重新打开登录链接 / the form expired: open the sign-in link again"
-        return _signin_page(request, runtime, token.strip(), error=_text(request, error), status=403)
-    try:
+    def spend(link_token: str) -> LinkSession:
         with runtime.session() as session:
-            answer = signin.redeem_signin_link(session, runtime.keystore, runtime.settings, token.strip())
-    except ServiceError as exc:
-        return _signin_page(request, runtime, "", error=_text(request, exc.message), status=exc.status)
-    response = RedirectResponse("/institution", status_code=303)
-    start_session(
-        response,
-        answer.access_token,
-        max_age=answer.expires_in,
-        public_base_url=runtime.settings.public_base_url,
-    )
-    return response
+            return signin.redeem_signin_link(session, runtime.keystore, runtime.settings, link_token)
+
+    return INSTITUTION_SIGNIN.redeem(request, runtime, token, csrf, spend)
 
 
 @router.post("/institution/signout")
