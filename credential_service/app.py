@@ -37,6 +37,7 @@ from credential_service.transparency.schedule import checkpoint_schedule
 from credential_service.verification.pages import router as verification_pages_router
 from credential_service.verification.routes import router as verification_router
 from credential_service.web.http import BodySizeLimit, SecurityHeaders, problem
+from credential_service.web.observability import RequestObservation
 from credential_service.web.openapi import install as install_openapi
 from credential_service.web.sessions import SignInRequired, to_signin
 from credential_service.web.templating import PAGE_HEADERS, STATIC, error_page
@@ -189,4 +190,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         BodySizeLimit, limit=runtime.settings.max_body_bytes, upload_limit=runtime.settings.max_upload_bytes
     )
     app.add_middleware(SecurityHeaders, page_headers=PAGE_HEADERS)
+    app.add_middleware(RequestObservation)  # outermost: measures and logs everything below
     return app

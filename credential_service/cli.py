@@ -118,13 +118,16 @@ def serve(
     """Run the HTTP service (uvicorn)."""
     import uvicorn
 
+    from credential_service.web.observability import json_log_config
+
     _runtime().close()  # fail fast and clearly on an unmigrated database or wrong passphrase
     uvicorn.run(
         "credential_service.asgi:app",
         host=host,
         port=port,
         workers=workers,
-        access_log=False,
+        access_log=False,  # uvicorn's access log prints raw paths (tokens): ours logs route templates
+        log_config=json_log_config(),
         proxy_headers=False,  # X-Forwarded-For is read only from CS_TRUSTED_PROXIES (http.client_key)
     )
 

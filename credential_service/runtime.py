@@ -24,6 +24,7 @@ from credential_service.core.ratelimit import RateLimiter
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.identity import service as identity
 from credential_service.issuers.models import IssuerKey
+from credential_service.platform.metrics import count_pool_use
 from credential_service.platform.tokens import Principal
 from credential_service.transparency.schedule import LogSigner
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
@@ -49,6 +50,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         event.listen(self.engine, "before_cursor_execute", identity.refuse_clear_id_numbers)
+        count_pool_use(self.engine)
         self.read_sessions = read_only_session_factory(self.engine)
         self.key_directory = KeyDirectory(self._directory_keys)
         self.verification_log = VerificationLogQueue(self.session)

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import hmac
+from functools import partial
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 
-from credential_service.core.errors import NotFound
+from credential_service.core.clock import as_utc, utcnow
+from credential_service.core.errors import Forbidden, NotFound
 from credential_service.crypto.jsonld import PINNED_CONTEXTS, load_context
+from credential_service.platform.metrics import DatabaseGauges, LogFigures, exposition
+from credential_service.platform.runtime import Platform
+from credential_service.transparency import service as log
 from credential_service.verification.trust import published_schema
 from credential_service.web.http import JSON, RuntimeDep
 from credential_service.web.i18n import TEXTS, pick_lang
 from credential_service.web.templating import render
 
 router = APIRouter(tags=["service"])
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 IMMUTABLE = {"Cache-Control": "public, max-age=86400"}
 
 
@@ -22,6 +30,26 @@ def healthz(runtime: RuntimeDep) -> JSON:
     with runtime.read_session() as session:
         session.execute(text("SELECT 1"))
     return JSON({"status": "ok"})
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request, runtime: RuntimeDep) -> Response:
+    """Prometheus metrics for loopback scrapers or the holder of ``CS_METRICS_TOKEN``."""
+    token = runtime.settings.metrics_token
+    sent = request.headers.get("authorization", "")
+    local = request.client is not None and request.client.host in LOOPBACK
+    if not local and not (token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())):
+        raise Forbidden("只有监控系统可以读取 / for the monitoring system only", "metrics")
+    body, content_type = exposition(DatabaseGauges(partial(_log_figures, runtime)))
+    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def _log_figures(runtime: Platform) -> LogFigures:
+    with runtime.read_session() as session:
+        size = log.tree_size(session)
+        latest = log.latest_checkpoint(session)
+    age = (utcnow() - as_utc(latest.signed_at)).total_seconds() if latest is not None else None
+    return LogFigures(size, age)
 
 
 @router.get(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,7 @@ from credential_service.identity.models import Person
 from credential_service.identity.rules import DocumentType, id_number_problem, name_problem
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
+from credential_service.platform.metrics import ISSUED
 from credential_service.platform.tokens import SCOPE_CERTIFICATES, Principal, Role, allow
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
@@ -186,6 +187,7 @@ def issue_credential(
             raise _id_taken() from None
         return existing
     _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=now)
+    event.listen(session, "after_commit", lambda _session: ISSUED.inc(), once=True)  # counted when kept
     return record
 
 

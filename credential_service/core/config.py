@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     )
     data_key_file: Path | None = None
     province_code: str = "14"
+    # /metrics answers loopback scrapers, and others that send "Authorization: Bearer <this>".
+    metrics_token: str | None = Field(default=None, min_length=16)
     # Where the public 公示 page sends people with an objection they would rather not type in.
     objection_contact: str = "人社服务热线 12333，或向评价机构所在地人力资源和社会保障部门书面反映"
     max_body_bytes: int = 1_000_000

@@ -12,6 +12,7 @@ from credential_service.certificates.status import lists as status_lists
 from credential_service.core.db import OpenSession
 from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
+from credential_service.platform.metrics import VERIFICATIONS
 from credential_service.transparency import proofs as transparency_log
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.models import VerificationEvent
@@ -80,6 +81,7 @@ def queue_log(
     queue: VerificationLogQueue, result: TokenVerification, *, channel: str, user_agent: str | None
 ) -> None:
     """Log a look-up of a certificate of ours behind the request (nothing logged for a forged token)."""
+    VERIFICATIONS.labels(verdict=result.verdict.value, channel=channel).inc()
     if result.credential_id is not None:
         queue.put(
             result.credential_id, result.verdict.value, channel=channel, client=client_class(user_agent)

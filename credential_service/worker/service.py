@@ -20,6 +20,7 @@ from credential_service.certificates import holders
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import FieldError, InvalidInput, NotFound
 from credential_service.identity.models import Person
+from credential_service.platform.metrics import VERIFICATIONS
 from credential_service.records import service as records
 from credential_service.verification import service as verification
 from credential_service.verification.log_queue import VerificationLogQueue
@@ -184,6 +185,7 @@ def open_share_link(session: Session, token: str, log: VerificationLogQueue) -> 
     }
     for summary in summaries:
         log.put(summary.credential_id, summary.status, channel="share", client="-")
+        VERIFICATIONS.labels(verdict=summary.status, channel="share").inc()
     return SharedView(person.name, summaries, credentials, link.expires_at)
 
 

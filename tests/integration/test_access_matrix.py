@@ -623,6 +623,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("GET", "/openapi.json"): Row(lambda w, who, ok: Call("GET", "/openapi.json"), public()),
     ("GET", "/docs"): Row(lambda w, who, ok: Call("GET", "/docs"), public()),
     ("GET", "/healthz"): Row(lambda w, who, ok: Call("GET", "/healthz"), public()),
+    # Metrics: loopback scrapers and the CS_METRICS_TOKEN holder only; no user token opens them.
+    ("GET", "/metrics"): Row(lambda w, who, ok: Call("GET", "/metrics"), public(403)),
     ("GET", "/schemas/{name}"): Row(
         lambda w, who, ok: Call("GET", "/schemas/skill-certificate-v1.json"), public()
     ),
