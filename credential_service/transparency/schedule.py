@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from credential_service.crypto.keystore import KeyStore
@@ -41,10 +42,24 @@ def checkpoint_if_grown(signer: LogSigner) -> int | None:
         if log.tree_size(session) <= (latest.tree_size if latest is not None else 0):
             return None
     with signer.session() as session:
+        if not _the_only_signer(session):
+            return None  # another process is signing this round
         signed = log.sign_checkpoint_if_grown(
             session, signer.keystore, public_base_url=signer.public_base_url
         )
         return None if signed is None else signed.tree_size
+
+
+# One signer at a time across processes and hosts: a PostgreSQL advisory lock held for the transaction
+# (released at commit or rollback, or when a crashed process's connection closes). SQLite serves one
+# process, whose writes are serialised anyway.
+SIGNER_LOCK_KEY = 0x43534C4F47  # "CSLOG": any fixed 64-bit number no other lock uses
+
+
+def _the_only_signer(session: Session) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SIGNER_LOCK_KEY}))
 
 
 def _every(signer: LogSigner, seconds: float, stop: threading.Event) -> None:
