@@ -41,6 +41,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     keystore: FileKeyStore
     read_sessions: sessionmaker[Session] = field(init=False)
+    replica_sessions: sessionmaker[Session] = field(init=False)
+    replica_engine: Engine | None = None
     key_directory: KeyDirectory = field(init=False)
     verification_log: VerificationLogQueue = field(init=False)
     query_limiter: RateLimiter = field(init=False)
@@ -52,6 +54,9 @@ class Runtime:
         event.listen(self.engine, "before_cursor_execute", identity.refuse_clear_id_numbers)
         count_pool_use(self.engine)
         self.read_sessions = read_only_session_factory(self.engine)
+        self.replica_sessions = (
+            read_only_session_factory(self.replica_engine) if self.replica_engine else self.read_sessions
+        )
         self.key_directory = KeyDirectory(self._directory_keys)
         self.verification_log = VerificationLogQueue(self.session)
         self.query_limiter = RateLimiter(self.settings.verify_queries_per_minute, per_seconds=60)
@@ -69,6 +74,14 @@ class Runtime:
     def read_session(self) -> Iterator[Session]:
         """A read-only transaction (PostgreSQL refuses writes in it; SQLite takes no write lock)."""
         with session_scope(self.read_sessions) as session:
+            yield session
+
+    @contextmanager
+    def replica_session(self) -> Iterator[Session]:
+        """A read-only transaction on the hot standby (``CS_DATABASE_REPLICA_URL``), else on the primary.
+        A status change commits only once the synchronous standby applied it, so a look-up here
+        never misses a revocation that was answered as done."""
+        with session_scope(self.replica_sessions) as session:
             yield session
 
     def _directory_keys(self) -> list[DirectoryKey]:
@@ -114,6 +127,8 @@ class Runtime:
     def close(self) -> None:
         self.verification_log.close()
         self.engine.dispose()
+        if self.replica_engine is not None:
+            self.replica_engine.dispose()
 
 
 def build_runtime(settings: Settings, *, require_migrated: bool = True) -> Runtime:
@@ -128,6 +143,7 @@ def build_runtime(settings: Settings, *, require_migrated: bool = True) -> Runti
         engine=engine,
         sessions=session_factory(engine),
         keystore=FileKeyStore(settings.keystore_dir, settings.passphrase()),
+        replica_engine=make_engine(settings.database_replica_url) if settings.database_replica_url else None,
     )
     if require_migrated:
         runtime.check_keystore()

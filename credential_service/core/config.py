@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         default=f"sqlite:///{REPO_ROOT / 'var' / 'credential-service.sqlite3'}",
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="a hot standby of database_url (PostgreSQL) for read-only work: certificate look-ups",
+    )
     keystore_dir: Path = REPO_ROOT / "keys"
     keystore_passphrase: str | None = Field(
         default=None, description="Passphrase that encrypts private keys at rest"

@@ -112,3 +112,11 @@ def sequence_lock(session: Session, key: int) -> None:
     frees it)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def applied_on_standby_at_commit(session: Session) -> None:
+    """Make this transaction's commit return only once the synchronous hot standby has applied it
+    (PostgreSQL ``synchronous_commit = remote_apply``; without a synchronous standby it is a local
+    commit): a status change then shows at once to look-ups served by the standby. SQLite: nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = remote_apply"))

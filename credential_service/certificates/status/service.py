@@ -38,6 +38,7 @@ from credential_service.certificates.status.rules import (
     state_of,
 )
 from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.db import applied_on_standby_at_commit
 from credential_service.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from credential_service.crypto.keystore import KeyStore
 from credential_service.crypto.status_list import StatusPurpose
@@ -172,7 +173,9 @@ def certificate_for(session: Session, actor: Actor, certificate_number: str) -> 
 
 
 def _locked(session: Session, record: IssuedCredential) -> IssuedCredential:
-    """Re-read the certificate with a row lock: concurrent changes of one certificate queue up."""
+    """Re-read the certificate with a row lock: concurrent changes of one certificate queue up. Every
+    status change passes here: its commit waits for the synchronous standby to apply it."""
+    applied_on_standby_at_commit(session)
     return session.scalars(
         select(IssuedCredential).where(IssuedCredential.id == record.id).with_for_update()
     ).one()
