@@ -13,6 +13,7 @@ from credential_service.identity import models as identity_models
 from credential_service.identity.clients import models as clients_models
 from credential_service.identity.signin import models as signin_models  # noqa: F401 - tables for Alembic
 from credential_service.issuers import models as issuers_models
+from credential_service.platform import models as platform_models
 from credential_service.records import models as records_models
 from credential_service.records.training import models as training_models  # noqa: F401 - tables for Alembic
 from credential_service.subsidies import models as subsidies_models
@@ -31,6 +32,7 @@ __all__ = [
     "metadata",
     "occupations_models",
     "organisations_models",
+    "platform_models",
     "records_models",
     "subsidies_models",
     "transparency_models",

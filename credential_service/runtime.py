@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,10 +21,11 @@ from credential_service.certificates.service import IssuanceSettings
 from credential_service.core.config import Settings
 from credential_service.core.db import make_engine, read_only_session_factory, session_factory, session_scope
 from credential_service.core.migrations import ensure_migrated
-from credential_service.core.ratelimit import RateLimiter
+from credential_service.core.ratelimit import Limiter
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.identity import service as identity
 from credential_service.issuers.models import IssuerKey
+from credential_service.platform.limits import SharedRateLimiter
 from credential_service.platform.metrics import count_pool_use
 from credential_service.platform.tokens import Principal
 from credential_service.transparency.schedule import LogSigner
@@ -45,10 +47,10 @@ class Runtime:
     replica_engine: Engine | None = None
     key_directory: KeyDirectory = field(init=False)
     verification_log: VerificationLogQueue = field(init=False)
-    query_limiter: RateLimiter = field(init=False)
-    bulk_limiter: RateLimiter = field(init=False)
-    signin_limiter: RateLimiter = field(init=False)
-    objection_limiter: RateLimiter = field(init=False)
+    query_limiter: Limiter = field(init=False)
+    bulk_limiter: Limiter = field(init=False)
+    signin_limiter: Limiter = field(init=False)
+    objection_limiter: Limiter = field(init=False)
 
     def __post_init__(self) -> None:
         event.listen(self.engine, "before_cursor_execute", identity.refuse_clear_id_numbers)
@@ -59,10 +61,11 @@ class Runtime:
         )
         self.key_directory = KeyDirectory(self._directory_keys)
         self.verification_log = VerificationLogQueue(self.session)
-        self.query_limiter = RateLimiter(self.settings.verify_queries_per_minute, per_seconds=60)
-        self.bulk_limiter = RateLimiter(self.settings.verify_bulk_rows_per_hour, per_seconds=3600)
-        self.signin_limiter = RateLimiter(self.settings.signin_attempts_per_minute, per_seconds=60)
-        self.objection_limiter = RateLimiter(self.settings.objections_per_hour, per_seconds=3600)
+        shared = partial(SharedRateLimiter, open_session=self.session, key=self.settings.data_key_bytes)
+        self.query_limiter = shared("query", self.settings.verify_queries_per_minute, per_seconds=60)
+        self.bulk_limiter = shared("bulk", self.settings.verify_bulk_rows_per_hour, per_seconds=3600)
+        self.signin_limiter = shared("signin", self.settings.signin_attempts_per_minute, per_seconds=60)
+        self.objection_limiter = shared("objection", self.settings.objections_per_hour, per_seconds=3600)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,7 +1,6 @@
-"""Token buckets per client, in memory (pure bookkeeping; the HTTP layer decides the client key).
-
-One process keeps its own buckets: behind N workers the effective limit is N times the setting,
-which is acceptable for a limit meant to stop enumeration, not to meter usage.
+"""Token buckets per client (pure bookkeeping; the HTTP layer decides the client key): the bucket
+arithmetic, and buckets in memory for one process (tests, tools). The service's limits hold across
+processes and hosts: ``platform.limits.SharedRateLimiter`` keeps the buckets in the database.
 """
 
 from __future__ import annotations
@@ -11,9 +10,27 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 MAX_CLIENTS = 100_000  # the least recently seen clients are forgotten first
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Limiter(Protocol):
+    def take(self, key: str, cost: float = 1.0) -> float | None:
+        """Spend ``cost`` tokens; None when allowed, else the seconds to wait before retrying."""
+        ...
+
+
+def refill(
+    tokens: float, at: float, now: float, *, capacity: float, per_second: float, cost: float
+) -> tuple[float, float | None]:
+    """A token bucket's arithmetic: the tokens left after spending ``cost`` at ``now`` (refilled since
+    ``at``), and None when allowed, else the seconds to wait."""
+    tokens = min(capacity, tokens + max(0.0, now - at) * per_second)
+    if tokens >= cost:
+        return tokens - cost, None
+    return tokens, (cost - tokens) / per_second  # callers keep cost ≤ capacity: waiting always helps
 
 
 class RateLimiter:
@@ -31,12 +48,9 @@ class RateLimiter:
         now = self._clock()
         with self._lock:
             tokens, at = self._buckets.pop(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - at) * self.refill_per_second)
-            if tokens >= cost:
-                tokens -= cost
-                retry = None
-            else:  # callers keep ``cost`` ≤ capacity, so waiting always helps
-                retry = (cost - tokens) / self.refill_per_second
+            tokens, retry = refill(
+                tokens, at, now, capacity=self.capacity, per_second=self.refill_per_second, cost=cost
+            )
             self._buckets[key] = (tokens, now)
             self._trim()
             return retry

@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from credential_service.core.config import Settings
-from credential_service.core.ratelimit import RateLimiter
+from credential_service.core.ratelimit import Limiter
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.platform.tokens import Principal
 
@@ -26,16 +26,16 @@ class Platform(Protocol):
     def keystore(self) -> FileKeyStore: ...
 
     @property
-    def query_limiter(self) -> RateLimiter: ...
+    def query_limiter(self) -> Limiter: ...
 
     @property
-    def bulk_limiter(self) -> RateLimiter: ...
+    def bulk_limiter(self) -> Limiter: ...
 
     @property
-    def signin_limiter(self) -> RateLimiter: ...
+    def signin_limiter(self) -> Limiter: ...
 
     @property
-    def objection_limiter(self) -> RateLimiter: ...
+    def objection_limiter(self) -> Limiter: ...
 
     def session(self) -> AbstractContextManager[Session]:
         """A unit of work: committed on success, rolled back on error."""

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credential_service.core.errors import Forbidden, ServiceError, TooManyRequests, Unauthorized
-from credential_service.core.ratelimit import RateLimiter, client_address
+from credential_service.core.ratelimit import Limiter, client_address
 from credential_service.platform.runtime import Platform
 from credential_service.platform.tokens import Principal, Role, read_token
 
@@ -252,7 +252,7 @@ def client_key(request: Request) -> str:
     )
 
 
-def rate_limit(limiter: RateLimiter, request: Request, cost: float = 1) -> None:
+def rate_limit(limiter: Limiter, request: Request, cost: float = 1) -> None:
     """Spend ``cost`` from this client's bucket; 429 with Retry-After when it is empty."""
     retry = limiter.take(client_key(request), cost)
     if retry is not None:

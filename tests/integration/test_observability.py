@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -25,6 +20,7 @@ from credential_service.runtime import Runtime
 from credential_service.web.observability import JsonLines
 from tests.conftest import BASE_URL
 from tests.factories import holder, issue_certificate
+from tests.servers import free_port, serve, server_env, stop
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # nothing backend-specific
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,52 +73,22 @@ def test_metrics_count_by_route_verdict_and_channel_and_leak_nothing(
         assert not any(secret in line for line in lines), secret
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [str(Path(sys.executable).parent / "credential-service"), "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    for _ in range(150):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError(server.communicate()[0].decode(errors="replace"))
-
-
 def test_metrics_are_summed_across_worker_processes(
     settings: Settings, runtime: Runtime, tmp_path: Path
 ) -> None:
     """Two server processes sharing PROMETHEUS_MULTIPROC_DIR, as uvicorn's workers (or the cluster's)
     do: a scrape of either counts the requests both served."""
-    env = {
-        **os.environ,
-        "CS_ENVIRONMENT": "test",
-        "CS_DATABASE_URL": settings.database_url,
-        "CS_KEYSTORE_DIR": str(settings.keystore_dir),
-        "CS_KEYSTORE_PASSPHRASE": settings.keystore_passphrase or "",
-        "CS_LOG_CHECKPOINT_SECONDS": "0",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-    }
+    env = server_env(settings, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     (tmp_path / "metrics").mkdir()
-    ports = [_free_port(), _free_port()]
-    servers = [_serve({**env, "CS_PUBLIC_BASE_URL": f"http://127.0.0.1:{p}"}, p) for p in ports]
+    ports = [free_port(), free_port()]
+    servers = [serve(env, port) for port in ports]
     try:
         for n, port in enumerate(ports):
             for _ in range(10 * (n + 1)):  # 10 to the first, 20 to the second
                 assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
         text = httpx.get(f"http://127.0.0.1:{ports[0]}/metrics").text
     finally:
-        output = ""
-        for server in servers:
-            server.terminate()
-            output += server.communicate(timeout=20)[0].decode(errors="replace")
+        output = stop(servers)
     counted = re.search(
         r'http_request_duration_seconds_count\{method="GET",route="/healthz",status="200"\} (\S+)', text
     )
