@@ -691,13 +691,15 @@ def in_lang(text: object, lang: Lang) -> str:
     """A service message written "中文 / English" as its reader's half (the API keeps both); a text
     that is not such a pair is returned whole."""
     whole = "" if text is None else str(text)
-    at = whole.find(" / ")
-    while at != -1:
-        chinese, english = whole[:at], whole[at + 3 :]
+    for at in _PAIR.finditer(whole):
+        chinese, english = whole[: at.start()], whole[at.end() :]
         if _CJK.search(chinese) and english.strip() and not _CJK.search(english):
             return chinese.strip() if lang == "zh" else english.strip()
-        at = whole.find(" / ", at + 3)
     return whole
+
+
+# " / " between the halves, or "/ " right after a closing full-width bracket ("（上限 200）/ a cell…").
+_PAIR = re.compile(r" / |(?<=[）】》」])/ ")
 
 
 # A training institution's pages (/institution).
