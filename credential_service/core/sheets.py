@@ -96,7 +96,8 @@ LIMITS = SheetLimits()
 
 
 def _over(limit: str, value: int, zh: str, en: str, loc: str = "file") -> SheetError:
-    return SheetError(f"{zh}（上限 {value}，{limit}）/ {en} (limit {limit} = {value})", loc)
+    # The setting's name is for programs and operators: the Chinese half, which pages show, goes without.
+    return SheetError(f"{zh}（上限 {value}）/ {en} (limit {limit} = {value})", loc)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def _fields_of(header: Sequence[Any], shape: SheetShape) -> list[str | None]:
     fields = [to_field.get(str(cell).strip()) if cell is not None else None for cell in header]
     missing = [h for h, f in shape.columns if f in shape.required and f not in fields]
     if missing:
-        raise SheetError(f"缺少列 / missing columns: {', '.join(missing)}")
+        raise SheetError(f"缺少列 / missing columns: {', '.join(missing)}", "header")
     return fields
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -137,38 +136,16 @@ def _answers(results: list[tokens.TokenVerification]) -> list[dict[str, Any]]:
     },
 )  # fmt: skip
 async def query(body: QueryRequest, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
-    started = time.monotonic()
-    answer = await run_in_threadpool(_query, body, request, runtime)
-    # Every answer takes at least this long, so its timing cannot tell a registered ID number (or
-    # certificate number) with a wrong name from an unknown one; the wait holds no thread.
-    await asyncio.sleep(max(0.0, QUERY_FLOOR_SECONDS - (time.monotonic() - started)))
-    return answer
-
-
-QUERY_FLOOR_SECONDS = 0.05
+    return await lookup.no_sooner_than(lookup.QUERY_FLOOR_SECONDS, partial(_query, body, request, runtime))
 
 
 def _query(body: QueryRequest, request: Request, runtime: VerifyingRuntime) -> JSON:
     rate_limit(runtime.query_limiter, request)
-    settings = runtime.verification
     with runtime.read_session() as session:
-        if body.certificateNumber is not None:
-            found = lookup.by_number(session, body.certificateNumber, body.name, settings=settings)
-            results = [found] if found is not None else []
-        else:
-            assert body.idNumber is not None
-            results = lookup.by_identity(
-                session,
-                runtime.settings.data_key_bytes,
-                body.idType,
-                body.idNumber,
-                body.name,
-                settings=settings,
-            )
-    for result in results:
-        service.queue_log(
-            runtime.verification_log, result, channel="query", user_agent=request.headers.get("user-agent")
-        )
+        results = lookup.query(session, runtime.settings.data_key_bytes, body, settings=runtime.verification)
+    service.queue_logs(
+        runtime.verification_log, results, channel="query", user_agent=request.headers.get("user-agent")
+    )
     return JSON({"match": bool(results), "certificates": _answers(results)}, headers=NO_STORE)
 
 
@@ -222,10 +199,10 @@ async def bulk(request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     rows = await _bulk_rows(request, runtime.settings.verify_bulk_max_rows)
     rate_limit(runtime.bulk_limiter, request, cost=len(rows))
     checked = await run_in_threadpool(_bulk_check, runtime, rows)
-    agent = request.headers.get("user-agent")
-    for _row, result in checked:
-        if result is not None:
-            service.queue_log(runtime.verification_log, result, channel="bulk", user_agent=agent)
+    found = [result for _row, result in checked if result is not None]
+    service.queue_logs(
+        runtime.verification_log, found, channel="bulk", user_agent=request.headers.get("user-agent")
+    )
     return JSON(
         {
             "results": [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -86,6 +86,14 @@ def queue_log(
         queue.put(
             result.credential_id, result.verdict.value, channel=channel, client=client_class(user_agent)
         )
+
+
+def queue_logs(
+    queue: VerificationLogQueue, results: Iterable[TokenVerification], *, channel: str, user_agent: str | None
+) -> None:
+    """Log each certificate a look-up (by number and name, or a list) found."""
+    for result in results:
+        queue_log(queue, result, channel=channel, user_agent=user_agent)
 
 
 def verifications_of(session: Session, credential_ids: Sequence[str]) -> list[VerificationEvent]:

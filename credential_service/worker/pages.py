@@ -230,6 +230,22 @@ def shared_page(token: str, request: Request, runtime: WorkerRuntimeDep) -> HTML
     return render(request, "shared.html", {"title": "分享的证书", "view": view})
 
 
+@router.get("/s/{token}/{certificate_number}.pdf")
+def shared_certificate_pdf(token: str, certificate_number: str, runtime: WorkerRuntimeDep) -> Response:
+    """The printable certificate of a shared certificate (an employer keeps it with the hiring file)."""
+    with runtime.session() as session:  # a certificate from before QR codes gets its QR code now
+        pdf = worker.shared_certificate_pdf(
+            session,
+            runtime.keystore,
+            token,
+            certificate_number,
+            runtime.verification_log,
+            public_base_url=runtime.settings.public_base_url,
+            font_path=runtime.settings.pdf_font,
+        )
+    return private_download(pdf, "application/pdf", f"{certificate_number}.pdf")
+
+
 @router.get("/s/{token}/{certificate_number}.json")
 def shared_credential(token: str, certificate_number: str, runtime: WorkerRuntimeDep) -> Response:
     with runtime.read_session() as session:

@@ -11,14 +11,17 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credential_service.certificates import holders
+from credential_service.certificates import holders, printable, qr_codes
+from credential_service.certificates import service as certificates
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import FieldError, InvalidInput, NotFound
+from credential_service.crypto.keystore import KeyStore
 from credential_service.identity.models import Person
 from credential_service.platform.metrics import VERIFICATIONS
 from credential_service.records import service as records
@@ -166,6 +169,7 @@ class SharedView:
     certificates: list[holders.CertificateSummary]
     credentials: dict[str, dict[str, Any]]
     expires_at: datetime
+    qr_tokens: dict[str, str]  # certificate number → its QR token: the verification page /v/{token}
 
 
 def open_share_link(session: Session, token: str, log: VerificationLogQueue) -> SharedView:
@@ -186,7 +190,34 @@ def open_share_link(session: Session, token: str, log: VerificationLogQueue) -> 
     for summary in summaries:
         log.put(summary.credential_id, summary.status, channel="share", client="-")
         VERIFICATIONS.labels(verdict=summary.status, channel="share").inc()
-    return SharedView(person.name, summaries, credentials, link.expires_at)
+    qr_tokens = {}
+    for summary in summaries:
+        found = qr_codes.find_with_token(session, summary.certificate_number)
+        if found is not None and found[1] is not None:  # a certificate from before QR codes has none yet
+            qr_tokens[summary.certificate_number] = found[1]
+    return SharedView(person.name, summaries, credentials, link.expires_at, qr_tokens)
+
+
+def shared_certificate_pdf(
+    session: Session,
+    keystore: KeyStore,
+    token: str,
+    certificate_number: str,
+    log: VerificationLogQueue,
+    *,
+    public_base_url: str,
+    font_path: Path | None,
+) -> bytes:
+    """The printable certificate of one certificate a share link shows (the ID number masked, as on
+    the holder's own printout). Raises ShareLinkGone when the link is gone or does not show it, and
+    PrintingUnavailable (503) without a CJK font."""
+    view = open_share_link(session, token, log)
+    if certificate_number not in view.credentials:
+        raise ShareLinkGone()
+    record = certificates.get_by_number(session, certificate_number)
+    return printable.certificate_pdf(
+        session, keystore, record, public_base_url=public_base_url, font_path=font_path
+    )
 
 
 def data_export(session: Session, person: Person) -> dict[str, Any]:

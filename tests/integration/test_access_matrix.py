@@ -26,7 +26,7 @@ import json
 import random
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from credential_service.records.training import institutions
 from credential_service.records.training import signin as institution_signin
 from credential_service.records.training.models import RosterMember, TrainingClass
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.verification.pages.bulk import seal_results
 from credential_service.web.http import FORM_COOKIE, SESSION_COOKIE, csrf_token, form_csrf_token
 from credential_service.worker import service as worker
 from tests.conftest import BASE_URL
@@ -720,6 +721,31 @@ EXPECTED: dict[tuple[str, str], Row] = {
         public(),
     ),
     ("GET", "/v/{token}"): Row(lambda w, who, ok: Call("GET", f"/v/{w.qr_token}"), public()),
+    # --- the employer's and HR clerk's pages: public forms with the pre-session CSRF protection
+    ("GET", "/check"): Row(lambda w, who, ok: Call("GET", "/check"), public()),
+    ("POST", "/check"): Row(
+        lambda w, who, ok: _before_session(
+            "/check", w, by="number", certificate_number=w.number_a, name=w.holder_a.name
+        ),
+        public(),
+    ),
+    ("GET", "/check/bulk"): Row(lambda w, who, ok: Call("GET", "/check/bulk"), public()),
+    ("POST", "/check/bulk"): Row(
+        lambda w, who, ok: replace(
+            _before_session("/check/bulk", w),
+            files={"file": ("list.csv", f"证书编号,姓名\n{w.number_a},{w.holder_a.name}\n".encode())},
+        ),
+        public(),
+    ),
+    ("POST", "/check/bulk/export"): Row(
+        lambda w, who, ok: _before_session(
+            "/check/bulk/export", w, format="csv", results=seal_results(w.runtime, [["行号"], ["2"]])
+        ),
+        public(),
+    ),
+    ("GET", "/check/bulk/template.{kind}"): Row(
+        lambda w, who, ok: Call("GET", "/check/bulk/template.xlsx"), public()
+    ),
     # --- transparency log: public
     ("GET", "/log/checkpoint"): Row(lambda w, who, ok: Call("GET", "/log/checkpoint"), public()),
     ("GET", "/log/checkpoints/{size}"): Row(
@@ -842,6 +868,9 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/me/export/clr.json"): Row(lambda w, who, ok: Call("GET", "/me/export/clr.json"), page(WORKERS)),
     ("GET", "/s/{token}"): Row(lambda w, who, ok: Call("GET", f"/s/{w.share_token}"), public()),
+    ("GET", "/s/{token}/{certificate_number}.pdf"): Row(
+        lambda w, who, ok: Call("GET", f"/s/{w.share_token}/{w.number_a}.pdf"), public()
+    ),
     ("GET", "/s/{token}/{certificate_number}.json"): Row(
         lambda w, who, ok: Call("GET", f"/s/{w.share_token}/{w.number_a}.json"), public()
     ),

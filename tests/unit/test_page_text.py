@@ -51,5 +51,8 @@ def test_bilingual_messages_read_in_one_language() -> None:
     name = "姓名标识应为 1–40 个字母、数字或 . _ - / the name is 1-40 letters, digits, '.', '_' or '-'"
     assert in_lang(name, "zh") == "姓名标识应为 1–40 个字母、数字或 . _ -"
     assert in_lang("第 1 / 3 页", "zh") == "第 1 / 3 页"  # not a pair: whole
+    bracketed = "单元格内容过长（上限 200）/ a cell is too long (limit max_cell_chars = 200)"
+    assert in_lang(bracketed, "zh") == "单元格内容过长（上限 200）"
+    assert in_lang(bracketed, "en") == "a cell is too long (limit max_cell_chars = 200)"
     assert in_lang("只有中文", "en") == "只有中文"
     assert in_lang(None, "zh") == ""

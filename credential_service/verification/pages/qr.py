@@ -5,13 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from credential_service.certificates.status.rules import ReasonCode
-from credential_service.core.clock import beijing_date
 from credential_service.verification import service, tokens
+from credential_service.verification.pages.verdicts import VerdictView, page_lang
 from credential_service.verification.ports import VerifyingRuntimeDep
+from credential_service.verification.rules import Verdict
 from credential_service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+# Verdicts after which the page offers the other way to check: by number and name (/check).
+CHECK_ANOTHER_WAY = frozenset({Verdict.NOT_GENUINE, Verdict.CANNOT_TELL})
 
 
 @router.get("/v/{token}")
@@ -22,15 +24,13 @@ def verification_page(token: str, request: Request, runtime: VerifyingRuntimeDep
     service.queue_log(
         runtime.verification_log, result, channel="page", user_agent=request.headers.get("user-agent")
     )
-    status = result.status
-    reason = ReasonCode(status.reason_code) if status and status.reason_code in set(ReasonCode) else None
     return render(
         request,
         "verify.html",
         {
             "title": "证书核验",
             "result": result,
-            "reason": reason,
-            "changed_on": beijing_date(status.changed_at).isoformat() if status and status.changed_at else "",
+            "view": VerdictView.of(result, page_lang(request)),
+            "offer_check": result.verdict in CHECK_ANOTHER_WAY,
         },
     )
