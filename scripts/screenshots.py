@@ -98,6 +98,11 @@ def organisation_pages(shots: Shots, runtime: Runtime, manifest: DemoManifest) -
     for name, path in (("organisation-new-plan", "/org/plans/new"),):
         if httpx.get(shots.site + path, cookies=_cookies(page), follow_redirects=False).status_code == 200:
             shots.take(name, path)
+    page.goto(shots.site + "/org")
+    for name, link in (("organisation-plan", "li.plan a"), ("organisation-batch", "li.submission a")):
+        found = page.locator(link).first
+        if found.count():
+            shots.take(name, found.get_attribute("href"))
     page.context.clear_cookies()
 
 
@@ -126,6 +131,7 @@ def staff_pages(shots: Shots, runtime: Runtime) -> None:
         ("admin-home", "/admin"),
         ("admin-organisations", "/admin/organisations"),
         ("admin-batches", "/admin/batches"),
+        ("admin-objections", "/admin/objections"),
         ("admin-status-changes", "/admin/status-changes"),
         ("admin-recoveries", "/admin/recoveries"),
         ("admin-audit", "/admin/audit"),

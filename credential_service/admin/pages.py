@@ -17,7 +17,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from credential_service.admin import service
+from credential_service.admin.forms import ResolutionForm, resolution_request
+from credential_service.admin.rules import actor_text, audit_event_text, subject_text
 from credential_service.assessment.organisations.rules import ORG_TYPE_NAMES, STATUS_NAMES
+from credential_service.certificates.ports import IssuingRuntimeDep
 from credential_service.certificates.status.rules import ReasonCode, StatusAction
 from credential_service.core.clock import beijing_text
 from credential_service.core.errors import Forbidden, ServiceError
@@ -63,6 +66,9 @@ def _page(
         "when": partial(beijing_text, minutes=True),
         "status_names": STATUS_NAMES,
         "org_type_names": ORG_TYPE_NAMES,
+        "event_words": partial(audit_event_text, english=english),
+        "actor_words": partial(actor_text, english=english),
+        "subject_words": partial(subject_text, english=english),
         **extra,
     }
     return render(request, template, context, status=status)
@@ -159,11 +165,72 @@ def admin_organisation(code: str, request: Request, runtime: RuntimeDep, staff: 
     )
 
 
-@router.get("/admin/batches")
-def admin_batches(request: Request, runtime: RuntimeDep, staff: Staff, page: Page = 1) -> Response:
+def _batches(
+    request: Request,
+    runtime: RuntimeDep,
+    staff: PageSession,
+    page: int = 1,
+    *,
+    done: str | None = None,
+    error: ServiceError | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
     with runtime.read_session() as session:
         listing = service.batches_page(session, page)
-    return _page(request, staff, "admin_batches.html", "批次", listing=listing, nav="batches")
+    return _page(
+        request,
+        staff,
+        "admin_batches.html",
+        "批次",
+        status=error.status if error else 200,
+        listing=listing,
+        reasons=REASONS,
+        done=done,
+        error=error,
+        form=form or {},
+        nav="batches",
+    )
+
+
+@router.get("/admin/batches")
+def admin_batches(
+    request: Request,
+    runtime: RuntimeDep,
+    staff: Staff,
+    page: Page = 1,
+    done: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    return _batches(request, runtime, staff, page, done=done)
+
+
+@router.post("/admin/batches/{batch_id}/revoke")
+def admin_revoke_batch(
+    batch_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    staff: Staff,
+    reason_code: Annotated[str, Form(max_length=40)] = "",
+    evidence: Annotated[str, Form(max_length=400)] = "",
+    authority: Annotated[str, Form(max_length=400)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """Revoke every certificate of one batch (administrators only), as the API does."""
+    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+        return refusal
+    try:
+        with runtime.session() as session:
+            service.revoke_batch(
+                session, staff.principal, batch_id, reason=reason_code, evidence=evidence, authority=authority
+            )
+    except ServiceError as exc:
+        form = {
+            "batch_id": batch_id,
+            "reason_code": reason_code,
+            "evidence": evidence,
+            "authority": authority,
+        }
+        return _batches(request, runtime, staff, error=exc, form=form)
+    return RedirectResponse(f"/admin/batches?done={batch_id}", status_code=303)
 
 
 def _status_changes(
@@ -175,6 +242,9 @@ def _status_changes(
     done: str | None = None,
     error: ServiceError | None = None,
     form: dict[str, str] | None = None,
+    corrected: str | None = None,
+    correction_error: ServiceError | None = None,
+    correction: dict[str, str] | None = None,
 ) -> HTMLResponse:
     with runtime.read_session() as session:
         listing = service.status_changes_page(session, page)
@@ -183,13 +253,16 @@ def _status_changes(
         staff,
         "admin_status_changes.html",
         "证书状态变更",
-        status=error.status if error else 200,
+        status=refusal.status if (refusal := error or correction_error) else 200,
         listing=listing,
         actions=service.PAGE_ACTIONS,
         reasons=REASONS,
         done=done,
         error=error,
         form=form or {},
+        corrected=corrected,
+        correction_error=correction_error,
+        correction=correction or {},
         nav="status",
     )
 
@@ -201,8 +274,9 @@ def admin_status_changes(
     staff: Staff,
     page: Page = 1,
     done: Annotated[str | None, Query(max_length=22)] = None,
+    corrected: Annotated[str | None, Query(max_length=22)] = None,
 ) -> Response:
-    return _status_changes(request, runtime, staff, page, done=done)
+    return _status_changes(request, runtime, staff, page, done=done, corrected=corrected)
 
 
 @router.post("/admin/status-changes")
@@ -242,6 +316,112 @@ def admin_change_status(
         }
         return _status_changes(request, runtime, staff, error=exc, form=form)
     return RedirectResponse(f"/admin/status-changes?done={number}", status_code=303)
+
+
+@router.post("/admin/corrections")
+def admin_correct_name(
+    request: Request,
+    runtime: IssuingRuntimeDep,
+    staff: Staff,
+    certificate_number: Annotated[str, Form(max_length=40)] = "",
+    holder_name: Annotated[str, Form(max_length=200)] = "",
+    evidence: Annotated[str, Form(max_length=400)] = "",
+    authority: Annotated[str, Form(max_length=400)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """Correct a holder's name (更正换发, administrators only): a new certificate replaces the old one."""
+    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+        return refusal
+    number = certificate_number.strip()
+    try:
+        with runtime.session() as session:
+            corrected = service.correct_holder_name(
+                session,
+                runtime.keystore,
+                runtime.issuance,
+                runtime.settings.data_key_bytes,
+                principal=staff.principal,
+                certificate_number=number,
+                holder_name=holder_name,
+                evidence=evidence,
+                authority=authority,
+            )
+            new_number = corrected.new_certificate.certificate_number or ""
+    except ServiceError as exc:
+        form = {
+            "certificate_number": number,
+            "holder_name": holder_name,
+            "evidence": evidence,
+            "authority": authority,
+        }
+        return _status_changes(request, runtime, staff, correction_error=exc, correction=form)
+    return RedirectResponse(f"/admin/status-changes?corrected={new_number}", status_code=303)
+
+
+# --- objections to candidates under publicity (异议) ------------------------------------------------
+
+
+def _objections(
+    request: Request,
+    runtime: RuntimeDep,
+    staff: PageSession,
+    page: int = 1,
+    *,
+    done: str | None = None,
+    form: ResolutionForm | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    with runtime.read_session() as session:
+        listing = service.objections_page(session, page)
+    return _page(
+        request,
+        staff,
+        "admin_objections.html",
+        "公示异议",
+        status=status,
+        listing=listing,
+        done=done,
+        form=form or ResolutionForm(),
+        nav="objections",
+    )
+
+
+@router.get("/admin/objections")
+def admin_objections(
+    request: Request,
+    runtime: RuntimeDep,
+    staff: Staff,
+    page: Page = 1,
+    done: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
+    return _objections(request, runtime, staff, page, done=done)
+
+
+@router.post("/admin/objections/{objection_id}/resolve")
+def admin_resolve_objection(
+    objection_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    staff: Staff,
+    decision: Annotated[str, Form(max_length=20)] = "",
+    resolution: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """Uphold or dismiss an objection with the grounds (administrators only), as the API does; a bad
+    form is shown again with its problems and nothing changes."""
+    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+        return refusal
+    form = ResolutionForm(objection_id=objection_id, decision=decision, resolution=resolution)
+    body = resolution_request(form)
+    if body is None:
+        return _objections(request, runtime, staff, form=form, status=422)
+    try:
+        with runtime.session() as session:
+            service.resolve_objection(session, staff.principal, objection_id, body)
+    except ServiceError as exc:
+        form.errors["form"] = exc.message
+        return _objections(request, runtime, staff, form=form, status=exc.status)
+    return RedirectResponse(f"/admin/objections?done={decision}", status_code=303)
 
 
 @router.get("/admin/keys")

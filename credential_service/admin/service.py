@@ -19,17 +19,25 @@ from credential_service.admin.rules import PAGE_SIZE, mask_id_like, page_count, 
 from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.organisations.rules import OrganisationStatus
 from credential_service.assessment.organisations.schemas import OrganisationOut
-from credential_service.assessment.workflow import submissions
+from credential_service.assessment.workflow import issuance, publicity, submissions
+from credential_service.assessment.workflow.models import Objection
+from credential_service.assessment.workflow.schemas import ObjectionResolution
 from credential_service.audit import service as audit
+from credential_service.certificates.service import IssuanceSettings
 from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.rules import Actor, StatusAction
-from credential_service.certificates.status.service import ChangeResult, StatusChange
+from credential_service.certificates.status.service import (
+    BatchRevocation,
+    ChangeResult,
+    StatusChange,
+    Superseded,
+)
 from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
 from credential_service.platform.tokens import Principal
 
-# What an administrator may do to a certificate from the page (a correction needs the API: a new name).
+# What the status form does to a certificate; a correction (a new name) has a form of its own.
 PAGE_ACTIONS = (StatusAction.REVOKE, StatusAction.SUSPEND, StatusAction.REINSTATE)
 
 
@@ -241,3 +249,68 @@ def rotate_issuer_key(session: Session, keystore: KeyStore, code: str, *, actor:
     verify); ``issuers.rotate_key`` writes the key events to the audit trail in the same transaction.
     Raises IssuerNotFound."""
     return issuers.rotate_key(session, keystore, issuers.get_issuer(session, code), actor=actor)
+
+
+def correct_holder_name(
+    session: Session,
+    keystore: KeyStore,
+    settings: IssuanceSettings,
+    data_key: bytes,
+    *,
+    principal: Principal,
+    certificate_number: str,
+    holder_name: str,
+    evidence: str,
+    authority: str,
+) -> Superseded:
+    """An administrator corrects a holder's name from the page: the API's correction (a new
+    certificate naming the old one, the old one revoked as superseded), its rules and audit event.
+    Raises what ``status_changes.supersede`` raises."""
+    return status_changes.supersede(
+        session,
+        keystore,
+        settings,
+        data_key,
+        actor=Actor("admin", principal.subject),
+        certificate_number=certificate_number.strip(),
+        holder_name=holder_name,
+        evidence=evidence,
+        authority=authority,
+    )
+
+
+def revoke_batch(
+    session: Session, principal: Principal, batch_id: str, *, reason: str, evidence: str, authority: str
+) -> BatchRevocation:
+    """An administrator revokes every certificate of a batch from the page (as the API does)."""
+    return issuance.revoke_batch(
+        session,
+        Actor("admin", principal.subject),
+        batch_id,
+        reason=reason,
+        evidence=evidence,
+        authority=authority,
+    )
+
+
+def objections_page(session: Session, page: int = 1) -> Paged[publicity.ObjectionView]:
+    """One page of every organisation's objections, open ones first."""
+    _, total = publicity.objections(session, limit=1)
+    pages = page_count(total)
+    page = min(page, pages)
+    rows, total = publicity.objections(session, limit=PAGE_SIZE, offset=page_offset(page))
+    return Paged(rows, total, page, pages)
+
+
+def open_objection_count(session: Session) -> int:
+    return publicity.objections(session, open_only=True, limit=1)[1]
+
+
+def resolve_objection(
+    session: Session, principal: Principal, objection_id: str, decision: ObjectionResolution
+) -> Objection:
+    """Uphold (the candidate gets no certificate from the batch) or dismiss (the hold is lifted), as
+    the API does. Raises ObjectionNotFound, ObjectionResolved."""
+    return publicity.resolve_objection(
+        session, objection_id, upheld=decision.upheld, actor=principal.subject, resolution=decision.resolution
+    )

@@ -32,6 +32,7 @@ PAGES = (
     "/admin",
     "/admin/organisations",
     "/admin/batches",
+    "/admin/objections",
     "/admin/status-changes",
     "/admin/keys",
     "/admin/audit",
@@ -110,7 +111,7 @@ def test_admin_browses_and_revokes_an_auditor_only_reads_a_link_works_once(
     expect(page.locator("#keys tr.key").first).to_have_attribute("data-state", "active")
     page.get_by_role("link", name="审计日志").click()
     expect(page.locator("#chain")).to_have_attribute("data-intact", "true")
-    expect(page.locator("tr.event").first).to_contain_text("staff.sign_in")
+    expect(page.locator("tr.event").first).to_contain_text("工作人员登录")  # the event in words
 
     # Revoke the certificate with the form; the change is listed at once.
     page.get_by_role("link", name="证书状态").click()

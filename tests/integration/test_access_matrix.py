@@ -555,6 +555,19 @@ class Row:
     expect: Expect
 
 
+def _plan_form(w: World) -> dict[str, Any]:
+    """The organisation's plan form (/org/plans/new) with a fresh reference."""
+    body = _plan_body(f"M-PAGE-{w.n()}")
+    return {
+        "plan_ref": body["plan_ref"],
+        "choice": f"{body['occupation_code']}|{body['level']}|{body['subtype']}",
+        "exam_start": body["exam_start"],
+        "exam_end": body["exam_end"],
+        "examiner_name": "钱考评",
+        "examiner_number": "KP770001",
+    }
+
+
 def _form(w: World, who: str, **fields: Any) -> dict[str, Any]:
     """A signed-in page's form: the CSRF value bound to the caller's session."""
     return {"csrf": w.csrf(who), **fields}
@@ -1105,6 +1118,10 @@ EXPECTED: dict[tuple[str, str], Row] = {
         ),
         api({ORGANISATION_A: 201, ORGANISATION_B: 404}),
     ),
+    ("GET", "/api/v1/submissions"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/submissions"),
+        api({ORGANISATION_A: 200, ORGANISATION_B: 200}),  # each its own
+    ),
     ("GET", "/api/v1/submissions/{submission_id}"): Row(
         lambda w, who, ok: Call("GET", f"/api/v1/submissions/{w.issued_batch}"),
         api({ORGANISATION_A: 200, ORGANISATION_B: 404}),
@@ -1168,6 +1185,28 @@ EXPECTED: dict[tuple[str, str], Row] = {
         ),
         page({ORGANISATION_A: 303, ORGANISATION_B: 410}),  # B has nothing staged under A's digest
     ),
+    ("POST", "/org/signout"): Row(
+        lambda w, who, ok: Call("POST", "/org/signout", data=_form(w, who)), public(303)
+    ),
+    ("GET", "/org/plans/new"): Row(
+        lambda w, who, ok: Call("GET", "/org/plans/new"), page({ORGANISATION_A: 200, ORGANISATION_B: 200})
+    ),
+    ("POST", "/org/plans/new"): Row(
+        lambda w, who, ok: Call("POST", "/org/plans/new", data=_form(w, who, **_plan_form(w))),
+        page({ORGANISATION_A: 303, ORGANISATION_B: 303}),  # each files its own
+    ),
+    ("GET", "/org/plans/{plan_ref}"): Row(
+        lambda w, who, ok: Call("GET", f"/org/plans/{w.plan_a}"),
+        page({ORGANISATION_A: 200, ORGANISATION_B: 404}),
+    ),
+    ("GET", "/org/submissions/{submission_id}"): Row(
+        lambda w, who, ok: Call("GET", f"/org/submissions/{w.issued_batch}"),
+        page({ORGANISATION_A: 200, ORGANISATION_B: 404}),
+    ),
+    ("GET", "/org/submissions/{submission_id}/national-export.{fmt}"): Row(
+        lambda w, who, ok: Call("GET", f"/org/submissions/{w.issued_batch}/national-export.csv"),
+        page({ORGANISATION_A: 200, ORGANISATION_B: 404}),
+    ),
     ("POST", "/org/submissions/{submission_id}/issue"): Row(
         lambda w, who, ok: Call("POST", f"/org/submissions/{w.issued_batch}/issue", data=_form(w, who)),
         page({ORGANISATION_A: 303, ORGANISATION_B: 404}),
@@ -1216,6 +1255,37 @@ EXPECTED: dict[tuple[str, str], Row] = {
                 action="revoke",
                 **GROUNDS,
             ),
+        ),
+        page(ADMIN_PAGE_WRITE),
+    ),
+    ("POST", "/admin/corrections"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            "/admin/corrections",
+            data=_form(
+                w,
+                who,
+                certificate_number=w.fresh_certificate() if ok else w.number_a,
+                holder_name="更正后姓名",
+                **LIFT,
+            ),
+        ),
+        page(ADMIN_PAGE_WRITE),
+    ),
+    ("POST", "/admin/batches/{batch_id}/revoke"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/admin/batches/{w.submission(issued=True) if ok else w.issued_batch}/revoke",
+            data=_form(w, who, **GROUNDS),
+        ),
+        page(ADMIN_PAGE_WRITE),
+    ),
+    ("GET", "/admin/objections"): Row(lambda w, who, ok: Call("GET", "/admin/objections"), page(STAFF_READ)),
+    ("POST", "/admin/objections/{objection_id}/resolve"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/admin/objections/{w.objection() if ok else 'no-such-objection'}/resolve",
+            data=_form(w, who, decision="dismissed", resolution="经核查不属实"),
         ),
         page(ADMIN_PAGE_WRITE),
     ),

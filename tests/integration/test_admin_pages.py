@@ -178,7 +178,7 @@ def test_an_administrator_revokes_by_form_and_rotates_a_key(
     row = re.search(
         rf'<tr class="change" data-number="{number}" data-action="revoke">(.*?)</tr>', page.text, re.S
     )
-    assert row and "撤销" in row.group(1) and "admin:admin" in row.group(1)
+    assert row and "撤销" in row.group(1) and "管理员 admin" in row.group(1)  # who, in words
     again = admin.post("/admin/status-changes", data=form)
     assert again.status_code == 409  # revocation is final
     with runtime.session() as db:

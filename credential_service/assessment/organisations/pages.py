@@ -18,7 +18,7 @@ from credential_service.web.http import (
     rate_limit,
     start_session,
 )
-from credential_service.web.sessions import PageSession, pre_session_form, signed_in
+from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,3 +62,10 @@ def org_signin_post(
         public_base_url=runtime.settings.public_base_url,
     )
     return response
+
+
+@router.post("/org/signout")
+def org_signout(
+    request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=64)] = ""
+) -> Response:
+    return sign_out(request, runtime, csrf, Role.ORGANISATION, signin_path="/org/signin")

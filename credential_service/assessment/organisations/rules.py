@@ -299,6 +299,36 @@ def in_scope(
     )
 
 
+@dataclass(frozen=True)
+class ScopeChoice:
+    """One (occupation, 工种, level) an organisation may still file a plan for, and until when."""
+
+    occupation_code: str
+    subtype: str | None
+    level: int
+    valid_from: date
+    valid_to: date
+
+
+def scope_choices(organisation: ScopedLike, today: date) -> list[ScopeChoice]:
+    """What a plan form may offer: every (occupation, 工种, level) of a scope row still valid on or
+    after ``today``, by occupation then level from the lowest (5) up; the exam dates are checked
+    against the validity when the plan is filed (:func:`in_scope`)."""
+    found = {
+        (row.occupation_code, normalise_subtype(row.subtype), level): row
+        for row in organisation.scope
+        if row.valid_to >= today
+        for level in parse_levels(row.levels)
+    }
+    return sorted(
+        (
+            ScopeChoice(code, subtype, level, row.valid_from, row.valid_to)
+            for (code, subtype, level), row in found.items()
+        ),
+        key=lambda c: (c.occupation_code, c.subtype or "", -c.level),
+    )
+
+
 def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 

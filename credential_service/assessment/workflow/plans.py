@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credential_service.assessment.occupations.service import occupation_names
 from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.organisations.errors import OrganisationNotActive
 from credential_service.assessment.organisations.models import Organisation
-from credential_service.assessment.organisations.rules import ACTIVE, in_scope, status_on
+from credential_service.assessment.organisations.rules import (
+    ACTIVE,
+    ScopeChoice,
+    in_scope,
+    scope_choices,
+    status_on,
+)
 from credential_service.assessment.workflow.errors import PlanNotFound
 from credential_service.assessment.workflow.models import AssessmentPlan, CalendarDay
 from credential_service.assessment.workflow.rules import CalendarDayKind, WorkingCalendar
@@ -138,3 +146,24 @@ def plans_of(session: Session, organisation: Organisation) -> list[AssessmentPla
             .order_by(AssessmentPlan.created_at.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    """A (occupation, 工种, level) the plan form offers, with the occupation's name."""
+
+    choice: ScopeChoice
+    occupation_name: str
+
+
+def plan_choices(session: Session, organisation: Organisation, today: date) -> list[PlanChoice]:
+    """What the organisation may file a plan for from ``today``: its registered scope, named."""
+    choices = scope_choices(organisation, today)
+    names = occupation_names(session, {c.occupation_code for c in choices})
+    return [PlanChoice(c, names.get(c.occupation_code, "")) for c in choices]
+
+
+def examiners_of(plan: AssessmentPlan) -> list[dict[str, str]]:
+    """The plan's examiners as filed: name and certificate number."""
+    found: list[dict[str, str]] = json.loads(plan.examiners)
+    return found

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from credential_service.assessment.occupations.service import occupation_names
@@ -134,3 +134,102 @@ def under_publicity(
         )
         for c, s, plan, o, p in rows
     ]
+
+
+@dataclass(frozen=True)
+class ObjectionView:
+    """An objection as the organisation and the department read it: about whom (masked), in which
+    batch, why, and how it was resolved."""
+
+    objection_id: str
+    lodged_at: datetime
+    reason: str
+    status: str  # open / upheld / dismissed
+    resolution: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    row_number: int
+    name_masked: str
+    id_number_masked: str
+    organisation_code: str
+    organisation_name: str
+    plan_ref: str
+    occupation_code: str
+    subtype: str | None
+    level: str
+    submission_id: str
+    publicity_ends_on: date
+
+
+def objections(
+    session: Session,
+    *,
+    organisation: Organisation | None = None,
+    submission: ResultSubmission | None = None,
+    open_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ObjectionView], int]:
+    """One page of objections, open ones first then newest first, and how many there are: all of
+    them (the department), one organisation's, or one batch's."""
+    query = (
+        select(Objection, Candidate, ResultSubmission, AssessmentPlan, Organisation, Person)
+        .join(Candidate, Candidate.id == Objection.candidate_id)
+        .join(ResultSubmission, ResultSubmission.id == Candidate.submission_id)
+        .join(AssessmentPlan, AssessmentPlan.id == ResultSubmission.plan_id)
+        .join(Organisation, Organisation.id == ResultSubmission.organisation_id)
+        .join(Person, Person.id == Candidate.person_id)
+    )
+    if organisation is not None:
+        query = query.where(ResultSubmission.organisation_id == organisation.id)
+    if submission is not None:
+        query = query.where(ResultSubmission.id == submission.id)
+    if open_only:
+        query = query.where(Objection.status == ObjectionStatus.OPEN)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(
+            (Objection.status != ObjectionStatus.OPEN.value), Objection.lodged_at.desc(), Objection.id.desc()
+        )
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [
+        ObjectionView(
+            objection_id=o.public_id,
+            lodged_at=o.lodged_at,
+            reason=o.reason,
+            status=o.status,
+            resolution=o.resolution,
+            resolved_at=o.resolved_at,
+            resolved_by=o.resolved_by,
+            row_number=c.row_number,
+            name_masked=mask_name(p.name),
+            id_number_masked=p.id_number_masked,
+            organisation_code=org.code,
+            organisation_name=org.name,
+            plan_ref=plan.plan_ref,
+            occupation_code=plan.occupation_code,
+            subtype=plan.subtype,
+            level=SkillLevel(plan.level).title_zh,
+            submission_id=s.public_id,
+            publicity_ends_on=s.publicity_ends_on,
+        )
+        for o, c, s, plan, org, p in rows
+    ], total
+
+
+def objection_counts(session: Session, organisation: Organisation) -> dict[str, tuple[int, int]]:
+    """Per batch (submission id) of the organisation: objections received, and how many are open."""
+    rows = session.execute(
+        select(ResultSubmission.public_id, Objection.status, func.count())
+        .join(Candidate, Candidate.id == Objection.candidate_id)
+        .join(ResultSubmission, ResultSubmission.id == Candidate.submission_id)
+        .where(ResultSubmission.organisation_id == organisation.id)
+        .group_by(ResultSubmission.public_id, Objection.status)
+    ).all()
+    counts: dict[str, tuple[int, int]] = {}
+    for submission_id, status, n in rows:
+        received, still_open = counts.get(submission_id, (0, 0))
+        counts[submission_id] = (received + n, still_open + (n if status == ObjectionStatus.OPEN else 0))
+    return counts

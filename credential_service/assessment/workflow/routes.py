@@ -249,6 +249,61 @@ def submit_file(
     )
 
 
+SUBMISSIONS_EXAMPLE = {
+    "total": 1,
+    "limit": 50,
+    "offset": 0,
+    "submissions": [
+        {
+            "public_id": "0b6f3c1e-5d2a-4c1b-9a53-6f1d2e3c4b5a",
+            "plan_ref": "DG-2026-11",
+            "state": "publicity",
+            "published_on": "2026-11-05",
+            "publicity_ends_on": "2026-11-12",
+            "submitted": 3,
+            "accepted": 3,
+            "passed": 3,
+            "failed": 0,
+            "held": 1,
+            "withdrawn": 0,
+            "issued": 0,
+            "rejected_rows": [],
+            "client_kid": "sheet-signing-2026",  # the organisation's own key, when it signed the sheet
+        }
+    ],
+}
+
+
+@router.get(
+    "/api/v1/submissions",
+    summary="The calling organisation's result submissions (batches), newest first",
+    responses={
+        200: {
+            "description": "one page of the organisation's own submissions and how many there are",
+            "content": {"application/json": {"example": SUBMISSIONS_EXAMPLE}},
+        }
+    },
+)
+def list_submissions(
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> JSON:
+    code = _org_code(principal, SCOPE_RESULTS)
+    with runtime.read_session() as session:
+        organisation = organisations.get_organisation(session, code)
+        reports = submissions.reports_of(session, organisation, limit=limit, offset=offset)
+        return JSON(
+            {
+                "total": submissions.submission_count(session, organisation),
+                "limit": limit,
+                "offset": offset,
+                "submissions": [_plain(r) for r in reports],
+            }
+        )
+
+
 @router.get("/api/v1/submissions/{submission_id}", summary="A submission's report: passed, held, issued")
 def submission_report(submission_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_RESULTS)

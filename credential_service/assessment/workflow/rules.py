@@ -98,3 +98,22 @@ class CalendarDayKind(StrEnum):
 
     HOLIDAY = "holiday"
     WORKDAY = "workday"
+
+
+class BatchStage(StrEnum):
+    """Where a batch stands for the organisation's officer: what they can do next."""
+
+    PUBLICITY = "publicity"  # 公示中: objections may still be lodged
+    READY = "ready"  # 公示期满: certificates may be issued
+    HELD = "held"  # issued, but some candidates are held back by open objections
+    ISSUED = "issued"  # 已发证: every due certificate issued
+
+
+def batch_stage(state: str, publicity_ends_on: date, today: date, *, held: int) -> BatchStage:
+    """The stage of a batch (a submission) on ``today`` (Beijing): publicity ends at the end of its
+    last day, so issuing is possible from the next day (:func:`publicity_ends_on`)."""
+    if state == SubmissionState.ISSUED:
+        return BatchStage.ISSUED
+    if today <= publicity_ends_on:
+        return BatchStage.PUBLICITY
+    return BatchStage.HELD if held else BatchStage.READY

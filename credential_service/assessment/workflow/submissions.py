@@ -461,13 +461,23 @@ def preview_results(
         scratch.rollback()
 
 
-def reports_of(session: Session, organisation: Organisation) -> list[SubmissionReport]:
+def reports_of(
+    session: Session, organisation: Organisation, *, limit: int | None = None, offset: int = 0
+) -> list[SubmissionReport]:
+    """The organisation's submissions (batches), newest first: all, or one page of them."""
     submissions = session.scalars(
         select(ResultSubmission)
         .where(ResultSubmission.organisation_id == organisation.id)
-        .order_by(ResultSubmission.created_at.desc())
+        .order_by(ResultSubmission.created_at.desc(), ResultSubmission.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
     return [report(session, s) for s in submissions]
+
+
+def submission_count(session: Session, organisation: Organisation) -> int:
+    query = select(func.count()).where(ResultSubmission.organisation_id == organisation.id)
+    return session.scalar(query) or 0
 
 
 @dataclass(frozen=True)
