@@ -44,6 +44,7 @@ AUDIT_EVENTS: dict[str, tuple[str, str]] = {
     "organisation.client_key.add": ("登记机构签名公钥", "organisation key registered"),
     "organisation.client_key.revoke": ("吊销机构签名公钥", "organisation key revoked"),
     "plan.file": ("提交评价计划", "assessment plan filed"),
+    "subsidies.rules.load": ("加载补贴规则", "subsidy rule set loaded"),
     "submission.record": ("提交评价结果", "results submitted"),
     "submission.national_export": ("导出国家数据库报送表", "national export downloaded"),
     "objection.lodge": ("提出公示异议", "objection lodged"),

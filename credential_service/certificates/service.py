@@ -187,8 +187,23 @@ def issue_credential(
             raise _id_taken() from None
         return existing
     _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=now)
-    event.listen(session, "after_commit", lambda _session: ISSUED.inc(), once=True)  # counted when kept
+    session.info[_ISSUED_IN_TRANSACTION] = session.info.get(_ISSUED_IN_TRANSACTION, 0) + 1
     return record
+
+
+# Issued credentials are counted (metrics) when their transaction commits, not when signed.
+_ISSUED_IN_TRANSACTION = "credentials_issued"
+
+
+@event.listens_for(Session, "after_commit")
+def _count_issued(session: Session) -> None:
+    if issued := session.info.pop(_ISSUED_IN_TRANSACTION, 0):
+        ISSUED.inc(issued)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_issued(session: Session) -> None:
+    session.info.pop(_ISSUED_IN_TRANSACTION, None)
 
 
 def _with_status_entries(

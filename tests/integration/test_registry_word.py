@@ -475,7 +475,7 @@ def test_the_id_query_answers_alike_and_no_faster_than_its_floor(
 ) -> None:
     import time
 
-    from credential_service.verification.routes import QUERY_FLOOR_SECONDS
+    from credential_service.verification.lookup import QUERY_FLOOR_SECONDS
 
     issue_certificate(runtime, organisation, who=holder(name="刘洋", id_number=ID_NUMBER))
     answers = []
