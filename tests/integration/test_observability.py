@@ -33,6 +33,19 @@ def _token(client: TestClient, number: str, admin_headers: dict[str, str]) -> st
     return str(url).rsplit("/", 1)[1]
 
 
+COUNTED = (
+    'http_request_duration_seconds_count{method="GET",route="/api/v1/verify/{token}",status="200"}',
+    'credential_verifications_total{channel="api",verdict="genuine"}',
+    'credential_verifications_total{channel="page",verdict="genuine"}',
+)
+
+
+def _sample(text: str, name: str) -> float:
+    """A sample's value on a metrics page (0 when absent)."""
+    found = re.search(re.escape(name) + r" (\S+)", text)
+    return float(found.group(1)) if found else 0.0
+
+
 def test_metrics_count_by_route_verdict_and_channel_and_leak_nothing(
     runtime: Runtime, organisation: Issuer, admin_headers: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -41,6 +54,7 @@ def test_metrics_count_by_route_verdict_and_channel_and_leak_nothing(
     local = TestClient(create_app(runtime=runtime), base_url=BASE_URL, client=("127.0.0.1", 40000))
     stranger = TestClient(create_app(runtime=runtime), base_url=BASE_URL)
     token = _token(local, number, admin_headers)
+    before = {name: _sample(local.get("/metrics").text, name) for name in COUNTED}  # other tests count too
     with caplog.at_level(logging.INFO, logger="credential_service.access"):
         assert local.get(f"/api/v1/verify/{token}").json()["verdict"] == "genuine"
         assert local.get(f"/v/{token}").status_code == 200
@@ -55,13 +69,12 @@ def test_metrics_count_by_route_verdict_and_channel_and_leak_nothing(
     page = local.get("/metrics")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
     text = page.text
-    assert re.search(
-        r'http_request_duration_seconds_count\{method="GET",route="/api/v1/verify/\{token\}",'
-        r'status="200"\} 1',
-        text,
-    ), text
-    assert 'credential_verifications_total{channel="api",verdict="genuine"}' in text
-    assert 'credential_verifications_total{channel="page",verdict="genuine"}' in text
+    after = {name: _sample(text, name) for name in COUNTED}
+    assert {name: after[name] - before[name] for name in COUNTED} == {
+        'http_request_duration_seconds_count{method="GET",route="/api/v1/verify/{token}",status="200"}': 1,
+        'credential_verifications_total{channel="api",verdict="genuine"}': 1,
+        'credential_verifications_total{channel="page",verdict="genuine"}': 1,
+    }, text
     assert re.search(r"credential_issued_total \d", text) and "transparency_log_size" in text
     assert "transparency_checkpoint_age_seconds" in text and "db_pool_connections_in_use" in text
 
