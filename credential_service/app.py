@@ -24,10 +24,12 @@ from credential_service.assessment.workflow.routes import router as workflow_rou
 from credential_service.certificates.print_routes import router as certificate_print_router
 from credential_service.certificates.routes import router as certificates_router
 from credential_service.certificates.status.routes import router as status_changes_router
+from credential_service.core import examples
 from credential_service.core.config import Settings, load_settings
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.identity.routes import router as identity_router
 from credential_service.issuers.routes import router as issuers_router
+from credential_service.issuers.rules import PLATFORM_CODE, issuer_did
 from credential_service.records.training.pages import router as institution_pages_router
 from credential_service.records.training.routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
@@ -178,7 +180,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         institution_pages_router,
     ):
         app.include_router(router)
-    install_openapi(app)
+    # The examples name the default deployment's DID; /docs shows this deployment's own.
+    platform_did = issuer_did(runtime.settings.public_base_url, PLATFORM_CODE)
+    install_openapi(app, deployment_values={examples.PLATFORM_DID: platform_did})
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

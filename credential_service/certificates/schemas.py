@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from credential_service.core import examples
+
 
 class IssueOptions(BaseModel):
     # VCALM: unknown options are an error (UNKNOWN_OPTION_PROVIDED), not silently ignored.
@@ -20,7 +22,12 @@ class IssueOptions(BaseModel):
 
 
 class IssueRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples.listed(
+            {"credential": examples.PLATFORM_CREDENTIAL, "options": {"cryptosuite": "eddsa-rdfc-2022"}}
+        ),
+    )
 
     credential: dict[str, Any] = Field(description="A VC 2.0 credential without proof")
     options: IssueOptions = Field(default_factory=IssueOptions)

@@ -5,12 +5,16 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from credential_service.core import examples
 from credential_service.core.inputs import IsoDate
 from credential_service.identity.rules import no_id_number
 
 
 class ShareLinkRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples.listed({"certificate_number": examples.CERTIFICATE_NUMBER, "days": 30}),
+    )
 
     certificate_number: str | None = Field(
         default=None, pattern=r"^[YS]\d{21}$", description="one certificate, or none for all of them"
@@ -19,7 +23,10 @@ class ShareLinkRequest(BaseModel):
 
 
 class PersonLookup(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples.listed({"document_type": "resident_id", "id_number": examples.ID_NUMBER}),
+    )
 
     document_type: str = Field(max_length=24)
     id_number: str = Field(max_length=20)
@@ -74,7 +81,29 @@ class Correction(BaseModel):
 class EntryPosting(BaseModel):
     """One entry recorded by staff; exactly one of the kinds is given."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples.listed(
+            {
+                "subsidy_paid": {
+                    "subsidy_type": "职业技能鉴定补贴",
+                    "amount_yuan": 1200,
+                    "fund": "就业补助资金",
+                    "paid_on": "2026-11-30",
+                    "certificate_number": examples.CERTIFICATE_NUMBER,
+                }
+            },
+            {
+                "certificate_recorded": {
+                    "certificate_type": "专项职业能力证书",
+                    "certificate_number": "1414010020250312",
+                    "title": "手工电弧焊",
+                    "issuer": "太原市职业技能鉴定中心",
+                    "issued_on": "2025-06-18",
+                }
+            },
+        ),
+    )
 
     certificate_recorded: RecordedCertificate | None = None
     subsidy_paid: SubsidyPaid | None = None

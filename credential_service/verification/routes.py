@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from credential_service.core import examples
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.verification import lookup, service, tokens
 from credential_service.verification.ports import VerifyingRuntime, VerifyingRuntimeDep
@@ -155,7 +156,8 @@ BULK_BODY = {
         "content": {
             "application/json": {"schema": BulkRequest.model_json_schema()},
             "text/csv": {
-                "schema": {"type": "string", "description": "header 证书编号,姓名 then one row each"}
+                "schema": {"type": "string", "description": "header 证书编号,姓名 then one row each"},
+                "example": f"证书编号,姓名\n{examples.CERTIFICATE_NUMBER},{examples.NAME}\n",
             },
         },
     }

@@ -4,6 +4,25 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from credential_service.core import examples
+
+# A secured credential's shape: its proof verifies on no deployment (not genuine, with each check
+# saying why). Paste a credential from /credentials/issue or a certificate's credential.json instead.
+SECURED_CREDENTIAL = {
+    **examples.PLATFORM_CREDENTIAL,
+    "id": "urn:uuid:0b7e5c1a-6f2d-4e83-a9c4-2d1f8b3e7a60",
+    "validFrom": "2026-11-20T10:00:00+08:00",
+    "proof": {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2026-11-20T02:00:00Z",
+        "verificationMethod": f"{examples.PLATFORM_DID}#key-1",
+        "proofPurpose": "assertionMethod",
+        "proofValue": "z3jGZPtwWeSJanSberzx14BxqR3QWDUdhDr1phMQS8vxVUXPpz"
+        "LpX5gWP4bQhX6KRXM8XPkyp3eWy8M1EDqYXiyeR",
+    },
+}
+
 
 class VerifyOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -14,16 +33,29 @@ class VerifyOptions(BaseModel):
 
 
 class VerifyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples.listed(
+            {"verifiableCredential": SECURED_CREDENTIAL, "options": {"returnResults": True}}
+        ),
+    )
 
-    verifiableCredential: dict[str, Any] = Field(description="A secured VC 2.0 credential")
+    verifiableCredential: dict[str, Any] = Field(
+        description="A secured VC 2.0 credential, e.g. as /credentials/issue answered it"
+    )
     options: VerifyOptions = Field(default_factory=VerifyOptions)
 
 
 class QueryRequest(BaseModel):
     """证书编号 + 姓名, or 证件类型 + 证件号码 + 姓名, as on the national query site."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples.listed(
+            {"certificateNumber": examples.CERTIFICATE_NUMBER, "name": examples.NAME},
+            {"idType": "resident_id", "idNumber": examples.ID_NUMBER, "name": examples.NAME},
+        ),
+    )
 
     name: str = Field(min_length=1, max_length=50, description="姓名, as on the certificate")
     certificateNumber: str | None = Field(default=None, max_length=40, description="证书编号 (22 characters)")
@@ -45,6 +77,16 @@ class BulkItem(BaseModel):
 
 
 class BulkRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples.listed(
+            {
+                "items": [
+                    {"certificateNumber": examples.CERTIFICATE_NUMBER, "name": examples.NAME},
+                    {"certificateNumber": "S000014010003263000128", "name": examples.OTHER_NAME},
+                ]
+            }
+        ),
+    )
 
     items: list[BulkItem] = Field(min_length=1, description="at most CS_VERIFY_BULK_MAX_ROWS (500) rows")

@@ -12,7 +12,7 @@ problem document (``application/problem+json``), never FastAPI's default ``HTTPV
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -153,17 +153,30 @@ def _rewrite_refs(node: Any) -> None:
             _rewrite_refs(value)
 
 
-def install(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the completed document (built once, then cached by FastAPI)."""
+def install(app: FastAPI, *, deployment_values: Mapping[str, str] | None = None) -> None:
+    """Make ``app.openapi()`` return the completed document (built once, then cached by FastAPI).
+
+    ``deployment_values`` replaces example values that differ from one deployment to another (the
+    platform's DID): every example in ``/docs`` then works on the deployment that serves it.
+    """
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            complete_error_responses(build(), app.routes)
-        assert app.openapi_schema is not None
+            document = complete_error_responses(build(), app.routes)
+            app.openapi_schema = replace_values(document, deployment_values or {})
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def replace_values(node: Any, values: Mapping[str, str]) -> Any:
+    """A copy of ``node`` with each string that is a key of ``values`` replaced by its value."""
+    if isinstance(node, dict):
+        return {key: replace_values(value, values) for key, value in node.items()}
+    if isinstance(node, list):
+        return [replace_values(item, values) for item in node]
+    return values.get(node, node) if isinstance(node, str) else node
 
 
 def answer(description: str, media_type: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -48,7 +48,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "every problem, by field (nothing was changed)"},
 }
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
-OptionalForm = Annotated[str | None, Form()]
 
 
 # --- registration (administrators; auditors read) ---
@@ -296,6 +295,10 @@ def occupations(
 
 # --- OAuth 2 token endpoint (organisations) ---
 
+# Swagger UI fills the form in from the fields' examples: client credentials as
+# POST /api/v1/organisations/{code}/clients answers them (a secret's shape), nothing for private_key_jwt.
+PrivateKeyJwtForm = Annotated[str | None, Form(examples=[""], description="private_key_jwt only")]
+
 OAUTH_ERROR = {
     "type": "object",
     "required": ["error"],
@@ -318,12 +321,14 @@ OAUTH_ERROR = {
 def token(
     http_request: Request,
     runtime: RuntimeDep,
-    grant_type: OptionalForm = None,
-    scope: OptionalForm = None,
-    client_id: OptionalForm = None,
-    client_secret: OptionalForm = None,
-    client_assertion_type: OptionalForm = None,
-    client_assertion: OptionalForm = None,
+    grant_type: Annotated[str | None, Form(examples=["client_credentials"])] = None,
+    scope: Annotated[str | None, Form(examples=["plans results certificates"])] = None,
+    client_id: Annotated[str | None, Form(examples=["Y000014010001-3f9a1c2b7d4e"])] = None,
+    client_secret: Annotated[
+        str | None, Form(examples=["Jt3Qm8vXw2cLrPqaN5bZk9sH4dE7fG1yU6iOj2pR8tV"])
+    ] = None,
+    client_assertion_type: PrivateKeyJwtForm = None,
+    client_assertion: PrivateKeyJwtForm = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSON:
     rate_limit(runtime.signin_limiter, http_request)

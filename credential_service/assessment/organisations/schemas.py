@@ -12,9 +12,17 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from credential_service.assessment.organisations.rules import OrganisationStatus
+from credential_service.core import examples
 from credential_service.identity.rules import no_id_number
 
 MAX_SCOPE_ROWS = 500
+WELDING_SCOPE = {
+    "occupation_code": examples.OCCUPATION_CODE,
+    "subtype": examples.SUBTYPE,
+    "levels": [5, 4, 3],
+    "valid_from": "2026-01-01",
+    "valid_to": "2028-12-31",
+}
 
 
 def _iso_date(value: object) -> object:
@@ -47,6 +55,19 @@ class ScopeRowIn(Strict):
 class OrganisationCreate(Strict):
     """备案: an evaluation organisation, the parts of its code, and its scope."""
 
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "org_type": "Y",
+                "credit_code": examples.ORGANISATION_CREDIT_CODE,
+                "name": "山西晋阳重工装备有限公司",
+                "mohrss_code": "0000",
+                "site_serial": "010108",
+                "scope": [WELDING_SCOPE],
+            }
+        )
+    )
+
     org_type: str = Field(max_length=1, description="Y = 用人单位, S = 社会培训评价组织")
     credit_code: str = Field(max_length=32, description="统一社会信用代码 (GB 32100)")
     name: str = Field(max_length=200, description="机构名称, exactly as registered (备案名称)")
@@ -58,6 +79,12 @@ class OrganisationCreate(Strict):
 
 
 class StatusChange(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {"status": "suspended", "reason": "2026年度质量督导发现考评员配备不足，暂停评价活动，限期整改"}
+        )
+    )
+
     status: OrganisationStatus = Field(description="active, suspended or exited (exit is final)")
     reason: Annotated[
         str,
@@ -67,6 +94,23 @@ class StatusChange(Strict):
 
 
 class ScopeReplace(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "scope": [
+                    WELDING_SCOPE,
+                    {
+                        "occupation_code": "6-31-01-03",
+                        "subtype": None,
+                        "levels": [5, 4],
+                        "valid_from": "2026-07-01",
+                        "valid_to": "2028-12-31",
+                    },
+                ]
+            }
+        )
+    )
+
     scope: list[ScopeRowIn] = Field(max_length=MAX_SCOPE_ROWS)
 
 

@@ -14,6 +14,7 @@ from credential_service.assessment.organisations import service as organisations
 from credential_service.assessment.workflow import issuance, plans, submissions
 from credential_service.assessment.workflow import publicity as publicity_service
 from credential_service.assessment.workflow.results.sheet import (
+    COLUMNS,
     SheetRow,
     file_sha256,
     read_sheet,
@@ -32,6 +33,7 @@ from credential_service.assessment.workflow.schemas import (
 from credential_service.certificates.ports import IssuingRuntimeDep
 from credential_service.certificates.status.rules import Actor
 from credential_service.certificates.status.schemas import CHANGE_ERRORS, Grounds
+from credential_service.core import examples
 from credential_service.core.inputs import IsoDate
 from credential_service.identity.clients.rules import CONTENT_SIGNATURE_HEADER, MAX_CONTENT_SIGNATURE
 from credential_service.platform.runtime import Platform
@@ -62,7 +64,12 @@ def _org_code(principal: Principal, scope: str) -> str:
     return principal.tenant or ""
 
 
-@router.post("/api/v1/plans", status_code=201, summary="File an assessment plan (评价计划)")
+@router.post(
+    "/api/v1/plans",
+    status_code=201,
+    summary="File an assessment plan (评价计划)",
+    responses={409: {"description": "this plan reference is taken"}},
+)
 def file_plan(body: PlanCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_PLANS)
     with runtime.session() as session:
@@ -218,11 +225,20 @@ def submit_json(
     )
 
 
+# A sheet as the template has it (GET /api/v1/results/template.csv), for Swagger UI's form.
+RESULTS_FILE_EXAMPLE = ",".join(header for header, _ in COLUMNS) + (
+    f"\n居民身份证,{examples.OTHER_ID_NUMBER},{examples.OTHER_NAME},91,84,\n"
+)
+
+
 @router.post(
     "/api/v1/plans/{plan_ref}/results/upload",
     status_code=201,
     summary="Submit results as a CSV or Excel (.xlsx) file",
     responses=SUBMIT_RESPONSES,
+    openapi_extra={
+        "requestBody": {"content": {"multipart/form-data": {"example": {"file": RESULTS_FILE_EXAMPLE}}}}
+    },
 )
 def submit_file(
     plan_ref: str,

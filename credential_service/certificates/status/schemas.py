@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from credential_service.core import examples
 from credential_service.identity.rules import no_id_number
 
 # Every reason code a person may choose (``superseded`` is set by a correction only).
@@ -22,6 +23,16 @@ class _Strict(BaseModel):
 class Grounds(_Strict):
     """Why, on what evidence and on whose authority (revoke, suspend, batch revoke)."""
 
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "reason_code": "altered_scores",
+                "evidence": "晋人社稽〔2026〕第0312号现场检查报告：技能操作成绩被改动",
+                "authority": "山西省人力资源和社会保障厅 晋人社鉴〔2026〕12号",
+            }
+        )
+    )
+
     reason_code: ChosenReason = Field(
         description="fraud / outside_scope / altered_scores / duplicate / inspection_order / other"
     )
@@ -32,6 +43,15 @@ class Grounds(_Strict):
 class ReinstateIn(_Strict):
     """Lifting a suspension: the evidence and authority; a reason code is optional."""
 
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "evidence": "复核报告：原始评分记录与上报成绩一致，暂停理由不成立",
+                "authority": "山西省职业技能鉴定指导中心 晋技鉴复〔2026〕7号",
+            }
+        )
+    )
+
     reason_code: ChosenReason | None = None
     evidence: FreeText
     authority: FreeText
@@ -39,6 +59,16 @@ class ReinstateIn(_Strict):
 
 class SupersedeIn(_Strict):
     """A correction (更正): the corrected holder name; the old certificate is revoked as superseded."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "holder_name": examples.NAME,
+                "evidence": "本人更正申请及户籍证明核对记录（证书误印为“王健国”）",
+                "authority": "太原重型机械集团有限公司职业技能等级认定站",
+            }
+        )
+    )
 
     holder_name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_id_number)] = Field(
         description="the holder's name as it should have been printed"

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from credential_service.core import examples
 from credential_service.identity.clients.models import ClientAuthMethod
 
 
@@ -15,6 +16,8 @@ class Strict(BaseModel):
 
 
 class ClientCreate(Strict):
+    model_config = ConfigDict(json_schema_extra=examples.listed({"auth_method": "client_secret"}))
+
     auth_method: ClientAuthMethod = Field(
         default=ClientAuthMethod.CLIENT_SECRET,
         description="client_secret (basic or post) or private_key_jwt (signed with the organisation's key)",
@@ -43,6 +46,16 @@ class ClientList(BaseModel):
 
 class ClientKeyCreate(Strict):
     """An organisation-held Ed25519 public key: a JWK or a Multikey (exactly one)."""
+
+    # The public key of RFC 8037 appendix A.2.
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "jwk": {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+                "kid": "jinyang-2026-01",
+            }
+        )
+    )
 
     jwk: dict[str, Any] | None = Field(
         default=None,

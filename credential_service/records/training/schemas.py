@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from credential_service.core import examples
 from credential_service.core.inputs import OCCUPATION_CODE_PATTERN, IsoDate, iso_datetime
 from credential_service.identity.rules import DocumentType, name_problem
 from credential_service.records.training.models import AssessmentResult, AttendanceMethod, TrainingType
@@ -89,6 +90,20 @@ class ApprovedProjectIn(Strict):
 
 
 class InstitutionCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "credit_code": examples.INSTITUTION_CREDIT_CODE,
+                "name": "太原市晋阳职业技能培训学校",
+                "city_code": "140100",
+                "approved_projects": [
+                    {"occupation_code": examples.OCCUPATION_CODE, "training_type": "skill_upgrade"},
+                    {"occupation_code": "4-10-01-05", "training_type": "employment_skills"},
+                ],
+            }
+        )
+    )
+
     credit_code: str = Field(min_length=1, max_length=32, description="统一社会信用代码 (GB 32100)")
     name: str = Field(min_length=1, max_length=200, description="机构名称 (as registered)")
     city_code: str = Field(min_length=6, max_length=6, description="GB/T 2260 city, e.g. 140100 太原")
@@ -96,6 +111,12 @@ class InstitutionCreate(Strict):
 
 
 class StatusChange(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {"status": "suspended", "reason": "2026年度监督检查发现学员签到记录与实际出勤不符，责令整改"}
+        )
+    )
+
     status: InstitutionStatus
     reason: str = Field(min_length=1, max_length=500, description="why (recorded with the change)")
 
@@ -127,6 +148,22 @@ class InstitutionList(BaseModel):
 class ClassDetails(Strict):
     """A class (培训班) as its institution describes it; the institution's pages open it with no
     roster yet, and add the roster from a sheet."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "class_ref": examples.CLASS_REF,
+                "occupation_code": examples.OCCUPATION_CODE,
+                "subtype": examples.SUBTYPE,
+                "target_level": 4,
+                "training_type": "skill_upgrade",
+                "start_date": "2026-09-01",
+                "end_date": "2026-10-30",
+                "planned_hours": 120,
+                "roster": [examples.TRAINEE],
+            }
+        )
+    )
 
     class_ref: ClassRef
     occupation_code: OccupationCode
@@ -160,6 +197,10 @@ class EnrolmentIn(EnrolmentFacts, Trainee):
 
 
 class EnrolmentPosting(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed({"enrolments": [{**examples.TRAINEE, "enrolled_on": "2026-08-25"}]})
+    )
+
     enrolments: list[EnrolmentIn] = Field(min_length=1, max_length=MAX_ROWS)
 
 
@@ -178,6 +219,22 @@ class AttendanceIn(AttendanceFacts, Trainee):
 
 
 class AttendancePosting(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "events": [
+                    {
+                        **examples.TRAINEE,
+                        "occurred_at": "2026-09-01T08:30:00+08:00",
+                        "place": "太原市小店区培训基地 3 号实训车间",
+                        "method": "face",
+                        "match_score": 0.96,
+                    }
+                ]
+            }
+        )
+    )
+
     events: list[AttendanceIn] = Field(min_length=1, max_length=MAX_EVENTS)
 
 
@@ -203,6 +260,22 @@ class CompletionIn(CompletionFacts, Trainee):
 
 
 class CompletionPosting(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=examples.listed(
+            {
+                "completions": [
+                    {
+                        **examples.TRAINEE,
+                        "attended_hours": 118,
+                        "result": "pass",
+                        "score": 88.5,
+                        "completed_on": "2026-10-30",
+                    }
+                ]
+            }
+        )
+    )
+
     completions: list[CompletionIn] = Field(min_length=1, max_length=MAX_ROWS)
 
 
