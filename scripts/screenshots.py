@@ -72,6 +72,17 @@ class Shots:
         self.taken.append(file.name)
 
 
+def employer_checks(shots: Shots, manifest: DemoManifest) -> None:
+    """/check answering for the demo worker's first certificate (number and full name); the list form."""
+    page = shots.page
+    page.goto(shots.site + "/check")
+    page.fill("#certificate_number", manifest.certificates[0]["certificateNumber"])
+    page.fill("#name", manifest.sign_in["name"])
+    page.locator("#by-number button[type=submit]").click()
+    shots.take("employer-check")
+    shots.take("employer-check-bulk", "/check/bulk")
+
+
 def worker_pages(shots: Shots, manifest: DemoManifest) -> None:
     who = manifest.sign_in
     shots.take("worker-signin", "/signin")
@@ -175,6 +186,7 @@ def main() -> int:
                 by_status = manifest.certificates_by_status
                 shots.take("employer-genuine", by_status["valid"][0]["verificationUrl"])
                 shots.take("employer-revoked", by_status["revoked"][0]["verificationUrl"])
+                employer_checks(shots, manifest)
                 shots.take("publicity", "/publicity")
                 worker_pages(shots, manifest)
                 organisation_pages(shots, runtime, manifest)
