@@ -184,7 +184,7 @@ def test_the_migration_upgrades_and_downgrades(runtime: Runtime) -> None:
     command.downgrade(alembic_config(runtime.engine), "0011")
     assert current_revision(runtime.engine) == "0011"
     assert "subsidy_rule_sets" not in inspect(runtime.engine).get_table_names()
-    upgrade(runtime.engine)
+    upgrade(runtime.engine, "0012")
     assert current_revision(runtime.engine) == "0012"
     with runtime.session() as session:
         assert service.list_rule_sets(session) == []
