@@ -421,3 +421,20 @@ def test_the_claims_migration_upgrades_and_downgrades(runtime: Runtime) -> None:
     upgrade(runtime.engine)
     assert current_revision(runtime.engine) == "0013"
     assert tables <= set(inspect(runtime.engine).get_table_names())
+
+
+def test_a_provincial_system_that_does_not_answer_makes_the_claim_wait(
+    client: TestClient, runtime: Runtime, organisation: Issuer, rules_loaded: None
+) -> None:
+    from credential_service.subsidies.social_insurance import HttpSource
+
+    who = holder()
+    number = issue_certificate(runtime, organisation, who=who).certificate_number or ""
+    worker, person = _worker(runtime, who)
+    _insured(runtime, person)  # the demo would say yes: the provincial system is the source now
+    runtime.social_insurance = HttpSource("http://127.0.0.1:9", timeout_seconds=0.5)
+    claim = client.post(
+        "/api/v1/me/subsidy-claims", json={"certificate_number": number}, headers=worker
+    ).json()
+    assert claim["state"] == "waiting"
+    assert {r["rule"]: r["outcome"] for r in claim["rules"]}["insured_months_enough"] == "cannot_tell"
