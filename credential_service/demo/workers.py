@@ -26,7 +26,7 @@ from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.rules import STATES, Actor, StatusAction
-from credential_service.core.clock import BEIJING, beijing_date
+from credential_service.core.clock import BEIJING
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
@@ -431,8 +431,8 @@ def _demo_change(
 
 
 def _demo_subsidy(session: Session, runtime: Runtime, holder: certificates.Holder, number: str) -> None:
-    """The holder claimed the 技能提升补贴 a month after the certificate was issued and was paid: the
-    revocation that follows puts the payment in the recovery register (decision 032)."""
+    """The holder claims the 技能提升补贴 on the certificate and is paid: the revocation that follows
+    puts the payment in the recovery register (decision 032)."""
     key = runtime.settings.data_key_bytes
     person = staff.find_person(session, key, holder.document_type.value, holder.id_number)
     rule_sets.ensure_shipped_rule_sets(session, actor="admin:demo")
@@ -444,7 +444,6 @@ def _demo_subsidy(session: Session, runtime: Runtime, holder: certificates.Holde
         employment=Employment.ENTERPRISE_EMPLOYEE,
         card_account="62170000" + number[-11:],  # made up, like the people
     )
-    issued = beijing_date(certificates.get_by_number(session, number).issued_at)
     filed = claims.claim_skill_upgrade(
         session,
         runtime.social_insurance,
@@ -452,7 +451,6 @@ def _demo_subsidy(session: Session, runtime: Runtime, holder: certificates.Holde
         person=person,
         certificate_number=number,
         actor="admin:demo",
-        today=issued + timedelta(days=30),
     )
     if filed.claim.state in (ClaimState.ELIGIBLE, ClaimState.WAITING):
         claims.decide(
@@ -463,7 +461,6 @@ def _demo_subsidy(session: Session, runtime: Runtime, holder: certificates.Holde
             approve=True,
             reason="材料齐全，予以发放",
             officer="admin:demo",
-            today=issued + timedelta(days=45),
         )
 
 
