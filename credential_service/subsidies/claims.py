@@ -180,24 +180,36 @@ def _judge(session: Session, facts: ClaimFacts) -> tuple[Decision, RuleSet]:
     return evaluate(facts, rule_set), rule_set
 
 
-def _keys(facts: ClaimFacts, decision: Decision, rule_set: RuleSet) -> tuple[str | None, str | None]:
+def _taken_slots(session: Session, person_id: int, kind: SubsidyType) -> set[str]:
+    return {
+        slot
+        for slot in session.scalars(
+            select(SubsidyClaim.yearly_slot).where(
+                SubsidyClaim.person_id == person_id, SubsidyClaim.subsidy_type == kind.value
+            )
+        )
+        if slot is not None
+    }
+
+
+def _keys(
+    facts: ClaimFacts, decision: Decision, rule_set: RuleSet, taken: set[str]
+) -> tuple[str | None, str | None]:
     """The places a live claim holds (``yearly_slot``, ``once_key``); a refused claim holds none.
 
-    技能提升补贴: the n-th claim of the year takes place n (the cap rule decides whether n is allowed),
-    so two claims judged at once against the same earlier ones cannot both take it; and one place
-    per occupation and level. 职业培训补贴: one place a year per training type, unless the rule set
-    exempts the type (创业培训). 生活费补贴: one a year."""
+    技能提升补贴: the first free place of the year ("YEAR#n", after the ``taken`` ones; the cap rule
+    decides whether another claim is allowed), so two claims judged at once against the same earlier
+    ones cannot both take it; and one place per occupation and level. 职业培训补贴: one place a year
+    per training type, unless the rule set exempts the type (创业培训). 生活费补贴: one a year."""
     if decision.verdict is Verdict.REFUSED:
         return None, None
     year = facts.claimed_on.year
     if facts.subsidy_type is SubsidyType.SKILL_UPGRADE and facts.certificate is not None:
-        same_year = sum(
-            1
-            for p in facts.prior
-            if p.subsidy_type is SubsidyType.SKILL_UPGRADE and p.claimed_on.year == year
-        )
+        place = 1
+        while f"{year}#{place}" in taken:
+            place += 1
         cert = facts.certificate
-        return f"{year}#{same_year + 1}", f"{cert.occupation_code}:{cert.level}"
+        return f"{year}#{place}", f"{cert.occupation_code}:{cert.level}"
     if facts.subsidy_type is SubsidyType.TRAINING and facts.training_class is not None:
         params = rule_set.parameters
         kind = facts.training_class.training_type
@@ -293,7 +305,8 @@ def _file(
             return Filed(found, created=False)
         facts = facts_of(_prior(session, person.id))
         decision, rule_set = _judge(session, facts)
-        yearly_slot, once_key = _keys(facts, decision, rule_set)
+        taken = _taken_slots(session, person.id, facts.subsidy_type)
+        yearly_slot, once_key = _keys(facts, decision, rule_set, taken)
         now = utcnow()
         cert, cls = facts.certificate, facts.training_class
         claim = SubsidyClaim(

@@ -226,6 +226,8 @@ def resolve(
         officer[:100],
         now,
     )
+    if state is RecoveryState.RECOVERED:  # the money came back: the claim no longer holds its places
+        claim.yearly_slot = claim.once_key = None
     person = session.get_one(Person, payment.person_id)
     record_step(
         session,

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from credential_service.audit import service as audit
 from credential_service.certificates import service as certificates
+from credential_service.core.clock import beijing_date, utcnow
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
 from credential_service.issuers.models import Issuer
@@ -438,3 +439,52 @@ def test_a_provincial_system_that_does_not_answer_makes_the_claim_wait(
     ).json()
     assert claim["state"] == "waiting"
     assert {r["rule"]: r["outcome"] for r in claim["rules"]}["insured_months_enough"] == "cannot_tell"
+
+
+def test_a_place_freed_by_a_refusal_is_taken_again(
+    runtime: Runtime, organisation: Issuer, rules_loaded: None
+) -> None:
+    """A refused claim frees its yearly place; the next claim takes the first free one, never a
+    place still held (which would only ever collide)."""
+    from credential_service.subsidies import claims
+
+    who = holder()
+    numbers = [
+        issue_certificate(runtime, organisation, who=who, level=level).certificate_number or ""
+        for level in (
+            certificates.SkillLevel.LEVEL_5,
+            certificates.SkillLevel.LEVEL_4,
+            certificates.SkillLevel.LEVEL_3,
+        )
+    ]
+    _, person = _worker(runtime, who)
+    _insured(runtime, person)
+    key = runtime.settings.data_key_bytes
+
+    def claim(number: str) -> SubsidyClaim:
+        with runtime.session() as session:
+            me = session.get_one(Person, person.id)
+            return claims.claim_skill_upgrade(
+                session,
+                runtime.social_insurance,
+                data_key=key,
+                person=me,
+                certificate_number=number,
+                actor="t",
+            ).claim
+
+    first, second = claim(numbers[0]), claim(numbers[1])
+    with runtime.session() as session:
+        claims.decide(
+            session,
+            runtime.social_insurance,
+            data_key=key,
+            claim_id=first.public_id,
+            approve=False,
+            reason="材料不全",
+            officer="admin:test",
+        )
+    third = claim(numbers[2])
+    year = beijing_date(utcnow()).year  # claims count by the Beijing year
+    assert (second.yearly_slot, third.yearly_slot) == (f"{year}#2", f"{year}#1")
+    assert third.state == "eligible"
