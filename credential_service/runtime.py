@@ -1,6 +1,7 @@
 """The composition root: the running service's shared parts (settings, database, keystore, caches,
 limits), built once per process, and the wiring of what a lower part asks of a higher one (the
-registry's ``may_issue``, ``endorsement_by_id`` and ``check_standing``). Parts never import this
+registry's ``may_issue``, ``endorsement_by_id`` and ``check_standing``; the subsidies' recovery
+register watching status changes; the social-insurance source). Parts never import this
 module; they declare the Protocol they use (``platform.runtime.Platform`` and the parts' ``ports.py``)."""
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from credential_service.issuers.models import IssuerKey
 from credential_service.platform.limits import SharedRateLimiter
 from credential_service.platform.metrics import count_pool_use
 from credential_service.platform.tokens import Principal
+from credential_service.subsidies import recoveries
+from credential_service.subsidies.ports import SubsidiesRuntime
+from credential_service.subsidies.social_insurance import SocialInsuranceSource, source_from
 from credential_service.transparency.schedule import LogSigner
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
 from credential_service.verification.log_queue import VerificationLogQueue
@@ -51,10 +55,17 @@ class Runtime:
     bulk_limiter: Limiter = field(init=False)
     signin_limiter: Limiter = field(init=False)
     objection_limiter: Limiter = field(init=False)
+    social_insurance: SocialInsuranceSource = field(init=False)
 
     def __post_init__(self) -> None:
         event.listen(self.engine, "before_cursor_execute", identity.refuse_clear_id_numbers)
         count_pool_use(self.engine)
+        recoveries.watch(self.sessions)  # revoking a certificate flags the payments made on it
+        self.social_insurance = source_from(
+            self.settings.social_insurance_source,
+            data_key=self.settings.data_key_bytes,
+            timeout_seconds=self.settings.social_insurance_timeout_seconds,
+        )
         self.read_sessions = read_only_session_factory(self.engine)
         self.replica_sessions = (
             read_only_session_factory(self.replica_engine) if self.replica_engine else self.read_sessions
@@ -153,7 +164,9 @@ def build_runtime(settings: Settings, *, require_migrated: bool = True) -> Runti
     return runtime
 
 
-def _serves_every_part(runtime: Runtime) -> tuple[IssuingRuntime, VerifyingRuntime, WorkerRuntime]:
+def _serves_every_part(
+    runtime: Runtime,
+) -> tuple[IssuingRuntime, VerifyingRuntime, WorkerRuntime, SubsidiesRuntime]:
     """Never called: mypy checks here that the Runtime satisfies each part's Protocol, since the
     parts receive it untyped (``app.state``, ``ctx.obj``)."""
-    return runtime, runtime, runtime
+    return runtime, runtime, runtime, runtime

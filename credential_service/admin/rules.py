@@ -45,6 +45,10 @@ AUDIT_EVENTS: dict[str, tuple[str, str]] = {
     "organisation.client_key.revoke": ("吊销机构签名公钥", "organisation key revoked"),
     "plan.file": ("提交评价计划", "assessment plan filed"),
     "subsidies.rules.load": ("加载补贴规则", "subsidy rule set loaded"),
+    "subsidy.claim": ("申请补贴", "subsidy claimed"),
+    "subsidy.refuse": ("不予发放补贴", "subsidy claim refused"),
+    "subsidy.pay": ("发放补贴", "subsidy paid"),
+    "subsidy.recovery": ("补贴追回登记", "subsidy recovery recorded"),
     "submission.record": ("提交评价结果", "results submitted"),
     "submission.national_export": ("导出国家数据库报送表", "national export downloaded"),
     "objection.lodge": ("提出公示异议", "objection lodged"),
@@ -78,6 +82,7 @@ _ACTOR_KINDS: dict[str, tuple[str, str]] = {
 _WHOLE_ACTORS: dict[str, tuple[str, str]] = {
     "public": ("社会公众", "the public"),
     "system": ("系统", "the system"),
+    "system:recoveries": ("系统（补贴追回）", "the system (recoveries)"),
     "demo": ("演示数据", "demo data"),
     "demo-guide": ("演示指引", "demo guide"),
     "cli:unknown": ("命令行", "command line"),

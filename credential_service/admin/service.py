@@ -36,6 +36,8 @@ from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
 from credential_service.platform.tokens import Principal
+from credential_service.subsidies import recoveries as subsidy_recoveries
+from credential_service.subsidies.models import RecoveryState
 
 # What the status form does to a certificate; a correction (a new name) has a form of its own.
 PAGE_ACTIONS = (StatusAction.REVOKE, StatusAction.SUSPEND, StatusAction.REINSTATE)
@@ -151,13 +153,14 @@ def audit_page(session: Session, page: int = 1, size: int = PAGE_SIZE) -> AuditP
 
 @dataclass(frozen=True)
 class Recoveries:
-    items: list[status_changes.SubsidyToRecover]
+    items: list[subsidy_recoveries.RecoveryItem]
     total_yuan: Decimal
 
 
 def recoveries(session: Session) -> Recoveries:
-    """Subsidies paid on certificates since revoked: the amounts to recover (追回)."""
-    items = status_changes.subsidies_to_recover(session)
+    """Subsidies paid on certificates since revoked or superseded and not yet recovered: the amounts
+    to recover (追回), from the subsidies' recovery register."""
+    items = subsidy_recoveries.register(session, state=RecoveryState.TO_RECOVER)
     return Recoveries(items, sum((item.amount_yuan for item in items), Decimal(0)))
 
 

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     idp_public_key: str | None = None
     # The development identity provider (a sign-in form for testers); never in production.
     dev_identity_provider: bool | None = None
+    # Subsidies: where insured months, employment status and the card's financial account come from
+    # (subsidies.social_insurance): "demo" (the demo data; a person without demo facts: cannot tell)
+    # or the URL of the provincial social-insurance system's interface (docs/social-insurance-interface.md).
+    social_insurance_source: str = "demo"
+    social_insurance_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # The printable certificate embeds a CJK TrueType font (subset). None: the first usable font of
     # certificates.printable.FONT_CANDIDATES (fonts-wqy-zenhei, …); without one the PDF answers 503.
     pdf_font: Path | None = Field(default=None, description="TrueType (.ttf/.ttc) CJK font for PDFs")

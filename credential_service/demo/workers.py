@@ -11,7 +11,6 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -32,7 +31,6 @@ from credential_service.identity.credit_code import ALPHABET, credit_code_check_
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
 from credential_service.records import staff
-from credential_service.records.schemas import EntryPosting, SubsidyPaid
 from credential_service.records.training import institutions, postings
 from credential_service.records.training import service as training
 from credential_service.records.training.models import Institution, TrainingType
@@ -47,6 +45,11 @@ from credential_service.records.training.schemas import (
     Trainee,
 )
 from credential_service.runtime import Runtime
+from credential_service.subsidies import claims
+from credential_service.subsidies import service as rule_sets
+from credential_service.subsidies.models import ClaimState
+from credential_service.subsidies.rules import Employment
+from credential_service.subsidies.social_insurance import record_demo_facts
 
 DEMO_ORGANISATIONS = (
     # (organisation code = [YS] + MOHRSS code + province + site serial, name as registered)
@@ -428,17 +431,37 @@ def _demo_change(
 
 
 def _demo_subsidy(session: Session, runtime: Runtime, holder: certificates.Holder, number: str) -> None:
-    person = staff.find_person(
-        session, runtime.settings.data_key_bytes, holder.document_type.value, holder.id_number
+    """The holder claims the 技能提升补贴 on the certificate and is paid: the revocation that follows
+    puts the payment in the recovery register (decision 032)."""
+    key = runtime.settings.data_key_bytes
+    person = staff.find_person(session, key, holder.document_type.value, holder.id_number)
+    rule_sets.ensure_shipped_rule_sets(session, actor="admin:demo")
+    record_demo_facts(
+        session,
+        key,
+        person,
+        insured_months=36,
+        employment=Employment.ENTERPRISE_EMPLOYEE,
+        card_account="62170000" + number[-11:],  # made up, like the people
     )
-    paid = SubsidyPaid(
-        subsidy_type="技能提升补贴",
-        amount_yuan=Decimal("1500.00"),
-        fund="失业保险基金",
-        paid_on=date(2026, 6, 15),
+    filed = claims.claim_skill_upgrade(
+        session,
+        runtime.social_insurance,
+        data_key=key,
+        person=person,
         certificate_number=number,
+        actor="admin:demo",
     )
-    staff.record_entry(session, person, EntryPosting(subsidy_paid=paid), actor="admin:demo")
+    if filed.claim.state in (ClaimState.ELIGIBLE, ClaimState.WAITING):
+        claims.decide(
+            session,
+            runtime.social_insurance,
+            data_key=key,
+            claim_id=filed.claim.public_id,
+            approve=True,
+            reason="材料齐全，予以发放",
+            officer="admin:demo",
+        )
 
 
 def _by_status(runtime: Runtime, manifest: DemoManifest) -> dict[str, list[dict[str, Any]]]:

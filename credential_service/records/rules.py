@@ -21,7 +21,10 @@ class EntryKind(StrEnum):
     CERTIFICATE_ISSUED = "certificate_issued"  # 本平台签发的证书
     CERTIFICATE_RECORDED = "certificate_recorded"  # 其他来源的证书 (职业资格/专项能力/培训合格)
     CERTIFICATE_STATUS = "certificate_status"  # 撤销/暂停/恢复/更正
+    SUBSIDY_CLAIM = "subsidy_claim"  # 补贴申领 (and the rules' answer)
+    SUBSIDY_DECISION = "subsidy_decision"  # 补贴审核 (an officer's refusal; an approval pays)
     SUBSIDY_PAID = "subsidy_paid"  # 补贴发放
+    SUBSIDY_RECOVERY = "subsidy_recovery"  # 补贴追回 (flagged, recovered or waived)
     CORRECTION = "correction"  # 更正 (supersedes an earlier entry)
 
 
@@ -33,7 +36,10 @@ ENTRY_TITLES = {
     EntryKind.CERTIFICATE_ISSUED: ("获得证书", "Certificate issued"),
     EntryKind.CERTIFICATE_RECORDED: ("证书登记", "Certificate recorded"),
     EntryKind.CERTIFICATE_STATUS: ("证书状态变更", "Certificate status changed"),
+    EntryKind.SUBSIDY_CLAIM: ("补贴申领", "Subsidy claimed"),
+    EntryKind.SUBSIDY_DECISION: ("补贴审核", "Subsidy decided"),
     EntryKind.SUBSIDY_PAID: ("补贴发放", "Subsidy paid"),
+    EntryKind.SUBSIDY_RECOVERY: ("补贴追回", "Subsidy recovery"),
     EntryKind.CORRECTION: ("更正", "Correction"),
 }
 

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from credential_service.core import examples
 from credential_service.core.inputs import IsoDate
@@ -43,17 +42,6 @@ class RecordedCertificate(BaseModel):
     level: str | None = Field(default=None, max_length=20)
     issuer: str = Field(min_length=2, max_length=200)
     issued_on: IsoDate
-
-
-class SubsidyPaid(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    subsidy_type: Literal["职业培训补贴", "技能提升补贴", "生活费补贴", "职业技能鉴定补贴", "其他"]
-    amount_yuan: Decimal = Field(gt=0, le=100_000, max_digits=9, decimal_places=2)
-    fund: str = Field(min_length=2, max_length=60, description="e.g. 就业补助资金, 失业保险基金")
-    paid_on: IsoDate
-    paid_to: Literal["社会保障卡金融账户"] = "社会保障卡金融账户"
-    certificate_number: str | None = Field(default=None, max_length=40)
 
 
 class ExamResult(BaseModel):
@@ -106,6 +94,16 @@ class EntryPosting(BaseModel):
     )
 
     certificate_recorded: RecordedCertificate | None = None
-    subsidy_paid: SubsidyPaid | None = None
     exam_result: ExamResult | None = None
     correction: Correction | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_subsidy_by_hand(cls, data: Any) -> Any:
+        # A payment comes only from an approved claim (decision 032), never typed in by staff.
+        if isinstance(data, dict) and "subsidy_paid" in data:
+            raise ValueError(
+                "补贴只能由审批通过的补贴申请发放，不能直接录入 / a subsidy is paid only on an approved "
+                "claim (/api/v1/subsidy-claims), never posted by hand"
+            )
+        return data

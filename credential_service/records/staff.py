@@ -1,5 +1,6 @@
-"""Staff additions to a file: certificates recorded from elsewhere, subsidies paid, exam results,
-corrections. Each is an appended, chained entry and a line in the audit trail."""
+"""Staff additions to a file: certificates recorded from elsewhere, exam results, corrections. Each
+is an appended, chained entry and a line in the audit trail. A subsidy is never posted here: it is
+paid only on an approved claim (subsidies.claims, decision 032)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def record_entry(session: Session, person: Person, posting: EntryPosting, *, act
     if len(given) != 1:
         raise InvalidInput(
             "请只提交一种记录 / send exactly one kind of entry",
-            [FieldError("body", "one of certificate_recorded, subsidy_paid, exam_result, correction")],
+            [FieldError("body", "one of certificate_recorded, exam_result, correction")],
         )
     ((name, value),) = given.items()
     facts: dict[str, Any] = value.model_dump(mode="json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from credential_service.core.errors import Conflict, FieldError, InvalidInput, ServiceError
+from credential_service.core.errors import Conflict, FieldError, InvalidInput, NotFound, ServiceError
 
 
 class InvalidRuleSet(InvalidInput):
@@ -65,3 +65,80 @@ class MissingClaimFacts(InvalidInput):
             [FieldError(field, reason)],
             "missing_claim_facts",
         )
+
+
+class ClaimNotFound(NotFound):
+    """No such claim, or one the caller may not see (answered alike: ids cannot be probed)."""
+
+    def __init__(self) -> None:
+        super().__init__("没有这个补贴申请 / no such subsidy claim", code="subsidy_claim_not_found")
+
+
+class ClaimDecided(Conflict):
+    def __init__(self, state_zh: str, state: str) -> None:
+        super().__init__(
+            f"该补贴申请已{state_zh}，不能再审核 / the claim is already {state}: it cannot be decided again",
+            code="subsidy_claim_decided",
+        )
+
+
+class ClaimFailsRules(Conflict):
+    """An approval refused because a hard rule fails now (e.g. the certificate was revoked since)."""
+
+    def __init__(self, failed: list[tuple[str, str, str]]) -> None:
+        zh = "；".join(f"{title_zh}：{reason.split(' / ')[0]}" for title_zh, _, reason in failed)
+        en = "; ".join(f"{title_en}: {reason.split(' / ')[-1]}" for _, title_en, reason in failed)
+        super().__init__(
+            f"不符合补贴规则，不能批准（{zh}）/ the claim fails the rules and cannot be approved ({en})",
+            code="subsidy_claim_fails_rules",
+        )
+
+
+class NothingPayable(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "该申请没有可发放的金额，不能批准 / the claim has no payable amount and cannot be approved",
+            code="subsidy_nothing_payable",
+        )
+
+
+class SourceUnavailable(ServiceError):
+    """The social-insurance source cannot name the card's financial account: nothing is paid."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            message="社保系统暂时无法提供本人社会保障卡金融账户，未发放，请稍后再审批 / the "
+            "social-insurance system cannot name the person's card account now: nothing was paid, "
+            "approve again later",
+            code="social_insurance_unavailable",
+            status=503,
+        )
+
+
+class ClassNotEnded(Conflict):
+    def __init__(self, end_date: date) -> None:
+        super().__init__(
+            f"培训班 {end_date.isoformat()} 结束，结束后才能申领职业培训补贴 / the class ends on "
+            f"{end_date.isoformat()}: claim the training subsidy after it ends",
+            code="class_not_ended",
+        )
+
+
+class NoCompletedTrainee(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "本班没有已登记结业的学员，无可申领 / no trainee of this class has a recorded completion",
+            code="no_completed_trainee",
+        )
+
+
+class RecoveryResolved(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "该笔追回已处理，不能再更改 / this recovery is already resolved", code="subsidy_recovery_resolved"
+        )
+
+
+class RecoveryNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("没有这笔应追回的补贴 / no such recovery", code="subsidy_recovery_not_found")

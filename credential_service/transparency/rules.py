@@ -14,6 +14,7 @@ from credential_service.core.errors import FieldError, InvalidInput
 class LeafKind(StrEnum):
     CREDENTIAL_ISSUED = "credential.issued"
     CREDENTIAL_STATUS = "credential.status"
+    SUBSIDY_STEP = "subsidy.step"  # a subsidy claim's step: claimed, refused, paid, recovery (decision 032)
 
 
 # What a leaf may hold, per kind (required, optional). Nothing else gets in: leaves are public, so
@@ -26,6 +27,11 @@ LEAF_FIELDS: dict[LeafKind, tuple[frozenset[str], frozenset[str]]] = {
     LeafKind.CREDENTIAL_STATUS: (
         frozenset({"credentialId", "purpose", "value"}),
         frozenset({"reason"}),
+    ),
+    # The claim's random id, never the person or the certificate number.
+    LeafKind.SUBSIDY_STEP: (
+        frozenset({"claimId", "step", "subsidyType"}),
+        frozenset({"amountYuan", "ruleSetVersion", "ruleSetSha256"}),
     ),
 }
 MAX_FIELD_CHARS = 255

@@ -347,6 +347,11 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "organisation": "评价机构",
         "supersedes": "更正条目",
         "reason": "原因",
+        # subsidy claims' steps (subsidies.claims, decision 032)
+        "class_ref": "培训班",
+        "outcome": "结果",
+        "rule_set": "规则版本",
+        "account": "发放账户",
     },
     "en": {
         "certificateNumber": "certificate",
@@ -396,6 +401,10 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "organisation": "organisation",
         "supersedes": "corrects entry",
         "reason": "reason",
+        "class_ref": "class",
+        "outcome": "outcome",
+        "rule_set": "rules version",
+        "account": "paid into",
     },
 }
 # Enumerated fact values in words (the file stores the machine value).
@@ -426,6 +435,14 @@ FACT_VALUES: dict[str, dict[str, str]] = {
         "superseded": "已更正换发",
         "expired": "已过有效期",
         "cannot_tell": "暂时无法判断",
+        # a subsidy claim's state, a recovery's state
+        "waiting": "待人工审核",
+        "eligible": "符合条件，待审批",
+        "refused": "不予补贴",
+        "paid": "已发放",
+        "to_recover": "待追回",
+        "recovered": "已追回",
+        "waived": "免于追回",
     },
     "en": {
         "pass": "passed",
@@ -452,6 +469,13 @@ FACT_VALUES: dict[str, dict[str, str]] = {
         "superseded": "superseded",
         "expired": "expired",
         "cannot_tell": "cannot tell",
+        "waiting": "waiting for an officer",
+        "eligible": "eligible, waiting for approval",
+        "refused": "refused",
+        "paid": "paid",
+        "to_recover": "to recover",
+        "recovered": "recovered",
+        "waived": "waived",
     },
 }
 TIME_FACTS = frozenset({"time", "occurredAt"})  # stored as ISO 8601 in UTC: shown in Beijing time

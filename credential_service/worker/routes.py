@@ -183,7 +183,7 @@ def person_file(person_id: str, principal: CurrentPrincipal, runtime: RuntimeDep
     "/{person_id}/entries",
     status_code=201,
     responses={**STAFF_ERRORS, 422: {"description": "bad entry"}},
-    summary="Record a certificate from elsewhere, a subsidy, an exam result or a correction",
+    summary="Record a certificate from elsewhere, an exam result or a correction (never a subsidy)",
 )
 def add_entry(person_id: str, body: EntryPosting, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     allow(principal, Role.ADMIN)

@@ -69,6 +69,10 @@ from credential_service.records.training import institutions
 from credential_service.records.training import signin as institution_signin
 from credential_service.records.training.models import RosterMember, TrainingClass
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.subsidies import claims as subsidy_claims
+from credential_service.subsidies import service as subsidy_rule_sets
+from credential_service.subsidies.rules import Employment
+from credential_service.subsidies.social_insurance import record_demo_facts
 from credential_service.verification.pages.bulk import seal_results
 from credential_service.web.http import FORM_COOKIE, SESSION_COOKIE, csrf_token, form_csrf_token
 from credential_service.worker import service as worker
@@ -193,6 +197,7 @@ class World:
     candidate: str  # under publicity
     class_a: str
     checkpoint_size: int
+    claim_a: str = ""  # worker A's 技能提升补贴 claim on number_a (waiting: the source cannot tell)
     counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     rng: random.Random = field(default_factory=lambda: random.Random(606))
 
@@ -310,6 +315,84 @@ class World:
                 .where(TrainingClass.class_ref == class_ref)
             )
         return str(member)
+
+    def completed_class(self) -> str:
+        """A fresh ended class of institution A whose one trainee (worker A) has a completion."""
+        ref = self.fresh_class(enrolled=True)
+        completion = {
+            **_trainee(self.holder_a),
+            "attended_hours": 110,
+            "result": "pass",
+            "score": 88,
+            "completed_on": (TODAY - timedelta(days=5)).isoformat(),
+        }
+        headers = _bearer(self.runtime, _institution(self.institution_a))
+        path = f"/api/v1/classes/{ref}/completions"
+        self.ok(self.client.post(path, json={"completions": [completion]}, headers=headers), 201)
+        return ref
+
+    def fresh_claim(self, *, paid_and_revoked: bool = False) -> str:
+        """A new person's 技能提升补贴 claim, waiting for an officer; or paid, its certificate then
+        revoked (a recovery to resolve)."""
+        who = holder()
+        number = self.fresh_certificate_of(who)
+        key = self.runtime.settings.data_key_bytes
+        with self.runtime.session() as session:
+            person = identity.register_person(
+                session, key, identity.identify("resident_id", who.id_number), ""
+            )
+            if paid_and_revoked:
+                record_demo_facts(
+                    session,
+                    key,
+                    person,
+                    insured_months=24,
+                    employment=Employment.ENTERPRISE_EMPLOYEE,
+                    card_account="6217000010001234567",
+                )
+            claim = subsidy_claims.claim_skill_upgrade(
+                session,
+                self.runtime.social_insurance,
+                data_key=key,
+                person=person,
+                certificate_number=number,
+                actor="matrix",
+            ).claim
+            if paid_and_revoked:
+                subsidy_claims.decide(
+                    session,
+                    self.runtime.social_insurance,
+                    data_key=key,
+                    claim_id=claim.public_id,
+                    approve=True,
+                    reason="材料齐全",
+                    officer="admin:matrix",
+                )
+                status_changes.change_status(
+                    session,
+                    Actor("admin", "admin:matrix"),
+                    number,
+                    StatusAction.REVOKE,
+                    reason="fraud",
+                    evidence="晋人社稽〔2026〕3号",
+                    authority="山西省人社厅",
+                )
+            return claim.public_id
+
+    def fresh_certificate_of(self, who: certificates.Holder) -> str:
+        with self.runtime.session() as session:
+            record = certificates.issue_skill_certificate(
+                session,
+                self.runtime.keystore,
+                self.runtime.issuance,
+                issuer=issuers.get_issuer(session, self.org_a),
+                holder=who,
+                occupation=_welding(),
+                level=SkillLevel.LEVEL_4,
+                data_key=self.runtime.settings.data_key_bytes,
+                exam_date=TODAY - timedelta(days=20),
+            )
+            return record.certificate_number or ""
 
     def objection(self) -> str:
         answer = self.client.post(
@@ -481,6 +564,15 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             for entry in json.loads(credential_a)["credentialStatus"]
         )
         share = worker.create_share_link(session, person_a, certificate_number=number_a, days=30)
+        subsidy_rule_sets.ensure_shipped_rule_sets(session, actor="admin:matrix")
+        claim_a = subsidy_claims.claim_skill_upgrade(
+            session,
+            runtime.social_insurance,
+            data_key=key,
+            person=person_a,
+            certificate_number=number_a,
+            actor="matrix",
+        ).claim.public_id
         client_a = org_clients.create_client(
             session, org_a, ClientAuthMethod.CLIENT_SECRET, public_base_url=BASE_URL, actor="admin:matrix"
         )
@@ -532,6 +624,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             candidate="",
             class_a="",
             checkpoint_size=0,
+            claim_a=claim_a,
         )
         world.plan_a = world.fresh_plan()
         world.issued_batch = world.submission(issued=True)
@@ -1296,6 +1389,43 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/admin/audit"): Row(lambda w, who, ok: Call("GET", "/admin/audit"), page(STAFF_READ)),
     ("GET", "/admin/recoveries"): Row(lambda w, who, ok: Call("GET", "/admin/recoveries"), page(STAFF_READ)),
+    # --- subsidies: workers and institutions claim, officers decide, the recovery register
+    ("POST", "/api/v1/me/subsidy-claims"): Row(
+        lambda w, who, ok: Call("POST", "/api/v1/me/subsidy-claims", json={"certificate_number": w.number_a}),
+        api({WORKER_A: 200, WORKER_B: 404}),  # A's claim exists: the same one again; B's is not theirs
+    ),
+    ("POST", "/api/v1/subsidy-claims"): Row(
+        lambda w, who, ok: Call(
+            "POST", "/api/v1/subsidy-claims", json={"class_ref": w.completed_class() if ok else w.class_a}
+        ),
+        api({INSTITUTION_A: 201, INSTITUTION_B: 404}),
+    ),
+    ("GET", "/api/v1/subsidy-claims/{claim_id}"): Row(
+        lambda w, who, ok: Call("GET", f"/api/v1/subsidy-claims/{w.claim_a}"),
+        api({**STAFF_READ, WORKER_A: 200, WORKER_B: 404, INSTITUTION_A: 404, INSTITUTION_B: 404}),
+    ),
+    ("POST", "/api/v1/admin/subsidy-claims/{claim_id}/decision"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/api/v1/admin/subsidy-claims/{w.fresh_claim() if ok else w.claim_a}/decision",
+            json={"decision": "refuse", "reason": "无法核实参保情况"},
+        ),
+        api({ADMIN: 200}),
+    ),
+    ("GET", "/api/v1/admin/subsidy-recoveries"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/admin/subsidy-recoveries"), api(STAFF_READ)
+    ),
+    ("GET", "/api/v1/admin/subsidy-recoveries.{fmt}"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/admin/subsidy-recoveries.xlsx"), api(STAFF_READ)
+    ),
+    ("POST", "/api/v1/admin/subsidy-recoveries/{claim_id}"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/api/v1/admin/subsidy-recoveries/{w.fresh_claim(paid_and_revoked=True) if ok else w.claim_a}",
+            json={"state": "waived", "note": "经批准免于追回"},
+        ),
+        api({ADMIN: 200}),
+    ),
 }
 
 

@@ -19,12 +19,13 @@ from credential_service.assessment.workflow.models import ResultSubmission
 from credential_service.audit import service as audit
 from credential_service.certificates import service as certificates
 from credential_service.certificates.models import IssuedCredential
-from credential_service.certificates.rules import parse_number
+from credential_service.certificates.rules import SkillLevel, parse_number
 from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.models import CertificateStatusChange
 from credential_service.core.config import Settings
 from credential_service.crypto.status_list import decode_list, get_bit
 from credential_service.demo import demo_credit_code, demo_id_number, demo_name
+from credential_service.identity import service as identity
 from credential_service.identity.signin.assertions import AssertedIdentity, dev_assertion
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKind
@@ -466,25 +467,34 @@ def test_a_failing_batch_revocation_changes_nothing(
 def test_revoking_flags_subsidies_paid_on_the_certificate(
     client: TestClient, runtime: Runtime, organisation: Issuer, admin_headers: dict[str, str]
 ) -> None:
+    from credential_service.subsidies import service as rule_sets
+    from credential_service.subsidies.rules import Employment
+    from credential_service.subsidies.social_insurance import record_demo_facts
+
     who = holder()
-    number = issue_certificate(runtime, organisation, who=who).certificate_number or ""
-    person_id = client.get("/api/v1/me", headers=_sign_in(client, runtime, who)).json()["public_id"]
-    paid = client.post(
-        f"/api/v1/admin/persons/{person_id}/entries",
-        json={
-            "subsidy_paid": {
-                "subsidy_type": "技能提升补贴",
-                "amount_yuan": "1500.00",
-                "fund": "失业保险基金",
-                "paid_on": "2026-12-01",
-                "certificate_number": number,
-            }
-        },
-        headers=admin_headers,
+    number = (
+        issue_certificate(runtime, organisation, who=who, level=SkillLevel.LEVEL_4).certificate_number or ""
     )
-    assert paid.status_code == 201, paid.text
+    worker = _sign_in(client, runtime, who)
+    person_id = client.get("/api/v1/me", headers=worker).json()["public_id"]
+    with runtime.session() as session:
+        rule_sets.ensure_shipped_rule_sets(session, actor="test")
+        record_demo_facts(
+            session,
+            runtime.settings.data_key_bytes,
+            identity.get_person(session, person_id),
+            insured_months=24,
+            employment=Employment.ENTERPRISE_EMPLOYEE,
+            card_account="6217000010001234567",
+        )
+    claim = client.post("/api/v1/me/subsidy-claims", json={"certificate_number": number}, headers=worker)
+    decision = f"/api/v1/admin/subsidy-claims/{claim.json()['claim_id']}/decision"
+    paid = client.post(decision, json={"decision": "approve", "reason": "材料齐全"}, headers=admin_headers)
+    assert paid.status_code == 200, paid.text
+    file = client.get(f"/api/v1/admin/persons/{person_id}/file", headers=admin_headers).json()
+    paid_seq = next(e["seq"] for e in file["entries"] if e["kind"] == "subsidy_paid")
     revoked = _post(client, number, "revoke", admin_headers).json()
-    assert revoked["subsidies_to_recover"] == [paid.json()["seq"]]
+    assert revoked["subsidies_to_recover"] == [paid_seq]
     # Officers and auditors see the amount to recover on a page, in words and yuan.
     page = _signed_in(client, runtime, Role.AUDITOR).get("/admin/recoveries")
     assert page.status_code == 200

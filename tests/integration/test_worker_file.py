@@ -289,27 +289,29 @@ def test_staff_record_entries_and_corrections_into_the_file(
         },
     )
     assert recorded.status_code == 201, recorded.text
-    subsidy = client.post(
+    exam = client.post(
         path,
         headers=admin_headers,
         json={
-            "subsidy_paid": {
-                "subsidy_type": "技能提升补贴",
-                "amount_yuan": "1500.00",
-                "fund": "失业保险基金",
-                "paid_on": "2026-10-08",
+            "exam_result": {
+                "occupation_code": "6-18-01-01",
+                "level": 3,
+                "theory": 70,
+                "skill": 80,
+                "exam_date": "2026-10-01",
+                "organisation": "某评价站",
             }
         },
     )
-    assert subsidy.status_code == 201
+    assert exam.status_code == 201
     correction = client.post(
         path,
         headers=admin_headers,
         json={
             "correction": {
-                "supersedes": subsidy.json()["seq"],
-                "reason": "金额录入错误 / wrong amount",
-                "facts": {"amount_yuan": "1000.00"},
+                "supersedes": exam.json()["seq"],
+                "reason": "成绩录入错误 / wrong score",
+                "facts": {"skill": 85},
             }
         },
     )
@@ -346,7 +348,7 @@ def test_staff_record_entries_and_corrections_into_the_file(
     file = client.get(f"/api/v1/admin/persons/{found.json()['public_id']}/file", headers=admin_headers).json()
     assert file["chain"]["intact"] is True
     kinds = [e["kind"] for e in file["entries"]]
-    assert kinds[-3:] == ["certificate_recorded", "subsidy_paid", "correction"]
+    assert kinds[-3:] == ["certificate_recorded", "exam_result", "correction"]
     assert file["entries"][-2]["superseded_by"] == file["entries"][-1]["seq"]
     worker_headers = _sign_in(client, runtime, a)
     assert client.post(path, headers=worker_headers, json={"subsidy_paid": {}}).status_code in (403, 422)
@@ -359,7 +361,7 @@ def test_staff_record_entries_and_corrections_into_the_file(
     with runtime.session() as session:
         assert [e.action for e in audit.events(session)][-3:] == [
             "file.certificate_recorded",
-            "file.subsidy_paid",
+            "file.exam_result",
             "file.correction",
         ]
 

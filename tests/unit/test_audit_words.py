@@ -18,6 +18,7 @@ MADE = {
     'action=f"certificate.{row.action}"': {f"certificate.{a.value}" for a in StatusAction},
     'action=f"key.{action}"': {"key.create", "key.retire", "key.compromise"},
     'action=f"file.{name}"': {f"file.{name}" for name in EntryPosting.model_fields},
+    'action=f"subsidy.{step}"': {f"subsidy.{step}" for step in ("claim", "refuse", "pay", "recovery")},
 }
 
 
@@ -32,11 +33,15 @@ def _emitted() -> set[str]:
     return codes
 
 
+HISTORICAL = {"file.subsidy_paid"}  # staff posted payments by hand until claims (issue 13)
+
+
 def test_every_audit_code_the_service_writes_has_words() -> None:
     emitted = _emitted()
     assert {"staff.sign_in", "plan.file", "objection.resolve", "certificate.supersede"} <= emitted
     assert emitted - set(AUDIT_EVENTS) == set()
-    assert set(AUDIT_EVENTS) - emitted == set()  # no words for a code nobody writes
+    # No words for a code nobody writes, except codes older audit trails still hold.
+    assert set(AUDIT_EVENTS) - emitted == HISTORICAL
 
 
 @pytest.mark.parametrize(

@@ -56,3 +56,10 @@ def test_bilingual_messages_read_in_one_language() -> None:
     assert in_lang(bracketed, "en") == "a cell is too long (limit max_cell_chars = 200)"
     assert in_lang("只有中文", "en") == "只有中文"
     assert in_lang(None, "zh") == ""
+
+
+def test_subsidy_steps_in_words() -> None:
+    for key in ("class_ref", "outcome", "rule_set", "account"):
+        assert not FACT_LABELS["zh"][key].isascii(), key
+    for state in ("waiting", "eligible", "refused", "paid", "to_recover", "recovered", "waived"):
+        assert not any(c.isascii() and c.isalpha() for c in fact_text("outcome", state, lang="zh")), state

@@ -12,7 +12,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -44,7 +43,7 @@ from credential_service.crypto.keystore import KeyStore
 from credential_service.crypto.status_list import StatusPurpose
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
-from credential_service.identity.rules import DocumentType, id_number_problem, mask_name
+from credential_service.identity.rules import DocumentType, id_number_problem
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.records import service as records
@@ -252,55 +251,19 @@ def _subsidy_entries(session: Session, record: IssuedCredential) -> tuple[Person
 
 
 def _subsidies_paid_on(session: Session, record: IssuedCredential) -> list[int]:
-    """File entries of subsidies paid on this certificate: a revocation flags them for recovery (追回)."""
+    """File entries of subsidies paid on this certificate: a revocation or a correction flags them
+    for recovery (追回). The subsidies part enters each payment in its recovery register in the same
+    transaction: it watches for the change rows ``fallen_certificate`` names (decision 032)."""
     return [entry.seq for entry in _subsidy_entries(session, record)[1]]
 
 
-@dataclass(frozen=True)
-class SubsidyToRecover:
-    """A subsidy paid on a certificate since revoked (§27 以证定补: the money follows the certificate)."""
-
-    certificate_number: str
-    revoked_at: datetime
-    reason_code: str | None
-    holder_name_masked: str
-    id_number_masked: str
-    entry_seq: int
-    subsidy_type: str
-    amount_yuan: Decimal
-    fund: str
-    paid_on: str
-
-
-def subsidies_to_recover(session: Session) -> list[SubsidyToRecover]:
-    """Every subsidy paid on a revoked certificate, newest revocation first."""
-    found: list[SubsidyToRecover] = []
-    revocations = session.scalars(
-        select(CertificateStatusChange)
-        .where(CertificateStatusChange.action == StatusAction.REVOKE.value)
-        .order_by(CertificateStatusChange.changed_at.desc(), CertificateStatusChange.id.desc())
-    )
-    for change in revocations:
-        record = session.scalar(
-            select(IssuedCredential).where(IssuedCredential.credential_id == change.credential_id)
-        )
-        person, entries = _subsidy_entries(session, record) if record is not None else (None, [])
-        found += [
-            SubsidyToRecover(
-                certificate_number=change.certificate_number,
-                revoked_at=change.changed_at,
-                reason_code=change.reason_code,
-                holder_name_masked=mask_name(person.name) if person else "",
-                id_number_masked=person.id_number_masked if person else "",
-                entry_seq=entry.seq,
-                subsidy_type=str(entry.facts.get("subsidy_type", "")),
-                amount_yuan=Decimal(str(entry.facts.get("amount_yuan", "0"))),
-                fund=str(entry.facts.get("fund", "")),
-                paid_on=str(entry.facts.get("paid_on", "")),
-            )
-            for entry in entries
-        ]
-    return found
+def fallen_certificate(row: object) -> CertificateStatusChange | None:
+    """``row`` if it is a status change that ends a certificate (revoked, or superseded by a
+    correction): what the subsidies part hooks its recoveries on, without reaching into this part's
+    tables."""
+    if isinstance(row, CertificateStatusChange) and row.action in _REVOCATION_ACTIONS:
+        return row
+    return None
 
 
 @dataclass(frozen=True)
@@ -323,7 +286,8 @@ def _apply(
 ) -> tuple[CertificateStatusChange, list[int]]:
     """Flip the bit, note it in the holder's file, record the change row (no audit event here)."""
     number = record.certificate_number or ""
-    recover = _subsidies_paid_on(session, record) if action is StatusAction.REVOKE else []
+    ends = action in (StatusAction.REVOKE, StatusAction.SUPERSEDE)
+    recover = _subsidies_paid_on(session, record) if ends else []
     reason = grounds.reason
     purpose, flagged = _PURPOSE[action]
     details: dict[str, Any] = {

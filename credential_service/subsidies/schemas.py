@@ -1,0 +1,39 @@
+"""Request bodies of the subsidies API (unknown fields refused)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WorkerClaim(BaseModel):
+    """技能提升补贴: one of the worker's own certificates."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    certificate_number: str = Field(pattern=r"^[YS]\d{21}$", description="the certificate claimed on")
+
+
+class InstitutionClaim(BaseModel):
+    """职业培训补贴: the institution's ended class; one claim per trainee with a recorded completion."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    class_ref: str = Field(min_length=1, max_length=64, description="the institution's class reference")
+
+
+class OfficerDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: Literal["approve", "refuse"] = Field(
+        description="approve: pays the amount to the person's own card account; refuse: final"
+    )
+    reason: str = Field(min_length=2, max_length=500, description="审核意见, shown in the person's file")
+
+
+class RecoveryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    state: Literal["recovered", "waived"]
+    note: str = Field(min_length=2, max_length=500, description="how it was recovered, or why it is waived")
