@@ -4,12 +4,31 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+CHECKS_HELP = (
+    "the checks to run (VC API): proof, issuer_key, issuer, logged, record, scope, validity_period, "
+    "status (revocation and suspension), status_revocation, status_suspension, schema, "
+    "related_resource; absent: every check. The data model is always checked. `verified` is true "
+    "when every check that ran passed; `checked` lists them."
+)
 
-class VerifyOptions(BaseModel):
+
+class _CheckedOptions(BaseModel):
+    """The VC API verify options both verify routes take; any other option is refused."""
+
     model_config = ConfigDict(extra="forbid")
 
+    checks: list[str] | None = Field(default=None, max_length=20, description=CHECKS_HELP)
+    challenge: str | None = Field(
+        default=None, max_length=512, description="must equal the proof's challenge (checked when given)"
+    )
+    domain: str | None = Field(
+        default=None, max_length=512, description="must be the proof's domain (checked when given)"
+    )
     returnResults: bool = True
     returnProblemDetails: bool = True
+
+
+class VerifyOptions(_CheckedOptions):
     returnCredential: bool = False
 
 
@@ -18,6 +37,21 @@ class VerifyRequest(BaseModel):
 
     verifiableCredential: dict[str, Any] = Field(description="A secured VC 2.0 credential")
     options: VerifyOptions = Field(default_factory=VerifyOptions)
+
+
+class VerifyPresentationOptions(_CheckedOptions):
+    """``checks`` narrows the checks of the credentials inside; the presentation's own always run."""
+
+    returnPresentation: bool = False
+
+
+class VerifyPresentationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verifiablePresentation: dict[str, Any] = Field(
+        description="A VC 2.0 presentation secured with a Data Integrity proof (proofPurpose authentication)"
+    )
+    options: VerifyPresentationOptions = Field(default_factory=VerifyPresentationOptions)
 
 
 class QueryRequest(BaseModel):
