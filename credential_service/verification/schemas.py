@@ -7,8 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 CHECKS_HELP = (
     "the checks to run (VC API): proof, issuer_key, issuer, logged, record, scope, validity_period, "
     "status (revocation and suspension), status_revocation, status_suspension, schema, "
-    "related_resource; absent: every check. The data model is always checked. `verified` is true "
-    "when every check that ran passed; `checked` lists them."
+    "related_resource; absent: every check. The proof and the data model are always checked. "
+    "`verified` is true when every check that ran passed; `checked` lists them."
 )
 
 

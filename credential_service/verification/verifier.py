@@ -530,8 +530,8 @@ def verify_credential(
     The one set of checks: ``/credentials/verify``, each credential of ``/presentations/verify``,
     the QR code's page and API, the query and bulk look-ups and the CLI all come here, so they
     cannot drift. ``only``: the checks asked for (VC API ``options.checks``; None: every one) —
-    a check another needs runs too, and the data model is always checked. ``challenge`` and
-    ``domain``: compared with the proof's when given.
+    a check another needs runs too, and the proof and the data model are always checked (VC DM
+    2.0 §7.1; decision 033). ``challenge`` and ``domain``: compared with the proof's when given.
     """
     report = VerificationReport()
     digest = _digest(credential, report)
@@ -541,9 +541,7 @@ def verify_credential(
     def runs(*checks: Check) -> bool:
         return only is None or not only.isdisjoint(checks)
 
-    key = None
-    if runs(Check.PROOF, Check.ISSUER_KEY, Check.ISSUER) or challenge is not None or domain is not None:
-        key = _check_proof(credential, digest, trust, report)
+    key = _check_proof(credential, digest, trust, report)  # always: no selection skips the proof
     log_report = VerificationReport()  # run first: the key check needs the time it proves
     logged_at = None
     if runs(Check.LOGGED, Check.ISSUER_KEY):
