@@ -94,6 +94,8 @@ class VerifiedProof:
     cryptosuite: Cryptosuite
     created: str | None
     proof_purpose: str
+    challenge: Any = None  # as the proof states them: a presentation's verifier compares them
+    domain: Any = None
 
 
 # XML Schema 1.1 Part 2 §3.3.7 dateTime lexical space; dateTimeStamp additionally needs the zone.
@@ -211,12 +213,15 @@ def create_proof(
     created: datetime | str,
     sign: Callable[[bytes], bytes],
     proof_purpose: str = "assertionMethod",
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> dict[str, Any]:
     """Create Proof (vc-di-eddsa §3.2.1 / §3.3.1) and return a new document carrying it.
 
     ``sign`` receives the 64-byte hash data and returns the Ed25519 signature. With eddsa-jcs-2022
     the proof carries the document's ``@context`` (step 2); with eddsa-rdfc-2022 it does not. A
     document that already has proofs gets one more (a proof set; vc-data-integrity §4.3).
+    ``challenge`` and ``domain`` (a presentation's proof, vc-data-integrity §2.1) are signed with it.
     Both suites refuse documents that lose data in JSON-LD (undefined terms, relative IRIs…):
     raises :class:`.jsonld.DataLossError`, :class:`.jsonld.UnsafeValueError` and other
     :class:`.jsonld.JsonLdError`; :class:`ProofGenerationError` for bad options or signature.
@@ -234,6 +239,7 @@ def create_proof(
         "verificationMethod": verification_method,
         "proofPurpose": proof_purpose,
     }
+    options.update({k: v for k, v in (("challenge", challenge), ("domain", domain)) if v is not None})
     proof = dict(options)  # Step 1
     if suite == "eddsa-jcs-2022":
         if "@context" in unsecured:  # Step 2
@@ -300,6 +306,8 @@ def _verify_one(
         cryptosuite=suite,
         created=proof.get("created"),
         proof_purpose=proof["proofPurpose"],
+        challenge=proof.get("challenge"),
+        domain=proof.get("domain"),
     )
 
 

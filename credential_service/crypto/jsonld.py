@@ -132,6 +132,12 @@ def _pinned_bytes(url: str) -> bytes:
     return data
 
 
+def pinned_bytes(url: object) -> bytes | None:
+    """The exact bytes of the context pinned under ``url`` (its SHA-256 checked), or None when
+    ``url`` is not pinned: what a credential's ``relatedResource`` digests are compared with."""
+    return _pinned_bytes(url) if isinstance(url, str) and url in PINNED_CONTEXTS else None
+
+
 def load_context(url: str) -> JsonObject:
     """Return a fresh copy of the pinned context document for ``url``.
 
@@ -595,5 +601,6 @@ __all__ = [
     "document_loader",
     "expand_safe",
     "load_context",
+    "pinned_bytes",
     "processing_options",
 ]

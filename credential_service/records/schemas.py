@@ -73,12 +73,13 @@ class EntryPosting(BaseModel):
         extra="forbid",
         json_schema_extra=examples.listed(
             {
-                "subsidy_paid": {
-                    "subsidy_type": "职业技能鉴定补贴",
-                    "amount_yuan": 1200,
-                    "fund": "就业补助资金",
-                    "paid_on": "2026-11-30",
-                    "certificate_number": examples.CERTIFICATE_NUMBER,
+                "exam_result": {
+                    "occupation_code": examples.OCCUPATION_CODE,
+                    "level": 4,
+                    "theory": 82,
+                    "skill": 88,
+                    "exam_date": "2026-11-08",
+                    "organisation": "太原重型机械集团有限公司",
                 }
             },
             {

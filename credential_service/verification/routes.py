@@ -14,8 +14,20 @@ from credential_service.core import examples
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.verification import lookup, service, tokens
 from credential_service.verification.ports import VerifyingRuntime, VerifyingRuntimeDep
-from credential_service.verification.rules import Check, Outcome, Verdict
-from credential_service.verification.schemas import BulkRequest, QueryRequest, VerifyRequest
+from credential_service.verification.rules import (
+    SELECTABLE_CHECKS,
+    Check,
+    CheckResult,
+    Outcome,
+    Verdict,
+    selected_checks,
+)
+from credential_service.verification.schemas import (
+    BulkRequest,
+    QueryRequest,
+    VerifyPresentationRequest,
+    VerifyRequest,
+)
 from credential_service.web.http import JSON, rate_limit
 from credential_service.web.openapi import answer
 
@@ -26,6 +38,11 @@ PROBLEM_TYPES = {
     Check.ISSUER: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
     Check.SCHEMA: "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
     Check.VALIDITY_PERIOD: "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
+    Check.RELATED_RESOURCE: "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
+    Check.PRESENTATION: "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
+    Check.CHALLENGE: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
+    Check.DOMAIN: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
+    Check.HOLDER: "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR",
 }
 STATUS_PROBLEM = "https://www.w3.org/ns/credentials/status-list#STATUS_VERIFICATION_ERROR"
 VERIFICATION_RESULT = {
@@ -39,11 +56,61 @@ VERIFICATION_RESULT = {
             "description": "the employer's verdict, the same as the QR code's for this credential",
             "enum": [v.value for v in Verdict],
         },
+        "checked": {"type": "array", "items": {"type": "string"}, "description": "the checks that ran"},
         "checks": {"type": "array", "items": {"type": "object"}},
         "problemDetails": {"type": "array", "items": {"type": "object"}},
         "credential": {"type": "object"},
     },
 }
+PRESENTATION_RESULT = {
+    "type": "object",
+    "required": ["verified", "verdict", "checked"],
+    "properties": {
+        "verified": {"type": "boolean"},
+        "verdict": {"type": "string", "enum": [o.value for o in Outcome]},
+        "checked": {"type": "array", "items": {"type": "string"}, "description": "its own checks that ran"},
+        "checks": {"type": "array", "items": {"type": "object"}},
+        "credentialResults": {
+            "type": "array",
+            "items": VERIFICATION_RESULT,
+            "description": "per credential, in order (null: an enveloped credential, not verified here)",
+        },
+        "problemDetails": {"type": "array", "items": {"type": "object"}},
+        "verifiablePresentation": {"type": "object"},
+    },
+}
+
+
+def _only(checks: list[str] | None) -> frozenset[Check] | None:
+    """The checks ``options.checks`` names; refuses a name that is no check of ours."""
+    chosen, unknown = selected_checks(checks)
+    if unknown:
+        known = ", ".join(SELECTABLE_CHECKS)
+        raise InvalidInput(
+            "请求有误 / the request is invalid",
+            [
+                FieldError(
+                    f"options.checks[{i}]",
+                    f"没有“{name}”这一核验项（可选：{known}）/ no such check {name!r} (one of: {known})",
+                )
+                for i, name in unknown
+            ],
+        )
+    return chosen
+
+
+def _problem_details(checks: list[CheckResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": PROBLEM_TYPES.get(c.check, STATUS_PROBLEM),
+            "title": c.message_en,
+            "detail": c.message_zh,
+            "check": c.check,
+            "code": c.code,
+        }
+        for c in checks
+        if c.outcome is not Outcome.VALID
+    ]
 
 
 @router.post(
@@ -60,6 +127,8 @@ VERIFICATION_RESULT = {
     },
 )
 def verify(body: VerifyRequest, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
+    options = body.options
+    only = _only(options.checks)
     with runtime.read_session() as session:
         report = service.verify_with_records(
             session,
@@ -67,28 +136,66 @@ def verify(body: VerifyRequest, request: Request, runtime: VerifyingRuntimeDep) 
             runtime.verification_log,
             settings=runtime.verification,
             client=service.client_class(request.headers.get("user-agent")),
+            only=only,
+            challenge=options.challenge,
+            domain=options.domain,
         )
     result: dict[str, Any] = {
         "verified": report.verified,
         "verdict": report.verdict.value,
         "conclusion": report.conclusion.value,
+        "checked": report.checked,
     }
-    if body.options.returnResults:
+    if options.returnResults:
         result["checks"] = [c.as_dict() for c in report.checks]
-    if body.options.returnProblemDetails:
-        result["problemDetails"] = [
-            {
-                "type": PROBLEM_TYPES.get(c.check, STATUS_PROBLEM),
-                "title": c.message_en,
-                "detail": c.message_zh,
-                "check": c.check,
-                "code": c.code,
-            }
-            for c in report.checks
-            if c.outcome is not Outcome.VALID
-        ]
-    if body.options.returnCredential:
+    if options.returnProblemDetails:
+        result["problemDetails"] = _problem_details(report.checks)
+    if options.returnCredential:
         result["credential"] = body.verifiableCredential
+    return JSON(result, status_code=200 if report.verified else 422)
+
+
+@router.post(
+    "/presentations/verify",
+    summary="Verify a presentation and every credential in it: 200 only when every check passes",
+    responses={
+        200: answer("verified: it and each credential passed", "application/json", PRESENTATION_RESULT),
+        422: answer(
+            "not verified (or cannot tell): the per-check results say why; a malformed request is a "
+            "problem document",
+            "application/json",
+            PRESENTATION_RESULT,
+        ),
+    },
+)
+def verify_presentation(
+    body: VerifyPresentationRequest, request: Request, runtime: VerifyingRuntimeDep
+) -> JSON:
+    options = body.options
+    only = _only(options.checks)
+    with runtime.read_session() as session:
+        report = service.verify_presentation_with_records(
+            session,
+            body.verifiablePresentation,
+            runtime.verification_log,
+            settings=runtime.verification,
+            challenge=options.challenge,
+            domain=options.domain,
+            only=only,
+            client=service.client_class(request.headers.get("user-agent")),
+        )
+    result = report.as_dict()
+    if not options.returnResults:
+        result.pop("checks")
+        for credential in result["credentialResults"]:
+            if credential is not None:
+                credential.pop("checks")
+    if options.returnProblemDetails:
+        reports = [p.report for p in report.credentials if p.report is not None]
+        failed = [*report.checks, *(c for r in reports for c in r.checks)]
+        result["problemDetails"] = _problem_details(failed)
+    if options.returnPresentation:
+        result["verifiablePresentation"] = body.verifiablePresentation
     return JSON(result, status_code=200 if report.verified else 422)
 
 

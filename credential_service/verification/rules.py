@@ -36,6 +36,13 @@ class Check(StrEnum):
     STATUS_REVOCATION = "status_revocation"
     STATUS_SUSPENSION = "status_suspension"
     SCHEMA = "schema"
+    RELATED_RESOURCE = "related_resource"
+    # a presentation's own checks (``/presentations/verify``)
+    PRESENTATION = "presentation"
+    CHALLENGE = "challenge"
+    DOMAIN = "domain"
+    HOLDER = "holder"
+    CREDENTIAL = "credential"
 
 
 class Code(StrEnum):
@@ -96,9 +103,34 @@ class Code(StrEnum):
     SCHEMA_UNKNOWN = "schema_unknown"
     SCHEMA_MISMATCH = "schema_mismatch"
     SCHEMA_VALID = "schema_valid"
+    # related_resource
+    RELATED_RESOURCES_MATCH = "related_resources_match"
+    RELATED_RESOURCE_MALFORMED = "related_resource_malformed"
+    RELATED_RESOURCE_MISMATCH = "related_resource_mismatch"
     # token
     TOKEN_INVALID = "token_invalid"  # noqa: S105
     TOKEN_SIGNED = "token_signed"  # noqa: S105
+    # presentation
+    PRESENTATION_WELL_FORMED = "presentation_well_formed"
+    PRESENTATION_DATA_MODEL = "presentation_data_model"
+    ENVELOPED_UNSUPPORTED = "enveloped_unsupported"
+    # proof (of a presentation)
+    PRESENTATION_SIGNED = "presentation_signed"
+    PRESENTATION_UNSIGNED = "presentation_unsigned"
+    PRESENTATION_SIGNATURE_INVALID = "presentation_signature_invalid"
+    HOLDER_KEY_UNKNOWN = "holder_key_unknown"
+    NOT_FOR_AUTHENTICATION = "not_for_authentication"
+    # challenge, domain, holder
+    CHALLENGE_MATCHES = "challenge_matches"
+    CHALLENGE_MISMATCH = "challenge_mismatch"
+    DOMAIN_MATCHES = "domain_matches"
+    DOMAIN_MISMATCH = "domain_mismatch"
+    HOLDER_SIGNED = "holder_signed"
+    HOLDER_MISMATCH = "holder_mismatch"
+    # credential (one embedded in a presentation)
+    CREDENTIAL_VERIFIED = "credential_verified"
+    CREDENTIAL_NOT_VERIFIED = "credential_not_verified"
+    CREDENTIAL_CANNOT_TELL = "credential_cannot_tell"
 
 
 AnyCode = Code | FailureReason
@@ -340,6 +372,76 @@ MESSAGES: Final[dict[AnyCode, Message]] = {
     Code.TOKEN_SIGNED: Message(
         "二维码由签发机构的密钥签名，未被改动。", "The QR code is signed by the issuer's key and unaltered."
     ),
+    Code.RELATED_RESOURCES_MATCH: Message(
+        "证书引用的关联资源写法正确；本平台保存的 {held} 项与其摘要一致。",
+        "The related resources are well formed; the {held} this service holds match their digests.",
+    ),
+    Code.RELATED_RESOURCE_MALFORMED: Message(
+        "证书声明的关联资源不符合标准：每项须是带唯一网址和摘要的对象。",
+        "relatedResource breaks VC 2.0 §5.3: {detail}",
+    ),
+    Code.RELATED_RESOURCE_MISMATCH: Message(
+        "证书引用的资源 {resource} 与证书中记录的摘要不一致：证书所依据的内容不是签发时的内容。",
+        "The digest of the related resource {resource} does not match its content as held here: {detail}",
+    ),
+    Code.PRESENTATION_WELL_FORMED: Message(
+        "出示文件的格式符合标准。", "The presentation conforms to the VC 2.0 data model."
+    ),
+    Code.PRESENTATION_DATA_MODEL: Message(
+        "出示文件的格式不符合标准。", "The presentation breaks the VC 2.0 data model: {detail}"
+    ),
+    Code.ENVELOPED_UNSUPPORTED: Message(
+        "这是以封装形式提交的文件，本平台无法核验这种签名方式。",
+        "An enveloped document (e.g. a JWT): this service verifies Data Integrity proofs only.",
+    ),
+    Code.PRESENTATION_SIGNED: Message(
+        "出示文件的数字签名正确，内容未被改动。", "The presentation's proof is valid; nothing was changed."
+    ),
+    Code.PRESENTATION_UNSIGNED: Message(
+        "出示文件没有数字签名，无法确认是谁出示的。",
+        "The presentation carries no proof: who presented it cannot be told.",
+    ),
+    Code.PRESENTATION_SIGNATURE_INVALID: Message(
+        "出示文件的数字签名不正确：内容被改动过，或不是由出示人签名的。",
+        "The presentation's proof does not verify ({detail}).",
+    ),
+    Code.HOLDER_KEY_UNKNOWN: Message(
+        "无法取得出示人的公钥（本平台只认 did:key 形式的密钥和本平台登记的机构），不能核验出示文件的签名。",
+        "The presenter's key cannot be had here (only did:key and this registry's issuers are known).",
+    ),
+    Code.NOT_FOR_AUTHENTICATION: Message(
+        "出示文件的签名不是用于身份认证的签名，不能作为出示凭据。",
+        "The presentation's proof is not an authentication proof (proofPurpose {purpose}).",
+    ),
+    Code.CHALLENGE_MATCHES: Message(
+        "出示文件签名中的随机码与核验方给出的一致。", "The proof's challenge is the one given."
+    ),
+    Code.CHALLENGE_MISMATCH: Message(
+        "出示文件签名中的随机码与核验方给出的不一致：可能是旧的出示文件被再次使用。",
+        "The proof's challenge is not the one given (a replayed presentation?).",
+    ),
+    Code.DOMAIN_MATCHES: Message("出示文件是出示给本核验方的。", "The proof's domain is the one given."),
+    Code.DOMAIN_MISMATCH: Message(
+        "出示文件不是出示给本核验方的（域名不一致）。", "The proof's domain is not the one given."
+    ),
+    Code.HOLDER_SIGNED: Message(
+        "出示文件由其声明的持有人 {holder} 签名。", "The presentation was signed by its holder {holder}."
+    ),
+    Code.HOLDER_MISMATCH: Message(
+        "出示文件不是由其声明的持有人签名的。",
+        "The presentation was not signed by its holder {holder} but by {signer}.",
+    ),
+    Code.CREDENTIAL_VERIFIED: Message(
+        "第 {number} 份证书核验通过。", "Credential {number} passed every check asked for."
+    ),
+    Code.CREDENTIAL_NOT_VERIFIED: Message(
+        "第 {number} 份证书未通过核验，详见该证书的各项结果。",
+        "Credential {number} failed a check: see its own results.",
+    ),
+    Code.CREDENTIAL_CANNOT_TELL: Message(
+        "第 {number} 份证书暂时无法判断，详见该证书的各项结果。",
+        "Credential {number} cannot be told now: see its own results.",
+    ),
 }
 
 
@@ -396,6 +498,52 @@ class Verdict(StrEnum):
     EXPIRED = "expired"
     NOT_GENUINE = "not_genuine"
     CANNOT_TELL = "cannot_tell"
+
+
+# What ``options.checks`` may name (VC API verify options): a credential's checks, "status" for all three.
+SELECTABLE_CHECKS: Final[dict[str, frozenset[Check]]] = {
+    **{
+        c.value: frozenset({c})
+        for c in (
+            Check.PROOF,
+            Check.ISSUER_KEY,
+            Check.ISSUER,
+            Check.LOGGED,
+            Check.RECORD,
+            Check.SCOPE,
+            Check.VALIDITY_PERIOD,
+            Check.SCHEMA,
+            Check.RELATED_RESOURCE,
+            Check.STATUS_REVOCATION,
+            Check.STATUS_SUSPENSION,
+        )
+    },
+    Check.STATUS.value: frozenset({Check.STATUS, Check.STATUS_REVOCATION, Check.STATUS_SUSPENSION}),
+}
+
+
+def selected_checks(names: list[str] | None) -> tuple[frozenset[Check] | None, list[tuple[int, str]]]:
+    """The checks ``options.checks`` asks for (None: every check), and the (index, name) of each
+    name that is no check of ours."""
+    if names is None:
+        return None, []
+    unknown = [(i, name) for i, name in enumerate(names) if name not in SELECTABLE_CHECKS]
+    chosen = frozenset(c for name in names if name in SELECTABLE_CHECKS for c in SELECTABLE_CHECKS[name])
+    return chosen, unknown
+
+
+def proof_binding(expected: str | None, claimed: Any) -> bool | None:
+    """A proof's ``challenge`` or ``domain`` against what the verifier gave (Data Integrity §2.1:
+    ``domain`` is one string or a list): None when nothing was given to compare with."""
+    if expected is None:
+        return None
+    return expected == claimed or (isinstance(claimed, list) and expected in claimed)
+
+
+def holder_id(holder: Any) -> str | None:
+    """The presentation's holder: a URL, or the ``id`` of a holder object."""
+    found = holder.get("id") if isinstance(holder, dict) else holder
+    return found if isinstance(found, str) else None
 
 
 # A failure of any of these means the certificate is not what it claims to be.

@@ -24,11 +24,31 @@ SECURED_CREDENTIAL = {
 }
 
 
-class VerifyOptions(BaseModel):
+CHECKS_HELP = (
+    "the checks to run (VC API): proof, issuer_key, issuer, logged, record, scope, validity_period, "
+    "status (revocation and suspension), status_revocation, status_suspension, schema, "
+    "related_resource; absent: every check. The proof and the data model are always checked. "
+    "`verified` is true when every check that ran passed; `checked` lists them."
+)
+
+
+class _CheckedOptions(BaseModel):
+    """The VC API verify options both verify routes take; any other option is refused."""
+
     model_config = ConfigDict(extra="forbid")
 
+    checks: list[str] | None = Field(default=None, max_length=20, description=CHECKS_HELP)
+    challenge: str | None = Field(
+        default=None, max_length=512, description="must equal the proof's challenge (checked when given)"
+    )
+    domain: str | None = Field(
+        default=None, max_length=512, description="must be the proof's domain (checked when given)"
+    )
     returnResults: bool = True
     returnProblemDetails: bool = True
+
+
+class VerifyOptions(_CheckedOptions):
     returnCredential: bool = False
 
 
@@ -44,6 +64,46 @@ class VerifyRequest(BaseModel):
         description="A secured VC 2.0 credential, e.g. as /credentials/issue answered it"
     )
     options: VerifyOptions = Field(default_factory=VerifyOptions)
+
+
+class VerifyPresentationOptions(_CheckedOptions):
+    """``checks`` narrows the checks of the credentials inside; the presentation's own always run."""
+
+    returnPresentation: bool = False
+
+
+class VerifyPresentationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples.listed(
+            {
+                "verifiablePresentation": {
+                    "@context": ["https://www.w3.org/ns/credentials/v2"],
+                    "type": ["VerifiablePresentation"],
+                    "holder": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                    "verifiableCredential": [SECURED_CREDENTIAL],
+                    "proof": {
+                        "type": "DataIntegrityProof",
+                        "cryptosuite": "eddsa-rdfc-2022",
+                        "created": "2026-11-21T02:00:00Z",
+                        "verificationMethod": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+                        "#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                        "proofPurpose": "authentication",
+                        "challenge": "1f4a9c2e-hr-2026-11-21",
+                        "domain": "https://hr.example.cn",
+                        "proofValue": "z3jGZPtwWeSJanSberzx14BxqR3QWDUdhDr1phMQS8vxVUXPpz"
+                        "LpX5gWP4bQhX6KRXM8XPkyp3eWy8M1EDqYXiyeR",
+                    },
+                },
+                "options": {"challenge": "1f4a9c2e-hr-2026-11-21", "domain": "https://hr.example.cn"},
+            }
+        ),
+    )
+
+    verifiablePresentation: dict[str, Any] = Field(
+        description="A VC 2.0 presentation secured with a Data Integrity proof (proofPurpose authentication)"
+    )
+    options: VerifyPresentationOptions = Field(default_factory=VerifyPresentationOptions)
 
 
 class QueryRequest(BaseModel):

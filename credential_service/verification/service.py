@@ -16,6 +16,8 @@ from credential_service.platform.metrics import VERIFICATIONS
 from credential_service.transparency import proofs as transparency_log
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.models import VerificationEvent
+from credential_service.verification.presentations import PresentationReport, verify_presentation
+from credential_service.verification.rules import Check
 from credential_service.verification.tokens import TokenVerification
 from credential_service.verification.trust import (
     SCHEMAS_DIR,
@@ -26,6 +28,22 @@ from credential_service.verification.trust import (
 from credential_service.verification.verifier import VerificationReport, verify_credential
 
 
+def _log_if_ours(
+    trust: DatabaseTrust,
+    credential: Any,
+    report: VerificationReport,
+    log: VerificationLogQueue,
+    *,
+    channel: str,
+    client: str,
+) -> None:
+    """A credential this service issued gets a line in the verification log (written behind the
+    request), which its holder sees."""
+    credential_id = credential.get("id") if isinstance(credential, dict) else None
+    if isinstance(credential_id, str) and trust.recorded_issuance(credential_id) is not None:
+        log.put(credential_id, report.verdict.value, channel=channel, client=client)
+
+
 def verify_with_records(
     session: Session,
     credential: Any,
@@ -34,17 +52,38 @@ def verify_with_records(
     settings: VerificationSettings,
     channel: str = "api",
     client: str = "script",
+    only: frozenset[Check] | None = None,
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> VerificationReport:
-    """Verify ``credential`` with this service's keys and live status bits.
-
-    A credential this service issued gets a line in the verification log (written behind the
-    request), which its holder sees.
-    """
+    """Verify ``credential`` with this service's keys and live status bits (``only``: the checks
+    asked for, None: all; ``challenge``/``domain``: compared with the proof's when given)."""
     trust = DatabaseTrust(session, settings)
-    report = verify_credential(credential, trust)
-    credential_id = credential.get("id") if isinstance(credential, dict) else None
-    if isinstance(credential_id, str) and trust.recorded_issuance(credential_id) is not None:
-        log.put(credential_id, report.verdict.value, channel=channel, client=client)
+    report = verify_credential(credential, trust, only=only, challenge=challenge, domain=domain)
+    _log_if_ours(trust, credential, report, log, channel=channel, client=client)
+    return report
+
+
+def verify_presentation_with_records(
+    session: Session,
+    presentation: Any,
+    log: VerificationLogQueue,
+    *,
+    settings: VerificationSettings,
+    challenge: str | None = None,
+    domain: str | None = None,
+    only: frozenset[Check] | None = None,
+    client: str = "script",
+) -> PresentationReport:
+    """Verify a presentation and each credential it carries, as ``verify_with_records`` does one;
+    each of this service's credentials in it gets its line in the verification log."""
+    trust = DatabaseTrust(session, settings)
+    report = verify_presentation(presentation, trust, challenge=challenge, domain=domain, only=only)
+    for presented in report.credentials:
+        if presented.report is not None:
+            _log_if_ours(
+                trust, presented.credential, presented.report, log, channel="presentation", client=client
+            )
     return report
 
 

@@ -9,7 +9,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,6 +43,23 @@ from credential_service.verification.sources import (
 )
 
 SCHEMAS_DIR = REPO_ROOT / "schemas"
+DID_KEY = "did:key:"
+# A did:key has no lifecycle to publish: nothing retires or compromises it but its holder's word.
+_DID_KEY_LIFECYCLE = KeyLifecycle(datetime.min.replace(tzinfo=UTC), retired=None, compromised_since=None)
+
+
+def did_key(verification_method: str) -> KnownKey | None:
+    """An Ed25519 ``did:key`` verification method, resolved from itself (did:key §3.1: the key is
+    the DID; its one method is ``did:key:z6Mk…#z6Mk…``), or None when it is not one. Nothing is
+    fetched: a wallet's holder key (or any did:key issuer) is known without a network."""
+    did, _, fragment = verification_method.partition("#")
+    multibase = did.removeprefix(DID_KEY)
+    if not did.startswith(DID_KEY) or fragment != multibase:
+        return None
+    try:
+        return KnownKey(did, decode_ed25519_public_key(multibase), _DID_KEY_LIFECYCLE)
+    except MultibaseError:
+        return None
 
 
 class EndorsementLookup(Protocol):
@@ -101,6 +118,8 @@ class DatabaseTrust:
         return self._entries[list_id, index]
 
     def key(self, verification_method: str) -> KnownKey | None:
+        if verification_method.startswith(DID_KEY):
+            return did_key(verification_method)
         issuer = self._issuer(verification_method.partition("#")[0])
         resolved = issuers.key_of(issuer, verification_method) if issuer is not None else None
         if resolved is None:

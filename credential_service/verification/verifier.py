@@ -36,7 +36,13 @@ from credential_service.crypto.data_integrity import (
     verify_proof,
 )
 from credential_service.crypto.jcs import JcsError, canonical_json
-from credential_service.crypto.vcdm import credential_problems, too_deep
+from credential_service.crypto.jsonld import pinned_bytes
+from credential_service.crypto.vcdm import (
+    RELATED_RESOURCE,
+    credential_problems,
+    related_resource_problems,
+    too_deep,
+)
 from credential_service.verification.rules import (
     STATUS_PURPOSES,
     Check,
@@ -45,6 +51,7 @@ from credential_service.verification.rules import (
     Outcome,
     Verdict,
     Wording,
+    proof_binding,
     verdict_of,
 )
 from credential_service.verification.sources import (
@@ -78,11 +85,17 @@ class VerificationReport(CheckList):
     def verified(self) -> bool:
         return self.verdict is Outcome.VALID
 
+    @property
+    def checked(self) -> list[str]:
+        """The checks that ran, in the order they first reported (``options.checks`` narrows them)."""
+        return list(dict.fromkeys(c.check.value for c in self.checks))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "verified": self.verified,
             "verdict": self.verdict.value,
             "conclusion": self.conclusion.value,
+            "checked": self.checked,
             "checks": [c.as_dict() for c in self.checks],
         }
 
@@ -426,11 +439,17 @@ def _validator(schema_json: str) -> jsonschema.protocols.Validator:
     return validator_class(schema)  # as jsonschema.validate builds it: formats annotate, not assert
 
 
-def _check_schema(credential: dict[str, Any], trust: TrustSource, report: VerificationReport) -> None:
-    problems = credential_problems(credential)
+def _check_schema(
+    credential: dict[str, Any], trust: TrustSource, report: VerificationReport, *, json_schema: bool = True
+) -> None:
+    """The data model (VC 2.0 §4), always: a failure is reported whichever checks were asked for
+    (§7.1: a verifier reports a non-conforming document); then the declared JSON Schemas."""
+    problems = [p for p in credential_problems(credential) if not p.loc.startswith(RELATED_RESOURCE)]
     if problems:
         where = "; ".join(f"{p.loc}: {p.reason}" for p in problems[:5])
         report.add(Check.SCHEMA, Outcome.INVALID, Code.DATA_MODEL, detail=where)
+        return
+    if not json_schema:
         return
     for declared in (s for s in _as_list(credential.get("credentialSchema")) if isinstance(s, dict)):
         schema = trust.schema(str(declared.get("id")))
@@ -446,6 +465,45 @@ def _check_schema(credential: dict[str, Any], trust: TrustSource, report: Verifi
     report.add(Check.SCHEMA, Outcome.VALID, Code.SCHEMA_VALID)
 
 
+def _check_related_resources(related: Any, report: VerificationReport) -> None:
+    """VC 2.0 §5.3: well formed, and the digest of each resource held here (a pinned context) is
+    the digest of its bytes. Nothing is fetched: other resources are checked by whoever uses them."""
+    malformed = related_resource_problems(related, held=lambda _url: None)
+    if malformed:
+        where = "; ".join(f"{p.loc}: {p.reason}" for p in malformed[:5])
+        report.add(Check.RELATED_RESOURCE, Outcome.INVALID, Code.RELATED_RESOURCE_MALFORMED, detail=where)
+        return
+    mismatches = related_resource_problems(related)
+    if mismatches:
+        first = mismatches[0]
+        index = int(first.loc.partition("[")[2].partition("]")[0] or 0)
+        resource = (related if isinstance(related, list) else [related])[index]["id"]
+        report.add(
+            Check.RELATED_RESOURCE,
+            Outcome.INVALID,
+            Code.RELATED_RESOURCE_MISMATCH,
+            resource=resource,
+            detail=first.loc,
+        )
+        return
+    items = related if isinstance(related, list) else [related]
+    held = sum(1 for item in items if pinned_bytes(item["id"]) is not None)
+    report.add(Check.RELATED_RESOURCE, Outcome.VALID, Code.RELATED_RESOURCES_MATCH, held=held)
+
+
+def check_binding(report: CheckList, proof: VerifiedProof, challenge: str | None, domain: str | None) -> None:
+    """The proof's ``challenge`` and ``domain`` are those the verifier gave (VC API verify options;
+    Data Integrity §2.1), each checked only when given."""
+    for check, expected, claimed, codes in (
+        (Check.CHALLENGE, challenge, proof.challenge, (Code.CHALLENGE_MATCHES, Code.CHALLENGE_MISMATCH)),
+        (Check.DOMAIN, domain, proof.domain, (Code.DOMAIN_MATCHES, Code.DOMAIN_MISMATCH)),
+    ):
+        matches = proof_binding(expected, claimed)
+        if matches is not None:
+            outcome, code = (Outcome.VALID, codes[0]) if matches else (Outcome.INVALID, codes[1])
+            report.add(check, outcome, code)
+
+
 def _digest(credential: Any, report: VerificationReport) -> str | None:
     """The SHA-256 of the credential's JCS form, or None (and why) when it is no credential."""
     if not isinstance(credential, dict) or too_deep(credential):
@@ -459,26 +517,49 @@ def _digest(credential: Any, report: VerificationReport) -> str | None:
 
 
 def verify_credential(
-    credential: Any, trust: TrustSource, *, now: datetime | None = None
+    credential: Any,
+    trust: TrustSource,
+    *,
+    now: datetime | None = None,
+    only: frozenset[Check] | None = None,
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> VerificationReport:
-    """Run every check on ``credential`` and return the per-check report (never raises for bad input).
+    """Run the checks on ``credential`` and return the per-check report (never raises for bad input).
 
-    The one set of checks: ``/credentials/verify``, the QR code's page and API, the query and bulk
-    look-ups and the CLI all come here, so they cannot drift.
+    The one set of checks: ``/credentials/verify``, each credential of ``/presentations/verify``,
+    the QR code's page and API, the query and bulk look-ups and the CLI all come here, so they
+    cannot drift. ``only``: the checks asked for (VC API ``options.checks``; None: every one) —
+    a check another needs runs too, and the proof and the data model are always checked (VC DM
+    2.0 §7.1; decision 033). ``challenge`` and ``domain``: compared with the proof's when given.
     """
     report = VerificationReport()
     digest = _digest(credential, report)
     if digest is None:
         return report
-    key = _check_proof(credential, digest, trust, report)
+
+    def runs(*checks: Check) -> bool:
+        return only is None or not only.isdisjoint(checks)
+
+    key = _check_proof(credential, digest, trust, report)  # always: no selection skips the proof
     log_report = VerificationReport()  # run first: the key check needs the time it proves
-    logged_at = _check_logged(credential, digest, trust, log_report)
-    if key is not None:
+    logged_at = None
+    if runs(Check.LOGGED, Check.ISSUER_KEY):
+        logged_at = _check_logged(credential, digest, trust, log_report)
+    if key is not None and runs(Check.ISSUER_KEY):
         _check_key(credential, key, trust, report, logged_at)
+    if key is not None and runs(Check.ISSUER):
         _check_controller(credential, key, report)
+    if report.proof is not None:
+        check_binding(report, report.proof, challenge, domain)
     report.checks.extend(log_report.checks)
-    _check_registry(credential, digest, trust, report)
-    check_validity(report, now or utcnow(), credential.get("validFrom"), credential.get("validUntil"))
-    _check_status(credential, trust, report)
-    _check_schema(credential, trust, report)
+    if runs(Check.RECORD, Check.SCOPE):
+        _check_registry(credential, digest, trust, report)
+    if runs(Check.VALIDITY_PERIOD):
+        check_validity(report, now or utcnow(), credential.get("validFrom"), credential.get("validUntil"))
+    if runs(Check.STATUS, Check.STATUS_REVOCATION, Check.STATUS_SUSPENSION):
+        _check_status(credential, trust, report)
+    _check_schema(credential, trust, report, json_schema=runs(Check.SCHEMA))
+    if RELATED_RESOURCE in credential:  # part of the data model: checked whatever was asked
+        _check_related_resources(credential[RELATED_RESOURCE], report)
     return report

@@ -28,6 +28,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ from credential_service.web.http import FORM_COOKIE, SESSION_COOKIE, csrf_token,
 from credential_service.worker import service as worker
 from tests.conftest import BASE_URL
 from tests.factories import holder, plain_credential
+from tests.integration.test_vcdm2_presentations import CHALLENGE, DOMAIN, HOLDER, sign_as_the_suite
 
 # --- who calls ------------------------------------------------------------------------------------
 
@@ -203,6 +205,18 @@ class World:
 
     def n(self) -> int:
         return next(self.counter)
+
+    @cached_property
+    def presentation_a(self) -> dict[str, Any]:
+        """Worker A's certificate presented from a wallet (a did:key holder), signed once."""
+        return sign_as_the_suite(
+            {
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiablePresentation"],
+                "holder": HOLDER,
+                "verifiableCredential": [self.credential_a],
+            }
+        )
 
     def csrf(self, who: str) -> str:
         return csrf_token(self.tokens.get(who, "no session"))
@@ -806,6 +820,17 @@ EXPECTED: dict[tuple[str, str], Row] = {
     # --- verification: public
     ("POST", "/credentials/verify"): Row(
         lambda w, who, ok: Call("POST", "/credentials/verify", json={"verifiableCredential": w.credential_a}),
+        public(),
+    ),
+    ("POST", "/presentations/verify"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            "/presentations/verify",
+            json={
+                "verifiablePresentation": w.presentation_a,
+                "options": {"challenge": CHALLENGE, "domain": DOMAIN},
+            },
+        ),
         public(),
     ),
     ("GET", "/api/v1/trust-bundle"): Row(lambda w, who, ok: Call("GET", "/api/v1/trust-bundle"), public()),

@@ -20,9 +20,13 @@ from pydantic import TypeAdapter
 from credential_service.assessment.occupations.rules import builtin_occupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core import examples
+from credential_service.identity import service as identity
 from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
+from credential_service.subsidies import service as subsidy_rule_sets
+from credential_service.subsidies.rules import Employment
+from credential_service.subsidies.social_insurance import record_demo_facts
 from credential_service.verification.schemas import BulkRequest
 from credential_service.web.openapi import api_routes, replace_values
 from tests.conftest import BASE_URL
@@ -222,6 +226,10 @@ def test_every_example_works_for_its_caller(
         story.send(
             "post", f"/api/v1/classes/{{class_ref}}/{posting}", 201, school, class_ref=examples.CLASS_REF
         )
+    # The school claims the 职业培训补贴 for its trainees who completed the class.
+    with runtime.session() as session:
+        subsidy_rule_sets.ensure_shipped_rule_sets(session, actor="cli:init")  # as `init` loads them
+    story.send("post", "/api/v1/subsidy-claims", 201, school)
     story.send("put", "/api/v1/institutions/{credit_code}/status", 200, admin_headers, credit_code=code)
 
     # Staff find his file, add to it, and (audited) read his number; he shares his certificate.
@@ -234,6 +242,16 @@ def test_every_example_works_for_its_caller(
         runtime, Principal(Role.WORKER, f"worker:{person_id}", frozenset({"file:read", "L2"}), person_id)
     )
     story.send("post", "/api/v1/me/share-links", 201, worker)
+
+    # He claims the 技能提升补贴 on his certificate; an officer approves: his card account is paid.
+    with runtime.session() as session:
+        record_demo_facts(
+            session, runtime.settings.data_key_bytes, identity.get_person(session, person_id),
+            insured_months=36, employment=Employment.ENTERPRISE_EMPLOYEE, card_account="6217000012345678901",
+        )  # fmt: skip
+    claim_id = story.send("post", "/api/v1/me/subsidy-claims", 201, worker).json()["claim_id"]
+    decide = "/api/v1/admin/subsidy-claims/{claim_id}/decision"
+    story.send("post", decide, 200, admin_headers, claim_id=claim_id)
 
     # An evaluation organisation is registered, gets its client credentials and signs in.
     code = story.send("post", "/api/v1/organisations", 201, admin_headers).json()["code"]
@@ -273,6 +291,11 @@ def test_every_example_works_for_its_caller(
     story.send(
         "post", f"{change}/supersede", 201, admin_headers, certificate_number=misprinted.certificate_number
     )
+    # The revocation put his subsidy in the recovery register; it is recovered from his card account.
+    recovered = "/api/v1/admin/subsidy-recoveries/{claim_id}"
+    story.send("post", recovered, 200, admin_headers, claim_id=claim_id)
+    # A presentation of the certificate, from his wallet: the example's proofs are shapes only.
+    assert story.send("post", "/presentations/verify", 422, anyone).json()["verified"] is False
 
     everything = {(m, p, t) for m, p, t, _media in _bodies(_document(client))}
     assert story.tried == everything, everything - story.tried

@@ -249,3 +249,58 @@ def node_sign(
     if check and result.get("signed") is None:
         raise NodeOracleError(f"node could not sign: {result.get('error')}")
     return result
+
+
+def node_verify_presentation(
+    presentation: Mapping[str, Any],
+    documents: Mapping[str, Any] | None = None,
+    *,
+    challenge: str,
+    domain: str | None = None,
+    check_status: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> JsonObj:
+    """Verify a presentation in @digitalbazaar/vc (``vc.verify``, its presentation verifier): its proof with
+    AuthenticationProofPurpose (``challenge``, and ``domain`` when given), then each credential
+    with ``vc.verifyCredential`` (status as in node_verify).
+
+    Returns ``{"verified", "error", "presentationVerified", "credentialResults": [{"verified",
+    "error"}]}``.
+    """
+    job: JsonObj = {
+        "op": "verifyPresentation",
+        "presentation": presentation,
+        "documents": dict(documents or {}),
+        "challenge": challenge,
+        "checkStatus": check_status,
+    }
+    if domain is not None:
+        job["domain"] = domain
+    result: JsonObj = run_oracle(job, timeout=timeout)
+    return result
+
+
+def node_sign_presentation(
+    presentation: Mapping[str, Any],
+    *,
+    key: Mapping[str, Any],
+    challenge: str,
+    domain: str | None,
+    date: str | None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> JsonObj:
+    """Sign a presentation with ``vc.signPresentation`` (eddsa-rdfc-2022, proofPurpose
+    authentication, ``challenge`` and ``domain``); ``key`` as for node_sign. Raises
+    NodeOracleError when it cannot sign."""
+    job: JsonObj = {
+        "op": "signPresentation",
+        "presentation": presentation,
+        "key": dict(key),
+        "challenge": challenge,
+        "domain": domain,
+        "date": date,
+    }
+    result: JsonObj = run_oracle(job, timeout=timeout)
+    if result.get("signed") is None:
+        raise NodeOracleError(f"node could not sign the presentation: {result.get('error')}")
+    return result

@@ -22,9 +22,11 @@ from credential_service.crypto import merkle
 from credential_service.crypto.checkpoint import Checkpoint, sign_checkpoint
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.key_lifecycle import KeyLifecycle
+from credential_service.crypto.multibase import encode_ed25519_public_key
 from credential_service.crypto.qr_token import StatusRef, TokenClaims, key_fingerprint, sign_token
 from credential_service.crypto.status_list import StatusListError
 from credential_service.verification.keys import DirectoryKey, KeyDirectory
+from credential_service.verification.presentations import verify_presentation
 from credential_service.verification.rules import Check, CheckResult, Code, Outcome, Verdict, verdict_of
 from credential_service.verification.sources import (
     KnownKey,
@@ -58,6 +60,15 @@ SCHEMA = {"type": "object", "required": ["credentialSubject"]}
 NUMBER = "Y202601000001003000001"
 SAME = "the digest of the credential presented"
 UNFILLED = re.compile(r"\{[a-z_]+\}")  # a message field no check filled in
+HOLDER_SEED = bytes(range(96, 128))
+HOLDER_PUBLIC = di.ed25519_public_key(HOLDER_SEED)
+HOLDER_MULTIBASE = encode_ed25519_public_key(HOLDER_PUBLIC)
+HOLDER = f"did:key:{HOLDER_MULTIBASE}"
+HOLDER_VM = f"{HOLDER}#{HOLDER_MULTIBASE}"
+CHALLENGE, DOMAIN = "c-0a1b2c", "employer.test"
+V2, EXAMPLES = "https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"
+# The W3C VC 2.0 context as pinned here: its SHA-384 in SRI form (VC DM 2.0 §5.3, example 25).
+V2_SRI = "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU"
 
 
 def _entry(purpose: str, url: str) -> dict[str, Any]:
@@ -128,6 +139,7 @@ class FakeTrust:
         default_factory=lambda: {
             VM: KnownKey(ISSUER, PUBLIC, KeyLifecycle(KEY_CREATED, None, None)),
             LOG_VM: KnownKey(PLATFORM, LOG_PUBLIC, KeyLifecycle(KEY_CREATED, None, None)),
+            HOLDER_VM: KnownKey(HOLDER, HOLDER_PUBLIC, KeyLifecycle(KEY_CREATED, None, None)),
         }
     )
     keys_unreachable: bool = False
@@ -224,6 +236,42 @@ def damaged() -> list[CheckResult]:
     result = TokenVerification()
     check_copy(GOOD, "0" * 64, FakeTrust(), result, NOW)
     return result.checks
+
+
+def presentation(
+    *credentials: Any, purpose: str = "authentication", seed: bytes = HOLDER_SEED, **changes: Any
+) -> dict[str, Any]:
+    """A presentation of ``credentials`` (GOOD when none) by HOLDER, for CHALLENGE at DOMAIN;
+    ``changes`` (None removes a member) are signed with it."""
+    unsigned = {
+        "@context": [V2],
+        "type": ["VerifiablePresentation"],
+        "holder": HOLDER,
+        "verifiableCredential": list(credentials) or [GOOD],
+        **changes,
+    }
+    return di.create_proof(
+        {k: v for k, v in unsigned.items() if v is not None},
+        cryptosuite="eddsa-jcs-2022",
+        verification_method=HOLDER_VM,
+        created=SIGNED,
+        sign=di.ed25519_signer(seed),
+        proof_purpose=purpose,
+        challenge=CHALLENGE,
+        domain=DOMAIN,
+    )
+
+
+def presented(document: Any = None, challenge: str = CHALLENGE, **trust: Any) -> list[CheckResult]:
+    """The presentation's own checks (its credentials' come with their summary line)."""
+    report = verify_presentation(
+        document if document is not None else presentation(),
+        FakeTrust(**trust),
+        challenge=challenge,
+        domain=DOMAIN,
+        now=NOW,
+    )
+    return report.checks
 
 
 def flagged(url: str, **changes: Any) -> dict[str, StatusFlag]:
@@ -371,6 +419,73 @@ SCENARIOS: dict[str, tuple[Callable[[], list[CheckResult]], tuple[Check, Outcome
         (C.SCHEMA, BAD, Code.SCHEMA_MISMATCH),
     ),
     "its schema": (verified, (C.SCHEMA, OK, Code.SCHEMA_VALID)),
+    # related_resource (VC DM 2.0 §5.3)
+    "a pinned context's digest": (
+        lambda: verified(signed(relatedResource=[{"id": V2, "digestSRI": V2_SRI}])),
+        (C.RELATED_RESOURCE, OK, Code.RELATED_RESOURCES_MATCH),
+    ),
+    "related resources as strings": (
+        lambda: verified(signed(relatedResource=[V2])),
+        (C.RELATED_RESOURCE, BAD, Code.RELATED_RESOURCE_MALFORMED),
+    ),
+    "another version of the context": (
+        lambda: verified(signed(relatedResource={"id": V2, "digestSRI": "sha384-" + "A" * 64})),
+        (C.RELATED_RESOURCE, BAD, Code.RELATED_RESOURCE_MISMATCH),
+    ),
+    # a presentation's own checks
+    "a presentation": (presented, (C.PRESENTATION, OK, Code.PRESENTATION_WELL_FORMED)),
+    "a presentation whose first context is not VC 2.0": (
+        lambda: presented(presentation(**{"@context": [EXAMPLES, V2]})),
+        (C.PRESENTATION, BAD, Code.PRESENTATION_DATA_MODEL),
+    ),
+    "an enveloped presentation": (
+        lambda: presented({"@context": V2, "type": "EnvelopedVerifiablePresentation", "id": "data:,x"}),
+        (C.PROOF, UNSURE, Code.ENVELOPED_UNSUPPORTED),
+    ),
+    "the presenter's signature": (presented, (C.PROOF, OK, Code.PRESENTATION_SIGNED)),
+    "an unsigned presentation": (
+        lambda: presented({k: v for k, v in presentation().items() if k != "proof"}),
+        (C.PROOF, BAD, Code.PRESENTATION_UNSIGNED),
+    ),
+    "a presentation changed after signing": (
+        lambda: presented({**presentation(), "holder": "did:example:someone"}),
+        (C.PROOF, BAD, Code.PRESENTATION_SIGNATURE_INVALID),
+    ),
+    "a presenter's key unknown here": (
+        lambda: presented(keys={}),
+        (C.PROOF, UNSURE, Code.HOLDER_KEY_UNKNOWN),
+    ),
+    "an assertion, not an authentication": (
+        lambda: presented(presentation(purpose="assertionMethod")),
+        (C.PROOF, BAD, Code.NOT_FOR_AUTHENTICATION),
+    ),
+    "the verifier's challenge": (presented, (C.CHALLENGE, OK, Code.CHALLENGE_MATCHES)),
+    "a replayed presentation": (
+        lambda: presented(challenge="another"),
+        (C.CHALLENGE, BAD, Code.CHALLENGE_MISMATCH),
+    ),
+    "the verifier's domain": (presented, (C.DOMAIN, OK, Code.DOMAIN_MATCHES)),
+    "a credential's proof for another verifier": (
+        lambda: verify_credential(GOOD, FakeTrust(), now=NOW, domain=DOMAIN).checks,
+        (C.DOMAIN, BAD, Code.DOMAIN_MISMATCH),
+    ),
+    "signed by its holder": (presented, (C.HOLDER, OK, Code.HOLDER_SIGNED)),
+    "signed by someone else than its holder": (
+        lambda: presented(presentation(holder="did:example:someone")),
+        (C.HOLDER, BAD, Code.HOLDER_MISMATCH),
+    ),
+    "a credential in it that passes": (
+        lambda: presented(evidence=log_evidence(GOOD)),
+        (C.CREDENTIAL, OK, Code.CREDENTIAL_VERIFIED),
+    ),
+    "a revoked credential in it": (
+        lambda: presented(flags=flagged(REVOCATION_URL, flagged=True)),
+        (C.CREDENTIAL, BAD, Code.CREDENTIAL_NOT_VERIFIED),
+    ),
+    "a credential in it that cannot be told": (
+        lambda: presented(flags={}),
+        (C.CREDENTIAL, UNSURE, Code.CREDENTIAL_CANNOT_TELL),
+    ),
     # a QR token, online and offline
     "a forged token": (lambda: scanned(token(seed=OTHER_SEED)), (C.TOKEN, BAD, Code.TOKEN_INVALID)),
     "a token": (lambda: scanned(token()), (C.TOKEN, OK, Code.TOKEN_SIGNED)),

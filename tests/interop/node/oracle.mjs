@@ -22,6 +22,13 @@
  *    "key": {"id", "controller", "publicKeyMultibase", "secretKeyMultibase"},
  *    "date": "2026-01-01T00:00:00Z", "documents": {...}}
  *     -> {"signed": {...} | null, "error": string|null}
+ *   {"op": "verifyPresentation", "presentation": {...}, "documents": {...},
+ *    "challenge": "...", "domain": "..."?, "checkStatus": true?, "now": ...?}
+ *     -> {"verified": bool, "error": string|null,
+ *         "presentationVerified": bool|null, "credentialResults": [{"verified", "error"}]}
+ *   {"op": "signPresentation", "presentation": {...}, "key": {...},
+ *    "challenge": "...", "domain": "..."?, "date": "...", "documents": {...}}
+ *     -> {"signed": {...} | null, "error": string|null}
  *   {"op": "ping"} -> {"ok": true, "versions": {...}}
  *
  * The document loader never touches the network: contexts come from the npm
@@ -530,6 +537,101 @@ async function opSign(job) {
   }
 }
 
+// vc.verify (the presentation verifier) as a verifier calls it: the presentation's proof with
+// AuthenticationProofPurpose (challenge and domain), then every credential with
+// vc.verifyCredential (status as in opVerify).
+async function opVerifyPresentation(job) {
+  const {presentation} = job;
+  if(!(presentation && typeof presentation === 'object' &&
+    !Array.isArray(presentation))) {
+    throw new TypeError('"presentation" must be a JSON object.');
+  }
+  if(typeof job.challenge !== 'string') {
+    throw new TypeError('"challenge" must be a string.');
+  }
+  const documentLoader = createDocumentLoader(job.documents || {});
+  const options = {
+    presentation: clone(presentation),
+    suite: verifySuites(),
+    documentLoader,
+    challenge: job.challenge,
+    checkStatus: makeCheckStatus({enabled: job.checkStatus !== false})
+  };
+  if(job.domain !== undefined) {
+    options.domain = job.domain;
+  }
+  if(job.now !== undefined) {
+    options.now = job.now;
+  }
+  let result;
+  try {
+    result = await vc.verify(options);
+  } catch(e) {
+    // the library throws for a presentation it will not even read
+    return {verified: false, error: describeError(e), presentationVerified: null,
+      credentialResults: []};
+  }
+  const credentialResults = (result.credentialResults || []).map(r => ({
+    verified: r.verified === true,
+    error: r.verified === true ? null : describeError(
+      r.error || (r.statusResult && r.statusResult.error) ||
+      (r.results || []).map(x => x.error))
+  }));
+  const presentationVerified = result.presentationResult ?
+    result.presentationResult.verified === true : null;
+  const errors = [];
+  if(presentationVerified === false) {
+    errors.push('presentation: ' + (describeError(result.error) ||
+      describeError((result.presentationResult.results || [])
+        .map(x => x.error)) || 'not verified'));
+  }
+  credentialResults.forEach((r, i) => {
+    if(!r.verified) {
+      errors.push(`credential ${i + 1}: ${r.error}`);
+    }
+  });
+  return {
+    verified: result.verified === true,
+    error: errors.length ? errors.join(' | ') : null,
+    presentationVerified,
+    credentialResults
+  };
+}
+
+async function opSignPresentation(job) {
+  const {presentation, key} = job;
+  if(!(presentation && typeof presentation === 'object')) {
+    throw new TypeError('"presentation" must be a JSON object.');
+  }
+  const secretKeyMultibase = key?.secretKeyMultibase ?? key?.privateKeyMultibase;
+  const documentLoader = createDocumentLoader(job.documents || {});
+  try {
+    const keyPair = await Ed25519Multikey.from({
+      '@context': MULTIKEY_V1,
+      type: 'Multikey',
+      id: key.id,
+      controller: key.controller,
+      publicKeyMultibase: key.publicKeyMultibase,
+      secretKeyMultibase
+    });
+    const suiteOptions = {signer: keyPair.signer(),
+      cryptosuite: eddsaRdfc2022};
+    if(job.date !== undefined && job.date !== null) {
+      suiteOptions.date = job.date;
+    }
+    const signed = await vc.signPresentation({
+      presentation: clone(presentation),
+      suite: new DataIntegrityProof(suiteOptions),
+      documentLoader,
+      challenge: job.challenge,
+      domain: job.domain
+    });
+    return {signed, error: null};
+  } catch(e) {
+    return {signed: null, error: describeError(e)};
+  }
+}
+
 async function opPing() {
   const versions = {node: process.versions.node};
   for(const name of [
@@ -581,13 +683,18 @@ async function runJob(job) {
       return opVerify(job);
     case 'sign':
       return opSign(job);
+    case 'verifyPresentation':
+      return opVerifyPresentation(job);
+    case 'signPresentation':
+      return opSignPresentation(job);
     case 'ping':
       return opPing();
     case 'bench':
       return opBench(job);
     default:
       throw new HarnessError(
-        `unknown op ${JSON.stringify(job.op)} (verify, sign, ping, bench)`);
+        `unknown op ${JSON.stringify(job.op)} (verify, sign, ` +
+        'verifyPresentation, signPresentation, ping, bench)');
   }
 }
 
