@@ -157,10 +157,16 @@ def _recovered_claims(session: Session, person_id: int) -> set[int]:
 def _prior(session: Session, person_id: int, *, excluding: int | None = None) -> tuple[PriorSubsidy, ...]:
     """The person's subsidies that count against a new claim: waiting, eligible or paid, and not
     recovered since."""
-    recovered = _recovered_claims(session, person_id)
-    claims = session.scalars(
-        select(SubsidyClaim).where(SubsidyClaim.person_id == person_id, SubsidyClaim.state.in_(LIVE_STATES))
-    )
+    return _counted(_claims_of(session, person_id), _recovered_claims(session, person_id), excluding)
+
+
+def _claims_of(session: Session, person_id: int) -> list[SubsidyClaim]:
+    return list(session.scalars(select(SubsidyClaim).where(SubsidyClaim.person_id == person_id)))
+
+
+def _counted(
+    claims: list[SubsidyClaim], recovered: set[int], excluding: int | None = None
+) -> tuple[PriorSubsidy, ...]:
     return tuple(
         PriorSubsidy(
             subsidy_type=SubsidyType(c.subsidy_type),
@@ -171,7 +177,7 @@ def _prior(session: Session, person_id: int, *, excluding: int | None = None) ->
             training_type=c.training_type,
         )
         for c in claims
-        if c.id != excluding and c.id not in recovered
+        if c.state in LIVE_STATES and c.id != excluding and c.id not in recovered
     )
 
 
@@ -180,16 +186,8 @@ def _judge(session: Session, facts: ClaimFacts) -> tuple[Decision, RuleSet]:
     return evaluate(facts, rule_set), rule_set
 
 
-def _taken_slots(session: Session, person_id: int, kind: SubsidyType) -> set[str]:
-    return {
-        slot
-        for slot in session.scalars(
-            select(SubsidyClaim.yearly_slot).where(
-                SubsidyClaim.person_id == person_id, SubsidyClaim.subsidy_type == kind.value
-            )
-        )
-        if slot is not None
-    }
+def _taken_slots(claims: list[SubsidyClaim], kind: SubsidyType) -> set[str]:
+    return {c.yearly_slot for c in claims if c.subsidy_type == kind.value and c.yearly_slot is not None}
 
 
 def _keys(
@@ -303,9 +301,14 @@ def _file(
         found = session.scalar(existing)
         if found is not None:
             return Filed(found, created=False)
-        facts = facts_of(_prior(session, person.id))
+        # The claims counted against this one and the places they hold, read by one statement: under
+        # READ COMMITTED each statement has its own snapshot, and a claim committed between two reads
+        # would hold a place without counting against the cap (two claims of a cap of one both pass).
+        recovered = _recovered_claims(session, person.id)
+        claims = _claims_of(session, person.id)
+        facts = facts_of(_counted(claims, recovered))
         decision, rule_set = _judge(session, facts)
-        taken = _taken_slots(session, person.id, facts.subsidy_type)
+        taken = _taken_slots(claims, facts.subsidy_type)
         yearly_slot, once_key = _keys(facts, decision, rule_set, taken)
         now = utcnow()
         cert, cls = facts.certificate, facts.training_class
