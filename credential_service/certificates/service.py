@@ -34,6 +34,7 @@ from credential_service.certificates.status.lists import StatusAssignment, assig
 from credential_service.certificates.status.models import CertificateStatusChange
 from credential_service.certificates.status.rules import CertificateState, StatusAction
 from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.db import applied_on_standby_at_commit
 from credential_service.core.errors import Conflict, FieldError, NotFound
 from credential_service.crypto.data_integrity import TransformationError, create_proof
 from credential_service.crypto.jcs import canonical_json
@@ -159,6 +160,7 @@ def issue_credential(
     if find_by_credential_id(session, draft["id"]) is not None:
         raise _id_taken()
     key, signer = issuers.signer_for(issuer, keystore)
+    applied_on_standby_at_commit(session)  # look-ups served by the standby find it once answered issued
     revocation, suspension = _with_status_entries(session, settings, issuer, draft)
     signed = _signed(draft, key, signer, cryptosuite, now)
     record = IssuedCredential(

@@ -4,9 +4,11 @@ settings of verifying against the records (with the registry's functions wired i
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from credential_service.platform.runtime import Platform
 from credential_service.verification.keys import KeyDirectory
@@ -23,6 +25,10 @@ class VerifyingRuntime(Platform, Protocol):
 
     @property
     def verification(self) -> VerificationSettings: ...
+
+    def replica_session(self) -> AbstractContextManager[Session]:
+        """A read-only transaction on the hot standby when there is one: certificate look-ups."""
+        ...
 
 
 def verifying_runtime(request: Request) -> VerifyingRuntime:

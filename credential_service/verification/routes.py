@@ -221,7 +221,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 )  # fmt: skip
 def verify_token(token: str, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     result = tokens.verify_token(
-        token, runtime.key_directory, runtime.read_session, settings=runtime.verification
+        token, runtime.key_directory, runtime.replica_session, settings=runtime.verification
     )
     service.queue_log(
         runtime.verification_log, result, channel="api", user_agent=request.headers.get("user-agent")
@@ -249,7 +249,7 @@ async def query(body: QueryRequest, request: Request, runtime: VerifyingRuntimeD
 
 def _query(body: QueryRequest, request: Request, runtime: VerifyingRuntime) -> JSON:
     rate_limit(runtime.query_limiter, request)
-    with runtime.read_session() as session:
+    with runtime.replica_session() as session:
         results = lookup.query(session, runtime.settings.data_key_bytes, body, settings=runtime.verification)
     service.queue_logs(
         runtime.verification_log, results, channel="query", user_agent=request.headers.get("user-agent")
@@ -331,5 +331,5 @@ async def bulk(request: Request, runtime: VerifyingRuntimeDep) -> JSON:
 def _bulk_check(
     runtime: VerifyingRuntime, rows: list[lookup.BulkRow]
 ) -> list[tuple[lookup.BulkRow, tokens.TokenVerification | None]]:
-    with runtime.read_session() as session:
+    with runtime.replica_session() as session:
         return lookup.bulk_check(session, rows, settings=runtime.verification)

@@ -18,6 +18,7 @@ import pytest
 from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.rules import Actor, CertificateState, StatusAction
 from credential_service.core.config import Settings
+from credential_service.platform.tokens import STAFF_SCOPES, Principal, Role, mint_token
 from credential_service.runtime import Runtime, build_runtime
 from tests.conftest import need
 from tests.factories import issue_certificate, register_organisation
@@ -99,13 +100,24 @@ def test_a_status_change_is_on_the_standby_when_its_commit_returns(cluster: dict
                     session, status_changes.certificate_for(session, admin, number)
                 )
                 assert seen.state == expected, (round_, seen.state)
+        # The service's look-ups read the standby: a genuine QR token, then at once the revocation.
+        base = cluster["CS_PUBLIC_BASE_URL"]
+        staff = Principal(Role.ADMIN, "admin:cluster-test", STAFF_SCOPES[Role.ADMIN])
+        bearer = {
+            "Authorization": "Bearer "
+            + mint_token(runtime.keystore, issuer=base, audience=base, principal=staff)
+        }
+        url = httpx.get(f"{base}/api/v1/certificates/{number}/qr.png", headers=bearer).headers[
+            "x-verification-url"
+        ]
+        scanned = f"{base}/api/v1/verify/{url.rsplit('/', 1)[1]}"
+        assert httpx.get(scanned).json()["verdict"] == "genuine"
         with runtime.session() as session:
             status_changes.change_status(
                 session, admin, number, StatusAction.REVOKE, reason="fraud",
                 evidence="集群演练 2026-002", authority="山西省人社厅",
             )  # fmt: skip
-        answer = httpx.get(f"{cluster['CS_PUBLIC_BASE_URL']}/api/v1/certificates/{number}/qr.png")
-        assert answer.status_code in (401, 403)  # the service runs on the same primary; reading needs a token
+        assert httpx.get(scanned).json()["verdict"] == "revoked"
         with runtime.replica_session() as session:
             revoked = status_changes.status_view(
                 session, status_changes.certificate_for(session, admin, number)

@@ -185,7 +185,7 @@ def bulk_submit(
         return response
     except InvalidInput as exc:  # not a list, no header, over a limit: nothing was checked
         return _upload_page(request, runtime, error=sheet_error_text(exc, lang), status=422)
-    with runtime.read_session() as session:
+    with runtime.replica_session() as session:
         checked = lookup.bulk_check(session, rows, settings=runtime.verification)
     service.queue_logs(
         runtime.verification_log,

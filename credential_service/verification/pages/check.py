@@ -147,7 +147,7 @@ async def check_submit(
 def _look_up(body: QueryRequest, request: Request, runtime: VerifyingRuntime) -> list[TokenVerification]:
     """What the API's look-up does, for a page: the same limiter, look-up and verification log."""
     rate_limit(runtime.query_limiter, request)
-    with runtime.read_session() as session:
+    with runtime.replica_session() as session:
         results = lookup.query(session, runtime.settings.data_key_bytes, body, settings=runtime.verification)
     service.queue_logs(
         runtime.verification_log, results, channel="query", user_agent=request.headers.get("user-agent")
