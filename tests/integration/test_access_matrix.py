@@ -969,6 +969,12 @@ EXPECTED: dict[tuple[str, str], Row] = {
         lambda w, who, ok: Call("POST", f"/me/share-links/{w.share_link_id()}/withdraw", data=_form(w, who)),
         page({WORKER_A: 303, WORKER_B: 404}),
     ),
+    ("POST", "/me/subsidy-claims"): Row(
+        lambda w, who, ok: Call(
+            "POST", "/me/subsidy-claims", data=_form(w, who, certificate_number=w.number_a)
+        ),
+        page({WORKER_A: 303, WORKER_B: 404}),  # A's claim exists: shown again; B's is not theirs
+    ),
     ("GET", "/me/export/data.json"): Row(
         lambda w, who, ok: Call("GET", "/me/export/data.json"), page(WORKERS)
     ),

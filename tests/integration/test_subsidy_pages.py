@@ -16,7 +16,7 @@ from credential_service.identity import service as identity
 from credential_service.identity.models import Person
 from credential_service.identity.signin import staff as staff_signin
 from credential_service.issuers.models import Issuer
-from credential_service.platform.tokens import Role
+from credential_service.platform.tokens import Principal, Role, mint_token
 from credential_service.runtime import Runtime
 from credential_service.subsidies import claims
 from credential_service.subsidies import service as rule_sets
@@ -192,3 +192,74 @@ def test_decisions_need_the_form_token_and_an_administrator(
     )
     assert refused.status_code == 403 and "审计员只能查看" in refused.text
     assert _state(runtime, claim_id) == "eligible"
+
+
+# --- the worker's claim on /me -------------------------------------------------------------------------
+
+
+def _worker_browser(client: TestClient, runtime: Runtime, person: Person) -> TestClient:
+    """A browser with the worker's page session (the cookie the sign-in sets)."""
+    principal = Principal(
+        Role.WORKER, f"worker:{person.public_id}", frozenset({"file:read", "L2"}), person.public_id
+    )
+    token = mint_token(runtime.keystore, issuer=BASE_URL, audience=BASE_URL, principal=principal, minutes=5)
+    browser = TestClient(client.app, base_url=BASE_URL)
+    browser.cookies.set(SESSION_COOKIE, token)
+    return browser
+
+
+def test_a_worker_claims_with_one_click_and_reads_the_answer(
+    client: TestClient, runtime: Runtime, organisation: Issuer, rules_loaded: None
+) -> None:
+    who = holder()
+    number = issue_certificate(runtime, organisation, who=who).certificate_number or ""
+    browser = _worker_browser(client, runtime, _person(runtime, who))
+    page = browser.get("/me").text
+    assert f'name="certificate_number" value="{number}"' in page and "申请技能提升补贴" in page
+    answer = browser.post(
+        "/me/subsidy-claims",
+        data={"certificate_number": number, "csrf": _csrf(browser)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/me?claimed=1#subsidies"
+    page = browser.get("/me?claimed=1").text
+    text = _text(page)
+    assert "已提交技能提升补贴申请" in text and "符合条件，待审批" in text and "¥2,000.00" in text
+    assert "已申请：符合条件，待审批" in text and 'action="/me/subsidy-claims"' not in page
+    assert who.id_number not in page
+    _plain(page)
+    # The same click again: the same claim, never a second.
+    again = browser.post("/me/subsidy-claims", data={"certificate_number": number, "csrf": _csrf(browser)})
+    assert again.status_code == 200
+    with runtime.session() as session:
+        assert len(session.scalars(select(SubsidyClaim)).all()) == 1
+
+
+def test_a_refused_claim_says_why_in_chinese(
+    client: TestClient, runtime: Runtime, organisation: Issuer, rules_loaded: None
+) -> None:
+    who = holder()
+    number = issue_certificate(runtime, organisation, who=who).certificate_number or ""
+    person = _person(runtime, who, insured=False)
+    with runtime.session() as session:  # twelve months: fewer than the rule asks for
+        record_demo_facts(
+            session,
+            runtime.settings.data_key_bytes,
+            session.get_one(Person, person.id),
+            insured_months=6,
+            employment=Employment.ENTERPRISE_EMPLOYEE,
+            card_account=ACCOUNT,
+        )
+    browser = _worker_browser(client, runtime, person)
+    browser.post("/me/subsidy-claims", data={"certificate_number": number, "csrf": _csrf(browser)})
+    text = _text(browser.get("/me").text)
+    assert "不予补贴" in text and "未通过" in text and "失业保险参保月数" in text
+    # Someone else's certificate, or a forged form: refused, nothing filed.
+    other = holder()
+    theirs = issue_certificate(runtime, organisation, who=other).certificate_number or ""
+    not_mine = browser.post("/me/subsidy-claims", data={"certificate_number": theirs, "csrf": _csrf(browser)})
+    assert not_mine.status_code == 404 and "证书" in _text(not_mine.text)
+    forged = browser.post("/me/subsidy-claims", data={"certificate_number": number, "csrf": "x"})
+    assert forged.status_code == 403
+    with runtime.session() as session:
+        assert len(session.scalars(select(SubsidyClaim)).all()) == 1
