@@ -1115,6 +1115,18 @@ EXPECTED: dict[tuple[str, str], Row] = {
         lambda w, who, ok: _page_posting(w, who, ok, "completions"),
         page({INSTITUTION_A: 303, INSTITUTION_B: 404}),
     ),
+    ("GET", "/institution/classes/{class_ref}/subsidy"): Row(
+        lambda w, who, ok: Call("GET", f"/institution/classes/{w.class_a}/subsidy"),
+        page({INSTITUTION_A: 200, INSTITUTION_B: 404}),
+    ),
+    ("POST", "/institution/classes/{class_ref}/subsidy-claims"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/institution/classes/{w.completed_class() if ok else w.class_a}/subsidy-claims",
+            data=_form(w, who),
+        ),
+        page({INSTITUTION_A: 303, INSTITUTION_B: 404}),
+    ),
     ("GET", "/api/v1/rosters/template.csv"): Row(
         lambda w, who, ok: Call("GET", "/api/v1/rosters/template.csv"), public()
     ),

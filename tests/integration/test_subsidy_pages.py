@@ -6,12 +6,14 @@ changed, CSRF, auditors read only."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from credential_service.certificates import service as certificates
+from credential_service.core.clock import beijing_date, utcnow
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
 from credential_service.identity.signin import staff as staff_signin
@@ -261,5 +263,91 @@ def test_a_refused_claim_says_why_in_chinese(
     assert not_mine.status_code == 404 and "证书" in _text(not_mine.text)
     forged = browser.post("/me/subsidy-claims", data={"certificate_number": number, "csrf": "x"})
     assert forged.status_code == 403
+    with runtime.session() as session:
+        assert len(session.scalars(select(SubsidyClaim)).all()) == 1
+
+
+# --- the institution's claim for its class ---------------------------------------------------------
+
+
+def _institution_browser(client: TestClient, runtime: Runtime, code: str) -> TestClient:
+    principal = Principal(Role.INSTITUTION, f"institution:{code}", frozenset({"train"}), tenant=code)
+    token = mint_token(runtime.keystore, issuer=BASE_URL, audience=BASE_URL, principal=principal, minutes=5)
+    browser = TestClient(client.app, base_url=BASE_URL)
+    browser.cookies.set(SESSION_COOKIE, token)
+    return browser
+
+
+def _open_class(
+    client: TestClient, runtime: Runtime, code: str, ref: str, *, ended: bool
+) -> certificates.Holder:
+    """A class of one trainee: ended with the trainee's completion recorded, or still running."""
+    from tests.integration.test_training_institutions import trainee
+
+    headers = {
+        "Authorization": f"Bearer {_institution_browser(client, runtime, code).cookies[SESSION_COOKIE]}"
+    }
+    who = holder()
+    today = beijing_date(utcnow())
+    end = today - timedelta(days=2) if ended else today + timedelta(days=10)
+    body = {
+        "class_ref": ref,
+        "occupation_code": "6-31-01-03",
+        "training_type": "employment_skills",
+        "start_date": (today - timedelta(days=30)).isoformat(),
+        "end_date": end.isoformat(),
+        "planned_hours": 80,
+        "roster": [trainee(who)],
+    }
+    assert client.post("/api/v1/classes", json=body, headers=headers).status_code == 201
+    enrolled = {"enrolments": [{**trainee(who), "enrolled_on": (today - timedelta(days=30)).isoformat()}]}
+    assert client.post(f"/api/v1/classes/{ref}/enrolments", json=enrolled, headers=headers).status_code == 201
+    if ended:
+        completion = {**trainee(who), "attended_hours": 76, "result": "pass", "score": 85}
+        completion["completed_on"] = end.isoformat()
+        posted = client.post(
+            f"/api/v1/classes/{ref}/completions", json={"completions": [completion]}, headers=headers
+        )
+        assert posted.status_code == 201, posted.text
+    return who
+
+
+def test_an_institution_claims_for_its_ended_class_on_a_page(
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str], rules_loaded: None
+) -> None:
+    from tests.integration.test_training_institutions import CODE_A, CODE_B, register
+
+    assert register(client, admin_headers, CODE_A, "太原市技能培训学校").status_code == 201
+    assert register(client, admin_headers, CODE_B.lower(), "晋中市职业培训中心").status_code == 201
+    who = _open_class(client, runtime, CODE_A, "HG-2026-11", ended=True)
+    _open_class(client, runtime, CODE_A, "HG-2026-12", ended=False)
+    school = _institution_browser(client, runtime, CODE_A)
+    assert (
+        'href="/institution/classes/HG-2026-11/subsidy"' in school.get("/institution/classes/HG-2026-11").text
+    )
+    page = school.get("/institution/classes/HG-2026-11/subsidy")
+    assert page.status_code == 200 and "为完成培训的学员申请职业培训补贴" in page.text
+    assert "本班尚无补贴申请" in page.text
+    claimed = school.post(
+        "/institution/classes/HG-2026-11/subsidy-claims", data={"csrf": _csrf(school)}, follow_redirects=False
+    )
+    assert claimed.status_code == 303, claimed.text
+    page = school.get(claimed.headers["location"])
+    text = _text(page.text)
+    assert "新增 1 项申请" in text and "职业培训补贴" in text and "培训班 HG-2026-11" in text
+    assert "补贴对象" in text and who.id_number not in page.text
+    _plain(page.text)
+    with runtime.session() as session:
+        assert len(session.scalars(select(SubsidyClaim)).all()) == 1
+    # Refusals in Chinese, nothing filed: a class still running, a forged form, another's class.
+    running = school.post("/institution/classes/HG-2026-12/subsidy-claims", data={"csrf": _csrf(school)})
+    assert running.status_code == 409 and "结束后才能申领职业培训补贴" in running.text
+    assert "claim the training subsidy" not in running.text
+    forged = school.post("/institution/classes/HG-2026-11/subsidy-claims", data={"csrf": "x"})
+    assert forged.status_code == 403
+    other = _institution_browser(client, runtime, CODE_B)
+    theirs = other.post("/institution/classes/HG-2026-11/subsidy-claims", data={"csrf": _csrf(other)})
+    assert theirs.status_code == 404
+    assert other.get("/institution/classes/HG-2026-11/subsidy").status_code == 404
     with runtime.session() as session:
         assert len(session.scalars(select(SubsidyClaim)).all()) == 1
