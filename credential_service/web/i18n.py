@@ -1165,8 +1165,8 @@ TEXTS["zh"].update(
         "subsidy_done_refuse": "已处理：该申请不予补贴。",
         "subsidy_decision_refused": "未能处理",
         "rule_sets_title": "补贴规则版本（只读）",
-        "rule_sets_lead": "规则由命令行 credential-service subsidies rules load 加载；每项申请按其认定日期"
-        "施行的版本判断，并记录所用版本。",
+        "rule_sets_lead": "规则文件由系统管理员用命令行加载，此处只读；每项申请按其认定日期施行的版本判断，"
+        "并记录所用版本。",
         "rule_set_type": "补贴类型",
         "rule_set_version": "版本",
         "rule_set_source": "依据文件",
