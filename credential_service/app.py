@@ -34,6 +34,7 @@ from credential_service.records.training.pages import router as institution_page
 from credential_service.records.training.routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.site import router as web_router
+from credential_service.subsidies.pages import router as subsidy_pages_router
 from credential_service.subsidies.routes import router as subsidies_router
 from credential_service.transparency.routes import router as transparency_router
 from credential_service.transparency.schedule import checkpoint_schedule
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_pages_router,
         institution_pages_router,
         subsidies_router,
+        subsidy_pages_router,
     ):
         app.include_router(router)
     # The examples name the default deployment's DID; /docs shows this deployment's own.

@@ -10,6 +10,8 @@ No page shows a clear ID number.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -26,6 +28,10 @@ from credential_service.core.clock import beijing_text
 from credential_service.core.errors import Forbidden, ServiceError
 from credential_service.identity.signin import staff as staff_signin
 from credential_service.platform.tokens import STAFF_ROLES, Role
+from credential_service.subsidies import claims as subsidy_claims
+from credential_service.subsidies import service as subsidy_rule_sets
+from credential_service.subsidies.ports import SubsidiesRuntimeDep
+from credential_service.subsidies.rules import SubsidyType
 from credential_service.web.http import (
     RuntimeDep,
     check_csrf,
@@ -459,6 +465,112 @@ def admin_recoveries(request: Request, runtime: RuntimeDep, staff: Staff) -> Res
         yuan=yuan_text,
         nav="recoveries",
     )
+
+
+# --- subsidy claims: the officers' queue and the rule sets (以证定补) -----------------------------------
+
+
+@dataclass
+class DecisionForm:
+    claim_id: str = ""
+    decision: str = ""
+    reason: str = ""
+    error: str = ""  # the service's refusal, shown at the claim it is about
+
+
+@dataclass(frozen=True)
+class RuleSetLine:
+    type_name: str
+    version: str
+    title: str
+    source_document: str
+    valid_from: date
+    valid_until: date | None
+    sha256: str
+
+
+def _subsidies(
+    request: Request,
+    runtime: RuntimeDep,
+    staff: PageSession,
+    *,
+    done: str | None = None,
+    form: DecisionForm | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    english = pick_lang(request.query_params.get("lang"), request.cookies.get("lang")) == "en"
+    with runtime.read_session() as session:
+        queue = subsidy_claims.views(session, subsidy_claims.claims_waiting(session))
+        rule_sets = [
+            RuleSetLine(
+                SubsidyType(row.subsidy_type).title_en if english else SubsidyType(row.subsidy_type).title_zh,
+                row.version,
+                row.title,
+                row.source_document,
+                row.valid_from,
+                row.valid_until,
+                row.sha256,
+            )
+            for row in subsidy_rule_sets.list_rule_sets(session)
+        ]
+    return _page(
+        request,
+        staff,
+        "admin_subsidies.html",
+        "补贴审核",
+        status=status,
+        queue=queue,
+        rule_sets=rule_sets,
+        done=done if done in ("approve", "refuse") else None,
+        form=form or DecisionForm(),
+        yuan=yuan_text,
+        nav="subsidies",
+    )
+
+
+@router.get("/admin/subsidies")
+def admin_subsidies(
+    request: Request,
+    runtime: RuntimeDep,
+    staff: Staff,
+    done: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
+    return _subsidies(request, runtime, staff, done=done)
+
+
+@router.post("/admin/subsidies/{claim_id}/decision")
+def admin_decide_subsidy(
+    claim_id: str,
+    request: Request,
+    runtime: SubsidiesRuntimeDep,
+    staff: Staff,
+    decision: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """Approve (pays the person's own card account) or refuse a waiting claim with a reason
+    (administrators only), as the API does; a refusal is shown at the claim and nothing changes."""
+    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+        return refusal
+    form = DecisionForm(claim_id=claim_id, decision=decision, reason=reason)
+    if decision not in ("approve", "refuse"):
+        form.error = "请选择批准或不予补贴 / choose approve or refuse"
+        return _subsidies(request, runtime, staff, form=form, status=422)
+    try:
+        with runtime.session() as session:
+            subsidy_claims.decide(
+                session,
+                runtime.social_insurance,
+                data_key=runtime.settings.data_key_bytes,
+                claim_id=claim_id,
+                approve=decision == "approve",
+                reason=reason,
+                officer=staff.principal.subject,
+            )
+    except ServiceError as exc:
+        form.error = "；".join(e.reason for e in exc.errors) or exc.message
+        return _subsidies(request, runtime, staff, form=form, status=exc.status)
+    return RedirectResponse(f"/admin/subsidies?done={decision}", status_code=303)
 
 
 @router.get("/admin/audit")

@@ -533,6 +533,25 @@ def claims_of_person(session: Session, person: Person) -> list[SubsidyClaim]:
     )
 
 
+@dataclass(frozen=True)
+class ClassClaimsView:
+    class_ref: str
+    end_date: date
+    claims: list[SubsidyClaim]
+
+
+def claims_of_class(session: Session, institution_code: str, class_ref: str) -> ClassClaimsView:
+    """The claims filed for one of the institution's classes, oldest first; another institution's
+    class is not found (ClassNotFound), exactly as one that does not exist."""
+    klass = training.own_class(session, training.tenant(session, institution_code), class_ref)
+    found = session.scalars(
+        select(SubsidyClaim)
+        .where(SubsidyClaim.class_id == klass.id)
+        .order_by(SubsidyClaim.claimed_at, SubsidyClaim.id)
+    )
+    return ClassClaimsView(klass.class_ref, klass.end_date, list(found))
+
+
 def claims_waiting(session: Session, *, limit: int = 100, offset: int = 0) -> list[SubsidyClaim]:
     """The officers' queue: claims waiting for a decision, oldest first."""
     return list(

@@ -15,6 +15,9 @@ from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
 from credential_service.identity.signin.assertions import AssertedIdentity, dev_assertion
 from credential_service.platform.tokens import Role
 from credential_service.records.rules import ENTRY_TITLES
+from credential_service.subsidies import claims as subsidy_claims
+from credential_service.subsidies.ports import SubsidiesRuntimeDep
+from credential_service.subsidies.rules import SubsidyType
 from credential_service.web.http import (
     JSON,
     RuntimeDep,
@@ -24,7 +27,7 @@ from credential_service.web.http import (
     rate_limit,
     start_session,
 )
-from credential_service.web.i18n import FACT_LABELS, HIDDEN_FACTS, fact_text, pick_lang
+from credential_service.web.i18n import FACT_LABELS, HIDDEN_FACTS, fact_text, pick_lang, yuan_text
 from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
 from credential_service.web.templating import error_page, render
 from credential_service.worker import clr
@@ -114,7 +117,17 @@ def my_file_page(request: Request, runtime: RuntimeDep, me: Me) -> Response:
             ],
             "entries": list(reversed(worker.my_file(session, person))),
             "verifications": worker.my_verifications(session, person),
+            "subsidy_claims": subsidy_claims.views(session, subsidy_claims.claims_of_person(session, person)),
         }
+    # A certificate claimed before shows its claim's state instead of the button (claiming again
+    # would only answer with the same claim).
+    context["claimed"] = {
+        c.certificate_number: c.state
+        for c in context["subsidy_claims"]
+        if c.subsidy_type is SubsidyType.SKILL_UPGRADE and c.certificate_number
+    }
+    context["claim_filed"] = request.query_params.get("claimed") == "1"
+    context["yuan"] = yuan_text
     lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
     context["titles"] = {
         kind.value: titles[1 if lang == "en" else 0] for kind, titles in ENTRY_TITLES.items()
@@ -123,6 +136,29 @@ def my_file_page(request: Request, runtime: RuntimeDep, me: Me) -> Response:
     context["fact_value"] = partial(fact_text, lang=lang)
     context["hidden_facts"] = HIDDEN_FACTS
     return render(request, "me.html", context)
+
+
+@router.post("/me/subsidy-claims")
+def claim_skill_upgrade_page(
+    request: Request,
+    runtime: SubsidiesRuntimeDep,
+    me: Me,
+    certificate_number: Annotated[str, Form(max_length=40)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """The one-click 技能提升补贴 claim for one of the worker's certificates, as the API does: the rules
+    judge it at once and the answer is shown with the claim on /me (a refusal names each rule)."""
+    check_csrf(me.token, csrf)
+    with runtime.session() as session:
+        subsidy_claims.claim_skill_upgrade(
+            session,
+            runtime.social_insurance,
+            data_key=runtime.settings.data_key_bytes,
+            person=identity.get_person(session, me.tenant),
+            certificate_number=certificate_number.strip(),
+            actor=me.principal.subject,
+        )
+    return RedirectResponse("/me?claimed=1#subsidies", status_code=303)
 
 
 @router.get("/me/certificates/{certificate_number}/credential.json")

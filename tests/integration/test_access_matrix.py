@@ -994,6 +994,12 @@ EXPECTED: dict[tuple[str, str], Row] = {
         lambda w, who, ok: Call("POST", f"/me/share-links/{w.share_link_id()}/withdraw", data=_form(w, who)),
         page({WORKER_A: 303, WORKER_B: 404}),
     ),
+    ("POST", "/me/subsidy-claims"): Row(
+        lambda w, who, ok: Call(
+            "POST", "/me/subsidy-claims", data=_form(w, who, certificate_number=w.number_a)
+        ),
+        page({WORKER_A: 303, WORKER_B: 404}),  # A's claim exists: shown again; B's is not theirs
+    ),
     ("GET", "/me/export/data.json"): Row(
         lambda w, who, ok: Call("GET", "/me/export/data.json"), page(WORKERS)
     ),
@@ -1132,6 +1138,18 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/institution/classes/{class_ref}/completions"): Row(
         lambda w, who, ok: _page_posting(w, who, ok, "completions"),
+        page({INSTITUTION_A: 303, INSTITUTION_B: 404}),
+    ),
+    ("GET", "/institution/classes/{class_ref}/subsidy"): Row(
+        lambda w, who, ok: Call("GET", f"/institution/classes/{w.class_a}/subsidy"),
+        page({INSTITUTION_A: 200, INSTITUTION_B: 404}),
+    ),
+    ("POST", "/institution/classes/{class_ref}/subsidy-claims"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/institution/classes/{w.completed_class() if ok else w.class_a}/subsidy-claims",
+            data=_form(w, who),
+        ),
         page({INSTITUTION_A: 303, INSTITUTION_B: 404}),
     ),
     ("GET", "/api/v1/rosters/template.csv"): Row(
@@ -1414,6 +1432,15 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/admin/audit"): Row(lambda w, who, ok: Call("GET", "/admin/audit"), page(STAFF_READ)),
     ("GET", "/admin/recoveries"): Row(lambda w, who, ok: Call("GET", "/admin/recoveries"), page(STAFF_READ)),
+    ("GET", "/admin/subsidies"): Row(lambda w, who, ok: Call("GET", "/admin/subsidies"), page(STAFF_READ)),
+    ("POST", "/admin/subsidies/{claim_id}/decision"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/admin/subsidies/{w.fresh_claim() if ok else w.claim_a}/decision",
+            data=_form(w, who, decision="refuse", reason="无法核实参保情况"),
+        ),
+        page(ADMIN_PAGE_WRITE),
+    ),
     # --- subsidies: workers and institutions claim, officers decide, the recovery register
     ("POST", "/api/v1/me/subsidy-claims"): Row(
         lambda w, who, ok: Call("POST", "/api/v1/me/subsidy-claims", json={"certificate_number": w.number_a}),
