@@ -105,7 +105,7 @@ def test_a_status_change_is_on_the_standby_when_its_commit_returns(cluster: dict
         staff = Principal(Role.ADMIN, "admin:cluster-test", STAFF_SCOPES[Role.ADMIN])
         bearer = {
             "Authorization": "Bearer "
-            + mint_token(runtime.keystore, issuer=base, audience=base, principal=staff)
+            + mint_token(runtime.keystore, issuer=base, audience=base, principal=staff, minutes=5)
         }
         url = httpx.get(f"{base}/api/v1/certificates/{number}/qr.png", headers=bearer).headers[
             "x-verification-url"
