@@ -1,0 +1,88 @@
+"""Checking a certificate by number and name, or a list of them (/check, /check/bulk); the shared view."""
+
+from __future__ import annotations
+
+ZH: dict[str, str] = {
+    "check_title": "查验证书",
+    "check_lead": "输入证书上的证书编号和持证人姓名，或证件类型、证件号码和姓名，查验证书是否真实有效。",
+    "check_by_number": "按证书编号查验",
+    "check_by_identity": "按证件号码查验",
+    "check_certificate_number": "证书编号（22 位）",
+    "check_button": "查验",
+    "check_no_match": "未查到",
+    "check_no_match_lead": "没有与所填信息一致的证书：证书编号（或证件号码）与姓名不匹配，"
+    "或没有这本证书。请核对后再试；如有疑问，请联系发证的评价机构。",
+    "check_found": "查到 {n} 本证书",
+    "check_note": "姓名已部分隐藏；证件号码只用于查找，不会显示或保存。为防止批量试探，查询次数有限制。",
+    "check_bulk_link": "批量查验：上传名单（Excel 或 CSV）",
+    "check_single_link": "查验一本证书",
+    "check_from_qr": "用证书编号和姓名查验",
+    "check_from_qr_lead": "二维码无法核验时，可以输入证书上的证书编号和姓名查验。",
+    "bulk_title": "批量查验证书",
+    "bulk_lead": "上传名单：Excel（.xlsx）或 CSV 文件，第一行为表头“证书编号,姓名”，每行一本证书，"
+    "一次最多 {max_rows} 行。",
+    "bulk_template": "下载模板",
+    "bulk_file": "名单文件",
+    "bulk_button": "上传并查验",
+    "bulk_results": "查验结果",
+    "bulk_summary": "共 {total} 行：{counts}",
+    "bulk_download": "下载结果",
+    "bulk_download_xlsx": "下载 Excel",
+    "bulk_download_csv": "下载 CSV",
+    "bulk_again": "再查一份名单",
+    "bulk_expired": "结果无法下载：请重新上传名单查验。",
+    "col_row": "行号",
+    "col_verdict": "核验结论",
+    "col_detail": "说明",
+    "col_holder": "持证人（部分隐藏）",
+    "col_checked_at": "查验时间（北京时间）",
+    "verdict_no_match": "未查到",
+    "verdict_bad_row": "无法查验",
+    "no_match_detail": "证书编号与姓名不匹配，或没有这本证书",
+    "shared_pdf": "打印版证书（PDF）",
+    "shared_verify": "核验页面",
+}
+EN: dict[str, str] = {
+    "check_title": "Check a certificate",
+    "check_lead": "Enter the certificate number and the holder's name as printed, or the type and number "
+    "of the holder's ID document and the name, to check that the certificate is genuine and valid.",
+    "check_by_number": "By certificate number",
+    "check_by_identity": "By ID document",
+    "check_certificate_number": "Certificate number (22 characters)",
+    "check_button": "Check",
+    "check_no_match": "Not found",
+    "check_no_match_lead": "No certificate matches: the certificate number (or ID number) and the name "
+    "do not belong together, or there is no such certificate. Check what you typed; if in doubt, ask "
+    "the issuing organisation.",
+    "check_found": "{n} certificate(s) found",
+    "check_note": "The name is partly masked; the ID number is used to look up only, never shown or "
+    "kept. Look-ups are limited to stop guessing.",
+    "check_bulk_link": "Check a list: upload Excel or CSV",
+    "check_single_link": "Check one certificate",
+    "check_from_qr": "Check by certificate number and name",
+    "check_from_qr_lead": "When the QR code cannot be verified, enter the certificate number and the "
+    "name printed on the certificate.",
+    "bulk_title": "Check a list of certificates",
+    "bulk_lead": 'Upload a list: Excel (.xlsx) or CSV, the first row the header "证书编号,姓名" '
+    "(certificate number, name), one certificate a row, at most {max_rows} rows.",
+    "bulk_template": "Template",
+    "bulk_file": "List file",
+    "bulk_button": "Upload and check",
+    "bulk_results": "Results",
+    "bulk_summary": "{total} rows: {counts}",
+    "bulk_download": "Download the results",
+    "bulk_download_xlsx": "Download Excel",
+    "bulk_download_csv": "Download CSV",
+    "bulk_again": "Check another list",
+    "bulk_expired": "These results cannot be downloaded: upload the list again.",
+    "col_row": "Row",
+    "col_verdict": "Verdict",
+    "col_detail": "Detail",
+    "col_holder": "Holder (partly masked)",
+    "col_checked_at": "Checked at (Beijing time)",
+    "verdict_no_match": "Not found",
+    "verdict_bad_row": "Not checked",
+    "no_match_detail": "The number and the name do not match, or there is no such certificate",
+    "shared_pdf": "Printable certificate (PDF)",
+    "shared_verify": "Verification page",
+}
