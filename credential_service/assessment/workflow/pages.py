@@ -204,8 +204,11 @@ def _where(loc: str, request: Request) -> str:
     return en if english else zh
 
 
-def _staged(code: str, digest: str) -> Path:
-    return STAGING / f"{code}-{digest}.sheet"
+def _staged(staff: PageSession, digest: str) -> Path:
+    """The sheet waiting for this officer's confirmation: per sign-in session, so two officers (or two
+    deployments on one host) checking the same sheet never take each other's copy."""
+    session = hashlib.sha256(staff.token.encode()).hexdigest()[:16]
+    return STAGING / f"{staff.tenant}-{session}-{digest}.sheet"
 
 
 @router.post("/org/upload")
@@ -221,7 +224,7 @@ def org_upload(
     check_csrf(staff.token, csrf)
     digest = file_sha256(file.file)
     STAGING.mkdir(parents=True, exist_ok=True)
-    with _staged(staff.tenant, digest).open("wb") as staged:
+    with _staged(staff, digest).open("wb") as staged:
         shutil.copyfileobj(file.file, staged)
     context = {
         "title": "核对结果",
@@ -232,7 +235,7 @@ def org_upload(
         "signout_action": "/org/signout",
     }
     try:
-        with _staged(staff.tenant, digest).open("rb") as stream:
+        with _staged(staff, digest).open("rb") as stream:
             _, rows = read_sheet(stream)  # read and bounded before any transaction
         with runtime.session() as session:
             organisation = organisations.get_organisation(session, staff.tenant)
@@ -263,7 +266,7 @@ def org_confirm(
 ) -> Response:
     """Record the checked sheet: the platform signs its digest with the organisation's key."""
     check_csrf(staff.token, csrf)
-    staged = _staged(staff.tenant, digest)
+    staged = _staged(staff, digest)
     if not staged.is_file():
         return render(
             request,
