@@ -8,19 +8,19 @@ from credential_service.core import examples
 
 # A secured credential's shape: its proof verifies on no deployment (not genuine, with each check
 # saying why). Paste a credential from /credentials/issue or a certificate's credential.json instead.
+SHAPE_PROOF = {
+    "type": "DataIntegrityProof",
+    "cryptosuite": "eddsa-rdfc-2022",
+    "created": "2026-11-20T02:00:00Z",
+    "verificationMethod": f"{examples.PLATFORM_DID}#key-1",
+    "proofPurpose": "assertionMethod",
+    "proofValue": "z3jGZPtwWeSJanSberzx14BxqR3QWDUdhDr1phMQS8vxVUXPpzLpX5gWP4bQhX6KRXM8XPkyp3eWy8M1EDqYXiyeR",
+}
 SECURED_CREDENTIAL = {
     **examples.PLATFORM_CREDENTIAL,
     "id": "urn:uuid:0b7e5c1a-6f2d-4e83-a9c4-2d1f8b3e7a60",
     "validFrom": "2026-11-20T10:00:00+08:00",
-    "proof": {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-rdfc-2022",
-        "created": "2026-11-20T02:00:00Z",
-        "verificationMethod": f"{examples.PLATFORM_DID}#key-1",
-        "proofPurpose": "assertionMethod",
-        "proofValue": "z3jGZPtwWeSJanSberzx14BxqR3QWDUdhDr1phMQS8vxVUXPpz"
-        "LpX5gWP4bQhX6KRXM8XPkyp3eWy8M1EDqYXiyeR",
-    },
+    "proof": SHAPE_PROOF,
 }
 
 
@@ -72,6 +72,9 @@ class VerifyPresentationOptions(_CheckedOptions):
     returnPresentation: bool = False
 
 
+_WALLET_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"  # the worker's wallet (example)
+
+
 class VerifyPresentationRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -80,19 +83,15 @@ class VerifyPresentationRequest(BaseModel):
                 "verifiablePresentation": {
                     "@context": ["https://www.w3.org/ns/credentials/v2"],
                     "type": ["VerifiablePresentation"],
-                    "holder": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                    "holder": _WALLET_DID,
                     "verifiableCredential": [SECURED_CREDENTIAL],
                     "proof": {
-                        "type": "DataIntegrityProof",
-                        "cryptosuite": "eddsa-rdfc-2022",
+                        **SHAPE_PROOF,
                         "created": "2026-11-21T02:00:00Z",
-                        "verificationMethod": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
-                        "#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                        "verificationMethod": f"{_WALLET_DID}#{_WALLET_DID.removeprefix('did:key:')}",
                         "proofPurpose": "authentication",
                         "challenge": "1f4a9c2e-hr-2026-11-21",
                         "domain": "https://hr.example.cn",
-                        "proofValue": "z3jGZPtwWeSJanSberzx14BxqR3QWDUdhDr1phMQS8vxVUXPpz"
-                        "LpX5gWP4bQhX6KRXM8XPkyp3eWy8M1EDqYXiyeR",
                     },
                 },
                 "options": {"challenge": "1f4a9c2e-hr-2026-11-21", "domain": "https://hr.example.cn"},

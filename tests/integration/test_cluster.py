@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -22,16 +21,11 @@ from credential_service.platform.tokens import STAFF_SCOPES, Principal, Role, mi
 from credential_service.runtime import Runtime, build_runtime
 from tests.conftest import need
 from tests.factories import issue_certificate, register_organisation
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "scripts" / "cluster"
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgres"], indirect=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def cluster(backend: str) -> Iterator[dict[str, str]]:
     )
     place = tempfile.mkdtemp(prefix="cs-cluster-")
     os.chmod(place, 0o755)  # PostgreSQL's own user must reach its data directories
-    ports = {"CS_PORT": _free_port(), "CS_PG_PORT": _free_port(), "CS_PG_STANDBY_PORT": _free_port()}
+    ports = {"CS_PORT": free_port(), "CS_PG_PORT": free_port(), "CS_PG_STANDBY_PORT": free_port()}
     env = {
         **os.environ,
         **{k: str(v) for k, v in ports.items()},
