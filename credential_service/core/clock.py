@@ -10,11 +10,27 @@ from zoneinfo import ZoneInfo
 _DATETIME_STAMP = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
-BEIJING = ZoneInfo("Asia/Shanghai")  # dates on certificates and in the national rules are Beijing dates
+# Dates on certificates, classes, scope rows and in the national rules are Beijing dates, whatever
+# the server's own time zone (containers run in UTC: ``date.today()`` is a day behind after 16:00).
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def beijing_date(moment: datetime) -> date:
+    """The Beijing calendar date of a moment."""
     return as_utc(moment).astimezone(BEIJING).date()
+
+
+def beijing_now() -> datetime:
+    return utcnow().astimezone(BEIJING)
+
+
+def beijing_today() -> date:
+    return beijing_date(utcnow())
+
+
+def beijing_midnight(day: date) -> datetime:
+    """The start of a Beijing calendar day, as an aware moment (for date-only facts)."""
+    return datetime.combine(day, time(0), BEIJING)
 
 
 def beijing_text(moment: datetime | date | None, *, minutes: bool = False) -> str:
@@ -30,7 +46,7 @@ def beijing_text(moment: datetime | date | None, *, minutes: bool = False) -> st
 
 def china_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The first instant of a Beijing calendar day and the first instant of the next one."""
-    start = datetime.combine(day, time(0), BEIJING)
+    start = beijing_midnight(day)
     return start, start + timedelta(days=1)
 
 

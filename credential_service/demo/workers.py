@@ -26,7 +26,7 @@ from credential_service.certificates.credential import Occupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.rules import STATES, Actor, StatusAction
-from credential_service.core.clock import BEIJING
+from credential_service.core.clock import BEIJING, beijing_today
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
@@ -114,7 +114,7 @@ class _Class:
 
 
 def _plan_classes(rng: random.Random, codes: list[str], people: list[certificates.Holder]) -> list[_Class]:
-    today = date.today()
+    today = beijing_today()
     plan, position, n = [], 0, 0
     while position < len(people):
         size = rng.randint(10, 20)

@@ -12,6 +12,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from credential_service.core.clock import beijing_today
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _GB11643 = re.compile(r"^\d{17}[\dX]$")
@@ -145,7 +147,7 @@ def stored_value_holds_id_number(text: str) -> bool:
     — 18 characters with a right check character, 17 digits with a real birth date, or 15 with a
     real date. Stricter about boundaries than :func:`holds_id_number`, because stored values include
     digests and signatures whose digit runs must never look like one."""
-    today = date.today()
+    today = beijing_today()
     for found in _STORED_ID.finditer(text):
         run = found.group().upper()
         if (
@@ -186,7 +188,7 @@ def normalise_id_number(doc_type: DocumentType, number: str, *, today: date | No
 
     Retired county codes are accepted on purpose: numbers never change when districts merge.
     """
-    today = today or date.today()
+    today = today or beijing_today()
     value = number.strip().upper()
     if doc_type in (DocumentType.RESIDENT_ID, DocumentType.HK_MO_RESIDENCE, DocumentType.TW_RESIDENCE):
         _validate_gb11643(value, today)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from credential_service.audit import service as audit
-from credential_service.core.clock import utcnow
+from credential_service.core.clock import beijing_today, utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.crypto.keystore import FileKeyStore
@@ -209,7 +209,7 @@ def sign_in_worker(
         session, settings.data_key_bytes, identify(asserted.document_type, asserted.id_number), asserted.name
     )
     if asserted.card_number is not None:
-        record_card(session, person, asserted.card_number, utcnow().date())
+        record_card(session, person, asserted.card_number, beijing_today())
     principal = Principal(
         Role.WORKER,
         f"worker:{person.public_id}",

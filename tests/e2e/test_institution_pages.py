@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 
-from credential_service.core.clock import utcnow
+from credential_service.core.clock import beijing_date, utcnow
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import gb11643_check_char
 from credential_service.records.training import institutions, signin
 from credential_service.records.training.models import TrainingType
-from credential_service.records.training.rules import china_date
 from credential_service.runtime import Runtime
 from tests.e2e import expect
 
@@ -65,7 +64,7 @@ def test_an_institution_runs_a_class_to_completion(
             approved_projects=[("6-18-02-04", TrainingType.SKILL_UPGRADE)],
         )
         link = signin.signin_link(session, live_runtime.keystore, live_runtime.settings, code)
-    today = china_date(utcnow())
+    today = beijing_date(utcnow())
     start, end = today - timedelta(days=10), today + timedelta(days=5)
     numbers = [
         f + gb11643_check_char(f) for f in ("14010519880808121", "14010519880808122", "14010519880808123")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from credential_service.cli import app as cli
-from credential_service.core.clock import utcnow
+from credential_service.core.clock import beijing_date, utcnow
 from credential_service.core.config import Settings
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import gb11643_check_char
@@ -33,12 +33,12 @@ from credential_service.records.training.models import (
     TrainingClass,
     TrainingType,
 )
-from credential_service.records.training.rules import InstitutionStatus, china_date
+from credential_service.records.training.rules import InstitutionStatus
 from credential_service.runtime import Runtime
 from credential_service.web.http import SESSION_COOKIE, csrf_token
 from tests.conftest import BASE_URL
 
-TODAY = china_date(utcnow())
+TODAY = beijing_date(utcnow())
 START, END = TODAY - timedelta(days=20), TODAY + timedelta(days=10)
 HEADER = "证件类型,证件号码,姓名,报名日期"
 ENGLISH_LEAK = re.compile(r"\b(None|True|False|resident_id|skill_upgrade|not_started|running|pass|fail)\b")
@@ -394,7 +394,7 @@ def test_attendance_and_completions(client: TestClient, runtime: Runtime, school
 
     def attend(**changes: Any) -> Any:
         data = {
-            "day": TODAY.isoformat(),
+            "day": (TODAY - timedelta(days=1)).isoformat(),  # 08:30 today may still be ahead
             "time": "08:30",
             "place": "3 号教室",
             "method": "face",
@@ -421,7 +421,7 @@ def test_attendance_and_completions(client: TestClient, runtime: Runtime, school
     _plain(early.text)
 
     done = attend()
-    assert done.status_code == 303
+    assert done.status_code == 303, done.text
     assert "考勤已登记：3 人次" in browser.get(done.headers["location"]).text
     twice = attend()
     assert twice.status_code == 422 and "此次考勤已记录" in twice.text

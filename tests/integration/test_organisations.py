@@ -37,7 +37,7 @@ from credential_service.assessment.organisations.rules import endorsed_for, endo
 from credential_service.assessment.organisations.schemas import ScopeRowIn
 from credential_service.audit import service as audit
 from credential_service.cli import app as cli
-from credential_service.core.clock import utcnow
+from credential_service.core.clock import beijing_date, utcnow
 from credential_service.core.config import Settings
 from credential_service.core.errors import Conflict, InvalidInput
 from credential_service.identity.clients import errors as client_errors
@@ -416,12 +416,14 @@ def test_the_endorsement_verifies_and_a_tampered_copy_does_not(
 
     registration_read = endorsed_registration(endorsement)
     assert registration_read.organisation_code == CODE_A and registration_read.version == 1
-    tomorrow = utcnow().date() + timedelta(days=1)  # registered today: wholly active from tomorrow on
+    tomorrow = beijing_date(utcnow()) + timedelta(days=1)  # registered today: wholly active from tomorrow on
     assert endorsed_for(
         registration_read, "6-18-02-04", "电焊工", 3, max(tomorrow, registration_read.scope[0].valid_from)
     )
     assert not endorsed_for(registration_read, "6-18-02-04", "电焊工", 2, tomorrow)
-    assert not endorsed_for(registration_read, "6-18-02-04", "电焊工", 3, utcnow().date() - timedelta(days=1))
+    assert not endorsed_for(
+        registration_read, "6-18-02-04", "电焊工", 3, beijing_date(utcnow()) - timedelta(days=1)
+    )
 
     tampered = json.loads(json.dumps(endorsement))
     tampered["credentialSubject"]["endorsementComment"] = subject["endorsementComment"].replace(

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from credential_service.core.clock import utcnow
+from credential_service.core.clock import BEIJING, beijing_date, utcnow
 from credential_service.identity import service as identity
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.models import Person
@@ -45,8 +45,8 @@ from credential_service.runtime import Runtime
 from tests.conftest import BASE_URL
 from tests.factories import holder
 
-CHINA = training_rules.CHINA_TIME
-TODAY = training_rules.china_date(utcnow())
+CHINA = BEIJING
+TODAY = beijing_date(utcnow())
 START, END = TODAY - timedelta(days=40), TODAY - timedelta(days=5)
 PHOTO = "ab" * 32
 JPEG_BASE64 = "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYICAoJCQoM"
@@ -751,7 +751,7 @@ def test_pure_rules() -> None:
     assert training_rules.project_approved(projects, "6-31-01-03", "other")
     assert not training_rules.project_approved([], "6-31-01-03", "other")
     late_utc = datetime(2026, 9, 1, 16, 30, tzinfo=UTC)  # 00:30 on 2 September in Beijing
-    assert training_rules.china_date(late_utc) == date(2026, 9, 2)
+    assert beijing_date(late_utc) == date(2026, 9, 2)
     closed, active = InstitutionStatus.CLOSED, InstitutionStatus.ACTIVE
     assert training_rules.status_change_allowed(InstitutionStatus.SUSPENDED, active)
     assert not training_rules.status_change_allowed(closed, active)

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from credential_service.assessment.organisations import rules
 from credential_service.assessment.organisations.rules import (
-    CHINA_TIME,
     EndorsementFormatError,
     ScopeRowInput,
     active_throughout,
@@ -22,6 +21,7 @@ from credential_service.assessment.organisations.rules import (
     scope_problems,
     status_on,
 )
+from credential_service.core.clock import BEIJING
 
 CATALOGUE = {"6-18-02-04": ["电焊工", "气焊工"], "6-18-01-01": [], "4-10-01-05": []}
 FROM, TO = date(2026, 1, 1), date(2028, 12, 31)
@@ -245,7 +245,7 @@ def test_the_later_of_two_periods_in_the_same_second_wins() -> None:
 
 
 def beijing(day: date, hour: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=CHINA_TIME)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=BEIJING)
 
 
 def test_active_throughout_exam_days() -> None:

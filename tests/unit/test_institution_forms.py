@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from credential_service.core.clock import BEIJING
 from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.records.training.forms import (
     ClassForm,
@@ -14,7 +15,7 @@ from credential_service.records.training.forms import (
     posting_problems,
 )
 from credential_service.records.training.models import AssessmentResult
-from credential_service.records.training.rules import CHINA_TIME, ClassState, class_state
+from credential_service.records.training.rules import ClassState, class_state
 from credential_service.web.i18n import in_lang
 
 START, END = date(2026, 9, 1), date(2026, 9, 30)
@@ -54,7 +55,7 @@ def test_the_attendance_form_is_one_beijing_check_in_per_chosen_trainee() -> Non
     posting, problems = attendance_request("2026-09-02", "08:30", " 3 号教室 ", "card", ["7", "9"])
     assert problems == [] and posting is not None
     assert [e.member for e in posting.events] == [7, 9]
-    assert posting.events[0].occurred_at == datetime(2026, 9, 2, 8, 30, tzinfo=CHINA_TIME)
+    assert posting.events[0].occurred_at == datetime(2026, 9, 2, 8, 30, tzinfo=BEIJING)
     assert posting.events[0].place == "3 号教室"
     posting, problems = attendance_request("9/2", "8点", "", "palm", ["x"])
     assert posting is None

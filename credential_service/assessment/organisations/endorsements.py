@@ -18,7 +18,6 @@ from credential_service.assessment.organisations.models import (
     StatusPeriod,
 )
 from credential_service.assessment.organisations.rules import (
-    CHINA_TIME,
     MACHINE_READABLE_MARKER,
     ORG_TYPE_NAMES,
     STATUS_NAMES,
@@ -26,7 +25,7 @@ from credential_service.assessment.organisations.rules import (
     registration_json,
 )
 from credential_service.certificates.rules import SkillLevel
-from credential_service.core.clock import as_utc, to_xsd
+from credential_service.core.clock import BEIJING, as_utc, to_xsd
 from credential_service.core.config import Settings
 from credential_service.crypto.data_integrity import create_proof
 from credential_service.crypto.keystore import KeyStore
@@ -58,7 +57,7 @@ def endorsement_comment(
     """Chinese prose for people, then the registration as JSON for programs (see rules)."""
     scope = "；\n".join(f"{i}. {_scope_sentence(row, names)}" for i, row in enumerate(organisation.scope, 1))
     history = "；".join(
-        f"{as_utc(p.since).astimezone(CHINA_TIME):%Y-%m-%d %H:%M:%S}（北京时间）起"
+        f"{as_utc(p.since).astimezone(BEIJING):%Y-%m-%d %H:%M:%S}（北京时间）起"
         f"{STATUS_NAMES.get(p.status, p.status)}"
         for p in periods
     )

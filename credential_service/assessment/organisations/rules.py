@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -20,9 +20,6 @@ from credential_service.core.inputs import OCCUPATION_CODE
 # Source: 人社部发〔2019〕... 职业技能等级认定; DOMAIN.md "Organisations" — an organisation may only
 # issue inside its registered scope (职业/工种, levels, validity dates) while active, on the exam date.
 # =============================================================================================
-
-# Dates of scope rows and exams are Beijing calendar dates; China keeps UTC+8 all year.
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 
 class OrganisationStatus(StrEnum):

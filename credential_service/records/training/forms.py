@@ -13,11 +13,10 @@ from datetime import date, datetime, time
 
 from pydantic import ValidationError
 
-from credential_service.core.clock import utcnow
+from credential_service.core.clock import BEIJING
 from credential_service.core.errors import FieldError, ServiceError
 from credential_service.core.inputs import OCCUPATION_CODE
 from credential_service.records.training.models import AssessmentResult, AttendanceMethod, TrainingType
-from credential_service.records.training.rules import CHINA_TIME, china_date
 from credential_service.records.training.schemas import (
     ClassDetails,
     RosterAttendance,
@@ -42,14 +41,6 @@ FIELD_NAMES = {
     "name": "学员",
 }
 DATE_EXAMPLE = "请填写日期，如 2026-09-01 / a date such as 2026-09-01"
-
-
-def now_in_beijing() -> datetime:
-    return utcnow().astimezone(CHINA_TIME)
-
-
-def today_in_beijing() -> date:
-    return china_date(utcnow())
 
 
 def _date(text: str) -> date | None:
@@ -176,7 +167,7 @@ def attendance_request(
         problems.append(FormProblem(None, "考勤方式", "请选择考勤方式 / choose how they checked in"))
     if problems or when_day is None or when_time is None:
         return None, problems
-    moment = datetime.combine(when_day, time(int(when_time[1]), int(when_time[2])), CHINA_TIME)
+    moment = datetime.combine(when_day, time(int(when_time[1]), int(when_time[2])), BEIJING)
     events = [
         RosterAttendanceIn(member=m, occurred_at=moment, place=place.strip(), method=AttendanceMethod(method))
         for m in members

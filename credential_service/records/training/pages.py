@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import StringConstraints
 
+from credential_service.core.clock import beijing_now, beijing_today
 from credential_service.core.errors import InvalidInput, ServiceError
 from credential_service.identity.rules import DOCUMENT_TYPE_NAMES
 from credential_service.platform.tokens import Role
@@ -25,9 +26,7 @@ from credential_service.records.training.forms import (
     attendance_request,
     class_request,
     completion_request,
-    now_in_beijing,
     posting_problems,
-    today_in_beijing,
 )
 from credential_service.records.training.models import (
     TRAINING_TYPE_NAMES,
@@ -125,7 +124,7 @@ def _page(
 
 @router.get("/institution")
 def institution_home(request: Request, runtime: RuntimeDep, officer: Officer) -> Response:
-    today = today_in_beijing()
+    today = beijing_today()
     with runtime.read_session() as session:
         institution = institutions.get_institution(session, officer.tenant)
         classes = service.list_classes(session, officer.tenant, limit=500).classes
@@ -214,7 +213,7 @@ def _class_page(
     errors: list[dict[str, str]] | None = None,
     errors_of: str = "",
 ) -> HTMLResponse:
-    today = today_in_beijing()
+    today = beijing_today()
     with runtime.read_session() as session:
         summary, lines = service.class_with_roster(session, officer.tenant, class_ref)
     state = class_state(
@@ -232,7 +231,7 @@ def _class_page(
         state=state,
         lines=lines,
         today=today,
-        clock=now_in_beijing().strftime("%H:%M"),  # a check-in today defaults to now, never the future
+        clock=beijing_now().strftime("%H:%M"),  # a check-in today defaults to now, never the future
         errors=errors or [],
         errors_of=errors_of,
         notice=notice,

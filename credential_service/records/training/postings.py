@@ -18,14 +18,14 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.clock import beijing_date, beijing_midnight, to_xsd, utcnow
 from credential_service.core.errors import FieldError
 from credential_service.identity.models import Person
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
 from credential_service.records.training.errors import not_enrolled
 from credential_service.records.training.models import AttendanceEvent, Completion, Enrolment, TrainingClass
-from credential_service.records.training.rules import CLOCK_SKEW, china_date, china_midnight, source_of
+from credential_service.records.training.rules import CLOCK_SKEW, source_of
 from credential_service.records.training.schemas import (
     AttendancePosting,
     CompletionPosting,
@@ -171,7 +171,7 @@ class _Enrolments:
 
     def check(self, session: Session, klass: TrainingClass, checking: _Checking) -> list[_Accepted]:
         moment, people, found = checking.moment, checking.people, checking.found
-        today = china_date(moment)
+        today = beijing_date(moment)
         enrolled = enrolments_of(session, klass)
         seen: dict[int, int] = {}
         accepted: list[_Accepted] = []
@@ -202,7 +202,7 @@ class _Enrolments:
             EntryKind.ENROLMENT,
             {**written.facts, "enrolledOn": row.enrolled_on.isoformat()},
             source=written.source,
-            occurred_at=china_midnight(row.enrolled_on),
+            occurred_at=beijing_midnight(row.enrolled_on),
             idempotency_key=f"enrolment:{klass.id}:{item.person.public_id}",
         )
         session.add(
@@ -242,7 +242,7 @@ class _Attendance:
         for i, (row, person) in enumerate(zip(self.request.events, people, strict=True)):
             loc = f"events.{i}"
             when = row.occurred_at.astimezone(UTC).replace(microsecond=0)
-            if not klass.start_date <= china_date(when) <= klass.end_date:
+            if not klass.start_date <= beijing_date(when) <= klass.end_date:
                 found.problems.append(
                     FieldError(
                         f"{loc}.occurred_at",
@@ -311,7 +311,7 @@ class _Completions:
     def check(self, session: Session, klass: TrainingClass, checking: _Checking) -> list[_Accepted]:
         moment, people, found = checking.moment, checking.people, checking.found
         """Attended hours and the completion assessment, once per enrolment, dated within the class."""
-        today = china_date(moment)
+        today = beijing_date(moment)
         enrolled = enrolments_of(session, klass)
         completed = set(
             session.scalars(
@@ -359,7 +359,7 @@ class _Completions:
                 "completedOn": row.completed_on.isoformat(),
             },
             source=written.source,
-            occurred_at=china_midnight(row.completed_on),
+            occurred_at=beijing_midnight(row.completed_on),
             idempotency_key=f"completion:{item.enrolment.id}",
         )
         session.add(

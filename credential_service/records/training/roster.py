@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.core import sheets
-from credential_service.core.clock import utcnow
+from credential_service.core.clock import beijing_date, utcnow
 from credential_service.core.errors import FieldError
 from credential_service.identity.rules import DOCUMENT_TYPE_NAMES, DocumentType, name_problem
 from credential_service.records.training import postings
@@ -29,7 +29,6 @@ from credential_service.records.training.errors import (
     RowsRejected,
 )
 from credential_service.records.training.models import RosterMember
-from credential_service.records.training.rules import china_date
 from credential_service.records.training.schemas import MAX_ROSTER, EnrolmentIn, EnrolmentPosting, Trainee
 from credential_service.records.training.service import identify_roster, list_people, own_class, tenant
 
@@ -82,7 +81,7 @@ def add_roster(
     moment = now or utcnow()
     institution = tenant(session, credit_code)
     klass = own_class(session, institution, class_ref)
-    default_day = min(china_date(moment), klass.end_date)
+    default_day = min(beijing_date(moment), klass.end_date)
     problems: list[RowProblem] = []
     if not rows:
         problems.append(RowProblem(2, COLUMN_NAMES["name"], "名册里没有学员 / the sheet lists nobody"))

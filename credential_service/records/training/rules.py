@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -33,8 +33,6 @@ SHANXI_CITIES = {
     "141000": "临汾市",
     "141100": "吕梁市",
 }
-# Class dates are Beijing dates; China keeps UTC+8 all year (no daylight saving).
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 CLOCK_SKEW = timedelta(minutes=5)  # a device clock slightly ahead is not "in the future"
 _IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,128}$")  # printable ASCII
 
@@ -42,16 +40,6 @@ _IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,128}$")  # printable ASCII
 def source_of(credit_code: str) -> str:
     """The ``source`` of the file entries an institution posts."""
     return f"institution:{credit_code}"
-
-
-def china_date(moment: datetime) -> date:
-    """The Beijing calendar date of an aware moment."""
-    return moment.astimezone(CHINA_TIME).date()
-
-
-def china_midnight(day: date) -> datetime:
-    """The start of a Beijing calendar day, as an aware moment (for date-only facts)."""
-    return datetime.combine(day, time(0), CHINA_TIME)
 
 
 def project_approved(
