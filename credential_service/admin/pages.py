@@ -29,7 +29,9 @@ from credential_service.core.errors import Forbidden, ServiceError
 from credential_service.identity.signin import staff as staff_signin
 from credential_service.platform.tokens import STAFF_ROLES, Role
 from credential_service.subsidies import claims as subsidy_claims
+from credential_service.subsidies import decisions as subsidy_decisions
 from credential_service.subsidies import service as subsidy_rule_sets
+from credential_service.subsidies import views as subsidy_views
 from credential_service.subsidies.ports import SubsidiesRuntimeDep
 from credential_service.subsidies.rules import SubsidyType
 from credential_service.web.http import (
@@ -500,7 +502,7 @@ def _subsidies(
 ) -> HTMLResponse:
     english = pick_lang(request.query_params.get("lang"), request.cookies.get("lang")) == "en"
     with runtime.read_session() as session:
-        queue = subsidy_claims.views(session, subsidy_claims.claims_waiting(session))
+        queue = subsidy_views.views(session, subsidy_claims.claims_waiting(session))
         rule_sets = [
             RuleSetLine(
                 SubsidyType(row.subsidy_type).title_en if english else SubsidyType(row.subsidy_type).title_zh,
@@ -558,7 +560,7 @@ def admin_decide_subsidy(
         return _subsidies(request, runtime, staff, form=form, status=422)
     try:
         with runtime.session() as session:
-            subsidy_claims.decide(
+            subsidy_decisions.decide(
                 session,
                 runtime.social_insurance,
                 data_key=runtime.settings.data_key_bytes,

@@ -45,7 +45,7 @@ from credential_service.records.training.schemas import (
     Trainee,
 )
 from credential_service.runtime import Runtime
-from credential_service.subsidies import claims
+from credential_service.subsidies import claims, decisions
 from credential_service.subsidies import service as rule_sets
 from credential_service.subsidies.models import ClaimState
 from credential_service.subsidies.rules import Employment
@@ -453,7 +453,7 @@ def _demo_subsidy(session: Session, runtime: Runtime, holder: certificates.Holde
         actor="admin:demo",
     )
     if filed.claim.state in (ClaimState.ELIGIBLE, ClaimState.WAITING):
-        claims.decide(
+        decisions.decide(
             session,
             runtime.social_insurance,
             data_key=key,

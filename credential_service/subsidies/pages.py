@@ -14,6 +14,7 @@ from credential_service.core.clock import beijing_date, utcnow
 from credential_service.core.errors import Conflict
 from credential_service.records.training.pages import Officer
 from credential_service.subsidies import claims
+from credential_service.subsidies import views as claim_views
 from credential_service.subsidies.ports import SubsidiesRuntimeDep
 from credential_service.web.http import check_csrf
 from credential_service.web.i18n import yuan_text
@@ -37,7 +38,7 @@ def _class_subsidy_page(
 ) -> HTMLResponse:
     with runtime.read_session() as session:
         found = claims.claims_of_class(session, officer.tenant, class_ref)
-        views = claims.views(session, found.claims)
+        views = claim_views.views(session, found.claims)
     context = {
         "title": f"职业培训补贴 {found.class_ref}",
         "signed_in": True,

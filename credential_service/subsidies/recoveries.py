@@ -26,8 +26,9 @@ from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.identity.models import Person
 from credential_service.identity.rules import id_number_problem, mask_name
 from credential_service.records.rules import EntryKind
-from credential_service.subsidies.claims import get_claim, record_step, yuan
+from credential_service.subsidies.claims import get_claim
 from credential_service.subsidies.errors import RecoveryNotFound, RecoveryResolved
+from credential_service.subsidies.judging import yuan
 from credential_service.subsidies.models import (
     RecoveryState,
     SubsidyClaim,
@@ -35,6 +36,7 @@ from credential_service.subsidies.models import (
     SubsidyRecovery,
 )
 from credential_service.subsidies.rules import SubsidyType
+from credential_service.subsidies.steps import record_step
 
 _FALLEN = "subsidies.fallen_certificates"  # session.info: numbers ended in this transaction
 RECOVERY_WORDS = {

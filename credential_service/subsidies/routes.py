@@ -18,8 +18,8 @@ from credential_service.core.clock import to_xsd
 from credential_service.core.sheets import XLSX_MEDIA_TYPE, rows_as_csv, rows_as_xlsx
 from credential_service.identity import service as identity
 from credential_service.platform.tokens import Role, allow
-from credential_service.subsidies import claims, recoveries
-from credential_service.subsidies.claims import ClaimView
+from credential_service.subsidies import claims, decisions, recoveries
+from credential_service.subsidies import views as claim_views
 from credential_service.subsidies.models import RecoveryState
 from credential_service.subsidies.ports import SubsidiesRuntimeDep
 from credential_service.subsidies.recoveries import RecoveryItem
@@ -29,6 +29,7 @@ from credential_service.subsidies.schemas import (
     RecoveryUpdate,
     WorkerClaim,
 )
+from credential_service.subsidies.views import ClaimView
 from credential_service.web.http import JSON, CurrentPrincipal, private_download
 from credential_service.web.openapi import answer
 
@@ -60,7 +61,7 @@ def _plain(value: Any) -> Any:
 def claim_json(view: ClaimView) -> dict[str, Any]:
     body: dict[str, Any] = _plain(asdict(view))
     body["subsidy_type_name"] = view.subsidy_type.title_zh
-    body["state_name"] = claims.STATE_WORDS[view.state][0]
+    body["state_name"] = claim_views.STATE_WORDS[view.state][0]
     return body
 
 
@@ -82,7 +83,9 @@ def worker_claim(body: WorkerClaim, principal: CurrentPrincipal, runtime: Subsid
             certificate_number=body.certificate_number,
             actor=principal.subject,
         )
-        return JSON(claim_json(claims.view(session, filed.claim)), status_code=201 if filed.created else 200)
+        return JSON(
+            claim_json(claim_views.view(session, filed.claim)), status_code=201 if filed.created else 200
+        )
 
 
 @router.post(
@@ -105,7 +108,9 @@ def institution_claim(
             actor=principal.subject,
         )
         answer_body = {
-            "claims": [{**claim_json(claims.view(session, f.claim)), "new": f.created} for f in result.filed],
+            "claims": [
+                {**claim_json(claim_views.view(session, f.claim)), "new": f.created} for f in result.filed
+            ],
             "skipped": [asdict(s) for s in result.skipped],
         }
     created = any(f.created for f in result.filed)
@@ -126,7 +131,7 @@ def get_claim(claim_id: str, principal: CurrentPrincipal, runtime: SubsidiesRunt
             claim = claims.claim_of_institution(session, claim_id, principal.tenant or "")
         else:
             claim = claims.get_claim(session, claim_id)
-        return JSON(claim_json(claims.view(session, claim)))
+        return JSON(claim_json(claim_views.view(session, claim)))
 
 
 @router.post(
@@ -143,7 +148,7 @@ def decide_claim(
 ) -> JSON:
     allow(principal, Role.ADMIN)
     with runtime.session() as session:
-        claim = claims.decide(
+        claim = decisions.decide(
             session,
             runtime.social_insurance,
             data_key=runtime.settings.data_key_bytes,
@@ -152,7 +157,7 @@ def decide_claim(
             reason=body.reason,
             officer=principal.subject,
         )
-        return JSON(claim_json(claims.view(session, claim)))
+        return JSON(claim_json(claim_views.view(session, claim)))
 
 
 def _recovery_json(item: RecoveryItem) -> dict[str, Any]:

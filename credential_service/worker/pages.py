@@ -16,6 +16,7 @@ from credential_service.identity.signin.assertions import AssertedIdentity, dev_
 from credential_service.platform.tokens import Role
 from credential_service.records.rules import ENTRY_TITLES
 from credential_service.subsidies import claims as subsidy_claims
+from credential_service.subsidies import views as subsidy_views
 from credential_service.subsidies.ports import SubsidiesRuntimeDep
 from credential_service.subsidies.rules import SubsidyType
 from credential_service.web.http import (
@@ -117,7 +118,7 @@ def my_file_page(request: Request, runtime: RuntimeDep, me: Me) -> Response:
             ],
             "entries": list(reversed(worker.my_file(session, person))),
             "verifications": worker.my_verifications(session, person),
-            "subsidy_claims": subsidy_claims.views(session, subsidy_claims.claims_of_person(session, person)),
+            "subsidy_claims": subsidy_views.views(session, subsidy_claims.claims_of_person(session, person)),
         }
     # A certificate claimed before shows its claim's state instead of the button (claiming again
     # would only answer with the same claim).

@@ -71,6 +71,7 @@ from credential_service.records.training import signin as institution_signin
 from credential_service.records.training.models import RosterMember, TrainingClass
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.subsidies import claims as subsidy_claims
+from credential_service.subsidies import decisions as subsidy_decisions
 from credential_service.subsidies import service as subsidy_rule_sets
 from credential_service.subsidies.rules import Employment
 from credential_service.subsidies.social_insurance import record_demo_facts
@@ -373,7 +374,7 @@ class World:
                 actor="matrix",
             ).claim
             if paid_and_revoked:
-                subsidy_claims.decide(
+                subsidy_decisions.decide(
                     session,
                     self.runtime.social_insurance,
                     data_key=key,

@@ -446,7 +446,7 @@ def test_a_place_freed_by_a_refusal_is_taken_again(
 ) -> None:
     """A refused claim frees its yearly place; the next claim takes the first free one, never a
     place still held (which would only ever collide)."""
-    from credential_service.subsidies import claims
+    from credential_service.subsidies import claims, decisions
 
     who = holder()
     numbers = [
@@ -475,7 +475,7 @@ def test_a_place_freed_by_a_refusal_is_taken_again(
 
     first, second = claim(numbers[0]), claim(numbers[1])
     with runtime.session() as session:
-        claims.decide(
+        decisions.decide(
             session,
             runtime.social_insurance,
             data_key=key,
