@@ -37,6 +37,7 @@ from credential_service.subsidies.errors import (
 )
 from credential_service.subsidies.judging import (
     certificate_facts,
+    certificate_from_class,
     claims_of,
     class_facts,
     counted,
@@ -84,7 +85,7 @@ def _file(
     *,
     person: Person,
     existing: Select[SubsidyClaim],
-    facts_of: Callable[[tuple[PriorSubsidy, ...]], ClaimFacts],
+    facts_of: Callable[[tuple[PriorSubsidy, ...], list[SubsidyClaim]], ClaimFacts],
     actor: str,
     class_ref: str | None = None,
     class_id: int | None = None,
@@ -100,7 +101,7 @@ def _file(
         # would hold a place without counting against the cap (two claims of a cap of one both pass).
         recovered = recovered_claims(session, person.id)
         claims = claims_of(session, person.id)
-        facts = facts_of(counted(claims, recovered))
+        facts = facts_of(counted(claims, recovered), claims)
         decision, rule_set = judge(session, facts)
         taken = taken_slots(claims, facts.subsidy_type)
         yearly_slot, once_key = places_held(facts, decision, rule_set, taken)
@@ -114,7 +115,7 @@ def _file(
             class_id=class_id,
             institution_id=institution_id,
             occupation_code=cert.occupation_code if cert else cls.occupation_code if cls else "",
-            level=cert.level if cert else None,
+            level=cert.level if cert and facts.subsidy_type is SubsidyType.SKILL_UPGRADE else None,
             training_type=cls.training_type if cls else None,
             claimed_on=facts.claimed_on,
             qualifying_date=decision.qualifying_date,
@@ -172,7 +173,7 @@ def claim_skill_upgrade(
     day = today or beijing_date(utcnow())
     kind = SubsidyType.SKILL_UPGRADE
 
-    def facts_of(prior: tuple[PriorSubsidy, ...]) -> ClaimFacts:
+    def facts_of(prior: tuple[PriorSubsidy, ...], _claims: list[SubsidyClaim]) -> ClaimFacts:
         answer = insured(session, source, data_key, person)
         return ClaimFacts(
             subsidy_type=kind,
@@ -202,7 +203,10 @@ class ClassClaims:
     skipped: list[Skipped]  # trainees with no completion recorded: nothing to claim for them yet
 
 
-def claim_training(
+CLASS_SUBSIDIES = (SubsidyType.TRAINING, SubsidyType.LIVING_ALLOWANCE)  # what an institution claims
+
+
+def claim_for_class(
     session: Session,
     source: SocialInsuranceSource,
     *,
@@ -210,13 +214,17 @@ def claim_training(
     institution_code: str,
     class_ref: str,
     actor: str,
+    kind: SubsidyType = SubsidyType.TRAINING,
     today: date | None = None,
 ) -> ClassClaims:
-    """The institution claims the 职业培训补贴 for each trainee of its ended class with a recorded
-    completion (one claim per trainee; a trainee claimed before answers with that claim).
+    """The institution claims the 职业培训补贴 or the 生活费补贴 for each trainee of its ended class
+    with a recorded completion (one claim per trainee and type; a trainee claimed before answers with
+    that claim).
 
     Raises InstitutionNotRegistered / InstitutionNotActive (403), ClassNotFound (another
     institution's class too), ClassNotEnded and NoCompletedTrainee (409), NoRuleSetInForce."""
+    if kind not in CLASS_SUBSIDIES:
+        raise ValueError(kind)
     institution = training.tenant(session, institution_code)
     if institution.status != InstitutionStatus.ACTIVE:
         raise InstitutionNotActive(institution.status)
@@ -244,7 +252,14 @@ def claim_training(
             continue
         filed.append(
             _claim_for_trainee(
-                session, source, data_key=data_key, klass=klass, person=person, day=day, actor=actor
+                session,
+                source,
+                data_key=data_key,
+                klass=klass,
+                person=person,
+                day=day,
+                actor=actor,
+                kind=kind,
             )
         )
     return ClassClaims(filed, skipped)
@@ -259,16 +274,19 @@ def _claim_for_trainee(
     person: Person,
     day: date,
     actor: str,
+    kind: SubsidyType,
 ) -> Filed:
-    kind = SubsidyType.TRAINING
-
-    def facts_of(prior: tuple[PriorSubsidy, ...]) -> ClaimFacts:
+    def facts_of(prior: tuple[PriorSubsidy, ...], claims: list[SubsidyClaim]) -> ClaimFacts:
         answer = insured(session, source, data_key, person)
+        earned = (
+            certificate_from_class(session, person, klass, claims) if kind is SubsidyType.TRAINING else None
+        )
         return ClaimFacts(
             subsidy_type=kind,
             claimed_on=day,
             person=answer.facts,
             training_class=class_facts(session, klass, person.id),
+            certificate=earned,
             prior=prior,
         )
 

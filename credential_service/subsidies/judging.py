@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from credential_service.certificates import service as certificates
 from credential_service.certificates.fields import certificate_fields
+from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.status import service as status_changes
 from credential_service.identity import service as identity
 from credential_service.identity.models import Person
@@ -34,6 +35,7 @@ from credential_service.subsidies.rules import (
     TrainingParameters,
     Verdict,
     evaluate,
+    led_to,
     qualifying_date,
 )
 from credential_service.subsidies.social_insurance import (
@@ -79,6 +81,26 @@ def class_facts(session: Session, klass: TrainingClass, person_id: int) -> Class
     )
 
 
+def certificate_from_class(
+    session: Session, person: Person, klass: TrainingClass, claims: list[SubsidyClaim]
+) -> CertificateFacts | None:
+    """The certificate the class led to (以证定补): the person's first certificate of the class's
+    occupation issued within the window after its end, unless another training claim of theirs holds
+    it already (one certificate, one training subsidy)."""
+    held = {c.certificate_number for c in claims if c.subsidy_type == SubsidyType.TRAINING.value}
+    records = session.scalars(
+        select(IssuedCredential).where(
+            IssuedCredential.holder_index == person.id_blind_index,
+            IssuedCredential.certificate_number.is_not(None),
+        )
+    )
+    found = [certificate_facts(session, r.certificate_number) for r in records if r.certificate_number]
+    candidates = [
+        c for c in found if c.number not in held and led_to(klass.occupation_code, klass.end_date, c)
+    ]
+    return min(candidates, key=lambda c: (c.issued_on, c.number), default=None)
+
+
 def recovered_claims(session: Session, person_id: int) -> set[int]:
     return set(
         session.scalars(
@@ -110,6 +132,7 @@ def counted(
             occupation_code=c.occupation_code,
             level=c.level,
             training_type=c.training_type,
+            qualifying_date=c.qualifying_date,
         )
         for c in claims
         if c.state in LIVE_STATES and c.id != excluding and c.id not in recovered

@@ -16,6 +16,7 @@ from credential_service.records.training.pages import Officer
 from credential_service.subsidies import claims
 from credential_service.subsidies import views as claim_views
 from credential_service.subsidies.ports import SubsidiesRuntimeDep
+from credential_service.subsidies.rules import SubsidyType
 from credential_service.web.http import check_csrf
 from credential_service.web.i18n import yuan_text
 from credential_service.web.sessions import PageSession
@@ -40,7 +41,7 @@ def _class_subsidy_page(
         found = claims.claims_of_class(session, officer.tenant, class_ref)
         views = claim_views.views(session, found.claims)
     context = {
-        "title": f"职业培训补贴 {found.class_ref}",
+        "title": f"培训补贴 {found.class_ref}",
         "signed_in": True,
         "signout_action": "/institution/signout",
         "csrf": officer.csrf,
@@ -75,19 +76,27 @@ def claim_class_subsidy(
     runtime: SubsidiesRuntimeDep,
     officer: Officer,
     csrf: Annotated[str, Form(max_length=64)] = "",
+    subsidy_type: Annotated[str, Form(max_length=32)] = SubsidyType.TRAINING.value,
 ) -> Response:
     """Claim the 职业培训补贴 for each trainee of the ended class with a recorded completion, as the API
     does; a class not ended or without a completed trainee is named on the page, nothing filed."""
     check_csrf(officer.token, csrf)
+    kinds = {kind.value: kind for kind in claims.CLASS_SUBSIDIES}
+    if subsidy_type not in kinds:
+        error = (
+            "请选择补贴类型（职业培训补贴或生活费补贴）/ choose the training subsidy or the living allowance"
+        )
+        return _class_subsidy_page(request, runtime, officer, class_ref, error=error, status=422)
     try:
         with runtime.session() as session:
-            result = claims.claim_training(
+            result = claims.claim_for_class(
                 session,
                 runtime.social_insurance,
                 data_key=runtime.settings.data_key_bytes,
                 institution_code=officer.tenant,
                 class_ref=class_ref,
                 actor=officer.principal.subject,
+                kind=kinds[subsidy_type],
             )
     except Conflict as exc:
         return _class_subsidy_page(request, runtime, officer, class_ref, error=exc.message, status=exc.status)

@@ -23,6 +23,7 @@ from credential_service.subsidies import views as claim_views
 from credential_service.subsidies.models import RecoveryState
 from credential_service.subsidies.ports import SubsidiesRuntimeDep
 from credential_service.subsidies.recoveries import RecoveryItem
+from credential_service.subsidies.rules import SubsidyType
 from credential_service.subsidies.schemas import (
     InstitutionClaim,
     OfficerDecisionIn,
@@ -92,20 +93,21 @@ def worker_claim(body: WorkerClaim, principal: CurrentPrincipal, runtime: Subsid
     "/api/v1/subsidy-claims",
     status_code=201,
     responses={201: CLAIM, 200: {"description": "every trainee was claimed before"}, **ERRORS},
-    summary="A training institution claims the 职业培训补贴 for its ended class (one claim per trainee)",
+    summary="An institution claims the 职业培训补贴 or 生活费补贴 for its ended class (one per trainee)",
 )
 def institution_claim(
     body: InstitutionClaim, principal: CurrentPrincipal, runtime: SubsidiesRuntimeDep
 ) -> JSON:
     allow(principal, Role.INSTITUTION)
     with runtime.session() as session:
-        result = claims.claim_training(
+        result = claims.claim_for_class(
             session,
             runtime.social_insurance,
             data_key=runtime.settings.data_key_bytes,
             institution_code=principal.tenant or "",
             class_ref=body.class_ref,
             actor=principal.subject,
+            kind=SubsidyType(body.subsidy_type),
         )
         answer_body = {
             "claims": [

@@ -22,15 +22,23 @@ class WorkerClaim(BaseModel):
 
 
 class InstitutionClaim(BaseModel):
-    """职业培训补贴: the institution's ended class; one claim per trainee with a recorded completion."""
+    """职业培训补贴 or 生活费补贴: the institution's ended class; one claim per trainee with a recorded
+    completion."""
 
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra=examples.listed({"class_ref": examples.CLASS_REF}),
+        json_schema_extra=examples.listed(
+            {"class_ref": examples.CLASS_REF},
+            {"class_ref": examples.CLASS_REF, "subsidy_type": "living_allowance"},
+        ),
     )
 
     class_ref: str = Field(min_length=1, max_length=64, description="the institution's class reference")
+    subsidy_type: Literal["training", "living_allowance"] = Field(
+        default="training",
+        description="training: 职业培训补贴; living_allowance: 生活费补贴 (eligible groups)",
+    )
 
 
 class OfficerDecisionIn(BaseModel):

@@ -226,10 +226,11 @@ def test_every_example_works_for_its_caller(
         story.send(
             "post", f"/api/v1/classes/{{class_ref}}/{posting}", 201, school, class_ref=examples.CLASS_REF
         )
-    # The school claims the 职业培训补贴 for its trainees who completed the class.
+    # The school claims the 生活费补贴 for its trainees who completed the class (its 职业培训补贴 would
+    # take the certificate the class led to, and he claims the 技能提升补贴 on it below).
     with runtime.session() as session:
         subsidy_rule_sets.ensure_shipped_rule_sets(session, actor="cli:init")  # as `init` loads them
-    story.send("post", "/api/v1/subsidy-claims", 201, school)
+    story.send("post", "/api/v1/subsidy-claims", 201, school, index=1)
     story.send("put", "/api/v1/institutions/{credit_code}/status", 200, admin_headers, credit_code=code)
 
     # Staff find his file, add to it, and (audited) read his number; he shares his certificate.

@@ -339,6 +339,24 @@ def test_an_institution_claims_for_its_ended_class_on_a_page(
     _plain(page.text)
     with runtime.session() as session:
         assert len(session.scalars(select(SubsidyClaim)).all()) == 1
+    # The living allowance is the other button: a claim of its own (whether he is in one of its
+    # groups, the source cannot tell: it waits).
+    assert "为完成培训的学员申请生活费补贴" in page.text
+    living = school.post(
+        "/institution/classes/HG-2026-11/subsidy-claims",
+        data={"csrf": _csrf(school), "subsidy_type": "living_allowance"},
+        follow_redirects=False,
+    )
+    assert living.status_code == 303
+    text = _text(school.get(living.headers["location"]).text)
+    assert "生活费补贴" in text and "待人工审核" in text
+    odd = school.post(
+        "/institution/classes/HG-2026-11/subsidy-claims",
+        data={"csrf": _csrf(school), "subsidy_type": "bonus"},
+    )
+    assert odd.status_code == 422 and "请选择补贴类型" in odd.text
+    with runtime.session() as session:
+        assert len(session.scalars(select(SubsidyClaim)).all()) == 2
     # Refusals in Chinese, nothing filed: a class still running, a forged form, another's class.
     running = school.post("/institution/classes/HG-2026-12/subsidy-claims", data={"csrf": _csrf(school)})
     assert running.status_code == 409 and "结束后才能申领职业培训补贴" in running.text
@@ -350,4 +368,4 @@ def test_an_institution_claims_for_its_ended_class_on_a_page(
     assert theirs.status_code == 404
     assert other.get("/institution/classes/HG-2026-11/subsidy").status_code == 404
     with runtime.session() as session:
-        assert len(session.scalars(select(SubsidyClaim)).all()) == 1
+        assert len(session.scalars(select(SubsidyClaim)).all()) == 2

@@ -22,6 +22,11 @@ from credential_service.subsidies.rules.ruleset import (
     TrainingParameters,
 )
 
+# A class leads to the certificate of its occupation issued within this many months after it ends
+# (the assessment usually follows within weeks; a year covers a re-sit): a training subsidy on the
+# class and a 技能提升补贴 on that certificate are the same money twice (decision 035).
+TRAINING_TO_CERTIFICATE_MONTHS = 12
+
 
 class Outcome(StrEnum):
     PASSED = "passed"  # 符合
@@ -79,6 +84,7 @@ class PriorSubsidy:
     occupation_code: str | None = None
     level: int | None = None
     training_type: str | None = None
+    qualifying_date: date | None = None  # the class's end date (职业培训补贴), the issue date …
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -261,18 +267,37 @@ def not_paid_with_excluded_subsidy(facts: ClaimFacts, p: _NotWithParameters) -> 
     """The certificate drew none of the mutually exclusive subsidies (技能提升补贴 ⟂ 职业培训补贴)."""
     if facts.certificate is None:
         return _passed("未关联证书", "no certificate is named")
-    number = facts.certificate.number
-    clashing = [
-        p_.subsidy_type
-        for p_ in facts.prior
-        if p_.subsidy_type in p.not_with and p_.certificate_number == number
-    ]
+    cert = facts.certificate
+    number = cert.number
+    clashing = [p_.subsidy_type for p_ in facts.prior if p_.subsidy_type in p.not_with and _drew_on(p_, cert)]
     if clashing:
         return _failed(
             f"证书 {number} 已享受{clashing[0].title_zh}，不能同时享受",
             f"certificate {number} already drew a {clashing[0].title_en}",
         )
     return _passed(f"证书 {number} 未享受互斥补贴", f"certificate {number} drew no exclusive subsidy")
+
+
+def led_to(occupation_code: str, class_end: date, certificate: CertificateFacts) -> bool:
+    """Whether a class of ``occupation_code`` ending on ``class_end`` led to ``certificate``: the same
+    occupation, issued on or after the end and within TRAINING_TO_CERTIFICATE_MONTHS (decision 035)."""
+    return (
+        certificate.occupation_code == occupation_code
+        and class_end <= certificate.issued_on <= add_months(class_end, TRAINING_TO_CERTIFICATE_MONTHS)
+    )
+
+
+def _drew_on(prior: PriorSubsidy, certificate: CertificateFacts) -> bool:
+    """Whether an earlier subsidy was paid on this certificate: named on it, or a training subsidy
+    claimed before the certificate existed for the class that led to it."""
+    if prior.certificate_number is not None:
+        return prior.certificate_number == certificate.number
+    return (
+        prior.subsidy_type is SubsidyType.TRAINING
+        and prior.occupation_code is not None
+        and prior.qualifying_date is not None
+        and led_to(prior.occupation_code, prior.qualifying_date, certificate)
+    )
 
 
 def insured_months_enough(facts: ClaimFacts, p: SkillUpgradeParameters) -> RuleResult:

@@ -45,11 +45,12 @@ ZH: dict[str, str] = {
     "subsidy_claimed_done": "已提交技能提升补贴申请，判断结果见下方“我的补贴申请”。",
     "subsidy_decided_by": "审核意见",
     "subsidy_paid_to": "发放至",
-    "inst_subsidy_title": "职业培训补贴",
-    "inst_subsidy_link": "申请本班职业培训补贴",
-    "inst_subsidy_lead": "培训班结束后，可为已登记结业的学员申请职业培训补贴（每名学员一项申请；"
-    "已申请的学员不会重复申请）。",
+    "inst_subsidy_title": "培训补贴",
+    "inst_subsidy_link": "申请本班培训补贴",
+    "inst_subsidy_lead": "培训班结束后，可为已登记结业的学员申请职业培训补贴，并为其中属于补贴对象的学员"
+    "申请培训期间生活费补贴（每名学员每类一项申请；已申请的学员不会重复申请）。",
     "inst_subsidy_claim": "为完成培训的学员申请职业培训补贴",
+    "inst_subsidy_claim_living": "为完成培训的学员申请生活费补贴",
     "inst_subsidy_done": "已申请：新增 {n} 项申请。",
     "inst_subsidy_not_ended": "培训班结束后才能申请。",
     "inst_subsidy_claims": "本班的补贴申请",
@@ -105,11 +106,13 @@ EN: dict[str, str] = {
     "subsidy_claimed_done": "Your skill-upgrade subsidy claim is filed: see My subsidy claims below.",
     "subsidy_decided_by": "Officer's reason",
     "subsidy_paid_to": "Paid to",
-    "inst_subsidy_title": "Training subsidy",
-    "inst_subsidy_link": "Claim the training subsidy for this class",
+    "inst_subsidy_title": "Training subsidies",
+    "inst_subsidy_link": "Claim this class's training subsidies",
     "inst_subsidy_lead": "Once the class has ended, claim the training subsidy for each trainee with a "
-    "recorded completion (one claim each; a trainee claimed before is not claimed again).",
+    "recorded completion, and the living allowance for those in its eligible groups (one claim each "
+    "per type; a trainee claimed before is not claimed again).",
     "inst_subsidy_claim": "Claim the training subsidy for the trainees who completed",
+    "inst_subsidy_claim_living": "Claim the living allowance for the trainees who completed",
     "inst_subsidy_done": "Claimed: {n} new claims.",
     "inst_subsidy_not_ended": "Claims can be made once the class has ended.",
     "inst_subsidy_claims": "This class's claims",
