@@ -54,7 +54,10 @@ from credential_service.subsidies.models import (
 )
 from credential_service.subsidies.rules import (
     ClaimFacts,
+    Decision,
+    PersonFacts,
     PriorSubsidy,
+    RuleSet,
     SubsidyType,
     Verdict,
 )
@@ -80,20 +83,84 @@ class Filed:
 # --- filing a claim -------------------------------------------------------------------------------
 
 
-def _file(
+@dataclass(frozen=True)
+class Filing:
+    """What one claim is about: how to find it if it was filed before, and its facts given the
+    person's other claims (those counted against it, and all of them)."""
+
+    person: Person
+    existing: Select[SubsidyClaim]
+    facts_of: Callable[[tuple[PriorSubsidy, ...], list[SubsidyClaim]], ClaimFacts]
+    klass: TrainingClass | None = None
+
+
+def certificate_filing(
+    session: Session, person: Person, person_facts: PersonFacts, certificate_number: str, day: date
+) -> Filing:
+    """A 技能提升补贴 claim on one of the person's own certificates; another person's certificate is
+    not found, exactly as an unknown number (NotFound)."""
+    record = certificates.find_by_number(session, certificate_number)
+    if record is None or record.holder_index != person.id_blind_index:
+        raise certificates.certificate_not_found()
+    kind = SubsidyType.SKILL_UPGRADE
+
+    def facts_of(prior: tuple[PriorSubsidy, ...], _claims: list[SubsidyClaim]) -> ClaimFacts:
+        certificate = certificate_facts(session, certificate_number)
+        return ClaimFacts(
+            subsidy_type=kind, claimed_on=day, person=person_facts, certificate=certificate, prior=prior
+        )
+
+    existing = select(SubsidyClaim).where(
+        SubsidyClaim.person_id == person.id,
+        SubsidyClaim.subsidy_type == kind.value,
+        SubsidyClaim.certificate_number == certificate_number,
+    )
+    return Filing(person, existing, facts_of)
+
+
+def class_filing(
     session: Session,
     *,
     person: Person,
-    existing: Select[SubsidyClaim],
-    facts_of: Callable[[tuple[PriorSubsidy, ...], list[SubsidyClaim]], ClaimFacts],
-    actor: str,
-    class_ref: str | None = None,
-    class_id: int | None = None,
-    institution_id: int | None = None,
+    person_facts: PersonFacts,
+    klass: TrainingClass,
+    kind: SubsidyType,
+    day: date,
+) -> Filing:
+    """A 职业培训补贴 or 生活费补贴 claim for one trainee of a class; the training subsidy names the
+    certificate the class led to, when there is one (decision 035)."""
+
+    def facts_of(prior: tuple[PriorSubsidy, ...], claims: list[SubsidyClaim]) -> ClaimFacts:
+        earned = (
+            certificate_from_class(session, person, klass, claims) if kind is SubsidyType.TRAINING else None
+        )
+        return ClaimFacts(
+            subsidy_type=kind,
+            claimed_on=day,
+            person=person_facts,
+            training_class=class_facts(session, klass, person.id),
+            certificate=earned,
+            prior=prior,
+        )
+
+    existing = select(SubsidyClaim).where(
+        SubsidyClaim.person_id == person.id,
+        SubsidyClaim.subsidy_type == kind.value,
+        SubsidyClaim.class_id == klass.id,
+    )
+    return Filing(person, existing, facts_of, klass)
+
+
+def file_claim(
+    session: Session, filing: Filing, *, actor: str, accept: Callable[[Decision], None] | None = None
 ) -> Filed:
-    """Judge and store one claim, or answer with the same claim stored before (``existing``)."""
+    """Judge and store one claim, or answer with the same claim stored before (``filing.existing``).
+
+    ``accept`` sees the decision before anything is stored and may raise to store nothing (an
+    imported payment is recorded only when every rule passes)."""
+    person, klass = filing.person, filing.klass
     for _ in range(MAX_ATTEMPTS):
-        found = session.scalar(existing)
+        found = session.scalar(filing.existing)
         if found is not None:
             return Filed(found, created=False)
         # The claims counted against this one and the places they hold, read by one statement: under
@@ -101,36 +168,11 @@ def _file(
         # would hold a place without counting against the cap (two claims of a cap of one both pass).
         recovered = recovered_claims(session, person.id)
         claims = claims_of(session, person.id)
-        facts = facts_of(counted(claims, recovered), claims)
+        facts = filing.facts_of(counted(claims, recovered), claims)
         decision, rule_set = judge(session, facts)
-        taken = taken_slots(claims, facts.subsidy_type)
-        yearly_slot, once_key = places_held(facts, decision, rule_set, taken)
-        now = utcnow()
-        cert, cls = facts.certificate, facts.training_class
-        claim = SubsidyClaim(
-            public_id=str(uuid.uuid4()),
-            subsidy_type=facts.subsidy_type.value,
-            person_id=person.id,
-            certificate_number=cert.number if cert else None,
-            class_id=class_id,
-            institution_id=institution_id,
-            occupation_code=cert.occupation_code if cert else cls.occupation_code if cls else "",
-            level=cert.level if cert and facts.subsidy_type is SubsidyType.SKILL_UPGRADE else None,
-            training_type=cls.training_type if cls else None,
-            claimed_on=facts.claimed_on,
-            qualifying_date=decision.qualifying_date,
-            state=_STATE_OF_VERDICT[decision.verdict].value,
-            rule_set_version=decision.rule_set_version,
-            rule_set_sha256=decision.rule_set_sha256,
-            fund=rule_set.fund,
-            decision_json=json.dumps(decision.as_record(), ensure_ascii=False),
-            amount_fen=fen(decision.amount.yuan),
-            yearly_slot=yearly_slot,
-            once_key=once_key,
-            claimed_by=actor[:100],
-            claimed_at=now,
-            updated_at=now,
-        )
+        if accept is not None:
+            accept(decision)
+        claim = _new_claim(facts, decision, rule_set, claims, person=person, klass=klass, actor=actor)
         try:
             with session.begin_nested():
                 session.add(claim)
@@ -143,13 +185,52 @@ def _file(
             kind=EntryKind.SUBSIDY_CLAIM,
             step="claim",
             actor=actor,
-            facts=claim_entry_facts(claim, decision, class_ref),
+            facts=claim_entry_facts(claim, decision, klass.class_ref if klass else None),
             audit_detail={"verdict": decision.verdict.value, "ruleSetVersion": claim.rule_set_version},
-            at=now,
+            at=claim.claimed_at,
         )
         return Filed(claim, created=True)
     raise Conflict(
         "同时提交的申请过多，请稍后再试 / too many claims at the same moment: try again", "subsidy_claim_busy"
+    )
+
+
+def _new_claim(
+    facts: ClaimFacts,
+    decision: Decision,
+    rule_set: RuleSet,
+    claims: list[SubsidyClaim],
+    *,
+    person: Person,
+    klass: TrainingClass | None,
+    actor: str,
+) -> SubsidyClaim:
+    yearly_slot, once_key = places_held(facts, decision, rule_set, taken_slots(claims, facts.subsidy_type))
+    now = utcnow()
+    cert, cls = facts.certificate, facts.training_class
+    return SubsidyClaim(
+        public_id=str(uuid.uuid4()),
+        subsidy_type=facts.subsidy_type.value,
+        person_id=person.id,
+        certificate_number=cert.number if cert else None,
+        class_id=klass.id if klass else None,
+        institution_id=klass.institution_id if klass else None,
+        occupation_code=cert.occupation_code if cert else cls.occupation_code if cls else "",
+        level=cert.level if cert and facts.subsidy_type is SubsidyType.SKILL_UPGRADE else None,
+        training_type=cls.training_type if cls else None,
+        claimed_on=facts.claimed_on,
+        qualifying_date=decision.qualifying_date,
+        state=_STATE_OF_VERDICT[decision.verdict].value,
+        rule_set_version=decision.rule_set_version,
+        rule_set_sha256=decision.rule_set_sha256,
+        fund=rule_set.fund,
+        decision_json=json.dumps(decision.as_record(), ensure_ascii=False),
+        amount_fen=fen(decision.amount.yuan),
+        yearly_slot=yearly_slot,
+        once_key=once_key,
+        claimed_by=actor[:100],
+        claimed_at=now,
+        updated_at=now,
     )
 
 
@@ -165,30 +246,12 @@ def claim_skill_upgrade(
 ) -> Filed:
     """The worker claims the 技能提升补贴 for one of their own certificates.
 
-    Another person's certificate is not found, exactly as an unknown number. The same claim again
-    answers with the first (``created`` False). Raises NotFound and NoRuleSetInForce."""
-    record = certificates.find_by_number(session, certificate_number)
-    if record is None or record.holder_index != person.id_blind_index:
-        raise certificates.certificate_not_found()
+    The same claim again answers with the first (``created`` False). Raises NotFound (another
+    person's certificate too) and NoRuleSetInForce."""
     day = today or beijing_date(utcnow())
-    kind = SubsidyType.SKILL_UPGRADE
-
-    def facts_of(prior: tuple[PriorSubsidy, ...], _claims: list[SubsidyClaim]) -> ClaimFacts:
-        answer = insured(session, source, data_key, person)
-        return ClaimFacts(
-            subsidy_type=kind,
-            claimed_on=day,
-            person=answer.facts,
-            certificate=certificate_facts(session, certificate_number),
-            prior=prior,
-        )
-
-    existing = select(SubsidyClaim).where(
-        SubsidyClaim.person_id == person.id,
-        SubsidyClaim.subsidy_type == kind.value,
-        SubsidyClaim.certificate_number == certificate_number,
-    )
-    return _file(session, person=person, existing=existing, facts_of=facts_of, actor=actor)
+    person_facts = insured(session, source, data_key, person).facts
+    filing = certificate_filing(session, person, person_facts, certificate_number, day)
+    return file_claim(session, filing, actor=actor)
 
 
 @dataclass(frozen=True)
@@ -250,61 +313,12 @@ def claim_for_class(
         if completion is None:
             skipped.append(Skipped(member, "尚无结业记录 / no completion is recorded"))
             continue
-        filed.append(
-            _claim_for_trainee(
-                session,
-                source,
-                data_key=data_key,
-                klass=klass,
-                person=person,
-                day=day,
-                actor=actor,
-                kind=kind,
-            )
+        person_facts = insured(session, source, data_key, person).facts
+        filing = class_filing(
+            session, person=person, person_facts=person_facts, klass=klass, kind=kind, day=day
         )
+        filed.append(file_claim(session, filing, actor=actor))
     return ClassClaims(filed, skipped)
-
-
-def _claim_for_trainee(
-    session: Session,
-    source: SocialInsuranceSource,
-    *,
-    data_key: bytes,
-    klass: TrainingClass,
-    person: Person,
-    day: date,
-    actor: str,
-    kind: SubsidyType,
-) -> Filed:
-    def facts_of(prior: tuple[PriorSubsidy, ...], claims: list[SubsidyClaim]) -> ClaimFacts:
-        answer = insured(session, source, data_key, person)
-        earned = (
-            certificate_from_class(session, person, klass, claims) if kind is SubsidyType.TRAINING else None
-        )
-        return ClaimFacts(
-            subsidy_type=kind,
-            claimed_on=day,
-            person=answer.facts,
-            training_class=class_facts(session, klass, person.id),
-            certificate=earned,
-            prior=prior,
-        )
-
-    existing = select(SubsidyClaim).where(
-        SubsidyClaim.person_id == person.id,
-        SubsidyClaim.subsidy_type == kind.value,
-        SubsidyClaim.class_id == klass.id,
-    )
-    return _file(
-        session,
-        person=person,
-        existing=existing,
-        facts_of=facts_of,
-        actor=actor,
-        class_ref=klass.class_ref,
-        class_id=klass.id,
-        institution_id=klass.institution_id,
-    )
 
 
 # --- who may see a claim --------------------------------------------------------------------------

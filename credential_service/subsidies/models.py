@@ -140,9 +140,11 @@ class SubsidyPayment(Base):
     account_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     account_masked: Mapped[str] = mapped_column(String(40))
     paid_on: Mapped[date] = mapped_column(Date)
-    paid_by: Mapped[str] = mapped_column(String(100))  # the approving officer
+    paid_by: Mapped[str] = mapped_column(String(100))  # the approving officer, or the import
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     file_entry_id: Mapped[int] = mapped_column(ForeignKey("file_entries.id"))
+    # 支付流水号 of a payment imported from the external payment system: importing it again is a no-op.
+    external_ref: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
 
 
 class RecoveryState(StrEnum):

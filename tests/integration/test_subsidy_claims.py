@@ -420,7 +420,7 @@ def test_the_claims_migration_upgrades_and_downgrades(runtime: Runtime) -> None:
     assert current_revision(runtime.engine) == "0013"
     assert not tables & set(inspect(runtime.engine).get_table_names())
     upgrade(runtime.engine)
-    assert current_revision(runtime.engine) == "0014"
+    assert current_revision(runtime.engine) == "0015"
     assert tables <= set(inspect(runtime.engine).get_table_names())
 
 
