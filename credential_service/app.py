@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.admin.pages import router as admin_pages_router
+from credential_service.admin.subsidy_pages import router as admin_subsidy_pages_router
 from credential_service.assessment.organisations.pages import router as organisation_pages_router
 from credential_service.assessment.organisations.routes import router as organisations_router
 from credential_service.assessment.workflow.pages import router as workflow_pages_router
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         organisation_pages_router,
         workflow_pages_router,
         admin_pages_router,
+        admin_subsidy_pages_router,
         institution_pages_router,
         subsidies_router,
         subsidy_pages_router,

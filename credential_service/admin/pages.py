@@ -10,8 +10,6 @@ No page shows a clear ID number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -28,17 +26,11 @@ from credential_service.core.clock import beijing_text
 from credential_service.core.errors import Forbidden, ServiceError
 from credential_service.identity.signin import staff as staff_signin
 from credential_service.platform.tokens import STAFF_ROLES, Role
-from credential_service.subsidies import claims as subsidy_claims
-from credential_service.subsidies import decisions as subsidy_decisions
-from credential_service.subsidies import service as subsidy_rule_sets
-from credential_service.subsidies import views as subsidy_views
-from credential_service.subsidies.ports import SubsidiesRuntimeDep
-from credential_service.subsidies.rules import SubsidyType
 from credential_service.web.http import (
     RuntimeDep,
     check_csrf,
 )
-from credential_service.web.i18n import pick_lang, yuan_text
+from credential_service.web.i18n import pick_lang
 from credential_service.web.sessions import LinkSignIn, PageSession, sign_out, signed_in
 from credential_service.web.templating import render
 
@@ -51,7 +43,7 @@ REASONS = [r for r in ReasonCode if r is not ReasonCode.SUPERSEDED]  # set by a 
 Staff = Annotated[PageSession, Depends(signed_in(*STAFF_ROLES, signin_path=staff_signin.SIGNIN_PATH))]
 
 
-def _page(
+def staff_page(
     request: Request, staff: PageSession, template: str, title: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
     principal = staff.principal
@@ -82,7 +74,7 @@ def _page(
     return render(request, template, context, status=status)
 
 
-def _message(request: Request, status: int, message: str) -> HTMLResponse:
+def message_page(request: Request, status: int, message: str) -> HTMLResponse:
     return render(
         request,
         "message.html",
@@ -91,14 +83,14 @@ def _message(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
-def _admin_refusal(request: Request, staff: PageSession, csrf: str) -> Response | None:
+def admin_refusal(request: Request, staff: PageSession, csrf: str) -> Response | None:
     """The answer to give instead of a form post's work: auditors only read; the CSRF token must match."""
     if staff.principal.role is not Role.ADMIN:
-        return _message(request, 403, "审计员只能查看，不能修改 / auditors read only")
+        return message_page(request, 403, "审计员只能查看，不能修改 / auditors read only")
     try:
         check_csrf(staff.token, csrf)
     except Forbidden as exc:
-        return _message(request, exc.status, exc.message)
+        return message_page(request, exc.status, exc.message)
     return None
 
 
@@ -139,7 +131,7 @@ def admin_signout(request: Request, runtime: RuntimeDep, csrf: Csrf = "") -> Res
 def admin_home(request: Request, runtime: RuntimeDep, staff: Staff) -> Response:
     with runtime.read_session() as session:
         overview = service.overview(session, public_base_url=runtime.settings.public_base_url)
-    return _page(request, staff, "admin_home.html", "管理", overview=overview, nav="home")
+    return staff_page(request, staff, "admin_home.html", "管理", overview=overview, nav="home")
 
 
 @router.get("/admin/organisations")
@@ -154,7 +146,7 @@ def admin_organisations(
         listing = service.organisations_page(
             session, public_base_url=runtime.settings.public_base_url, page=page, q=q
         )
-    return _page(
+    return staff_page(
         request, staff, "admin_organisations.html", "评价机构", listing=listing, q=q or "", nav="orgs"
     )
 
@@ -167,8 +159,8 @@ def admin_organisation(code: str, request: Request, runtime: RuntimeDep, staff: 
                 session, code, public_base_url=runtime.settings.public_base_url
             )
     except ServiceError as exc:
-        return _message(request, exc.status, exc.message)
-    return _page(
+        return message_page(request, exc.status, exc.message)
+    return staff_page(
         request, staff, "admin_organisation.html", detail.organisation.name, detail=detail, nav="orgs"
     )
 
@@ -185,7 +177,7 @@ def _batches(
 ) -> HTMLResponse:
     with runtime.read_session() as session:
         listing = service.batches_page(session, page)
-    return _page(
+    return staff_page(
         request,
         staff,
         "admin_batches.html",
@@ -223,7 +215,7 @@ def admin_revoke_batch(
     csrf: Csrf = "",
 ) -> Response:
     """Revoke every certificate of one batch (administrators only), as the API does."""
-    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+    if (refusal := admin_refusal(request, staff, csrf)) is not None:
         return refusal
     try:
         with runtime.session() as session:
@@ -256,7 +248,7 @@ def _status_changes(
 ) -> HTMLResponse:
     with runtime.read_session() as session:
         listing = service.status_changes_page(session, page)
-    return _page(
+    return staff_page(
         request,
         staff,
         "admin_status_changes.html",
@@ -300,7 +292,7 @@ def admin_change_status(
     csrf: Csrf = "",
 ) -> Response:
     """Revoke, suspend or reinstate a certificate by its number (administrators only)."""
-    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+    if (refusal := admin_refusal(request, staff, csrf)) is not None:
         return refusal
     number = certificate_number.strip()
     try:
@@ -338,7 +330,7 @@ def admin_correct_name(
     csrf: Csrf = "",
 ) -> Response:
     """Correct a holder's name (更正换发, administrators only): a new certificate replaces the old one."""
-    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+    if (refusal := admin_refusal(request, staff, csrf)) is not None:
         return refusal
     number = certificate_number.strip()
     try:
@@ -381,7 +373,7 @@ def _objections(
 ) -> HTMLResponse:
     with runtime.read_session() as session:
         listing = service.objections_page(session, page)
-    return _page(
+    return staff_page(
         request,
         staff,
         "admin_objections.html",
@@ -417,7 +409,7 @@ def admin_resolve_objection(
 ) -> Response:
     """Uphold or dismiss an objection with the grounds (administrators only), as the API does; a bad
     form is shown again with its problems and nothing changes."""
-    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+    if (refusal := admin_refusal(request, staff, csrf)) is not None:
         return refusal
     form = ResolutionForm(objection_id=objection_id, decision=decision, resolution=resolution)
     body = resolution_request(form)
@@ -436,7 +428,7 @@ def admin_resolve_objection(
 def admin_keys(request: Request, runtime: RuntimeDep, staff: Staff) -> Response:
     with runtime.read_session() as session:
         keys = service.all_keys(session)
-    return _page(request, staff, "admin_keys.html", "签名密钥", issuers=keys, nav="keys")
+    return staff_page(request, staff, "admin_keys.html", "签名密钥", issuers=keys, nav="keys")
 
 
 @router.post("/admin/keys/{code}/rotate")
@@ -444,139 +436,18 @@ def admin_rotate_key(
     code: str, request: Request, runtime: RuntimeDep, staff: Staff, csrf: Csrf = ""
 ) -> Response:
     """Rotate an issuer's signing key (administrators only): new credentials use the new key."""
-    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
+    if (refusal := admin_refusal(request, staff, csrf)) is not None:
         return refusal
     try:
         with runtime.session() as session:
             service.rotate_issuer_key(session, runtime.keystore, code, actor=staff.principal.subject)
     except ServiceError as exc:
-        return _message(request, exc.status, exc.message)
+        return message_page(request, exc.status, exc.message)
     return RedirectResponse(f"/admin/keys#issuer-{code}", status_code=303)
-
-
-@router.get("/admin/recoveries")
-def admin_recoveries(request: Request, runtime: RuntimeDep, staff: Staff) -> Response:
-    with runtime.read_session() as session:
-        found = service.recoveries(session)
-    return _page(
-        request,
-        staff,
-        "admin_recoveries.html",
-        "应追回补贴",
-        recoveries=found,
-        yuan=yuan_text,
-        nav="recoveries",
-    )
-
-
-# --- subsidy claims: the officers' queue and the rule sets (以证定补) -----------------------------------
-
-
-@dataclass
-class DecisionForm:
-    claim_id: str = ""
-    decision: str = ""
-    reason: str = ""
-    error: str = ""  # the service's refusal, shown at the claim it is about
-
-
-@dataclass(frozen=True)
-class RuleSetLine:
-    type_name: str
-    version: str
-    title: str
-    source_document: str
-    valid_from: date
-    valid_until: date | None
-    sha256: str
-
-
-def _subsidies(
-    request: Request,
-    runtime: RuntimeDep,
-    staff: PageSession,
-    *,
-    done: str | None = None,
-    form: DecisionForm | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    english = pick_lang(request.query_params.get("lang"), request.cookies.get("lang")) == "en"
-    with runtime.read_session() as session:
-        queue = subsidy_views.views(session, subsidy_claims.claims_waiting(session))
-        rule_sets = [
-            RuleSetLine(
-                SubsidyType(row.subsidy_type).title_en if english else SubsidyType(row.subsidy_type).title_zh,
-                row.version,
-                row.title,
-                row.source_document,
-                row.valid_from,
-                row.valid_until,
-                row.sha256,
-            )
-            for row in subsidy_rule_sets.list_rule_sets(session)
-        ]
-    return _page(
-        request,
-        staff,
-        "admin_subsidies.html",
-        "补贴审核",
-        status=status,
-        queue=queue,
-        rule_sets=rule_sets,
-        done=done if done in ("approve", "refuse") else None,
-        form=form or DecisionForm(),
-        yuan=yuan_text,
-        nav="subsidies",
-    )
-
-
-@router.get("/admin/subsidies")
-def admin_subsidies(
-    request: Request,
-    runtime: RuntimeDep,
-    staff: Staff,
-    done: Annotated[str | None, Query(max_length=12)] = None,
-) -> Response:
-    return _subsidies(request, runtime, staff, done=done)
-
-
-@router.post("/admin/subsidies/{claim_id}/decision")
-def admin_decide_subsidy(
-    claim_id: str,
-    request: Request,
-    runtime: SubsidiesRuntimeDep,
-    staff: Staff,
-    decision: Annotated[str, Form(max_length=20)] = "",
-    reason: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Csrf = "",
-) -> Response:
-    """Approve (pays the person's own card account) or refuse a waiting claim with a reason
-    (administrators only), as the API does; a refusal is shown at the claim and nothing changes."""
-    if (refusal := _admin_refusal(request, staff, csrf)) is not None:
-        return refusal
-    form = DecisionForm(claim_id=claim_id, decision=decision, reason=reason)
-    if decision not in ("approve", "refuse"):
-        form.error = "请选择批准或不予补贴 / choose approve or refuse"
-        return _subsidies(request, runtime, staff, form=form, status=422)
-    try:
-        with runtime.session() as session:
-            subsidy_decisions.decide(
-                session,
-                runtime.social_insurance,
-                data_key=runtime.settings.data_key_bytes,
-                claim_id=claim_id,
-                approve=decision == "approve",
-                reason=reason,
-                officer=staff.principal.subject,
-            )
-    except ServiceError as exc:
-        form.error = "；".join(e.reason for e in exc.errors) or exc.message
-        return _subsidies(request, runtime, staff, form=form, status=exc.status)
-    return RedirectResponse(f"/admin/subsidies?done={decision}", status_code=303)
 
 
 @router.get("/admin/audit")
 def admin_audit(request: Request, runtime: RuntimeDep, staff: Staff, page: Page = 1) -> Response:
     with runtime.read_session() as session:
         trail = service.audit_page(session, page)
-    return _page(request, staff, "admin_audit.html", "审计日志", trail=trail, nav="audit")
+    return staff_page(request, staff, "admin_audit.html", "审计日志", trail=trail, nav="audit")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -36,8 +35,6 @@ from credential_service.crypto.keystore import KeyStore
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
 from credential_service.platform.tokens import Principal
-from credential_service.subsidies import recoveries as subsidy_recoveries
-from credential_service.subsidies.models import RecoveryState
 
 # What the status form does to a certificate; a correction (a new name) has a form of its own.
 PAGE_ACTIONS = (StatusAction.REVOKE, StatusAction.SUSPEND, StatusAction.REINSTATE)
@@ -149,19 +146,6 @@ def audit_page(session: Session, page: int = 1, size: int = PAGE_SIZE) -> AuditP
         pages=pages,
         broken=broken,
     )
-
-
-@dataclass(frozen=True)
-class Recoveries:
-    items: list[subsidy_recoveries.RecoveryItem]
-    total_yuan: Decimal
-
-
-def recoveries(session: Session) -> Recoveries:
-    """Subsidies paid on certificates since revoked or superseded and not yet recovered: the amounts
-    to recover (追回), from the subsidies' recovery register."""
-    items = subsidy_recoveries.register(session, state=RecoveryState.TO_RECOVER)
-    return Recoveries(items, sum((item.amount_yuan for item in items), Decimal(0)))
 
 
 def overview(session: Session, *, public_base_url: str) -> Overview:

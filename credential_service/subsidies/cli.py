@@ -96,3 +96,55 @@ def rules_load(
             f"{what}: {row.subsidy_type} {row.version} ({row.valid_from.isoformat()} – {until}) "
             f"sha256 {row.sha256[:12]} ← {path.name}"
         )
+
+
+@subsidies_app.command("import")
+def payments_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="payments file (.csv or .xlsx), as the template's columns")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write the rows not imported, with why, to this CSV")
+    ] = None,
+) -> None:
+    """Import payments made by the external payment system through the same rules (decision 037): a
+    row is recorded only when every rule passes, the amount is the rules' and the account is the
+    person's own card account. Exit status 1 when any row is not imported."""
+    from credential_service.core.sheets import rows_as_csv
+    from credential_service.subsidies import imports
+    from credential_service.subsidies.ports import SubsidiesRuntime
+
+    runtime: SubsidiesRuntime = runtime_of(ctx)
+    try:
+        with file.open("rb") as stream:
+            result = imports.import_payments(
+                runtime.session,
+                runtime.social_insurance,
+                stream,
+                data_key=runtime.settings.data_key_bytes,
+                actor=actor(),
+            )
+        refused = result.refused
+    except imports.ImportRejected as exc:
+        refused, result = exc.problems, None
+    except (OSError, ServiceError) as exc:
+        fail(problem_text(exc) if isinstance(exc, ServiceError) else str(exc))
+    if result is not None:
+        console.print(
+            f"已导入 / imported {result.imported}（{result.amount_fen / 100:,.2f} 元）；"
+            f"此前已导入 / imported before {result.already}；未导入 / not imported {len(refused)}"
+        )
+    else:
+        console.print(
+            f"[red]{len(refused)} 处格式错误，未导入任何记录 / format problems: nothing imported[/red]"
+        )
+    if refused:
+        table = Table("行 Row", "列或规则 Column or rule", "原因 Why")
+        for item in refused[:50]:
+            table.add_row(str(item.row), item.what, item.reason)
+        console.print(table)
+        if len(refused) > 50:
+            console.print(f"…… 另有 {len(refused) - 50} 行 / {len(refused) - 50} more (--report FILE)")
+        if report is not None:
+            rows = [[item.row, item.what, item.reason] for item in refused]
+            report.write_bytes(rows_as_csv(["行", "列或规则", "原因"], rows))
+        raise typer.Exit(1)

@@ -126,7 +126,7 @@ def decide(
         raise NothingPayable()
     if answer.card_account is None:
         raise SourceUnavailable()
-    return _pay(
+    return pay(
         session,
         claim,
         person,
@@ -175,7 +175,7 @@ def _refuse(
     return claim
 
 
-def _pay(
+def pay(
     session: Session,
     claim: SubsidyClaim,
     person: Person,
@@ -186,7 +186,10 @@ def _pay(
     officer: str,
     day: date,
     now: datetime,
+    external_ref: str | None = None,
 ) -> SubsidyClaim:
+    """Record the approval and the payment to ``account``, which the caller took from the
+    social-insurance source (the person's own card account: no other payee exists)."""
     _record_decision(session, claim, approved=True, reason=reason, officer=officer, now=now)
     claim.state = ClaimState.PAID.value
     claim.updated_at = now
@@ -225,6 +228,7 @@ def _pay(
             paid_by=officer[:100],
             recorded_at=now,
             file_entry_id=entry_id,
+            external_ref=external_ref,
         )
     )
     session.flush()

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
@@ -23,6 +23,7 @@ from credential_service.certificates import service as certificates
 from credential_service.certificates.status import service as status_changes
 from credential_service.core.clock import beijing_text, utcnow
 from credential_service.core.errors import FieldError, InvalidInput
+from credential_service.core.sheets import XLSX_MEDIA_TYPE, rows_as_csv, rows_as_xlsx
 from credential_service.identity.models import Person
 from credential_service.identity.rules import id_number_problem, mask_name
 from credential_service.records.rules import EntryKind
@@ -265,6 +266,16 @@ EXPORT_HEADER = (
     "追回状态",
     "说明",
 )
+
+
+def register_sheet(
+    session: Session, fmt: Literal["csv", "xlsx"], state: RecoveryState | None = None
+) -> tuple[bytes, str, str]:
+    """The register (or the entries in ``state``) as a download: content, media type, file name."""
+    rows = export_rows(register(session, state=state))
+    if fmt == "csv":
+        return rows_as_csv(EXPORT_HEADER, rows), "text/csv; charset=utf-8", "subsidy-recoveries.csv"
+    return rows_as_xlsx(EXPORT_HEADER, rows, title="补贴追回"), XLSX_MEDIA_TYPE, "subsidy-recoveries.xlsx"
 
 
 def export_rows(items: list[RecoveryItem]) -> list[list[Any]]:

@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from credential_service.core.clock import to_xsd
-from credential_service.core.sheets import XLSX_MEDIA_TYPE, rows_as_csv, rows_as_xlsx
+from credential_service.core.sheets import XLSX_MEDIA_TYPE
 from credential_service.identity import service as identity
 from credential_service.platform.tokens import Role, allow
 from credential_service.subsidies import claims, decisions, recoveries
@@ -203,13 +203,7 @@ def download_recoveries(
 ) -> Response:
     allow(principal, Role.ADMIN, Role.AUDITOR)
     with runtime.read_session() as session:
-        rows = recoveries.export_rows(recoveries.register(session, state=state))
-    if fmt == "csv":
-        return private_download(
-            rows_as_csv(recoveries.EXPORT_HEADER, rows), "text/csv; charset=utf-8", "subsidy-recoveries.csv"
-        )
-    content = rows_as_xlsx(recoveries.EXPORT_HEADER, rows, title="应追回补贴")
-    return private_download(content, XLSX_MEDIA_TYPE, "subsidy-recoveries.xlsx")
+        return private_download(*recoveries.register_sheet(session, fmt, state))
 
 
 @router.post(

@@ -676,6 +676,14 @@ def _plan_form(w: World) -> dict[str, Any]:
     }
 
 
+def _payments_sheet(w: World) -> bytes:
+    """A payments import of one row, on a certificate number nobody holds."""
+    header = "补贴类型,证件类型,证件号码,姓名,证书编号,发放金额（元）,发放日期,收款账号,支付流水号"
+    who = f"技能提升补贴,居民身份证,{w.holder_a.id_number},{w.holder_a.name}"
+    row = f"{who},S000014010001263000001,2000.00,2026-11-20,6217000010001234567,MATRIX-1"
+    return f"{header}\n{row}\n".encode()
+
+
 def _form(w: World, who: str, **fields: Any) -> dict[str, Any]:
     """A signed-in page's form: the CSRF value bound to the caller's session."""
     return {"csrf": w.csrf(who), **fields}
@@ -1434,6 +1442,29 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("GET", "/admin/audit"): Row(lambda w, who, ok: Call("GET", "/admin/audit"), page(STAFF_READ)),
     ("GET", "/admin/recoveries"): Row(lambda w, who, ok: Call("GET", "/admin/recoveries"), page(STAFF_READ)),
     ("GET", "/admin/subsidies"): Row(lambda w, who, ok: Call("GET", "/admin/subsidies"), page(STAFF_READ)),
+    ("POST", "/admin/subsidies/payments/upload"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            "/admin/subsidies/payments/upload",
+            data=_form(w, who),
+            files={"file": ("payments.csv", _payments_sheet(w), "text/csv")},
+        ),
+        page({ADMIN: 200, AUDITOR: 403}),  # the report page: its one row refused (no such certificate)
+    ),
+    ("GET", "/admin/subsidies/payments/template.{fmt}"): Row(
+        lambda w, who, ok: Call("GET", "/admin/subsidies/payments/template.xlsx"), page(STAFF_READ)
+    ),
+    ("GET", "/admin/recoveries.{fmt}"): Row(
+        lambda w, who, ok: Call("GET", "/admin/recoveries.csv"), page(STAFF_READ)
+    ),
+    ("POST", "/admin/recoveries/{claim_id}"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/admin/recoveries/{w.fresh_claim(paid_and_revoked=True) if ok else w.claim_a}",
+            data=_form(w, who, state="waived", note="经批准免于追回"),
+        ),
+        page(ADMIN_PAGE_WRITE),
+    ),
     ("POST", "/admin/subsidies/{claim_id}/decision"): Row(
         lambda w, who, ok: Call(
             "POST",

@@ -369,3 +369,63 @@ def test_an_institution_claims_for_its_ended_class_on_a_page(
     assert other.get("/institution/classes/HG-2026-11/subsidy").status_code == 404
     with runtime.session() as session:
         assert len(session.scalars(select(SubsidyClaim)).all()) == 2
+
+
+# --- the recovery register ------------------------------------------------------------------------
+
+
+def test_an_officer_resolves_a_recovery_on_the_register_page(
+    client: TestClient,
+    runtime: Runtime,
+    organisation: Issuer,
+    admin_headers: dict[str, str],
+    rules_loaded: None,
+) -> None:
+    claim_id, id_number = _claim(runtime, organisation)
+    decision = f"/api/v1/admin/subsidy-claims/{claim_id}/decision"
+    assert client.post(
+        decision, json={"decision": "approve", "reason": "材料齐全"}, headers=admin_headers
+    ).is_success
+    number = client.get(f"/api/v1/subsidy-claims/{claim_id}", headers=admin_headers).json()[
+        "certificate_number"
+    ]
+    revoke = {"reason_code": "fraud", "evidence": "晋人社稽〔2026〕3号", "authority": "山西省人社厅"}
+    assert client.post(f"/api/v1/certificates/{number}/revoke", json=revoke, headers=admin_headers).is_success
+    admin = _staff(client, runtime)
+    page = admin.get("/admin/recoveries")
+    text = _text(page.text)
+    assert page.status_code == 200 and f'action="/admin/recoveries/{claim_id}"' in page.text
+    assert "待追回" in text and "证书撤销" in text and "****4567" in text and id_number not in page.text
+    _plain(page.text)
+    # A note is needed; a choice other than recovered or waived is refused; nothing changes.
+    empty = admin.post(f"/admin/recoveries/{claim_id}", data={"csrf": _csrf(admin), "state": "recovered"})
+    assert empty.status_code == 422 and "请填写说明" in empty.text
+    odd = admin.post(
+        f"/admin/recoveries/{claim_id}", data={"csrf": _csrf(admin), "state": "to_recover", "note": "改回"}
+    )
+    assert odd.status_code == 422 and "请选择已追回或免于追回" in odd.text
+    auditor = _staff(client, runtime, Role.AUDITOR)
+    assert 'action="/admin/recoveries/' not in auditor.get("/admin/recoveries").text
+    assert (
+        auditor.post(
+            f"/admin/recoveries/{claim_id}",
+            data={"csrf": _csrf(auditor), "state": "waived", "note": "免于追回"},
+        ).status_code
+        == 403
+    )
+    done = admin.post(
+        f"/admin/recoveries/{claim_id}",
+        data={"csrf": _csrf(admin), "state": "recovered", "note": "已从其社会保障卡金融账户追回"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    after = _text(admin.get(done.headers["location"]).text)
+    assert "已记录：该笔补贴已追回" in after and "没有需要追回的补贴" in after
+    recovered = _text(admin.get("/admin/recoveries?state=recovered").text)
+    assert "已追回" in recovered and "已从其社会保障卡金融账户追回" in recovered
+    sheet = admin.get("/admin/recoveries.csv?state=all")
+    assert sheet.status_code == 200 and sheet.headers["cache-control"] == "private, no-store"
+    body = sheet.content.decode("utf-8-sig")
+    assert number in body and "已追回" in body and id_number not in body
+    assert admin.get("/admin/recoveries.xlsx").status_code == 200
+    assert admin.get("/admin/recoveries?state=nonsense").status_code == 422

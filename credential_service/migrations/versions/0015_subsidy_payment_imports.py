@@ -1,4 +1,4 @@
-"""payments imported from an external payment system carry its reference (issue 13, decision 036)
+"""payments imported from an external payment system carry its reference (issue 13, decision 037)
 
 Revision ID: 0015
 Revises: 0014

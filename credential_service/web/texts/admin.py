@@ -17,7 +17,7 @@ ZH: dict[str, str] = {
     "nav_status": "证书状态",
     "nav_keys": "签名密钥",
     "nav_audit": "审计日志",
-    "nav_recoveries": "应追回补贴",
+    "nav_recoveries": "补贴追回",
     "recoveries_lead": "以证定补：证书被撤销后，凭该证书发放的补贴应予追回。"
     "以下为证书已撤销、补贴尚在档案中的记录。",
     "recoveries_total": "合计 {count} 笔，{amount}",
@@ -113,7 +113,7 @@ EN: dict[str, str] = {
     "nav_status": "Certificate status",
     "nav_keys": "Signing keys",
     "nav_audit": "Audit trail",
-    "nav_recoveries": "Subsidies to recover",
+    "nav_recoveries": "Subsidy recoveries",
     "recoveries_lead": "Subsidies follow certificates: a subsidy paid on a certificate since revoked "
     "is to be recovered. These are still on file.",
     "recoveries_total": "{count} payments, {amount} in all",
