@@ -36,6 +36,7 @@ from credential_service.runtime import Runtime, build_runtime
 from credential_service.site import router as web_router
 from credential_service.subsidies.pages import router as subsidy_pages_router
 from credential_service.subsidies.routes import router as subsidies_router
+from credential_service.supervision.pages import router as supervision_pages_router
 from credential_service.supervision.routes import router as supervision_router
 from credential_service.transparency.routes import router as transparency_router
 from credential_service.transparency.schedule import checkpoint_schedule
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         subsidies_router,
         subsidy_pages_router,
         supervision_router,
+        supervision_pages_router,
     ):
         app.include_router(router)
     # The examples name the default deployment's DID; /docs shows this deployment's own.
