@@ -5,19 +5,22 @@ auditors read and may not move; every bad input is refused and changes nothing."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from credential_service.audit import service as audit
+from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import Principal, Role
 from credential_service.runtime import Runtime
 from credential_service.supervision import service as supervision
 from credential_service.supervision.models import CaseStep, SupervisionCase
 from credential_service.supervision.rules.registry import CHECKS
-from tests.factories import holder
+from tests.factories import holder, issue_certificate
 from tests.integration.test_training_institutions import (
     CODE_A,
     START,
@@ -62,7 +65,7 @@ def _cases(runtime: Runtime) -> list[SupervisionCase]:
 
 
 def _same_second(client: TestClient, school: dict[str, str], people: list[Any], ref: str) -> None:
-    when = at(START, 8, 30)
+    when = at(START, 8, 30).replace(":30:00", ":30:05")  # a device's time, to the second
     events = [event(p, when, photo_sha256=f"{i:064x}") for i, p in enumerate(people)]
     posted = client.post(f"/api/v1/classes/{ref}/attendance", json={"events": events}, headers=school)
     assert posted.status_code == 201, posted.text
@@ -174,3 +177,77 @@ def test_the_list_filters_and_refuses_unknown_filters(
         refused = get("/api/v1/admin/cases", params=params, headers=admin_headers)
         assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == loc
     assert get("/api/v1/admin/cases").status_code == 401
+
+
+def test_postings_take_the_optional_facts_the_checks_read(
+    client: TestClient, runtime: Runtime, school: dict[str, str]
+) -> None:
+    people = [holder(), holder()]
+    extra = {"teacher": "王建国", "venue_capacity": 40, "approved_on": START.isoformat()}
+    ref = _class_with(client, school, people, "2026-SUP-004", **extra)
+    shown = client.get(f"/api/v1/classes/{ref}", headers=school).json()
+    assert {k: shown[k] for k in extra} == extra
+    device = "AB" * 32
+    located = event(people[0], at(START, 9), device_sha256=device, latitude=37.87, longitude=112.55)
+    posted = client.post(f"/api/v1/classes/{ref}/attendance", json={"events": [located]}, headers=school)
+    assert posted.status_code == 201, posted.text
+    from credential_service.records.training.models import AttendanceEvent
+
+    with runtime.session() as session:
+        row = session.scalars(select(AttendanceEvent)).one()
+        assert (row.device_sha256, row.latitude, row.longitude) == (device.lower(), 37.87, 112.55)
+    bad = [
+        ({"device_sha256": "phone-123"}, "events.0.device_sha256"),
+        ({"latitude": 91, "longitude": 112.5}, "events.0.latitude"),
+        ({"latitude": 37.8}, "events.0"),
+    ]
+    for changes, loc in bad:
+        refused = client.post(
+            f"/api/v1/classes/{ref}/attendance",
+            json={"events": [event(people[1], at(START, 10), **changes)]},
+            headers=school,
+        )
+        assert refused.status_code == 422, refused.text
+        assert any(e["loc"] == loc for e in refused.json()["errors"]), refused.json()
+    refused = client.post(
+        "/api/v1/classes", json=class_body(people, "2026-SUP-005", venue_capacity=0), headers=school
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == "venue_capacity"
+    with runtime.session() as session:
+        assert session.scalar(select(func.count()).select_from(AttendanceEvent)) == 1
+
+
+def test_a_second_certificate_for_the_same_level_opens_a_case_at_issuance(
+    client: TestClient, runtime: Runtime, organisation: Issuer, admin_headers: dict[str, str]
+) -> None:
+    who = holder()
+    first = issue_certificate(runtime, organisation, who=who)
+    assert not _cases(runtime)
+    second = issue_certificate(runtime, organisation, who=who)
+    (case,) = _cases(runtime)
+    assert case.check_code == "certificate_duplicate" and case.opened_by == "scan:posting"
+    body = client.get(f"/api/v1/admin/cases/{case.public_id}", headers=admin_headers).json()
+    numbers = {s["ref"] for s in body["subjects"] if s["type"] == "certificate"}
+    assert numbers == {first.certificate_number, second.certificate_number}
+    assert who.id_number not in str(body)
+
+
+def test_the_commands_list_the_checks_and_scan_idempotently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credential_service.cli import app as cli
+
+    monkeypatch.setenv("CS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("CS_KEYSTORE_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("CS_KEYSTORE_PASSPHRASE", "cli test")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    listed = runner.invoke(cli, ["supervise", "checks"])
+    assert listed.exit_code == 0 and "pass_rate_outlier" in listed.output and "一机多签" in listed.output
+    for _ in range(2):
+        scanned = runner.invoke(cli, ["supervise", "run", "--full"])
+        assert scanned.exit_code == 0, scanned.output
+        assert "volume_spike" in scanned.output and "新开案件 0 件" in scanned.output
+    nightly = runner.invoke(cli, ["supervise", "run"])
+    assert nightly.exit_code == 0 and "person_overlapping_classes" not in nightly.output
+    assert runner.invoke(cli, ["supervise", "run", "--check", "nope"]).exit_code == 1

@@ -82,7 +82,7 @@ CHECKS: dict[str, CheckSpec] = {
             "class_identical_checkin_times",
             1,
             "同一秒批量签到",
-            "同一培训班 3 名以上学员在同一秒签到。",
+            "同一培训班 3 名以上学员在同一秒签到（整分钟的时间是在培训班页面上统一登记的点名，不计）。",
             _TRAINING,
             "同一秒的考勤记录",
             S.HIGH,

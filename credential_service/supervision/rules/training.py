@@ -20,6 +20,8 @@ from credential_service.supervision.rules.facts import CheckInFacts, Facts
 MAX_TRAVEL_KMH = 150.0
 MIN_DISTANCE_KM = 30.0
 # Face terminals check one person in a second or more: several people in the same second is a batch.
+# A time to the whole minute (hh:mm:00) is a roll-call typed on the class page for the chosen
+# trainees at once, not a device's check-in, and is left out.
 MIN_SAME_SECOND = 3
 # A personal phone (QR code, 电子社保卡) signing in this many different trainees is not personal.
 PERSONAL_METHODS = frozenset({"qr", "e_card"})
@@ -89,8 +91,8 @@ def class_identical_checkin_times(facts: Facts) -> Iterator[Finding]:
             continue
         batches = [
             same
-            for same in common.group(events, lambda e: as_utc(e.at)).values()
-            if len({e.person_id for e in same}) >= MIN_SAME_SECOND
+            for moment, same in common.group(events, lambda e: as_utc(e.at)).items()
+            if moment.second != 0 and len({e.person_id for e in same}) >= MIN_SAME_SECOND
         ]
         if batches:
             times = "、".join(common.beijing_clock(b[0]) for b in batches[:5])
