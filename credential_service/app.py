@@ -37,6 +37,8 @@ from credential_service.runtime import Runtime, build_runtime
 from credential_service.site import router as web_router
 from credential_service.subsidies.pages import router as subsidy_pages_router
 from credential_service.subsidies.routes import router as subsidies_router
+from credential_service.supervision.pages import router as supervision_pages_router
+from credential_service.supervision.routes import router as supervision_router
 from credential_service.transparency.routes import router as transparency_router
 from credential_service.transparency.schedule import checkpoint_schedule
 from credential_service.verification.pages import router as verification_pages_router
@@ -184,6 +186,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         institution_pages_router,
         subsidies_router,
         subsidy_pages_router,
+        supervision_router,
+        supervision_pages_router,
     ):
         app.include_router(router)
     # The examples name the default deployment's DID; /docs shows this deployment's own.

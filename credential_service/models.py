@@ -17,6 +17,7 @@ from credential_service.platform import models as platform_models
 from credential_service.records import models as records_models
 from credential_service.records.training import models as training_models  # noqa: F401 - tables for Alembic
 from credential_service.subsidies import models as subsidies_models
+from credential_service.supervision import models as supervision_models
 from credential_service.transparency import models as transparency_models
 from credential_service.verification import models as verification_models
 from credential_service.worker import models as worker_models
@@ -35,6 +36,7 @@ __all__ = [
     "platform_models",
     "records_models",
     "subsidies_models",
+    "supervision_models",
     "transparency_models",
     "verification_models",
     "worker_models",

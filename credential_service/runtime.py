@@ -1,8 +1,9 @@
 """The composition root: the running service's shared parts (settings, database, keystore, caches,
 limits), built once per process, and the wiring of what a lower part asks of a higher one (the
 registry's ``may_issue``, ``endorsement_by_id`` and ``check_standing``; the subsidies' recovery
-register watching status changes; the social-insurance source). Parts never import this
-module; they declare the Protocol they use (``platform.runtime.Platform`` and the parts' ``ports.py``)."""
+register watching status changes; supervision's checks watching postings; the social-insurance
+source). Parts never import this module; they declare the Protocol they use
+(``platform.runtime.Platform`` and the parts' ``ports.py``)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from credential_service.platform.tokens import Principal
 from credential_service.subsidies import recoveries
 from credential_service.subsidies.ports import SubsidiesRuntime
 from credential_service.subsidies.social_insurance import SocialInsuranceSource, source_from
+from credential_service.supervision import watch as supervision
 from credential_service.transparency.schedule import LogSigner
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
 from credential_service.verification.log_queue import VerificationLogQueue
@@ -61,6 +63,7 @@ class Runtime:
         event.listen(self.engine, "before_cursor_execute", identity.refuse_clear_id_numbers)
         count_pool_use(self.engine)
         recoveries.watch(self.sessions)  # revoking a certificate flags the payments made on it
+        supervision.watch(self.sessions, self.settings.data_key_bytes)  # postings run their checks
         self.social_insurance = source_from(
             self.settings.social_insurance_source,
             data_key=self.settings.data_key_bytes,

@@ -68,6 +68,8 @@ AUDIT_EVENTS: dict[str, tuple[str, str]] = {
     "file.subsidy_paid": ("档案登记补贴发放", "subsidy recorded in a file"),
     "file.exam_result": ("档案登记考核成绩", "exam result recorded in a file"),
     "file.correction": ("档案更正", "file entry corrected"),
+    "case.open": ("监管检查立案", "supervision case opened"),
+    "case.transition": ("监管案件处理", "supervision case moved"),
 }
 # Who acted, by the prefix of the recorded actor ("admin:wang", "cli:root", "org:Y000014010001").
 _ACTOR_KINDS: dict[str, tuple[str, str]] = {
@@ -78,11 +80,13 @@ _ACTOR_KINDS: dict[str, tuple[str, str]] = {
     "client": ("评价机构系统", "organisation's system"),
     "institution": ("培训机构", "training institution"),
     "worker": ("劳动者本人", "the worker"),
+    "scan": ("监管扫描", "supervision scan"),
 }
 _WHOLE_ACTORS: dict[str, tuple[str, str]] = {
     "public": ("社会公众", "the public"),
     "system": ("系统", "the system"),
     "system:recoveries": ("系统（补贴追回）", "the system (recoveries)"),
+    "scan:posting": ("系统（数据到达时的监管检查）", "the system (checks on arriving data)"),
     "demo": ("演示数据", "demo data"),
     "demo-guide": ("演示指引", "demo guide"),
     "cli:unknown": ("命令行", "command line"),
@@ -96,6 +100,7 @@ _SUBJECT_KINDS: dict[str, tuple[str, str]] = {
     "person": ("人员", "person"),
     "institution": ("培训机构", "institution"),
     "issuer": ("签发机构", "issuer"),
+    "case": ("监管案件", "supervision case"),
 }
 
 

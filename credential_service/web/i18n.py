@@ -18,6 +18,7 @@ from credential_service.web.texts import (
     organisation,
     organisation_forms,
     subsidies,
+    supervision,
     verification,
 )
 
@@ -34,6 +35,7 @@ for _texts in (
     organisation_forms,
     department_forms,
     subsidies,
+    supervision,
 ):
     TEXTS["zh"].update(_texts.ZH)
     TEXTS["en"].update(_texts.EN)

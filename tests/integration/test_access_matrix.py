@@ -75,6 +75,9 @@ from credential_service.subsidies import decisions as subsidy_decisions
 from credential_service.subsidies import service as subsidy_rule_sets
 from credential_service.subsidies.rules import Employment
 from credential_service.subsidies.social_insurance import record_demo_facts
+from credential_service.supervision import service as supervision
+from credential_service.supervision.rules.cases import Finding, Subject, SubjectType
+from credential_service.supervision.rules.registry import CHECKS
 from credential_service.verification.pages.bulk import seal_results
 from credential_service.web.http import FORM_COOKIE, SESSION_COOKIE, csrf_token, form_csrf_token
 from credential_service.worker import service as worker
@@ -330,6 +333,16 @@ class World:
                 .where(TrainingClass.class_ref == class_ref)
             )
         return str(member)
+
+    def fresh_case(self) -> str:
+        """A new open supervision case (about an institution of its own)."""
+        code = demo_credit_code(random.Random(), "140100")
+        finding = Finding("volume_spike", (Subject(SubjectType.INSTITUTION, code),), "矩阵测试")
+        with self.runtime.session() as session:
+            supervision.open_cases(
+                session, CHECKS["volume_spike"], [finding], opened_by="matrix", now=utcnow()
+            )
+            return supervision.list_cases(session, supervision.CaseFilter())[0][0].case_id
 
     def completed_class(self) -> str:
         """A fresh ended class of institution A whose one trainee (worker A) has a completion."""
@@ -1472,6 +1485,33 @@ EXPECTED: dict[tuple[str, str], Row] = {
             data=_form(w, who, decision="refuse", reason="无法核实参保情况"),
         ),
         page(ADMIN_PAGE_WRITE),
+    ),
+    # --- supervision cases: staff read, administrators move them
+    ("GET", "/admin/cases"): Row(lambda w, who, ok: Call("GET", "/admin/cases"), page(STAFF_READ)),
+    ("GET", "/admin/cases/{case_id}"): Row(
+        lambda w, who, ok: Call("GET", f"/admin/cases/{w.fresh_case()}"), page(STAFF_READ)
+    ),
+    ("POST", "/admin/cases/{case_id}/transition"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/admin/cases/{w.fresh_case()}/transition",
+            data=_form(w, who, status="investigating", reason="调取签到视频核查"),
+        ),
+        page(ADMIN_PAGE_WRITE),
+    ),
+    ("GET", "/api/v1/admin/cases"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/admin/cases"), api(STAFF_READ)
+    ),
+    ("GET", "/api/v1/admin/cases/{case_id}"): Row(
+        lambda w, who, ok: Call("GET", f"/api/v1/admin/cases/{w.fresh_case()}"), api(STAFF_READ)
+    ),
+    ("POST", "/api/v1/admin/cases/{case_id}/transition"): Row(
+        lambda w, who, ok: Call(
+            "POST",
+            f"/api/v1/admin/cases/{w.fresh_case()}/transition",
+            json={"status": "investigating", "reason": "调取签到视频核查"},
+        ),
+        api({ADMIN: 200}),
     ),
     # --- subsidies: workers and institutions claim, officers decide, the recovery register
     ("POST", "/api/v1/me/subsidy-claims"): Row(

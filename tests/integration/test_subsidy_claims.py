@@ -412,7 +412,7 @@ def test_the_claims_migration_upgrades_and_downgrades(runtime: Runtime) -> None:
     from alembic import command
     from sqlalchemy import inspect
 
-    from credential_service.core.migrations import alembic_config, current_revision, upgrade
+    from credential_service.core.migrations import alembic_config, current_revision, head_revision, upgrade
 
     tables = {"subsidy_claims", "subsidy_claim_decisions", "subsidy_payments", "subsidy_recoveries"}
     assert tables <= set(inspect(runtime.engine).get_table_names())
@@ -420,7 +420,7 @@ def test_the_claims_migration_upgrades_and_downgrades(runtime: Runtime) -> None:
     assert current_revision(runtime.engine) == "0013"
     assert not tables & set(inspect(runtime.engine).get_table_names())
     upgrade(runtime.engine)
-    assert current_revision(runtime.engine) == "0015"
+    assert current_revision(runtime.engine) == head_revision(runtime.engine)  # 0014 and those after
     assert tables <= set(inspect(runtime.engine).get_table_names())
 
 

@@ -109,6 +109,10 @@ class TrainingClass(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     planned_hours: Mapped[int] = mapped_column(Integer)  # 计划课时
+    # Optional, as 实名制 systems record them; supervision's checks read them (decision 036).
+    teacher: Mapped[str | None] = mapped_column(String(100), default=None)  # 授课教师
+    venue_capacity: Mapped[int | None] = mapped_column(Integer, default=None)  # 场地容量（人）
+    approved_on: Mapped[date | None] = mapped_column(Date, default=None)  # 开班审批（备案）日期
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     institution: Mapped[Institution] = relationship(lazy="joined")
@@ -155,7 +159,12 @@ class AttendanceEvent(Base):
     place: Mapped[str] = mapped_column(String(200))  # venue, address or IP
     method: Mapped[str] = mapped_column(String(16))
     match_score: Mapped[float | None] = mapped_column(Float, default=None)  # face match / liveness 0–1
-    photo_sha256: Mapped[str | None] = mapped_column(String(64), default=None)  # lower-case hex
+    photo_sha256: Mapped[str | None] = mapped_column(String(64), index=True, default=None)  # lower hex
+    device_sha256: Mapped[str | None] = mapped_column(
+        String(64), index=True, default=None
+    )  # 考勤设备标识的摘要
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)  # decimal degrees (WGS 84)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     file_entry_id: Mapped[int] = mapped_column(ForeignKey("file_entries.id"))
 

@@ -27,6 +27,7 @@ from credential_service.records.training.errors import not_enrolled
 from credential_service.records.training.models import AttendanceEvent, Completion, Enrolment, TrainingClass
 from credential_service.records.training.rules import CLOCK_SKEW, source_of
 from credential_service.records.training.schemas import (
+    AttendanceFacts,
     AttendancePosting,
     CompletionPosting,
     EnrolmentPosting,
@@ -279,6 +280,7 @@ class _Attendance:
                 "method": row.method.value,
                 "matchScore": row.match_score,
                 "photoSha256": row.photo_sha256,
+                **_optional_facts(row),
             },
             source=written.source,
             occurred_at=item.when,
@@ -292,10 +294,19 @@ class _Attendance:
                 method=row.method.value,
                 match_score=row.match_score,
                 photo_sha256=row.photo_sha256,
+                device_sha256=row.device_sha256,
+                latitude=row.latitude,
+                longitude=row.longitude,
                 recorded_at=written.moment,
                 file_entry_id=entry.id,
             )
         )
+
+
+def _optional_facts(row: AttendanceFacts) -> dict[str, Any]:
+    """The optional check-in facts the row has (entries without them read as before)."""
+    facts = {"deviceSha256": row.device_sha256, "latitude": row.latitude, "longitude": row.longitude}
+    return {key: value for key, value in facts.items() if value is not None}
 
 
 @dataclass

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from credential_service.core import examples
 from credential_service.core.inputs import OCCUPATION_CODE_PATTERN, IsoDate, iso_datetime
@@ -44,6 +52,21 @@ def _photo_hash(value: object) -> object:
 
 
 PhotoHash = Annotated[str, BeforeValidator(_photo_hash)]
+
+
+def _device_hash(value: object) -> object:
+    """Lower-case SHA-256 hex of the check-in device's identifier (never the identifier itself)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if not _SHA256_HEX.match(text):
+        raise ValueError(
+            "应为设备标识的 SHA-256 摘要（64 位十六进制） / must be the SHA-256 of the device's identifier"
+        )
+    return text
+
+
+DeviceHash = Annotated[str, BeforeValidator(_device_hash)]
 
 
 def _person_name(value: str) -> str:
@@ -173,6 +196,9 @@ class ClassDetails(Strict):
     start_date: IsoDate
     end_date: IsoDate
     planned_hours: int = Field(gt=0, le=5000, description="计划课时")
+    teacher: str | None = Field(default=None, min_length=1, max_length=100, description="授课教师")
+    venue_capacity: int | None = Field(default=None, ge=1, le=10000, description="场地容量（人）")
+    approved_on: IsoDate | None = Field(default=None, description="开班审批（备案）日期")
 
 
 class ClassCreate(ClassDetails):
@@ -212,6 +238,17 @@ class AttendanceFacts(Strict):
     method: AttendanceMethod
     match_score: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
     photo_sha256: PhotoHash | None = Field(default=None, description="SHA-256 hex of the check-in photo")
+    device_sha256: DeviceHash | None = Field(
+        default=None, description="SHA-256 hex of the check-in device's identifier"
+    )
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False, description="纬度")
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False, description="经度")
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> Self:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("纬度和经度须同时填写 / latitude and longitude go together")
+        return self
 
 
 class AttendanceIn(AttendanceFacts, Trainee):
@@ -307,6 +344,9 @@ class ClassSummary(BaseModel):
     start_date: date
     end_date: date
     planned_hours: int
+    teacher: str | None = None
+    venue_capacity: int | None = None
+    approved_on: date | None = None
     created_at: datetime
     roster_size: int
     enrolled: int

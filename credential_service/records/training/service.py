@@ -218,6 +218,9 @@ def _summary(klass: TrainingClass, counts: dict[str, dict[int, int]]) -> dict[st
         "start_date": klass.start_date,
         "end_date": klass.end_date,
         "planned_hours": klass.planned_hours,
+        "teacher": klass.teacher,
+        "venue_capacity": klass.venue_capacity,
+        "approved_on": klass.approved_on,
         "created_at": klass.created_at,
         "roster_size": counts["roster"].get(klass.id, 0),
         "enrolled": counts["enrolled"].get(klass.id, 0),
@@ -401,6 +404,9 @@ def _new_class(
         start_date=details.start_date,
         end_date=details.end_date,
         planned_hours=details.planned_hours,
+        teacher=details.teacher,
+        venue_capacity=details.venue_capacity,
+        approved_on=details.approved_on,
         created_at=moment,
     )
     session.add(klass)
