@@ -5,6 +5,7 @@ replaced (the previous one revoked), and staff get new one-time links (valid 5 m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -39,6 +40,7 @@ class DemoGuide:
     auditor_link: str
     institution: dict[str, str]  # name and one-time link of a demo training institution
     batches: list[dict[str, str]]
+    subsidies: dict[str, Any]  # the worker's eligible certificate, the class ready to claim
 
 
 def fresh_organisation_sign_in(runtime: Runtime, code: str) -> OrganisationSignIn:
@@ -84,6 +86,7 @@ def demo_guide(runtime: Runtime, manifest: DemoManifest) -> DemoGuide:
         institution=institution_sign_in(runtime, manifest.institutions[0]),
         auditor_link=staff_signin.signin_link(runtime.keystore, settings, Role.AUDITOR, "demo"),
         batches=manifest.batches,
+        subsidies=manifest.subsidies,
     )
 
 
@@ -94,7 +97,7 @@ def _batch_state(ends_on: str, today: str) -> str:
 
 
 def guide_text(guide: DemoGuide) -> str:
-    worker, org = guide.worker, guide.organisation
+    worker, org, subsidies = guide.worker, guide.organisation, guide.subsidies
     today = beijing_date(utcnow()).isoformat()
     publicity = [b for b in guide.batches if b["state"] == "publicity"]
     lines = [
@@ -106,6 +109,8 @@ def guide_text(guide: DemoGuide) -> str:
         f"   按编号和姓名查验:  {guide.base}/check",
         f"2. 劳动者 (worker): {worker['url']}",
         f"   证件号码 {worker['idNumber']}　姓名 {worker['name']}（虚构人员 made-up person）",
+        f"   可申请技能提升补贴 / may claim the skill-upgrade subsidy: "
+        f"证书 {subsidies['worker']['certificateNumber']}",
         f"3. 评价机构 (organisation {org.code}): {org.url}",
         f"   client_id {org.client_id}",
         f"   client_secret {org.client_secret}",
@@ -117,7 +122,11 @@ def guide_text(guide: DemoGuide) -> str:
         ),
         f"4. 培训机构 (training institution {guide.institution['name']}，一次性链接 / one-time link):",
         f"   {guide.institution['link']}",
+        f"   已结业、可申请培训补贴的班 / a class ready to claim: {subsidies['institution']['classRef']}"
+        f"（{guide.base}/institution/classes/{subsidies['institution']['classRef']}/subsidy）",
         f"5. 管理员 (administrator, 5 分钟内一次有效 / one use within 5 minutes): {guide.admin_link}",
+        f"   补贴审核 subsidy claims: {guide.base}/admin/subsidies",
+        f"   补贴追回 recoveries: {guide.base}/admin/recoveries",
         f"   审计员 (auditor): {guide.auditor_link}",
         "6. 命令行 (command line): scripts/cs --help",
         f"   scripts/cs verify '{guide.genuine_url}'",

@@ -27,10 +27,10 @@ from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.rules import STATES, Actor, StatusAction
 from credential_service.core.clock import BEIJING, beijing_today
+from credential_service.demo import subsidies as demo_subsidies
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
-from credential_service.records import staff
 from credential_service.records.training import institutions, postings
 from credential_service.records.training import service as training
 from credential_service.records.training.models import Institution, TrainingType
@@ -45,11 +45,6 @@ from credential_service.records.training.schemas import (
     Trainee,
 )
 from credential_service.runtime import Runtime
-from credential_service.subsidies import claims, decisions
-from credential_service.subsidies import service as rule_sets
-from credential_service.subsidies.models import ClaimState
-from credential_service.subsidies.rules import Employment
-from credential_service.subsidies.social_insurance import record_demo_facts
 
 DEMO_ORGANISATIONS = (
     # (organisation code = [YS] + MOHRSS code + province + site serial, name as registered)
@@ -98,6 +93,7 @@ class DemoManifest:
     # valid / revoked / suspended / superseded: at least one of each (decision 014)
     certificates_by_status: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     batches: list[dict[str, str]] = field(default_factory=list)  # in publicity, ready to issue
+    subsidies: dict[str, Any] = field(default_factory=dict)  # claims in every state, what to try
 
 
 @dataclass(frozen=True)
@@ -257,7 +253,11 @@ def load_workers(runtime: Runtime, *, workers: int, seed: int) -> DemoManifest:
                 runtime, manifest, klass, person, org_code, idempotency_key=f"demo-{klass.class_ref}-{n}"
             )
             holders.append(person)
-    _demo_status_changes(runtime, manifest, holders, seed)
+    changed = _demo_status_changes(runtime, manifest, holders, seed)
+    free = [n for n in range(1, len(holders)) if n not in changed]
+    manifest.subsidies = demo_subsidies.load_subsidies(
+        runtime, manifest.certificates, holders, free, organisation=organisations[0]
+    )
     return manifest
 
 
@@ -372,9 +372,9 @@ DEMO_CHANGES = (
 
 def _demo_status_changes(
     runtime: Runtime, manifest: DemoManifest, holders: list[certificates.Holder], seed: int
-) -> None:
+) -> list[int]:
     """Revoke, suspend and correct one demo certificate each (once: a second run only reports), and
-    list every certificate under its status."""
+    list every certificate under its status; the positions of the certificates changed."""
     signed_in = manifest.sign_in.get("idNumber")
     others = [n for n, person in enumerate(holders) if n > 0 and person.id_number != signed_in]
     chosen = others[: len(DEMO_CHANGES)]
@@ -386,6 +386,7 @@ def _demo_status_changes(
             if not status_changes.history(session, record):  # else done on an earlier run
                 _demo_change(session, runtime, number=number, holder=holders[n], change=change, seed=seed)
     manifest.certificates_by_status = _by_status(runtime, manifest)
+    return chosen
 
 
 def _demo_change(
@@ -401,7 +402,7 @@ def _demo_change(
     actor = Actor("admin", "admin:demo")
     holder_name = holder.name
     if action is StatusAction.REVOKE:  # a subsidy was paid on it: the revocation makes it one to recover
-        _demo_subsidy(session, runtime, holder, number)
+        demo_subsidies.paid_then_revoked(session, runtime, holder, number)
     if action is not StatusAction.SUPERSEDE:
         status_changes.change_status(
             session,
@@ -428,40 +429,6 @@ def _demo_change(
         evidence=evidence,
         authority=authority,
     )
-
-
-def _demo_subsidy(session: Session, runtime: Runtime, holder: certificates.Holder, number: str) -> None:
-    """The holder claims the 技能提升补贴 on the certificate and is paid: the revocation that follows
-    puts the payment in the recovery register (decision 032)."""
-    key = runtime.settings.data_key_bytes
-    person = staff.find_person(session, key, holder.document_type.value, holder.id_number)
-    rule_sets.ensure_shipped_rule_sets(session, actor="admin:demo")
-    record_demo_facts(
-        session,
-        key,
-        person,
-        insured_months=36,
-        employment=Employment.ENTERPRISE_EMPLOYEE,
-        card_account="62170000" + number[-11:],  # made up, like the people
-    )
-    filed = claims.claim_skill_upgrade(
-        session,
-        runtime.social_insurance,
-        data_key=key,
-        person=person,
-        certificate_number=number,
-        actor="admin:demo",
-    )
-    if filed.claim.state in (ClaimState.ELIGIBLE, ClaimState.WAITING):
-        decisions.decide(
-            session,
-            runtime.social_insurance,
-            data_key=key,
-            claim_id=filed.claim.public_id,
-            approve=True,
-            reason="材料齐全，予以发放",
-            officer="admin:demo",
-        )
 
 
 def _by_status(runtime: Runtime, manifest: DemoManifest) -> dict[str, list[dict[str, Any]]]:
