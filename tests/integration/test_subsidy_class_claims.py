@@ -111,7 +111,8 @@ def test_the_living_allowance_is_claimed_for_the_eligible_groups_once_a_year(
     _facts(runtime, _person(runtime, other))  # in no eligible group
     first, second = _claim_class(client, school, "SH-2026-01", "living_allowance")
     assert first["subsidy_type_name"] == "生活费补贴" and first["state"] == "eligible"
-    assert first["amount_yuan"] == "450.00"  # 9 training days (76 of 80 hours attended) × 50
+    # The shipped version cites no Shanxi amount, so it states none: nothing can be paid under it.
+    assert first["amount_yuan"] is None and first["amount_basis"].startswith("本版本规则未规定金额")
     assert _outcomes(first)["once_a_year"] == "passed"
     assert second["state"] == "refused" and _outcomes(second)["in_eligible_group"] == "failed"
     # The same claim again answers with the first; the training subsidy is a claim of its own.

@@ -351,7 +351,10 @@ def test_the_living_allowance_once_a_year_for_its_groups() -> None:
     facts = training_claim(SubsidyType.LIVING_ALLOWANCE, attended_hours=80, planned_hours=80)
     decision = evaluate(facts, LIVING)
     assert decision.verdict is Verdict.ELIGIBLE
-    assert decision.amount.yuan == Decimal(500)  # 10 days × the placeholder 50 元
+    assert decision.amount.yuan is None  # the shipped version states no amount
+    priced = shipped("living_allowance-shanxi-2020.1.toml")
+    priced["parameters"]["yuan_per_day"] = 60  # a version that cites one
+    assert evaluate(facts, rules.parse_rule_set(priced)).amount.yuan == Decimal(600)  # 10 days × 60 元
     again = replace(
         facts, prior=(PriorSubsidy(subsidy_type=SubsidyType.LIVING_ALLOWANCE, claimed_on=date(2025, 3, 1)),)
     )
@@ -472,3 +475,11 @@ def test_amounts_may_have_fen_written_as_text() -> None:
     parsed = rules.parse_rule_set(data)
     facts = training_claim(SubsidyType.LIVING_ALLOWANCE, attended_hours=16, planned_hours=16)
     assert rules.amount_for(facts, parsed).yuan == Decimal("85.00")
+
+
+def test_a_version_without_an_amount_judges_eligibility_and_pays_nothing() -> None:
+    """The shipped living-allowance version cites no Shanxi amount: it states none rather than guess."""
+    parsed = rules.parse_rule_set(shipped("living_allowance-shanxi-2020.1.toml"))
+    facts = training_claim(SubsidyType.LIVING_ALLOWANCE, attended_hours=16, planned_hours=16)
+    amount = rules.amount_for(facts, parsed)
+    assert amount.yuan is None and amount.basis.startswith("本版本规则未规定金额")

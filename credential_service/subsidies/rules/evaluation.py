@@ -503,6 +503,8 @@ def amount_for(facts: ClaimFacts, rule_set: RuleSet) -> Amount:
             (min(days, r.last_day) - r.first_day + 1, r.yuan) for r in p.daily_rates if r.first_day <= days
         ]
     else:
+        if p.yuan_per_day is None:
+            return Amount(None, "本版本规则未规定金额 / this version sets no amount")
         days = training_days(cls, hours_per_day=p.hours_per_day, max_days=p.max_days)
         parts = [(days, p.yuan_per_day)] if days else []
     total = sum((n * yuan for n, yuan in parts), Decimal(0))

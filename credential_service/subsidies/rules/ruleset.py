@@ -136,7 +136,7 @@ class LivingAllowanceParameters:
     """生活费补贴: paid per training day attended, once a year, to the eligible groups."""
 
     eligible_groups: Mapping[str, str]
-    yuan_per_day: Decimal
+    yuan_per_day: Decimal | None  # None: the version states no amount (nothing is payable under it)
     hours_per_day: int
     max_days: int
     min_attendance_percent: int
@@ -406,7 +406,9 @@ def _skill_upgrade(table: _Table) -> SkillUpgradeParameters:
 def _living_allowance(table: _Table) -> LivingAllowanceParameters:
     return LivingAllowanceParameters(
         eligible_groups=_groups(table, "eligible_groups"),
-        yuan_per_day=table.yuan(table.get("yuan_per_day"), "yuan_per_day"),
+        yuan_per_day=None
+        if (v := table.get("yuan_per_day", required=False)) is None
+        else table.yuan(v, "yuan_per_day"),
         hours_per_day=table.integer("hours_per_day", minimum=1, maximum=24),
         max_days=table.integer("max_days", minimum=1, maximum=366),
         min_attendance_percent=_attendance(table),
