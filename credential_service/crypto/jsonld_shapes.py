@@ -204,6 +204,9 @@ class _Template:
     quads: list[tuple[Term, str, Term, Term]]
     literal_suffix: dict[int, str]
     iri_slots: tuple[int, ...]
+    # Slots whose value must expand to itself: the IRI slots, and those that left no trace (e.g.
+    # the @id of a node without properties: safe mode still checks it).
+    checked_slots: tuple[int, ...]
     # Where the node map's merging matters: (graph, node) pairs holding a slot, and the constant ones.
     slot_nodes: tuple[tuple[Term, Term], ...]
     constant_nodes: frozenset[tuple[Term, Term]]
@@ -298,9 +301,9 @@ class ShapeCache:
         if variant is _SEEN_ONCE:
             variant = self._compile(document, pinned)
             # Pinning IRI values changes no structure: every other slot must read as before.
-            free = set(template.iri_slots) - {n for n, _ in pinned}
+            free = set(template.checked_slots) - {n for n, _ in pinned}
             if variant is not None and (
-                not set(variant.iri_slots) <= free or variant.literal_suffix != template.literal_suffix
+                not set(variant.checked_slots) <= free or variant.literal_suffix != template.literal_suffix
             ):
                 variant = None
             with self._lock:
@@ -320,6 +323,7 @@ class ShapeCache:
             return keep.get(n, prefix + str(n))
 
         skeleton = _skeleton(document, placeholder)
+        count = next(counter)
         try:
             quads = self._to_quads(skeleton)
             # Nodes sharing an @id are merged by the node map: the same triples as the template
@@ -329,8 +333,12 @@ class ShapeCache:
             return None
         terms: set[str] = set(_pinned_terms())
         _inline_contexts(document, terms)
+        if any(self._scheme in term for term in terms):
+            return None  # a context that could expand the placeholders themselves
         try:
-            return _read_template(quads, prefix, frozenset(terms), pinned, merge_sensitive=merge_sensitive)
+            return _read_template(
+                quads, prefix, frozenset(terms), pinned, count=count, merge_sensitive=merge_sensitive
+            )
         except _Unhandled:
             return None
 
@@ -340,7 +348,7 @@ def _not_plain(template: _Template, slots: list[str]) -> Pinned:
     form, a blank node, or a term or prefix that some context may define."""
     terms = template.terms
     found = []
-    for n in template.iri_slots:
+    for n in template.checked_slots:
         value = slots[n]
         if _PLAIN_IRI.match(value) is None or value in terms or value.split(":", 1)[0] in terms:
             found.append((n, value))
@@ -394,6 +402,7 @@ def _read_template(
     terms: frozenset[str],
     pinned: Pinned,
     *,
+    count: int,
     merge_sensitive: bool,
 ) -> _Template:
     """The template of a skeleton's quads (raises _Unhandled where it cannot be one)."""
@@ -431,6 +440,9 @@ def _read_template(
         quads=template_quads,
         literal_suffix={n: suffix for n, (kind, suffix) in kinds.items() if kind == "literal"},
         iri_slots=tuple(sorted(n for n, (kind, _) in kinds.items() if kind == "iri")),
+        checked_slots=tuple(
+            n for n in range(count) if n not in dict(pinned) and (n not in kinds or kinds[n][0] == "iri")
+        ),
         slot_nodes=tuple(slot_nodes),
         constant_nodes=frozenset(constant_nodes),
         terms=terms,

@@ -512,6 +512,27 @@ def test_iri_values_that_are_not_plain(cache: ShapeCache, value: str, plain: boo
     assert canonical(cache, document) in (None, outcome(document, fast=False)[1])
 
 
+def test_values_that_leave_no_trace_are_still_checked(cache: ShapeCache) -> None:
+    # A node whose only property is empty makes no triple, but safe mode refuses a relative @id.
+    document = {
+        "@context": {"@vocab": "urn:ex:"},
+        "@graph": [{"@id": "urn:ex:s", "p": "v"}, {"@id": "urn:ex:n", "r": []}],
+    }
+    assert seen(cache, document) == general(document)
+    relative = copy.deepcopy(document)
+    relative["@graph"][1]["@id"] = "relative"
+    assert canonical(cache, relative) is None
+    assert outcome(relative, fast=True) == outcome(relative, fast=False)
+    assert outcome(relative, fast=True)[0] == "DataLossError"
+
+
+def test_a_context_that_would_expand_the_placeholders(cache: ShapeCache) -> None:
+    scheme = cache._scheme  # what an attacker would have to guess
+    document = {"@context": {"@vocab": "urn:ex:", scheme: "urn:evil:"}, "@id": "urn:ex:s", "p": "v"}
+    assert seen(cache, document) is None
+    assert cache.compiled == 1
+
+
 def test_a_vocabulary_term_becomes_a_variant(cache: ShapeCache) -> None:
     config = proof_configuration(random.Random(3))
     config["proofPurpose"] = "assertionMethod"
