@@ -13,16 +13,19 @@ the whole value of ``@context``, ``type``/``@type`` and every other keyword exce
 data-carrying ones (``@id``, ``@value``, ``@graph``, ``@list``, ``@set``, ``@included``,
 ``@reverse``, ``@nest``); numbers, booleans and nulls; the nesting of objects and arrays.
 
-A template is refused (the shape then always takes the general path) when a placeholder comes
-out anywhere but as a whole IRI or as the whole lexical form of a literal (e.g. inside an
-``@json`` literal or a language tag), as a predicate, as an ``rdf:type`` object (a ``@type``
-alias), or when the skeleton itself fails. A document of a known shape falls back when:
+A shape is compiled on its second sighting (a one-off shape costs no more than before). Its
+template is refused (the shape then always takes the general path) when a placeholder comes out
+anywhere but as a whole IRI or as the whole lexical form of a literal (e.g. inside an ``@json``
+literal or a language tag), as a predicate, as an ``rdf:type`` object (a ``@type`` alias), in a
+literal typed ``xsd:double`` (pyld rewrites those), or when the skeleton itself fails. A document
+of a known shape falls back when:
 
-* a value that lands as an IRI is not plainly absolute (no ``:``; a blank node ``_:``; a prefix
-  or the value itself defined as a term in some context, so it could expand to something else):
-  such values become part of a *variant* of the shape (e.g. ``proofPurpose: assertionMethod``),
-  compiled once likewise;
-* two node identifiers that carry properties coincide (the node map would merge them);
+* a value that lands as an IRI, or leaves no trace at all, is not plainly absolute (no ``:``; a
+  blank node ``_:``; a prefix or the value itself defined as a term in some context, so it could
+  expand to something else): such values make a *variant* of the shape with the value written in
+  (e.g. ``proofPurpose: assertionMethod``), compiled on its second sighting likewise;
+* two nodes with properties share an identifier where ``@index`` values could conflict (elsewhere
+  the node map's merging gives the same triples as the template keeps apart);
 * a string holds what safe mode refuses (unpaired surrogates, U+FFFE/U+FFFF);
 * anything is not plain JSON (dict, list, str, int, float, bool, None), or a key is not a str.
 
