@@ -21,6 +21,7 @@ from typing import Any, Final, Literal, get_args
 
 import nacl.exceptions
 import nacl.signing
+import orjson
 
 from . import jsonld, jsonld_rdf
 from .jcs import JcsError, canonical_json
@@ -255,13 +256,23 @@ def create_proof(
         raise ProofGenerationError("sign() must return a 64-byte Ed25519 signature")
     proof["proofValue"] = encode_base58btc(signature)  # Step 7 (rdfc step 6)
 
-    secured = copy.deepcopy(dict(document))
+    secured = _copy_with(document, unsecured)
     existing = secured.get("proof")
     if existing is None:
         secured["proof"] = proof
     else:
         secured["proof"] = [*(existing if isinstance(existing, list) else [existing]), proof]
     return secured
+
+
+def _copy_with(document: Mapping[str, Any], unsecured: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``document``. Its members but ``proof`` were just canonicalised, so they are
+    plain JSON and a JSON round trip copies them (ten times faster than ``copy.deepcopy``)."""
+    try:
+        copied: dict[str, Any] = orjson.loads(orjson.dumps(unsecured))
+    except TypeError:  # e.g. keys that are not strings (eddsa-jcs-2022 refuses those anyway)
+        copied = copy.deepcopy(dict(unsecured))
+    return {k: copy.deepcopy(v) if k == "proof" else copied[k] for k, v in document.items()}
 
 
 def _fail(code: ErrorCode, reason: FailureReason, message: str) -> ProofVerificationError:

@@ -2,7 +2,9 @@
 
 The expansion is :func:`.jsonld.expand_safe`'s (pinned contexts, safe mode, memoised contexts); this
 module turns the expanded document into quads as jsonld.js does (blank nodes ``_:b0``, ``_:b1``…)
-and canonicalises them with :mod:`.rdfc`.
+and canonicalises them with :mod:`.rdfc`. Documents of a shape already seen take the fast path of
+:mod:`.jsonld_shapes` (the same quads, filled into a template compiled once from this module's
+general path); anything it does not know takes the general path.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .jsonld import (
     expand_safe,
     processing_options,
 )
+from .jsonld_shapes import ShapeCache
 
 
 def to_rdf_safe(document: Mapping[str, Any], *, memoise: bool = True) -> list[rdfc.Quad]:
@@ -116,14 +119,23 @@ def _term_from_pyld(term: Mapping[str, str]) -> str:
     return value if value.startswith("_:") else rdfc.iri(value)
 
 
-def canonicalize(document: Mapping[str, Any], *, memoise: bool = True) -> str:
+SHAPES: ShapeCache = ShapeCache(to_rdf_safe)
+"""Compiled credential shapes, process-wide (see :mod:`.jsonld_shapes`)."""
+
+
+def canonicalize(document: Mapping[str, Any], *, memoise: bool = True, fast: bool = True) -> str:
     """Return the RDFC-1.0 canonical N-Quads of ``document`` (safe mode), ending in a newline.
+
+    ``fast`` lets a document of a known shape skip JSON-LD processing (:mod:`.jsonld_shapes`;
+    same output); ``fast=False`` or ``memoise=False`` always takes the general path.
 
     Raises :class:`DataLossError`, :class:`UnsafeValueError` (also when rdf-canonize would sort
     the N-Quads differently), :class:`UnknownContextError`, :class:`CanonicalizationError`
     (poisoned dataset) or :class:`JsonLdError`.
     """
-    quads = to_rdf_safe(document, memoise=memoise)
+    quads = SHAPES.quads(document) if fast and memoise else None
+    if quads is None:
+        quads = to_rdf_safe(document, memoise=memoise)
     try:
         return rdfc.canonicalize(quads, reject_utf16_divergence=True)
     except rdfc.Utf16OrderError as exc:

@@ -30,6 +30,11 @@
  *    "challenge": "...", "domain": "..."?, "date": "...", "documents": {...}}
  *     -> {"signed": {...} | null, "error": string|null}
  *   {"op": "ping"} -> {"ok": true, "versions": {...}}
+ *   {"op": "bench", "credential": {...}, "documents": {...}, "seconds": 2}
+ *     -> {"ops", "seconds", "perSecond"}: proof-only verifications (scripts/bench)
+ *   {"op": "benchSign", "credential": {...}, "key": {...}, "date": "...",
+ *    "documents": {...}, "seconds": 2}
+ *     -> {"ops", "seconds", "perSecond"}: eddsa-rdfc-2022 signatures (scripts/bench)
  *
  * The document loader never touches the network: contexts come from the npm
  * context packages and the Python package's pinned context files; everything
@@ -674,6 +679,37 @@ async function opBench(job) {
   return {ops: count, seconds: elapsed, perSecond: count / elapsed};
 }
 
+// Throughput of eddsa-rdfc-2022 signing (jsigs.sign) of one unsigned credential, for scripts/bench.
+async function opBenchSign(job) {
+  const {key} = job;
+  const documentLoader = createDocumentLoader(job.documents || {});
+  const keyPair = await Ed25519Multikey.from({
+    '@context': MULTIKEY_V1,
+    type: 'Multikey',
+    id: key.id,
+    controller: key.controller,
+    publicKeyMultibase: key.publicKeyMultibase,
+    secretKeyMultibase: key.secretKeyMultibase
+  });
+  const suite = new DataIntegrityProof({
+    signer: keyPair.signer(), cryptosuite: eddsaRdfc2022, date: job.date
+  });
+  const seconds = Number(job.seconds || 2);
+  const once = () => jsigs.sign(clone(job.credential), {
+    suite, purpose: new AssertionProofPurpose(), documentLoader
+  });
+  await once(); // warm-up: contexts loaded and processed once
+  let count = 0;
+  const start = process.hrtime.bigint();
+  const limit = BigInt(Math.round(seconds * 1e9));
+  while(process.hrtime.bigint() - start < limit) {
+    await once();
+    count++;
+  }
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  return {ops: count, seconds: elapsed, perSecond: count / elapsed};
+}
+
 async function runJob(job) {
   if(!(job && typeof job === 'object' && !Array.isArray(job))) {
     throw new HarnessError('a job must be a JSON object');
@@ -691,10 +727,12 @@ async function runJob(job) {
       return opPing();
     case 'bench':
       return opBench(job);
+    case 'benchSign':
+      return opBenchSign(job);
     default:
       throw new HarnessError(
         `unknown op ${JSON.stringify(job.op)} (verify, sign, ` +
-        'verifyPresentation, signPresentation, ping, bench)');
+        'verifyPresentation, signPresentation, ping, bench, benchSign)');
   }
 }
 
