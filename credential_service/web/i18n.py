@@ -17,6 +17,7 @@ from credential_service.web.texts import (
     institution,
     organisation,
     organisation_forms,
+    statistics,
     subsidies,
     verification,
 )
@@ -34,6 +35,7 @@ for _texts in (
     organisation_forms,
     department_forms,
     subsidies,
+    statistics,
 ):
     TEXTS["zh"].update(_texts.ZH)
     TEXTS["en"].update(_texts.EN)
