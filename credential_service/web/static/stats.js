@@ -56,14 +56,30 @@
     box.className = "chart";
     box.setAttribute("aria-hidden", "true");
     table.parentNode.insertBefore(box, table);
+    var series = seriesOf(table, kind);
+    // The axis reaches the highest target, so a target far above the figures still shows as a line.
+    var highestTarget = 0;
+    var highestValue = 0;
+    series.forEach(function (item) {
+      if (item.markLine) {
+        highestTarget = Math.max(highestTarget, item.markLine.data[0].yAxis);
+      }
+      item.data.forEach(function (value) {
+        highestValue = Math.max(highestValue, value || 0);
+      });
+    });
+    var valueAxis = { type: "value", axisLabel: { formatter: "{value}" + unit } };
+    if (highestTarget > highestValue) {
+      valueAxis.max = Math.ceil(highestTarget * 1.1);
+    }
     var chart = echarts.init(box, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
       legend: { top: 0 },
       grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: categories, axisLabel: { interval: 0, rotate: categories.length > 6 ? 45 : 0 } },
-      yAxis: { type: "value", axisLabel: { formatter: "{value}" + unit } },
-      series: seriesOf(table, kind),
+      yAxis: valueAxis,
+      series: series,
     });
     window.addEventListener("resize", function () {
       chart.resize();
