@@ -506,3 +506,17 @@ def test_the_pages_show_every_figure_as_a_table(client: TestClient, runtime: Run
         assert 'id="employment"' in dashboard.text
     # every other page still runs no script
     assert "script-src 'none'" in client.get("/").headers["content-security-policy"]
+
+
+def test_the_employment_migration_upgrades_and_downgrades(runtime: Runtime) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from credential_service.core.migrations import alembic_config, current_revision, upgrade
+
+    assert "employment_figures" in inspect(runtime.engine).get_table_names()
+    command.downgrade(alembic_config(runtime.engine), "-1")
+    assert "employment_figures" not in inspect(runtime.engine).get_table_names()
+    upgrade(runtime.engine)
+    assert current_revision(runtime.engine) == "0017"
+    assert "employment_figures" in inspect(runtime.engine).get_table_names()
