@@ -504,6 +504,8 @@ def test_the_pages_show_every_figure_as_a_table(client: TestClient, runtime: Run
         assert dashboard.status_code == 200 and 'id="shares-table"' in dashboard.text
         assert 'href="/admin/dashboard" aria-current="page"' in dashboard.text
         assert 'id="employment"' in dashboard.text
+    english = client.get("/stats", params={"lang": "en"})
+    assert english.status_code == 200 and "Skilled workers (" in english.text
     # every other page still runs no script
     assert "script-src 'none'" in client.get("/").headers["content-security-policy"]
 
