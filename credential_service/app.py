@@ -35,6 +35,8 @@ from credential_service.records.training.pages import router as institution_page
 from credential_service.records.training.routes import router as training_router
 from credential_service.runtime import Runtime, build_runtime
 from credential_service.site import router as web_router
+from credential_service.statistics.pages import router as statistics_pages_router
+from credential_service.statistics.routes import router as statistics_router
 from credential_service.subsidies.pages import router as subsidy_pages_router
 from credential_service.subsidies.routes import router as subsidies_router
 from credential_service.supervision.pages import router as supervision_pages_router
@@ -188,6 +190,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         subsidy_pages_router,
         supervision_router,
         supervision_pages_router,
+        statistics_router,
+        statistics_pages_router,
     ):
         app.include_router(router)
     # The examples name the default deployment's DID; /docs shows this deployment's own.

@@ -34,6 +34,7 @@ from credential_service.platform.tokens import (
 )
 from credential_service.records import cli as records_cli
 from credential_service.runtime import Runtime, build_runtime
+from credential_service.statistics import cli as statistics_cli
 from credential_service.subsidies import cli as subsidies_cli
 from credential_service.supervision import cli as supervision_cli
 from credential_service.transparency import cli as transparency_cli
@@ -58,6 +59,7 @@ for part_commands in (
     transparency_cli.app,
     subsidies_cli.app,
     supervision_cli.app,
+    statistics_cli.app,
 ):
     app.add_typer(part_commands)
 

@@ -16,6 +16,7 @@ from credential_service.issuers import models as issuers_models
 from credential_service.platform import models as platform_models
 from credential_service.records import models as records_models
 from credential_service.records.training import models as training_models  # noqa: F401 - tables for Alembic
+from credential_service.statistics import models as statistics_models
 from credential_service.subsidies import models as subsidies_models
 from credential_service.supervision import models as supervision_models
 from credential_service.transparency import models as transparency_models
@@ -35,6 +36,7 @@ __all__ = [
     "organisations_models",
     "platform_models",
     "records_models",
+    "statistics_models",
     "subsidies_models",
     "supervision_models",
     "transparency_models",

@@ -118,6 +118,13 @@ WAYS_IN = (
         "Results in publicity",
         "Assessment results open for objections",
     ),
+    (
+        "/stats",
+        "技能人才统计",
+        "证书发放、技能人才占比和补贴性培训进度",
+        "Skills statistics",
+        "Certificates issued, skilled workers and subsidised trainings",
+    ),
     ("/admin", "管理", "人社部门工作人员和审计人员", "Administration", "Staff and auditors"),
 )
 HOME_TEXTS = {

@@ -49,6 +49,7 @@ AUDIT_EVENTS: dict[str, tuple[str, str]] = {
     "subsidy.refuse": ("不予发放补贴", "subsidy claim refused"),
     "subsidy.pay": ("发放补贴", "subsidy paid"),
     "subsidy.recovery": ("补贴追回登记", "subsidy recovery recorded"),
+    "stats.employment.load": ("载入就业人员数", "employment figures loaded"),
     "submission.record": ("提交评价结果", "results submitted"),
     "submission.national_export": ("导出国家数据库报送表", "national export downloaded"),
     "objection.lodge": ("提出公示异议", "objection lodged"),
@@ -101,6 +102,7 @@ _SUBJECT_KINDS: dict[str, tuple[str, str]] = {
     "institution": ("培训机构", "institution"),
     "issuer": ("签发机构", "issuer"),
     "case": ("监管案件", "supervision case"),
+    "employment": ("就业人员数（年度）", "employed (years)"),
 }
 
 

@@ -269,7 +269,9 @@ def _demo_organisations(session: Session, runtime: Runtime, manifest: DemoManife
         for o in BUILTIN_OCCUPATIONS
     ]
     for code, name in DEMO_ORGANISATIONS:
-        credit_code = demo_credit_code(org_rng, "140100", kind="91")
+        # registered in the city its site serial names (潞安, 040002, in 长治): the statistics count
+        # a certificate in its organisation's city, read from the credit code (decision 038)
+        credit_code = demo_credit_code(org_rng, f"14{code[7:9]}00", kind="91")
         if session.scalar(select(Organisation.id).where(Organisation.code == code)) is None:
             registry.register_organisation(
                 session,

@@ -17,6 +17,7 @@ from credential_service.web.texts import (
     institution,
     organisation,
     organisation_forms,
+    statistics,
     subsidies,
     supervision,
     verification,
@@ -36,6 +37,7 @@ for _texts in (
     department_forms,
     subsidies,
     supervision,
+    statistics,
 ):
     TEXTS["zh"].update(_texts.ZH)
     TEXTS["en"].update(_texts.EN)

@@ -19,6 +19,7 @@ WAYS_IN = {
     "企业自主评价": "/org",
     "培训机构": "/institution",
     "评价结果公示": "/publicity",
+    "技能人才统计": "/stats",
     "管理": "/admin",
 }
 

@@ -1478,6 +1478,27 @@ EXPECTED: dict[tuple[str, str], Row] = {
         ),
         page(ADMIN_PAGE_WRITE),
     ),
+    # programme statistics (issue 14): aggregates for everyone; the dashboard for staff
+    ("GET", "/admin/dashboard"): Row(lambda w, who, ok: Call("GET", "/admin/dashboard"), page(STAFF_READ)),
+    ("GET", "/stats"): Row(lambda w, who, ok: Call("GET", "/stats"), public()),
+    ("GET", "/api/v1/stats/certificates"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/stats/certificates", params={"by": "occupation"}), public()
+    ),
+    ("GET", "/api/v1/stats/certificates.{fmt}"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/stats/certificates.xlsx", params={"by": "month"}), public()
+    ),
+    ("GET", "/api/v1/stats/skill-shares"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/stats/skill-shares"), public()
+    ),
+    ("GET", "/api/v1/stats/skill-shares.{fmt}"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/stats/skill-shares.csv"), public()
+    ),
+    ("GET", "/api/v1/stats/subsidised-trainings"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/stats/subsidised-trainings"), public()
+    ),
+    ("GET", "/api/v1/stats/subsidised-trainings.{fmt}"): Row(
+        lambda w, who, ok: Call("GET", "/api/v1/stats/subsidised-trainings.csv"), public()
+    ),
     ("POST", "/admin/subsidies/{claim_id}/decision"): Row(
         lambda w, who, ok: Call(
             "POST",
