@@ -3,8 +3,8 @@ and auditors (both read only). Each figure is a plain table, complete without Ja
 scripts run, ``/static/stats.js`` draws an Apache ECharts chart (served from the package) over each
 table marked ``data-chart``, reading the numbers from the table itself.
 
-The dashboard's panels of the supervision part (open cases by kind and city, pass-rate outliers) are
-not here yet: they join ``admin_dashboard.html`` where its comment says, once that part is merged.
+The dashboard also shows the supervision part's open cases by check and city, and the pass-rate
+outliers it found (each a link to its case).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from credential_service.statistics.rules import (
     key_label,
     percent,
 )
+from credential_service.supervision import service as supervision
 from credential_service.web.http import RuntimeDep
 from credential_service.web.i18n import pick_lang
 from credential_service.web.sessions import PageSession, signed_in
@@ -91,6 +92,8 @@ def admin_dashboard(request: Request, runtime: RuntimeDep, staff: Staff, year: Y
     context = _figures_context(request, runtime, year)
     with runtime.read_session() as session:
         employment = service.employment_figures(session)
+        open_cases = supervision.open_cases_by_check_and_city(session)
+        outliers = supervision.pass_rate_outliers(session)
     return _chart_page(
         request,
         "admin_dashboard.html",
@@ -98,6 +101,8 @@ def admin_dashboard(request: Request, runtime: RuntimeDep, staff: Staff, year: Y
             "title": "统计看板",
             "form_action": "/admin/dashboard",
             "employment": employment,
+            "open_cases": open_cases,
+            "outliers": outliers,
             "nav": "dashboard",
             "signed_in": True,
             "signout_action": "/admin/signout",

@@ -280,6 +280,41 @@ def transition(
     return get_case(session, public_id)
 
 
+@dataclass(frozen=True)
+class OpenCases:
+    check: str
+    check_title: str
+    city_code: str | None
+    count: int
+
+
+def open_cases_by_check_and_city(session: Session) -> list[OpenCases]:
+    """Cases not yet closed (open or investigating) per check and city, most first (the dashboard)."""
+    rows = session.execute(
+        select(SupervisionCase.check_code, SupervisionCase.city_code, func.count())
+        .where(SupervisionCase.status != CaseStatus.CLOSED.value)
+        .group_by(SupervisionCase.check_code, SupervisionCase.city_code)
+    )
+    found = [
+        OpenCases(code, CHECKS[code].title if code in CHECKS else code, city, n) for code, city, n in rows
+    ]
+    return sorted(found, key=lambda c: (-c.count, c.check_title, c.city_code or ""))
+
+
+def pass_rate_outliers(session: Session, *, limit: int = 20) -> list[CaseView]:
+    """The pass-rate outliers found, not closed as no issue, newest first (the dashboard)."""
+    cases = session.scalars(
+        select(SupervisionCase)
+        .where(
+            SupervisionCase.check_code == "pass_rate_outlier",
+            (SupervisionCase.outcome.is_(None)) | (SupervisionCase.outcome != Outcome.NO_ISSUE.value),
+        )
+        .order_by(SupervisionCase.opened_at.desc(), SupervisionCase.id.desc())
+        .limit(limit)
+    )
+    return [_view(case) for case in cases]
+
+
 def counts_by_check(session: Session) -> dict[str, dict[str, int]]:
     """Cases per check and status (for the command line's summary)."""
     rows = session.execute(

@@ -104,3 +104,21 @@ def test_an_administrator_moves_a_case_and_an_auditor_may_not(
     assert closed.status_code == 200 and "已记录" in closed.text and "已结案（查实）" in closed.text
     assert "后续处理" in closed.text and "暂停培训机构" in closed.text
     _plain(closed.text.replace("/api/v1/institutions/", "").replace("/status", ""))
+
+
+def test_the_dashboard_counts_open_cases_by_check_and_city(
+    client: TestClient, runtime: Runtime, school: dict[str, str]
+) -> None:
+    _one_case(client, runtime, school)
+    browser = _staff(client, runtime, Role.AUDITOR)
+    page = browser.get("/admin/dashboard")
+    section = page.text.split('id="open-cases"')[1].split("</section>")[0]
+    assert "同一秒批量签到" in section and "太原市" in section
+    assert 'href="/admin/cases?kind=class_identical_checkin_times&amp;city=140100"' in section
+    assert ">1</a>" in section
+    assert "未发现通过率异常" in page.text
+    with runtime.session() as session:
+        case = session.scalars(select(SupervisionCase)).one()
+        case.status = "closed"
+        case.outcome = "no_issue"
+    assert "没有未结的监管案件" in browser.get("/admin/dashboard").text

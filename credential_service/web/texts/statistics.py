@@ -6,6 +6,15 @@ ZH: dict[str, str] = {
     "nav_dashboard": "统计看板",
     "stats_title": "技能人才统计",
     "dashboard_title": "统计看板",
+    "open_cases_title": "未结监管案件（按检查项和城市）",
+    "col_check": "检查项",
+    "col_open_cases": "未结案件",
+    "no_open_cases": "没有未结的监管案件。",
+    "all_cases": "全部监管案件",
+    "outliers_title": "通过率异常的评价机构",
+    "outliers_lead": "某机构某职业等级的通过率显著高于同行（单侧二项检验，双方各至少 30 人，"
+    "Bonferroni 校正后 1% 水平，且高出至少 10 个百分点）。",
+    "no_outliers": "未发现通过率异常。",
     "stats_lead": "全省职业技能等级证书发放、技能人才占比和补贴性职业技能培训进度。"
     "数据截至 {at}（北京时间）。",
     "stats_city_note": "证书按发证评价机构的登记所在城市统计（统一社会信用代码中的登记机关行政区划）。",
@@ -62,6 +71,16 @@ EN: dict[str, str] = {
     "nav_dashboard": "Dashboard",
     "stats_title": "Skills statistics",
     "dashboard_title": "Dashboard",
+    "open_cases_title": "Open supervision cases by check and city",
+    "col_check": "Check",
+    "col_open_cases": "Open cases",
+    "no_open_cases": "No open supervision case.",
+    "all_cases": "All supervision cases",
+    "outliers_title": "Organisations with outlying pass rates",
+    "outliers_lead": "An organisation's pass rate for an occupation and level far above its peers' "
+    "(one-sided binomial test, at least 30 candidates each side, 1% level after Bonferroni, and at "
+    "least 10 points above).",
+    "no_outliers": "No outlying pass rate found.",
     "stats_lead": "Skill certificates issued in the province, the share of skilled workers and subsidised "
     "trainings. Figures as of {at} (Beijing time).",
     "stats_city_note": "A certificate counts in the city its evaluation organisation is registered in (the "
