@@ -4,6 +4,7 @@ version in force on a claim's qualifying date."""
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from dataclasses import dataclass
@@ -149,11 +150,18 @@ def list_rule_sets(session: Session, subsidy_type: SubsidyType | None = None) ->
 def stored_rule_set(row: SubsidyRuleSet) -> RuleSet:
     """The rule set of a loaded version; ConfigurationError if its stored JSON no longer matches
     the SHA-256 it was loaded with (a decision must be judged by exactly the recorded rules)."""
-    rule_set = parse_rule_set(json.loads(row.canonical_json), source=f"{row.subsidy_type} {row.version}")
-    if rule_set.sha256 != row.sha256 or rule_set.canonical != row.canonical_json:
+    return _parsed(row.canonical_json, row.sha256, f"{row.subsidy_type} {row.version}")
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(canonical_json: str, sha256: str, source: str) -> RuleSet:
+    """Parsed once per stored text: the same text always gives the same rule set (a batch of claims
+    would otherwise parse and hash it for each claim)."""
+    rule_set = parse_rule_set(json.loads(canonical_json), source=source)
+    if rule_set.sha256 != sha256 or rule_set.canonical != canonical_json:
         raise ConfigurationError(
-            f"补贴规则 {row.subsidy_type} {row.version} 的存储内容与其 SHA-256 不符 / the stored "
-            f"subsidy rule set {row.subsidy_type} {row.version} does not match its SHA-256"
+            f"补贴规则 {source} 的存储内容与其 SHA-256 不符 / the stored subsidy rule set {source} "
+            "does not match its SHA-256"
         )
     return rule_set
 
