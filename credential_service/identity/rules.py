@@ -147,9 +147,10 @@ def stored_value_holds_id_number(text: str) -> bool:
     — 18 characters with a right check character, 17 digits with a real birth date, or 15 with a
     real date. Stricter about boundaries than :func:`holds_id_number`, because stored values include
     digests and signatures whose digit runs must never look like one."""
-    today = beijing_today()
+    today: date | None = None  # read only when a run of digits is found: most values have none
     for found in _STORED_ID.finditer(text):
         run = found.group().upper()
+        today = today or beijing_today()
         if (
             (len(run) == 18 and _real_gb11643(run, today))
             or (len(run) == 17 and _born_on_a_real_day(run, today))
