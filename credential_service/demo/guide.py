@@ -83,7 +83,9 @@ def demo_guide(runtime: Runtime, manifest: DemoManifest) -> DemoGuide:
         worker=manifest.sign_in,
         organisation=fresh_organisation_sign_in(runtime, manifest.batches[0]["organisation"]),
         admin_link=staff_signin.signin_link(runtime.keystore, settings, Role.ADMIN, "demo"),
-        institution=institution_sign_in(runtime, manifest.institutions[0]),
+        institution=institution_sign_in(
+            runtime, manifest.subsidies.get("institution") or manifest.institutions[0]
+        ),
         auditor_link=staff_signin.signin_link(runtime.keystore, settings, Role.AUDITOR, "demo"),
         batches=manifest.batches,
         subsidies=manifest.subsidies,
@@ -94,6 +96,15 @@ def _batch_state(ends_on: str, today: str) -> str:
     if ends_on >= today:
         return f"公示期至 {ends_on}"
     return f"公示期已于 {ends_on} 结束，可发证 / ready to issue"
+
+
+def _class_to_claim(base: str, ready: dict[str, str] | None) -> list[str]:
+    if not ready:
+        return []  # every demo class was claimed already
+    ref = ready["classRef"]
+    return [
+        f"   已结业、可申请培训补贴的班 / a class ready to claim: {ref}（{base}/institution/classes/{ref}/subsidy）"
+    ]
 
 
 def guide_text(guide: DemoGuide) -> str:
@@ -122,8 +133,7 @@ def guide_text(guide: DemoGuide) -> str:
         ),
         f"4. 培训机构 (training institution {guide.institution['name']}，一次性链接 / one-time link):",
         f"   {guide.institution['link']}",
-        f"   已结业、可申请培训补贴的班 / a class ready to claim: {subsidies['institution']['classRef']}"
-        f"（{guide.base}/institution/classes/{subsidies['institution']['classRef']}/subsidy）",
+        *_class_to_claim(guide.base, subsidies.get("institution")),
         f"5. 管理员 (administrator, 5 分钟内一次有效 / one use within 5 minutes): {guide.admin_link}",
         f"   补贴审核 subsidy claims: {guide.base}/admin/subsidies",
         f"   补贴追回 recoveries: {guide.base}/admin/recoveries",

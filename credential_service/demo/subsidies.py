@@ -145,17 +145,19 @@ def _old_certificate(
 
 
 def _class_ready_to_claim(session: Session, runtime: Runtime) -> dict[str, str]:
-    """The first demo institution's first class with completions and no claim: its trainees are in
-    an eligible group of the 职业培训补贴, so the institution's claim can be seen passing."""
-    institution = session.scalars(select(Institution).order_by(Institution.id)).first()
-    assert institution is not None
+    """The first demo class with completions and no claim, and its institution: its trainees are in
+    an eligible group of the 职业培训补贴, so the institution's claim can be seen passing. Empty when
+    every class was claimed (the visitor claimed them all)."""
     claimed = select(SubsidyClaim.class_id).where(SubsidyClaim.class_id.is_not(None))
+    completed = select(Enrolment.class_id).join(Completion, Completion.enrolment_id == Enrolment.id)
     klass = session.scalars(
         select(TrainingClass)
-        .where(TrainingClass.institution_id == institution.id, TrainingClass.id.not_in(claimed))
+        .where(TrainingClass.id.not_in(claimed), TrainingClass.id.in_(completed))
         .order_by(TrainingClass.class_ref)
     ).first()
-    assert klass is not None
+    if klass is None:
+        return {}
+    institution = session.get_one(Institution, klass.institution_id)
     trainees = session.scalars(
         select(Person)
         .join(Enrolment, Enrolment.person_id == Person.id)

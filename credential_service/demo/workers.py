@@ -256,7 +256,11 @@ def load_workers(runtime: Runtime, *, workers: int, seed: int) -> DemoManifest:
     changed = _demo_status_changes(runtime, manifest, holders, seed)
     free = [n for n in range(1, len(holders)) if n not in changed]
     manifest.subsidies = demo_subsidies.load_subsidies(
-        runtime, manifest.certificates, holders, free, organisation=organisations[0]
+        runtime,
+        manifest.certificates,
+        holders,
+        free,
+        organisation=organisations[1],  # registered by the demo in 2024
     )
     return manifest
 

@@ -36,7 +36,7 @@ PAGES_PER_KIND = 3
 MAX_PAGES = 60
 # Links a crawl does not follow as pages: files, machine documents, and what changes state.
 NOT_PAGES = re.compile(
-    r"(\.(json|pdf|png|svg|csv|xlsx|jsonld)$)|^/(api|docs|redoc|openapi|contexts|schemas|log|status|orgs|"
+    r"(\.(json|pdf|png|svg|csv|xlsx|jsonld)(\?|$))|^/(api|docs|redoc|openapi|contexts|schemas|log|status|orgs|"
     r"\.well-known|static)(/|$)|/signout$|[?&]lang="
 )
 # Latin words a Chinese page may carry: names of formats, standards and the sign-in fields' own names.
@@ -127,8 +127,11 @@ def keyboard_unreachable(page: Page) -> list[str]:
         }""",
         FOCUSABLE,
     )
+    # A radio group is one Tab stop (arrow keys move within it): reaching one of its buttons is enough.
     missed_now = """(selector) => [...document.querySelectorAll(selector)]
       .filter(e => e.closest('form') && e.getClientRects().length && !window.__reached.has(e))
+      .filter(e => !(e.type === 'radio' && [...window.__reached].some(
+        r => r.type === 'radio' && r.name === e.name && r.form === e.form)))
       .map(e => `${e.tagName.toLowerCase()}#${e.id || e.name || e.textContent.trim()}`)"""
     page.locator("body").focus()
     missed: list[str] = page.evaluate(missed_now, FOCUSABLE)
