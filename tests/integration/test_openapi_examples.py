@@ -16,10 +16,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
+from sqlalchemy import select
 
 from credential_service.assessment.occupations.rules import builtin_occupation
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core import examples
+from credential_service.core.clock import utcnow
 from credential_service.identity import service as identity
 from credential_service.issuers.models import Issuer
 from credential_service.platform.tokens import Principal, Role, mint_token
@@ -27,6 +29,10 @@ from credential_service.runtime import Runtime
 from credential_service.subsidies import service as subsidy_rule_sets
 from credential_service.subsidies.rules import Employment
 from credential_service.subsidies.social_insurance import record_demo_facts
+from credential_service.supervision import service as supervision
+from credential_service.supervision.models import SupervisionCase
+from credential_service.supervision.rules.cases import Finding, Subject, SubjectType
+from credential_service.supervision.rules.registry import CHECKS
 from credential_service.verification.schemas import BulkRequest
 from credential_service.web.openapi import api_routes, replace_values
 from tests.conftest import BASE_URL
@@ -295,6 +301,14 @@ def test_every_example_works_for_its_caller(
     # The revocation put his subsidy in the recovery register; it is recovered from his card account.
     recovered = "/api/v1/admin/subsidy-recoveries/{claim_id}"
     story.send("post", recovered, 200, admin_headers, claim_id=claim_id)
+    # An inspector closes the supervision case a check opened on the school's class.
+    with runtime.session() as session:
+        spec = CHECKS["class_identical_checkin_times"]
+        subject = Subject(SubjectType.CLASS, f"{examples.INSTITUTION_CREDIT_CODE}/{examples.CLASS_REF}")
+        finding = Finding(spec.code, (subject,), "同一秒内多名学员签到（示例）")
+        supervision.open_cases(session, spec, [finding], opened_by="scan:full", now=utcnow())
+        case_id = session.scalars(select(SupervisionCase.public_id)).one()
+    story.send("post", "/api/v1/admin/cases/{case_id}/transition", 200, admin_headers, case_id=case_id)
     # A presentation of the certificate, from his wallet: the example's proofs are shapes only.
     assert story.send("post", "/presentations/verify", 422, anyone).json()["verified"] is False
 
