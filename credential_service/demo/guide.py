@@ -102,9 +102,8 @@ def _class_to_claim(base: str, ready: dict[str, str] | None) -> list[str]:
     if not ready:
         return []  # every demo class was claimed already
     ref = ready["classRef"]
-    return [
-        f"   已结业、可申请培训补贴的班 / a class ready to claim: {ref}（{base}/institution/classes/{ref}/subsidy）"
-    ]
+    page = f"{base}/institution/classes/{ref}/subsidy"
+    return [f"   已结业、可申请培训补贴的班 / a class ready to claim: {ref}（{page}）"]
 
 
 def guide_text(guide: DemoGuide) -> str:
