@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import ScalarSelect, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -217,6 +217,21 @@ def live_entry(session: Session, list_id: str, index: int) -> LiveEntry:
 def live_bit(session: Session, list_id: str, index: int) -> bool:
     """One credential's bit in the live list (the byte it sits in is all that is read)."""
     return live_entry(session, list_id, index).flagged
+
+
+def bit_column(list_id: str, index: int) -> ScalarSelect[Any]:
+    """The byte a credential's bit sits in, as a scalar subquery (read it with ``bit_of``): a
+    caller reads a certificate's bits and whatever else it needs in one statement."""
+    return (
+        select(func.substr(StatusList.bits, index // 8 + 1, 1))
+        .where(StatusList.list_id == list_id)
+        .scalar_subquery()
+    )
+
+
+def bit_of(byte: bytes | None, index: int) -> bool | None:
+    """The bit in the byte ``bit_column`` read; None when there is no such list or index."""
+    return bits_codec.get_bit(bytes(byte), index % 8) if byte and index >= 0 else None
 
 
 def all_list_ids(session: Session) -> list[str]:

@@ -19,7 +19,11 @@ CHECK_ANOTHER_WAY = frozenset({Verdict.NOT_GENUINE, Verdict.CANNOT_TELL})
 @router.get("/v/{token}")
 def verification_page(token: str, request: Request, runtime: VerifyingRuntimeDep) -> HTMLResponse:
     result = tokens.verify_token(
-        token, runtime.key_directory, runtime.replica_session, settings=runtime.verification
+        token,
+        runtime.key_directory,
+        runtime.replica_session,
+        settings=runtime.verification,
+        settled=runtime.settled_tokens,
     )
     service.queue_log(
         runtime.verification_log, result, channel="page", user_agent=request.headers.get("user-agent")
