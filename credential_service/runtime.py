@@ -20,7 +20,12 @@ from credential_service.certificates.ports import IssuingRuntime
 from credential_service.certificates.qr_codes import check_public_base_url
 from credential_service.certificates.service import IssuanceSettings
 from credential_service.core.config import Settings
-from credential_service.core.db import make_engine, read_only_session_factory, session_factory, session_scope
+from credential_service.core.db import (
+    make_engine,
+    read_only_session_factory,
+    session_factory,
+    session_scope,
+)
 from credential_service.core.migrations import ensure_migrated
 from credential_service.core.ratelimit import Limiter
 from credential_service.crypto.keystore import FileKeyStore
@@ -52,6 +57,7 @@ class Runtime:
     replica_sessions: sessionmaker[Session] = field(init=False)
     replica_engine: Engine | None = None
     key_directory: KeyDirectory = field(init=False)
+    replica_reader: Engine = field(init=False)
     settled_tokens: SettledTokens = field(init=False)
     verification_log: VerificationLogQueue = field(init=False)
     query_limiter: Limiter = field(init=False)
@@ -74,7 +80,10 @@ class Runtime:
             read_only_session_factory(self.replica_engine) if self.replica_engine else self.read_sessions
         )
         self.key_directory = KeyDirectory(self._directory_keys, generation=self._trust_generation)
-        self.settled_tokens = SettledTokens(self.settings.verify_settled_tokens)
+        self.replica_reader = make_engine(
+            self.settings.database_replica_url or self.settings.database_url, single_reads=True
+        )
+        self.settled_tokens = SettledTokens(self.settings.verify_settled_tokens, self.replica_reader.connect)
         self.verification_log = VerificationLogQueue(self.session)
         shared = partial(SharedRateLimiter, open_session=self.session, key=self.settings.data_key_bytes)
         self.query_limiter = shared("query", self.settings.verify_queries_per_minute, per_seconds=60)
@@ -149,6 +158,7 @@ class Runtime:
     def close(self) -> None:
         self.verification_log.close()
         self.engine.dispose()
+        self.replica_reader.dispose()
         if self.replica_engine is not None:
             self.replica_engine.dispose()
 

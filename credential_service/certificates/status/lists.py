@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Table, func, select, update
+from sqlalchemy import ScalarSelect, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -219,14 +220,23 @@ def live_bit(session: Session, list_id: str, index: int) -> bool:
     return live_entry(session, list_id, index).flagged
 
 
-def bit_column(list_id: str, index: int) -> ScalarSelect[Any]:
-    """The byte a credential's bit sits in, as a scalar subquery (read it with ``bit_of``): a
-    caller reads a certificate's bits and whatever else it needs in one statement."""
+def bit_column(n: int) -> ScalarSelect[Any]:
+    """The byte that holds the ``n``th entry's bit, as a scalar subquery filled in by
+    ``bit_parameters`` (read it with ``bit_of``): a caller reads a certificate's bits and whatever
+    else it needs in one statement, built once."""
     return (
-        select(func.substr(StatusList.bits, index // 8 + 1, 1))
-        .where(StatusList.list_id == list_id)
+        select(func.substr(StatusList.bits, bindparam(f"status_byte_{n}"), 1))
+        .where(StatusList.list_id == bindparam(f"status_list_{n}"))
         .scalar_subquery()
     )
+
+
+def bit_parameters(entries: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    """The parameters of ``bit_column(0)``, ``bit_column(1)``… for these (list id, index) entries."""
+    parameters: dict[str, Any] = {}
+    for n, (list_id, index) in enumerate(entries):
+        parameters[f"status_list_{n}"], parameters[f"status_byte_{n}"] = list_id, index // 8 + 1
+    return parameters
 
 
 def bit_of(byte: bytes | None, index: int) -> bool | None:
