@@ -256,11 +256,7 @@ def _settles(result: TokenVerification) -> bool:
     return (
         result.certificate is not None
         and result.status is _VALID
-        and all(
-            c.outcome is not Outcome.CANNOT_TELL
-            for c in result.checks
-            if c.check is not Check.VALIDITY_PERIOD
-        )
+        and all(c.outcome is not Outcome.CANNOT_TELL for c in result.checks if c.check not in _LIVE_CHECKS)
     )
 
 
