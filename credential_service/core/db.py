@@ -93,7 +93,7 @@ def make_engine(url: str, *, single_reads: bool = False) -> Engine:
             dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
 
         event.listen(engine, "begin", _sqlite_begin)
-        return engine.execution_options(**{READ_ONLY: True, SINGLE_READS: True}) if single_reads else engine
+        return engine.execution_options(**{SINGLE_READS: True}) if single_reads else engine
     if url.startswith("postgresql"):
         if single_reads:
             return create_engine(url, pool_size=5, max_overflow=10, **autocommit)
