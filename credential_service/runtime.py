@@ -21,12 +21,18 @@ from credential_service.certificates.ports import IssuingRuntime
 from credential_service.certificates.qr_codes import check_public_base_url
 from credential_service.certificates.service import IssuanceSettings
 from credential_service.core.config import Settings
-from credential_service.core.db import make_engine, read_only_session_factory, session_factory, session_scope
+from credential_service.core.db import (
+    make_engine,
+    read_only_session_factory,
+    session_factory,
+    session_scope,
+)
 from credential_service.core.migrations import ensure_migrated
 from credential_service.core.ratelimit import Limiter
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.identity import service as identity
 from credential_service.issuers.models import IssuerKey
+from credential_service.platform import generations
 from credential_service.platform.limits import SharedRateLimiter
 from credential_service.platform.metrics import count_pool_use
 from credential_service.platform.tokens import Principal
@@ -38,6 +44,7 @@ from credential_service.transparency.schedule import LogSigner
 from credential_service.verification.keys import DirectoryKey, KeyDirectory, database_keys
 from credential_service.verification.log_queue import VerificationLogQueue
 from credential_service.verification.ports import VerifyingRuntime
+from credential_service.verification.tokens import SettledTokens
 from credential_service.verification.trust import VerificationSettings
 from credential_service.worker.ports import WorkerRuntime
 
@@ -52,6 +59,8 @@ class Runtime:
     replica_sessions: sessionmaker[Session] = field(init=False)
     replica_engine: Engine | None = None
     key_directory: KeyDirectory = field(init=False)
+    replica_reader: Engine = field(init=False)
+    settled_tokens: SettledTokens = field(init=False)
     verification_log: VerificationLogQueue = field(init=False)
     query_limiter: Limiter = field(init=False)
     bulk_limiter: Limiter = field(init=False)
@@ -73,7 +82,11 @@ class Runtime:
         self.replica_sessions = (
             read_only_session_factory(self.replica_engine) if self.replica_engine else self.read_sessions
         )
-        self.key_directory = KeyDirectory(self._directory_keys)
+        self.key_directory = KeyDirectory(self._directory_keys, generation=self._trust_generation)
+        self.replica_reader = make_engine(
+            self.settings.database_replica_url or self.settings.database_url, single_reads=True
+        )
+        self.settled_tokens = SettledTokens(self.settings.verify_settled_tokens, self.replica_reader.connect)
         self.verification_log = VerificationLogQueue(self.session)
         shared = partial(SharedRateLimiter, open_session=self.session, key=self.settings.data_key_bytes)
         self.query_limiter = shared("query", self.settings.verify_queries_per_minute, per_seconds=60)
@@ -101,9 +114,13 @@ class Runtime:
         with session_scope(self.replica_sessions) as session:
             yield session
 
-    def _directory_keys(self) -> list[DirectoryKey]:
+    def _directory_keys(self) -> tuple[int, list[DirectoryKey]]:
         with self.read_session() as session:
             return database_keys(session)
+
+    def _trust_generation(self) -> int:
+        with self.read_session() as session:
+            return generations.current(session)
 
     @property
     def issuance(self) -> IssuanceSettings:
@@ -144,6 +161,7 @@ class Runtime:
     def close(self) -> None:
         self.verification_log.close()
         self.engine.dispose()
+        self.replica_reader.dispose()
         if self.replica_engine is not None:
             self.replica_engine.dispose()
 

@@ -7,11 +7,13 @@ collects every certificate's QR token. A forged token is a real one with one cha
 signature changed (position 150): it names a known key, so only the signature can refuse it.
 
 First, in-process (FastAPI ``TestClient`` on the same database, a SQLAlchemy
-``before_cursor_execute`` listener on the engine), it counts the SQL statements each kind of request
-runs: none for a forged token once the key directory is loaded, and no INSERT/UPDATE/DELETE for a
-genuine one (the verification log is written behind the request, by its own thread). Also shown, not
-loaded: a forged token naming an unknown key, which may reload the key directory (at most once per
-2 s, so that keys made by another process are found).
+``before_cursor_execute`` listener on both engines: the service's and the one of settled scans), it
+counts the SQL statements each kind of request runs: a genuine token's first scan (the whole
+verifier) and a scan of a token verified before (decision 040: one statement, the trust generation
+and the status bits read live), none for a forged token once the key directory is loaded, and no
+INSERT/UPDATE/DELETE for a genuine one (the verification log is written behind the request, by its
+own thread). Also shown, not loaded: a forged token naming an unknown key, which reads the trust
+generation (one statement) and reloads the key directory only when keys changed.
 
 Then uvicorn serves the app (one worker, a child process) with one extra route, ``GET /bench/bare``
 (a tiny JSON body, same response class, a plain ``def`` like the verification routes), and a load
@@ -21,13 +23,16 @@ a fixed number of connections, each target in turn:
 - ``GET /bench/bare`` (the baseline);
 - ``GET /api/v1/verify/{token}``, rotating through every token whose verdict is ``genuine``;
 - ``GET /v/{token}`` (the HTML page), the same tokens;
-- ``GET /api/v1/verify/{forged}``, one forged token per certificate.
+- ``GET /api/v1/verify/{forged}``, one forged token per certificate;
+- ``GET /api/v1/verify/{token}`` again on a second server that keeps nothing
+  (``CS_VERIFY_SETTLED_TOKENS=0``): every scan a first scan, as most scans in a province are.
 
 A warm-up pass over every target, then ``--rounds`` timed passes, each in the reverse order of the
-one before. Per target: requests per second (all rounds' requests over their time), p50 and p99
-latency (the mean of the rounds'), the server process's CPU time per request, errors, and each as a
-ratio to the bare route. Every URL is checked once (200, the expected verdict) before the load.
-``--json`` for a machine-readable result.
+one before (the second server's target after the first server's rounds). Per target: requests per
+second (all rounds' requests over their time), p50 and p99 latency (the mean of the rounds'), the
+server process's CPU time per request, errors, and each as a ratio to the bare route, and the page's
+requests per second as a ratio to the API's. Every URL is checked once (200, the expected verdict)
+before the load. ``--json`` for a machine-readable result.
 """
 
 from __future__ import annotations
@@ -74,12 +79,13 @@ KEYSTORE_PASSPHRASE = "bench-verify-passphrase"
 BARE_ROUTE = "/bench/bare"
 API_ROUTE = "/api/v1/verify/"
 PAGE_ROUTE = "/v/"
+API_TARGET, PAGE_TARGET = "GET /api/v1/verify/{token}", "GET /v/{token} (HTML page)"
+FIRST_SCANS = "GET /api/v1/verify/{token}, kept nothing"
 FORGE_AT = 150  # a character of the signature (the signed part ends near character 118 of 221)
 FINGERPRINT_AT = 3  # a character of the key fingerprint (bits 15-19 of the token)
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 LOG_THREAD = "verification-log"  # VerificationLogQueue's writer thread
 WRITES = ("INSERT", "UPDATE", "DELETE")
-KEY_RELOAD_SECONDS = 2.0  # KeyDirectory's default min_reload_seconds
 
 # ---------------------------------------------------------------------------------------------
 # The app under test: the service plus one bare route (uvicorn imports this module by itself)
@@ -219,13 +225,13 @@ def count_statements(
     from fastapi.testclient import TestClient
 
     runtime: Runtime = build_runtime(settings)  # a fresh process-like state: the key directory is cold
-    statements = StatementLog(runtime.engine)
+    statements = [StatementLog(runtime.engine), StatementLog(runtime.replica_reader)]
     client = TestClient(add_bare_route(create_app(runtime=runtime)))  # no lifespan: closed below
     behind: list[str] = []
 
     def drain() -> list[str]:
         """The statements sent since the last call; the log thread's go to ``behind``."""
-        got = statements.take()
+        got = [entry for log in statements for entry in log.take()]
         behind.extend(s for thread, s in got if thread == LOG_THREAD)
         return [s for thread, s in got if thread != LOG_THREAD]
 
@@ -258,10 +264,15 @@ def count_statements(
         kinds["GET /api/v1/verify/{genuine}, first request (loads the key directory)"] = requests(
             lambda n: API_ROUTE + genuine[0], 1, verdict("genuine")
         )
-        kinds["GET /api/v1/verify/{genuine}"] = requests(
+        kinds["GET /api/v1/verify/{genuine}, first scan of the token"] = requests(
             lambda n: API_ROUTE + genuine[(n + 1) % len(genuine)], repeat, verdict("genuine")
         )
-        kinds["GET /v/{genuine}"] = requests(lambda n: PAGE_ROUTE + genuine[n % len(genuine)], repeat, html)
+        kinds["GET /api/v1/verify/{genuine}, scanned before (settled)"] = requests(
+            lambda n: API_ROUTE + genuine[(n + 1) % len(genuine)], repeat, verdict("genuine")
+        )
+        kinds["GET /v/{genuine}, scanned before (settled)"] = requests(
+            lambda n: PAGE_ROUTE + genuine[(n + 1) % len(genuine)], repeat, html
+        )
         kinds["GET /api/v1/verify/{forged}"] = requests(
             lambda n: API_ROUTE + forge(tokens[n % len(tokens)]), repeat, verdict("not_genuine")
         )
@@ -271,9 +282,8 @@ def count_statements(
         kinds[f"GET {BARE_ROUTE}"] = requests(
             lambda n: BARE_ROUTE, repeat, lambda r: r.json() == {"ok": True}
         )
-        # Not in the load: a forged token naming no known key makes the directory reload, at most
-        # once per KeyDirectory.min_reload_seconds (2 s), for keys created by another process.
-        time.sleep(KEY_RELOAD_SECONDS + 0.1)
+        # Not in the load: a forged token naming no known key reads the trust generation, and the
+        # directory reloads only if keys changed since it loaded (in this process or another).
         unknown_key = requests(
             lambda n: API_ROUTE + forge(forge(tokens[n % len(tokens)]), FINGERPRINT_AT),
             repeat,
@@ -281,10 +291,12 @@ def count_statements(
         )
         drain()
         runtime.close()  # stops the log thread; what is still pending is written now
-        behind.extend(s for _thread, s in statements.take())
+        behind.extend(s for log in statements for _thread, s in log.take())
     finally:
-        statements.close()
+        for log in statements:
+            log.close()
         runtime.engine.dispose()
+        runtime.replica_reader.dispose()
     genuine_kinds = [v for k, v in kinds.items() if "{genuine}" in k]
     forged_kinds = [v for k, v in kinds.items() if "{forged}" in k]
     behind_verbs = Counter(_verb(s) for s in behind)
@@ -311,7 +323,7 @@ def free_port() -> int:
 class Server:
     """uvicorn (one worker) serving ``bench_app`` in a child process."""
 
-    def __init__(self, settings: Settings, port: int) -> None:
+    def __init__(self, settings: Settings, port: int, **env: str) -> None:
         import httpx
 
         self.base = f"http://127.0.0.1:{port}"
@@ -331,7 +343,7 @@ class Server:
             "warning",
             "--no-access-log",
         ]
-        self.process = subprocess.Popen(command, env=server_env(settings), cwd=ROOT)
+        self.process = subprocess.Popen(command, env={**server_env(settings), **env}, cwd=ROOT)
         self.client = httpx.Client(base_url=self.base, timeout=60)
         deadline = time.monotonic() + 60
         while True:
@@ -622,8 +634,8 @@ def run(args: argparse.Namespace, state_dir: Path) -> dict[str, Any]:
 
     targets = [
         Target(f"GET {BARE_ROUTE} (bare route)", [BARE_ROUTE], "bare"),
-        Target("GET /api/v1/verify/{token}", [API_ROUTE + t for t in genuine], "genuine"),
-        Target("GET /v/{token} (HTML page)", [PAGE_ROUTE + t for t in genuine], "html"),
+        Target(API_TARGET, [API_ROUTE + t for t in genuine], "genuine"),
+        Target(PAGE_TARGET, [PAGE_ROUTE + t for t in genuine], "html"),
         Target("GET /api/v1/verify/{forged}", [API_ROUTE + forge(t) for t in tokens], "not_genuine"),
     ]
     log(f"==> load: {generator.describe()}, {args.rounds} × {args.duration:g} s per target")
@@ -633,10 +645,19 @@ def run(args: argparse.Namespace, state_dir: Path) -> dict[str, Any]:
         runs = load(server, generator, targets, args, log)
     finally:
         server.close()
+    first_scans = [Target(FIRST_SCANS, [API_ROUTE + t for t in genuine], "genuine")]
+    log("==> load: the same genuine tokens on a server that keeps nothing (every scan a first scan)")
+    server = Server(settings, port, CS_VERIFY_SETTLED_TOKENS="0")
+    try:
+        check_targets(server, first_scans)
+        runs |= load(server, generator, first_scans, args, log)
+    finally:
+        server.close()
     rows_after = log_rows(engine)
     engine.dispose()
     import uvicorn
 
+    stats = summarise(runs, targets[0].name)
     return {
         "database": url.split(":", 1)[0],
         "demo": demo,
@@ -663,7 +684,8 @@ def run(args: argparse.Namespace, state_dir: Path) -> dict[str, Any]:
         "rounds": args.rounds,
         "cpus": os.cpu_count(),
         "sql_per_request": sql,
-        "load": summarise(runs, targets[0].name),
+        "load": stats,
+        "page_vs_api_rps": round(stats[PAGE_TARGET]["rps"] / stats[API_TARGET]["rps"], 3),
         "verification_log_rows_written_during_load": rows_after - rows_before,
     }
 
@@ -707,7 +729,7 @@ def report(result: dict[str, Any]) -> None:
 
     print("\nUnder load (req/s: all rounds; p50/p99: mean of the rounds; CPU: the server process's):")
     print(
-        f"  {'target':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11} {'errors':>7}"
+        f"  {'target':<42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11} {'errors':>7}"
         f"   vs bare: {'req/s':>6} {'p50':>6} {'p99':>6} {'CPU':>6}  +ms/req"
     )
     for name, s in result["load"].items():
@@ -715,13 +737,16 @@ def report(result: dict[str, Any]) -> None:
         cpu = f"{s['server_cpu_us_per_request']:,.0f}" if s["server_cpu_us_per_request"] else "?"
         rcpu = f"{r['server_cpu']:.2f}×" if r["server_cpu"] else "?"
         print(
-            f"  {name:<34} {s['rps']:>8,.0f} {s['p50_ms']:>8.2f} {s['p99_ms']:>8.2f} {cpu:>11}"
+            f"  {name:<42} {s['rps']:>8,.0f} {s['p50_ms']:>8.2f} {s['p99_ms']:>8.2f} {cpu:>11}"
             f" {s['errors']:>7}            {r['rps']:>5.3f} {r['p50']:>5.2f}× {r['p99']:>5.2f}× {rcpu:>6}"
             f"  {r['added_ms_per_request']:>7.3f}"
         )
+    print(
+        f"\n  the page /v/{{token}} against the API: {result['page_vs_api_rps']:.3f}× its requests per second"
+    )
     print("\n  per round, req/s:")
     for name, s in result["load"].items():
-        print(f"  {name:<34} " + "  ".join(f"{x['rps']:>8,.0f}" for x in s["rounds"]))
+        print(f"  {name:<42} " + "  ".join(f"{x['rps']:>8,.0f}" for x in s["rounds"]))
     print(
         f"\n  errors: socket errors + HTTP status ≥ 400 as the generator counts them (every URL answered 200 "
         f"with the expected verdict before the load).\n  Verification log lines written behind the requests "

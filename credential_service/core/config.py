@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     verify_queries_per_minute: int = Field(default=10, ge=1)
     verify_bulk_max_rows: int = Field(default=500, ge=1)
     verify_bulk_rows_per_hour: int = Field(default=2_000, ge=1)
+    # Genuine QR verifications kept per process (about 3 KB each; 0: none), decision 040.
+    verify_settled_tokens: int = Field(default=10_000, ge=0)
     # Sign-in attempts per client (worker assertion, development form, organisation page, OAuth
     # token endpoint): slows password and client-secret guessing.
     signin_attempts_per_minute: int = Field(default=10, ge=1)

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -50,8 +50,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 READ_ONLY = "credential_service_read_only"
+SINGLE_READS = "credential_service_single_reads"
+AUTOCOMMIT = "AUTOCOMMIT"
 # Opens a unit of work (``Runtime.session`` or ``Runtime.read_session``), for code that needs both.
 OpenSession = Callable[[], AbstractContextManager[Session]]
+# Opens a connection of ``make_engine(single_reads=True)``, for a hot path's single statement.
+OpenConnection = Callable[[], AbstractContextManager[Connection]]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -65,14 +69,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
 
 def _sqlite_begin(conn: Any) -> None:
     # Writers take the write lock at BEGIN so they queue instead of failing on upgrade; read-only
-    # sessions take none, so readers never wait for a batch being issued.
-    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+    # sessions take none, so readers never wait for a batch being issued; a single read
+    # (``make_engine(single_reads=True)``) opens no transaction at all.
+    options = conn.get_execution_options()
+    if not options.get(SINGLE_READS):
+        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and serialised write transactions."""
+def make_engine(url: str, *, single_reads: bool = False) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and serialised write transactions.
+
+    ``single_reads``: an engine of its own for a hot path's one read-only statement, outside any
+    transaction (one statement is one snapshot), without a ping before each use: one round trip
+    on PostgreSQL instead of four. A connection the server dropped fails that one read, and the
+    pool starts afresh; the caller answers the long way meanwhile."""
+    autocommit: dict[str, Any] = {"isolation_level": AUTOCOMMIT} if single_reads else {}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **autocommit)
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "connect")
@@ -80,8 +93,10 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
 
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
+        return engine.execution_options(**{SINGLE_READS: True}) if single_reads else engine
     if url.startswith("postgresql"):
+        if single_reads:
+            return create_engine(url, pool_size=5, max_overflow=10, **autocommit)
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     raise ConfigurationError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 

@@ -18,6 +18,7 @@ from credential_service.crypto.multibase import decode_ed25519_public_key, encod
 from credential_service.issuers.errors import IssuerExists, IssuerNotFound, KeyNotFound, NoUsableKey
 from credential_service.issuers.models import Issuer, IssuerKey, IssuerKind
 from credential_service.issuers.rules import PLATFORM_CODE, issuer_did
+from credential_service.platform import generations
 
 DID_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 
@@ -56,6 +57,7 @@ def _new_key(session: Session, keystore: KeyStore, issuer: Issuer, now: datetime
     )
     session.add(key)
     session.flush()
+    generations.bump(session)  # every process's key directory and verified-token cache: a new key
     return key
 
 
@@ -131,9 +133,11 @@ def _find_key(issuer: Issuer, fragment: str) -> IssuerKey:
 
 
 def _audit_key(key: IssuerKey, action: str, actor: str, **detail: Any) -> None:
-    """Key events enter the audit trail in the same transaction as the change."""
+    """Key events enter the audit trail in the same transaction as the change, and move the trust
+    generation on, so every process drops what it verified under the key's old lifecycle."""
     session = object_session(key)
     assert session is not None  # keys are always loaded through a session
+    generations.bump(session)
     audit.record(
         session,
         actor=actor,

@@ -56,7 +56,7 @@ class SharedRateLimiter:
         with self._open_session() as session:
             # A new client's bucket, unless another process just made it; then lock the row.
             session.execute(
-                _insert(session)(RateLimitBucket)
+                dialect_insert(session)(RateLimitBucket)
                 .values(limit_name=self.name, client=client, tokens=self.capacity, at=now)
                 .on_conflict_do_nothing()
             )
@@ -84,6 +84,6 @@ class SharedRateLimiter:
         return retry
 
 
-def _insert(session: Session) -> Callable[..., Any]:
+def dialect_insert(session: Session) -> Callable[..., Any]:
     """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike)."""
     return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -1,6 +1,7 @@
 """What the verification part's routes and pages ask of the running service beyond the platform:
-the in-memory key directory of QR-token keys, the verification log written behind requests and the
-settings of verifying against the records (with the registry's functions wired in)."""
+the in-memory key directory of QR-token keys and the QR verifications already settled, the
+verification log written behind requests and the settings of verifying against the records (with
+the registry's functions wired in)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,18 @@ from sqlalchemy.orm import Session
 from credential_service.platform.runtime import Platform
 from credential_service.verification.keys import KeyDirectory
 from credential_service.verification.log_queue import VerificationLogQueue
+from credential_service.verification.tokens import SettledTokens
 from credential_service.verification.trust import VerificationSettings
 
 
 class VerifyingRuntime(Platform, Protocol):
     @property
     def key_directory(self) -> KeyDirectory: ...
+
+    @property
+    def settled_tokens(self) -> SettledTokens:
+        """Genuine QR verifications already worked out in this process (decision 040)."""
+        ...
 
     @property
     def verification_log(self) -> VerificationLogQueue: ...

@@ -221,7 +221,11 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 )  # fmt: skip
 def verify_token(token: str, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
     result = tokens.verify_token(
-        token, runtime.key_directory, runtime.replica_session, settings=runtime.verification
+        token,
+        runtime.key_directory,
+        runtime.replica_session,
+        settings=runtime.verification,
+        settled=runtime.settled_tokens,
     )
     service.queue_log(
         runtime.verification_log, result, channel="api", user_agent=request.headers.get("user-agent")

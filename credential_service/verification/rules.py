@@ -468,6 +468,8 @@ def result(
 ) -> CheckResult:
     """One check's result, worded from ``MESSAGES`` (``values`` fill its ``{name}`` fields)."""
     zh, en = MESSAGES[code].worded(wording)
+    if not values:  # the table's own strings, shared by every result (settled ones are kept, decision 040)
+        return CheckResult(check, outcome, code, zh, en.strip())
     return CheckResult(check, outcome, code, zh.format(**values), en.format(**values).strip())
 
 

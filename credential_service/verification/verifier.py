@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +20,7 @@ from typing import Any
 import jsonschema
 
 from credential_service.core.clock import beijing_text, parse_xsd, utcnow
+from credential_service.core.lru import BoundedLRU
 from credential_service.crypto import merkle
 from credential_service.crypto import status_list as bits_codec
 from credential_service.crypto.checkpoint import (
@@ -122,29 +121,10 @@ class _UnknownKey(Exception):
     pass
 
 
-class _ProofCache:
-    """Proofs already verified, by credential digest, with the keys they verified against: the same
-    bytes under the same keys verify the same, so RDFC runs once per certificate per process."""
-
-    def __init__(self, size: int) -> None:
-        self._size, self._lock = size, threading.Lock()
-        self._entries: OrderedDict[str, tuple[VerifiedProof, tuple[tuple[str, bytes], ...]]] = OrderedDict()
-
-    def get(self, digest: str) -> tuple[VerifiedProof, tuple[tuple[str, bytes], ...]] | None:
-        with self._lock:
-            found = self._entries.get(digest)
-            if found is not None:
-                self._entries.move_to_end(digest)
-            return found
-
-    def put(self, digest: str, proof: VerifiedProof, keys: dict[str, KnownKey]) -> None:
-        with self._lock:
-            self._entries[digest] = (proof, tuple((m, k.public_key) for m, k in keys.items()))
-            if len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-
-_PROOFS = _ProofCache(4096)
+# Proofs already verified, by credential digest, with the keys they verified against: the same bytes
+# under the same keys verify the same, so RDFC runs once per certificate per process. Nothing a key
+# event changes is held: the keys' bytes are compared, their lifecycle read afresh, on every use.
+_PROOFS: BoundedLRU[str, tuple[VerifiedProof, tuple[tuple[str, bytes], ...]]] = BoundedLRU(4096)
 
 
 def _check_proof(
@@ -166,7 +146,7 @@ def _check_proof(
         else:
             found.clear()
             report.proof = verify_proof(credential, public_key_for=public_key_for)
-            _PROOFS.put(digest, report.proof, found)
+            _PROOFS.put(digest, (report.proof, tuple((m, k.public_key) for m, k in found.items())))
     except _UnknownKey:
         report.add(Check.PROOF, Outcome.INVALID, Code.UNKNOWN_KEY)
         return None

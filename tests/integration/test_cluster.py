@@ -9,14 +9,18 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from credential_service.certificates import qr_codes
 from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.rules import Actor, CertificateState, StatusAction
+from credential_service.core.clock import as_utc
 from credential_service.core.config import Settings
+from credential_service.issuers import service as issuers
 from credential_service.platform.tokens import STAFF_SCOPES, Principal, Role, mint_token
 from credential_service.runtime import Runtime, build_runtime
 from tests.conftest import need
@@ -105,7 +109,8 @@ def test_a_status_change_is_on_the_standby_when_its_commit_returns(cluster: dict
             "x-verification-url"
         ]
         scanned = f"{base}/api/v1/verify/{url.rsplit('/', 1)[1]}"
-        assert httpx.get(scanned).json()["verdict"] == "genuine"
+        # Scanned again and again: each worker keeps the answer, its status read live (decision 040).
+        assert [httpx.get(scanned).json()["verdict"] for _ in range(4)] == ["genuine"] * 4
         with runtime.session() as session:
             status_changes.change_status(
                 session, admin, number, StatusAction.REVOKE, reason="fraud",
@@ -117,5 +122,17 @@ def test_a_status_change_is_on_the_standby_when_its_commit_returns(cluster: dict
                 session, status_changes.certificate_for(session, admin, number)
             )
         assert revoked.state == CertificateState.REVOKED
+        # A key event on the primary moves the trust generation on the standby when it commits.
+        other = issue_certificate(runtime, organisation)
+        with runtime.read_session() as session:
+            found = qr_codes.find_with_token(session, other.certificate_number or "")
+        assert found is not None
+        other_scanned = f"{base}/api/v1/verify/{found[1]}"
+        assert [httpx.get(other_scanned).json()["verdict"] for _ in range(4)] == ["genuine"] * 4
+        with runtime.session() as session:
+            fragment = other.verification_method.split("#")[1]
+            since = as_utc(other.issued_at) - timedelta(minutes=1)
+            issuers.compromise_key(issuers.get_issuer(session, organisation.code), fragment, since)
+        assert httpx.get(other_scanned).json()["verdict"] == "not_genuine"
     finally:
         runtime.close()

@@ -223,7 +223,7 @@ def token(issued_on: date = date(2026, 1, 10), seed: bytes = SEED) -> str:
 
 def scanned(text: str) -> list[CheckResult]:
     result = TokenVerification()
-    directory = KeyDirectory(lambda: [DirectoryKey(VM, ISSUER, PUBLIC)])
+    directory = KeyDirectory(lambda: (0, [DirectoryKey(VM, ISSUER, PUBLIC)]))
     check_token(text, directory, result)
     return result.checks
 

@@ -72,6 +72,7 @@ from credential_service.identity.credit_code import CreditCodeError, validate_cr
 from credential_service.issuers import service as issuers
 from credential_service.issuers.errors import IssuerNotFound
 from credential_service.issuers.models import Issuer, IssuerKind
+from credential_service.platform import generations
 
 
 def get_organisation(session: Session, code: str, *, lock: bool = False) -> Organisation:
@@ -335,6 +336,7 @@ def _endorse(
         session, keystore, settings, organisation, issuer=issuer, periods=periods, now=now
     )
     actor, action, detail = audit_entry
+    generations.bump(session)  # the registry's word on certificates already issued may change
     audit.record(
         session,
         actor=actor,

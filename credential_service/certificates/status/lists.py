@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import ScalarSelect, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -217,6 +218,30 @@ def live_entry(session: Session, list_id: str, index: int) -> LiveEntry:
 def live_bit(session: Session, list_id: str, index: int) -> bool:
     """One credential's bit in the live list (the byte it sits in is all that is read)."""
     return live_entry(session, list_id, index).flagged
+
+
+def bit_column(n: int) -> ScalarSelect[Any]:
+    """The byte that holds the ``n``th entry's bit, as a scalar subquery filled in by
+    ``bit_parameters`` (read it with ``bit_of``): a caller reads a certificate's bits and whatever
+    else it needs in one statement, built once."""
+    return (
+        select(func.substr(StatusList.bits, bindparam(f"status_byte_{n}"), 1))
+        .where(StatusList.list_id == bindparam(f"status_list_{n}"))
+        .scalar_subquery()
+    )
+
+
+def bit_parameters(entries: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    """The parameters of ``bit_column(0)``, ``bit_column(1)``… for these (list id, index) entries."""
+    parameters: dict[str, Any] = {}
+    for n, (list_id, index) in enumerate(entries):
+        parameters[f"status_list_{n}"], parameters[f"status_byte_{n}"] = list_id, index // 8 + 1
+    return parameters
+
+
+def bit_of(byte: bytes | None, index: int) -> bool | None:
+    """The bit in the byte ``bit_column`` read; None when there is no such list or index."""
+    return bits_codec.get_bit(bytes(byte), index % 8) if byte and index >= 0 else None
 
 
 def all_list_ids(session: Session) -> list[str]:
