@@ -9,7 +9,7 @@ while this process signs (crypto/proof_pool.py: the key never leaves this proces
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,11 +33,11 @@ from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status.lists import StatusAssignment, assign_statuses
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.db import applied_on_standby_at_commit
-from credential_service.crypto.data_integrity import TransformationError, attach_proof
+from credential_service.crypto.data_integrity import TransformationError
 from credential_service.crypto.jsonld import JsonLdError
 from credential_service.crypto.keystore import KeyStore
 from credential_service.crypto.multibase import decode_ed25519_public_key
-from credential_service.crypto.proof_pool import proofs_to_sign
+from credential_service.crypto.proof_pool import prepare_many
 from credential_service.crypto.qr_token import sign_token
 from credential_service.crypto.status_list import StatusPurpose
 from credential_service.crypto.vcdm import credential_problems
@@ -104,15 +104,17 @@ def issue_skill_certificates(
     credentials: list[dict[str, Any]] = []
     tokens: list[dict[str, Any]] = []
     try:
-        proofs = proofs_to_sign(
+        prepared = prepare_many(
             [d.credential for d in drafts],
             cryptosuite=CRYPTOSUITE,
             verification_method=key.verification_method,
             created=to_xsd(now),
         )
-        for draft, to_sign in zip(drafts, proofs, strict=True):
-            signed = attach_proof(draft.credential, to_sign, signer.sign(to_sign.hash_data))
-            row = _credential_row(draft, signed, issuer, key.verification_method, now)
+        _file_entries(session, issuer, drafts)  # while the workers canonicalise
+        for draft, ready in zip(drafts, prepared, strict=True):
+            credential_json, jcs = ready.signed(draft.credential, signer.sign(ready.to_sign.hash_data))
+            row = _credential_row(draft, issuer, key.verification_method, now)
+            row.update(credential_json=credential_json, digest=hashlib.sha256(jcs).hexdigest())
             credentials.append(row)
             claims = token_claims(
                 public_key,
@@ -133,7 +135,7 @@ def issue_skill_certificates(
         raise service.signing_refused(exc) from exc
     session.execute(insert(IssuedCredential), credentials)
     session.execute(insert(CertificateQRCode), tokens)
-    _log_audit_and_file(
+    _log_and_audit(
         session, settings, keystore, issuer, drafts=drafts, credentials=credentials, actor=actor, now=now
     )
     service.note_issued_in_bulk(session, [d.certificate.certificate_number for d in drafts])
@@ -196,9 +198,8 @@ def _drafts(
     return drafts
 
 
-def _credential_row(
-    draft: _Draft, signed: dict[str, Any], issuer: Issuer, verification_method: str, now: datetime
-) -> dict[str, Any]:
+def _credential_row(draft: _Draft, issuer: Issuer, verification_method: str, now: datetime) -> dict[str, Any]:
+    """The row of ``issued_credentials`` but the signed text and its digest."""
     assert draft.revocation is not None and draft.suspension is not None  # given by _drafts
     return {
         "credential_id": draft.credential["id"],
@@ -206,8 +207,6 @@ def _credential_row(
         "certificate_number": draft.certificate.certificate_number,
         "idempotency_key": draft.holder.idempotency_key,
         "holder_index": draft.holder.blind_index,
-        "credential_json": json.dumps(signed, ensure_ascii=False),
-        "digest": service.credential_digest(signed),
         "verification_method": verification_method,
         "cryptosuite": CRYPTOSUITE,
         "issued_at": now,
@@ -218,7 +217,7 @@ def _credential_row(
     }
 
 
-def _log_audit_and_file(
+def _log_and_audit(
     session: Session,
     settings: service.IssuanceSettings,
     keystore: KeyStore,
@@ -229,8 +228,8 @@ def _log_audit_and_file(
     actor: str,
     now: datetime,
 ) -> None:
-    """As ``service._log_and_audit`` and the file entry, for the whole chunk: one checkpoint signed
-    as the transaction commits covers it."""
+    """As ``service._log_and_audit``, for the whole chunk: one checkpoint signed as the transaction
+    commits covers it."""
     transparency_log.append_many(
         session,
         LeafKind.CREDENTIAL_ISSUED,
@@ -258,6 +257,10 @@ def _log_audit_and_file(
             for row in credentials
         ],
     )
+
+
+def _file_entries(session: Session, issuer: Issuer, drafts: Sequence[_Draft]) -> None:
+    """One entry in each holder's file, as ``service.issue_skill_certificate`` appends."""
     records.append_entries(
         session,
         [
@@ -266,7 +269,7 @@ def _log_audit_and_file(
                 kind=EntryKind.CERTIFICATE_ISSUED,
                 payload=service.file_facts(draft.certificate, draft.credential["id"]),
                 source=f"organisation:{issuer.code}",
-                occurred_at=now,
+                occurred_at=draft.certificate.issued_at,
                 idempotency_key=f"certificate:{draft.certificate.certificate_number}",
             )
             for draft in drafts

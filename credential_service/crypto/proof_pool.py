@@ -2,24 +2,38 @@
 signature here.
 
 Canonicalising and hashing (:func:`.data_integrity.proof_to_sign`) is nearly all of a proof's cost
-and needs no key, so worker processes do it; this process signs the 64 bytes each returns. The
-private key never leaves the process that holds it, whatever the key store (file, KMS, HSM):
-decision 044. Small batches, and machines with one core, are worked here, as before.
+and needs no key, so worker processes do it, with the document's JSON text and JCS beside it; this
+process signs the 64 bytes each returns and splices the proof into the texts. The private key never
+leaves the process that holds it, whatever the key store (file, KMS, HSM): decision 044. Small
+batches, and machines with one core, are worked here.
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
+import json
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, Final
 
-from .data_integrity import Cryptosuite, ProofToSign, proof_to_sign
+from .data_integrity import (
+    ED25519_SIGNATURE_LENGTH,
+    Cryptosuite,
+    ProofGenerationError,
+    ProofToSign,
+    attach_proof,
+    proof_to_sign,
+)
+from .jcs import canonical_json
+from .multibase import encode_base58btc
+
+PROOF: Final = "proof"
 
 # Below this many documents the pipes cost more than a second core saves.
 POOL_FROM: Final = 32
@@ -54,43 +68,97 @@ def _shared_pool() -> Executor | None:
         return _pool
 
 
-def _prepare(
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A document ready to sign: its proof to sign and, worked out beside it so that signing costs
+    the caller next to nothing, the document's JSON text and its JCS in two halves, the members
+    before and after ``proof`` (None when the document already has a proof, or a key not a string)."""
+
+    to_sign: ProofToSign
+    json_text: str | None = None
+    jcs_halves: tuple[bytes, bytes] | None = None
+
+    def signed(self, document: Mapping[str, Any], signature: bytes) -> tuple[str, bytes]:
+        """The signed document (``attach_proof``) as JSON text (``json.dumps``, ``ensure_ascii``
+        off) and as JCS bytes, from ``signature`` of ``to_sign.hash_data``. Raises as attach_proof."""
+        if self.json_text is None or self.jcs_halves is None:
+            secured = attach_proof(document, self.to_sign, signature)
+            return json.dumps(secured, ensure_ascii=False), canonical_json(secured)
+        if len(signature) != ED25519_SIGNATURE_LENGTH:
+            raise ProofGenerationError("sign() must return a 64-byte Ed25519 signature")
+        proof = {**self.to_sign.proof, "proofValue": encode_base58btc(signature)}
+        # attach_proof appends the member "proof" last; JCS sorts it in between the two halves.
+        text = ", ".join(
+            m for m in (self.json_text[1:-1], '"proof": ' + json.dumps(proof, ensure_ascii=False)) if m
+        )
+        before, after = self.jcs_halves
+        jcs = b",".join(m for m in (before[1:-1], b'"proof":' + canonical_json(proof), after[1:-1]) if m)
+        return "{" + text + "}", b"{" + jcs + b"}"
+
+
+def prepare(
     document: Mapping[str, Any], *, cryptosuite: Cryptosuite, verification_method: str, created: str
-) -> ProofToSign | None:
-    """In a worker: the proof to sign, or None when it fails (this process then repeats it, so the
-    caller gets the very error; errors do not all survive the pipe)."""
+) -> Prepared:
+    """``proof_to_sign`` of ``document`` (proof purpose assertionMethod) with its texts (Prepared)."""
+    to_sign = proof_to_sign(
+        document, cryptosuite=cryptosuite, verification_method=verification_method, created=created
+    )
+    if PROOF in document or not all(isinstance(key, str) for key in document):
+        return Prepared(to_sign)
+    # Sorting relative to the ASCII name "proof" is the same by code points and by UTF-16 code
+    # units (RFC 8785 §3.2.3), so the halves split where JCS of the signed document puts the proof.
+    halves = (
+        canonical_json({k: v for k, v in document.items() if k < PROOF}),
+        canonical_json({k: v for k, v in document.items() if k > PROOF}),
+    )
+    return Prepared(to_sign, json.dumps(document, ensure_ascii=False), halves)
+
+
+def _prepare_in_worker(
+    document: Mapping[str, Any], *, cryptosuite: Cryptosuite, verification_method: str, created: str
+) -> Prepared | None:
+    """``prepare`` in a worker, or None when it fails (this process then repeats it, so the caller
+    gets the very error; errors do not all survive the pipe)."""
     try:
-        return proof_to_sign(
+        return prepare(
             document, cryptosuite=cryptosuite, verification_method=verification_method, created=created
         )
     except Exception:
         return None
 
 
-def proofs_to_sign(
+def prepare_many(
     documents: Sequence[Mapping[str, Any]],
     *,
     cryptosuite: Cryptosuite,
     verification_method: str,
     created: str,
-) -> Iterator[ProofToSign]:
-    """``proof_to_sign`` of each document (proof purpose assertionMethod), in order, as they are
-    ready: the caller signs and stores the first ones while workers still canonicalise the rest.
-    Raises as ``proof_to_sign``, when the failing document's turn comes."""
+) -> Iterator[Prepared]:
+    """``prepare`` of each document, in order, as they are ready. The workers start at once: the
+    caller may do other work meanwhile, then sign and store the first ones while they finish the
+    rest. Raises as ``proof_to_sign``, when the failing document's turn comes."""
     here = functools.partial(
-        proof_to_sign, cryptosuite=cryptosuite, verification_method=verification_method, created=created
+        prepare, cryptosuite=cryptosuite, verification_method=verification_method, created=created
     )
     pool = _shared_pool() if len(documents) >= POOL_FROM else None
     if pool is None:
-        yield from map(here, documents)
-        return
+        return map(here, documents)
     in_worker = functools.partial(
-        _prepare, cryptosuite=cryptosuite, verification_method=verification_method, created=created
+        _prepare_in_worker, cryptosuite=cryptosuite, verification_method=verification_method, created=created
     )
+    return _collect(pool, pool.map(in_worker, documents, chunksize=PER_TASK), documents, here)
+
+
+def _collect(
+    pool: Executor,
+    results: Iterator[Prepared | None],
+    documents: Sequence[Mapping[str, Any]],
+    here: Callable[[Mapping[str, Any]], Prepared],
+) -> Iterator[Prepared]:
     done = 0
     try:
-        for to_sign in pool.map(in_worker, documents, chunksize=PER_TASK):
-            yield to_sign if to_sign is not None else here(documents[done])
+        for prepared in results:
+            yield prepared if prepared is not None else here(documents[done])
             done += 1
     except BrokenProcessPool:  # a worker died (killed, out of memory): carry on here, start afresh next time
         _forget(pool)

@@ -50,7 +50,7 @@ from credential_service.transparency import service as transparency_log
 
 # Candidates issued per transaction. Each chunk signs one transparency-log checkpoint as it commits,
 # so early certificates are provable within a second; a crash loses at most one chunk's work.
-CHUNK = 250
+CHUNK = 500
 
 
 def _occupation(plan: AssessmentPlan) -> Occupation:

@@ -138,9 +138,9 @@ def _reserve_indexes(
         # RETURNING, not rowcount: psycopg 3.3 reports -1 for an INSERT … ON CONFLICT on PostgreSQL.
         taken = session.scalars(
             insert(table)
-            .values([{"list_id": list_id, "index": i, "credential_id": c} for i, c in drawn.items()])
             .on_conflict_do_nothing(index_elements=["list_id", "index"])
-            .returning(table.c.index)
+            .returning(table.c.index),
+            [{"list_id": list_id, "index": i, "credential_id": c} for i, c in drawn.items()],
         ).all()
         reserved.update((drawn[index], index) for index in taken)
     raise RuntimeError("no free status index found")  # only if FILL_RATIO were ignored
