@@ -32,7 +32,7 @@ from credential_service.certificates.qr_codes import token_claims
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status.lists import StatusAssignment, assign_statuses
 from credential_service.core.clock import to_xsd, utcnow
-from credential_service.core.db import applied_on_standby_at_commit
+from credential_service.core.db import applied_on_standby_at_commit, table_of
 from credential_service.crypto.data_integrity import TransformationError
 from credential_service.crypto.jsonld import JsonLdError
 from credential_service.crypto.keystore import KeyStore
@@ -133,8 +133,8 @@ def issue_skill_certificates(
             )
     except (JsonLdError, TransformationError) as exc:
         raise service.signing_refused(exc) from exc
-    session.execute(insert(IssuedCredential), credentials)
-    session.execute(insert(CertificateQRCode), tokens)
+    session.execute(insert(table_of(IssuedCredential)), credentials)
+    session.execute(insert(table_of(CertificateQRCode)), tokens)
     _log_and_audit(
         session, settings, keystore, issuer, drafts=drafts, credentials=credentials, actor=actor, now=now
     )

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import utcnow
+from credential_service.core.db import table_of
 from credential_service.crypto.jcs import canonical_json
 from credential_service.identity.models import Person
 from credential_service.records.errors import InvalidCorrection
@@ -156,7 +157,7 @@ def append_entries(session: Session, entries: Sequence[NewEntry]) -> int:
             }
         )
         heads[new.person_id] = (fields.seq, digest)
-    session.execute(insert(FileEntry), rows)
+    session.execute(insert(table_of(FileEntry)), rows)
     return len(rows)
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import TextClause, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import to_xsd, utcnow
-from credential_service.core.db import sequence_lock
+from credential_service.core.db import sequence_lock, table_of
 from credential_service.crypto import merkle
 from credential_service.crypto.checkpoint import Checkpoint, log_origin
 from credential_service.crypto.checkpoint import sign_checkpoint as sign_note
@@ -147,8 +147,8 @@ def append_many(
             node_rows.append({"level": level, "node_index": position, "node_hash": current.hex()})
         refs.append(LeafRef(index=index, leaf_hash=hashed.hex(), logged_at=logged_at, kind=kind))
     if leaf_rows:
-        session.execute(insert(LogLeaf), leaf_rows)
-        session.execute(insert(LogNode), node_rows)
+        session.execute(insert(table_of(LogLeaf)), leaf_rows)
+        session.execute(insert(table_of(LogNode)), node_rows)
     return refs
 
 
