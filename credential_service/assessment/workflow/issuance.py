@@ -9,7 +9,9 @@ duplicate or a gap in the numbers (decision 044).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -192,7 +194,7 @@ def issue_submission(
     using = IssuingWith(settings, keystore, data_key, actor or f"org:{batch.organisation_code}", now)
     issued = 0
     for start in range(0, len(batch.due), CHUNK):
-        with open_session() as session:  # one chunk, one transaction
+        with _no_cycle_collection(), open_session() as session:  # one chunk, one transaction
             numbers = _issue_chunk(session, batch, batch.due[start : start + CHUNK], using)
         issued += len(numbers)
         if on_issued is not None:
@@ -203,6 +205,20 @@ def issue_submission(
     with open_session() as session:  # the transparency log signs a checkpoint after every batch
         transparency_log.sign_checkpoint_if_grown(session, keystore, public_base_url=settings.public_base_url)
     return issued
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """A chunk makes some hundred thousand short-lived objects (no cycles: reference counting frees
+    them), which kept setting off Python's cycle collector over the whole heap: a fifth of the time.
+    It runs again, as usual, once the chunk is done."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _close_batch(session: Session, submission_id: int, now: datetime) -> None:
