@@ -45,7 +45,7 @@ class StatusAssignment:
             "id": f"{url}#{self.index}",
             "type": "BitstringStatusListEntry",
             # the plain string: an enum member would send signing down RDFC's slow path (decision 039)
-            "statusPurpose": self.purpose.value,
+            "statusPurpose": str(self.purpose),
             "statusListIndex": str(self.index),
             "statusListCredential": url,
         }
