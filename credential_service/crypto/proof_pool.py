@@ -15,7 +15,9 @@ import functools
 import json
 import multiprocessing
 import os
+import select
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -63,7 +65,9 @@ def _shared_pool() -> Executor | None:
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload([__name__])
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
+            )
             atexit.register(_pool.shutdown, cancel_futures=True)
         return _pool
 
@@ -112,6 +116,34 @@ def prepare(
         canonical_json({k: v for k, v in document.items() if k > PROOF}),
     )
     return Prepared(to_sign, json.dumps(document, ensure_ascii=False), halves)
+
+
+def _exit_with(owner: int) -> None:
+    """In a worker: end when the process that started the pool ends, however it ends. Killed (say
+    SIGKILL mid-batch), it cannot shut the pool down, and the workers, which hold their own queue's
+    other end, would wait for work forever."""
+    threading.Thread(target=_wait_for_exit, args=(owner,), daemon=True).start()
+
+
+def _wait_for_exit(owner: int) -> None:
+    try:
+        handle = os.pidfd_open(owner)  # Linux: readable once the process has ended
+    except (AttributeError, OSError):
+        while _alive(owner):  # elsewhere: look once a second
+            time.sleep(1)
+    else:
+        select.select([handle], [], [])
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _prepare_in_worker(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +21,7 @@ from credential_service.crypto.proof_pool import POOL_FROM, prepare, prepare_man
 
 from .conftest import realistic_ob3_credential
 
+ROOT = Path(__file__).resolve().parents[3]
 VM = "did:web:skills.test:orgs:S000014990100#key-1"
 CREATED = "2026-12-04T08:00:00Z"
 
@@ -70,3 +77,47 @@ def test_worker_processes_prepare_what_this_process_would(test_signer: Callable[
         assert next(prepared) == here
     with pytest.raises(Exception, match="undefinedTerm"):  # the very error, raised here
         next(prepared)
+
+
+_OWNER = """
+import sys, time
+from credential_service.crypto import proof_pool
+from tests.unit.crypto.conftest import realistic_ob3_credential
+
+if __name__ == "__main__":
+    documents = [realistic_ob3_credential() for _ in range(proof_pool.POOL_FROM)]
+    options = {"verification_method": "did:x:y#k", "created": "2026-12-04T08:00:00Z"}
+    list(proof_pool.prepare_many(documents, cryptosuite="eddsa-rdfc-2022", **options))
+    print(" ".join(map(str, proof_pool._pool._processes)), flush=True)
+    time.sleep(120)
+"""
+
+
+def test_workers_end_when_their_owner_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "owner.py"
+    script.write_text(_OWNER)
+    owner = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert owner.stdout is not None
+    workers = [int(pid) for pid in owner.stdout.readline().split()]
+    assert workers
+    owner.send_signal(signal.SIGKILL)  # no atexit, no pool shutdown
+    owner.wait(timeout=30)
+    for _ in range(100):
+        if not any(_running(pid) for pid in workers):
+            break
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
