@@ -339,7 +339,7 @@ def test_a_database_out_of_reach_is_503_with_retry_after_not_500(
     shortly, as a problem document for the API and as a page for a person."""
     from contextlib import AbstractContextManager
 
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import InterfaceError, OperationalError
 
     def gone() -> AbstractContextManager[Any]:
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
@@ -352,3 +352,9 @@ def test_a_database_out_of_reach_is_503_with_retry_after_not_500(
     page = client.get("/publicity")
     assert page.status_code == 503 and page.headers["retry-after"] == "5"
     assert page.headers["content-type"].startswith("text/html") and "数据库暂时不可用" in page.text
+
+    def closed() -> AbstractContextManager[Any]:  # a pooled connection whose server went away
+        raise InterfaceError("SELECT 1", {}, Exception("the connection is closed"))
+
+    monkeypatch.setattr(runtime, "read_session", closed)
+    assert client.get("/api/v1/publicity").status_code == 503
