@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.admin.pages import router as admin_pages_router
@@ -75,6 +75,8 @@ DOCS_HEADERS = {
     ),
     "Cache-Control": "public, max-age=300",
 }
+# A failover (scripts/cluster failover) takes a few seconds: clients come back after this many.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def _loc(parts: tuple[int | str, ...]) -> str:
@@ -130,6 +132,20 @@ def _data_problem(request: Request, _exc: Exception) -> Response:
     return error_page(request, error) if _is_page(request) else problem(error)
 
 
+def _database_unavailable(request: Request, _exc: Exception) -> Response:
+    """The database cannot be reached or dropped the connection (a restart, a failover to the
+    standby; PostgreSQL's classes 08, 40, 53, 57, 58): 503 with Retry-After, never a 500. A write cut
+    off during its commit may have committed: retrying with the same idempotency key is safe."""
+    error = ServiceError(
+        message="数据库暂时不可用，请稍后重试 / the database is unavailable: retry shortly",
+        code="database_unavailable",
+        status=503,
+    )
+    response = error_page(request, error) if _is_page(request) else problem(error)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def _http_problem(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error = ServiceError(message=str(exc.detail), code=f"http_{exc.status_code}", status=exc.status_code)
@@ -164,6 +180,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_exception_handler(SignInRequired, _to_signin)
     app.add_exception_handler(StarletteHTTPException, _http_problem)
     app.add_exception_handler(DataError, _data_problem)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)  # "the connection is closed"
     app.add_exception_handler(Exception, _unexpected_problem)
     for router in (
         web_router,
