@@ -37,7 +37,7 @@ from credential_service.records.training import postings  # noqa: E402
 from credential_service.records.training.schemas import AttendanceIn, AttendancePosting  # noqa: E402
 from credential_service.runtime import build_runtime  # noqa: E402
 from credential_service.supervision.province import generate as province  # noqa: E402
-from credential_service.supervision.province.world import EnrolmentPlan, World  # noqa: E402
+from credential_service.supervision.province.plans import EnrolmentPlan, World  # noqa: E402
 
 
 def post_once(open_session: Callable[[], object], key: bytes, enrolment: EnrolmentPlan, minute: int) -> float:

@@ -84,7 +84,7 @@ def generate(
     when a planted case is missed or the clean part is flagged (decision 041)."""
     from credential_service.core.clock import beijing_today
     from credential_service.supervision.province import generate as province
-    from credential_service.supervision.province.world import NotEnoughPeople
+    from credential_service.supervision.province.plans import NotEnoughPeople
 
     runtime: Platform = runtime_of(ctx)
     with runtime.session() as session:

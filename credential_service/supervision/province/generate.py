@@ -15,8 +15,10 @@ from credential_service.crypto.keystore import KeyStore
 from credential_service.identity.models import Person
 from credential_service.supervision import service
 from credential_service.supervision.models import SupervisionCase
-from credential_service.supervision.province.store import Sessions, store_world
-from credential_service.supervision.province.world import World, build_world
+from credential_service.supervision.province.bulk import Sessions
+from credential_service.supervision.province.plans import World
+from credential_service.supervision.province.store import store_world
+from credential_service.supervision.province.world import build_world
 from credential_service.supervision.rules.cases import finding_key
 from credential_service.supervision.rules.registry import CHECKS
 
