@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -156,6 +156,47 @@ def _unexpected_problem(_request: Request, _exc: Exception) -> Response:
     return problem(ServiceError(message="服务内部错误 / internal error", code="internal", status=500))
 
 
+# Starlette picks the handler of the most specific class; Exception answers the rest as a problem.
+PROBLEM_HANDLERS: tuple[tuple[type[Exception], Callable[[Request, Exception], Response]], ...] = (
+    (RequestValidationError, _validation_problem),
+    (ServiceError, _service_problem),
+    (SignInRequired, _to_signin),
+    (StarletteHTTPException, _http_problem),
+    (DataError, _data_problem),
+    (OperationalError, _database_unavailable),
+    (InterfaceError, _database_unavailable),  # "the connection is closed"
+    (Exception, _unexpected_problem),
+)
+ROUTERS = (
+    web_router,
+    issuers_router,
+    certificates_router,
+    status_changes_router,
+    certificate_print_router,
+    verification_router,
+    verification_pages_router,
+    transparency_router,
+    identity_router,
+    records_router,
+    staff_router,
+    pages_router,
+    training_router,
+    organisations_router,
+    workflow_router,
+    organisation_pages_router,
+    workflow_pages_router,
+    admin_pages_router,
+    admin_subsidy_pages_router,
+    institution_pages_router,
+    subsidies_router,
+    subsidy_pages_router,
+    supervision_router,
+    supervision_pages_router,
+    statistics_router,
+    statistics_pages_router,
+)
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """The ASGI application. Refuses to start on an unmigrated database or a wrong passphrase."""
     runtime = runtime or build_runtime(settings or load_settings())
@@ -175,42 +216,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.add_exception_handler(RequestValidationError, _validation_problem)
-    app.add_exception_handler(ServiceError, _service_problem)
-    app.add_exception_handler(SignInRequired, _to_signin)
-    app.add_exception_handler(StarletteHTTPException, _http_problem)
-    app.add_exception_handler(DataError, _data_problem)
-    app.add_exception_handler(OperationalError, _database_unavailable)
-    app.add_exception_handler(InterfaceError, _database_unavailable)  # "the connection is closed"
-    app.add_exception_handler(Exception, _unexpected_problem)
-    for router in (
-        web_router,
-        issuers_router,
-        certificates_router,
-        status_changes_router,
-        certificate_print_router,
-        verification_router,
-        verification_pages_router,
-        transparency_router,
-        identity_router,
-        records_router,
-        staff_router,
-        pages_router,
-        training_router,
-        organisations_router,
-        workflow_router,
-        organisation_pages_router,
-        workflow_pages_router,
-        admin_pages_router,
-        admin_subsidy_pages_router,
-        institution_pages_router,
-        subsidies_router,
-        subsidy_pages_router,
-        supervision_router,
-        supervision_pages_router,
-        statistics_router,
-        statistics_pages_router,
-    ):
+    for error, handler in PROBLEM_HANDLERS:
+        app.add_exception_handler(error, handler)
+    for router in ROUTERS:
         app.include_router(router)
     # The examples name the default deployment's DID; /docs shows this deployment's own.
     platform_did = issuer_did(runtime.settings.public_base_url, PLATFORM_CODE)
