@@ -31,7 +31,7 @@ from credential_service.certificates.numbering import allocate_certificate_numbe
 from credential_service.certificates.qr_codes import token_claims
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status.lists import StatusAssignment, assign_statuses
-from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.clock import to_xsd
 from credential_service.core.db import applied_on_standby_at_commit, table_of
 from credential_service.crypto.data_integrity import TransformationError
 from credential_service.crypto.jsonld import JsonLdError
@@ -242,7 +242,7 @@ def _log_and_audit(
             }
             for row in credentials
         ],
-        at=max(now, utcnow()),  # logged when it is logged (as one by one)
+        at=now,  # the log moves it past any checkpoint already signed (as one by one)
     )
     transparency_log.checkpoint_at_commit(session, keystore, public_base_url=settings.public_base_url)
     audit.record_many(

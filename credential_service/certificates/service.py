@@ -188,9 +188,7 @@ def issue_credential(
         if existing is None:
             raise _id_taken() from None
         return existing
-    # Logged when it is logged: a credential dated in the past (a late record) is not backdated in
-    # the log, whose leaves only move forward in time past its checkpoints.
-    _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=max(now, utcnow()))
+    _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=now)
     count_issued(session, 1)
     return record
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import TextClause, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.clock import as_utc, to_xsd, utcnow
 from credential_service.core.db import sequence_lock, table_of
 from credential_service.crypto import merkle
 from credential_service.crypto.checkpoint import Checkpoint, log_origin
@@ -105,13 +105,13 @@ def append_many(
     the new leaves complete are computed here (those left of the first new leaf, at most one per
     level, read in one query) and every row is written in one bulk insert per table."""
     kind = leaf_kind(kind)
-    logged_at = at or utcnow()
+    _lock(session)
+    logged_at = _logged_at(session, at)
     leaves = []
     for data in items:
         body = canonical_json(leaf_document(kind, data, logged_at)).decode("utf-8")
         credential_id = data.get("credentialId")
         leaves.append((body, merkle.leaf_hash(body.encode("utf-8")), credential_id))
-    _lock(session)
     first = tree_size(session)
     completed = [(index, merkle.parents_completed_by(index)) for index in range(first, first + len(leaves))]
     # A left child covering only leaves before ``first`` is stored; the others are computed below.
@@ -150,6 +150,15 @@ def append_many(
         session.execute(insert(table_of(LogLeaf)), leaf_rows)
         session.execute(insert(table_of(LogNode)), node_rows)
     return refs
+
+
+def _logged_at(session: Session, at: datetime | None) -> datetime:
+    """``at`` (default now), never before a checkpoint already signed: one that excludes a leaf
+    cannot be older than it (a record dated in the past, such as a late certificate, is logged when
+    it is logged). Read under the log's lock."""
+    logged_at = at or utcnow()
+    signed = session.scalar(select(LogCheckpoint.signed_at).order_by(LogCheckpoint.tree_size.desc()).limit(1))
+    return max(logged_at, as_utc(signed)) if signed is not None else logged_at
 
 
 def root_hash(session: Session, size: int) -> bytes:
