@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, PendingRollbackError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.admin.pages import router as admin_pages_router
@@ -165,6 +165,7 @@ PROBLEM_HANDLERS: tuple[tuple[type[Exception], Callable[[Request, Exception], Re
     (DataError, _data_problem),
     (OperationalError, _database_unavailable),
     (InterfaceError, _database_unavailable),  # "the connection is closed"
+    (PendingRollbackError, _database_unavailable),  # a statement after the connection died mid-transaction
     (Exception, _unexpected_problem),
 )
 ROUTERS = (

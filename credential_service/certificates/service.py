@@ -319,7 +319,8 @@ def issue_requested_credential(
 
     The registry has the last word (decision 022): what only it may say (a skill certificate, its
     number, another issuer name, a clear ID number) is refused, the registered name is written
-    into an ``issuer`` object, and the organisation must be active. Raises CredentialRejected.
+    into an ``issuer`` object that names nobody, and the organisation must be active.
+    Raises CredentialRejected.
     """
     problems = (  # a document nested too deep is refused by issue_credential, before any walk
         []
@@ -331,7 +332,7 @@ def issue_requested_credential(
         problems.append(FieldError("options.credentialId", problem))
     if problems:
         raise CredentialRejected(problems)
-    if isinstance(credential.get("issuer"), dict):
+    if isinstance(credential.get("issuer"), dict) and "name" not in credential["issuer"]:
         credential = {**credential, "issuer": {**credential["issuer"], "name": issuer.name}}
     return issue_credential(
         session,

@@ -339,7 +339,7 @@ def test_a_database_out_of_reach_is_503_with_retry_after_not_500(
     shortly, as a problem document for the API and as a page for a person."""
     from contextlib import AbstractContextManager
 
-    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
 
     def gone() -> AbstractContextManager[Any]:
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
@@ -357,4 +357,10 @@ def test_a_database_out_of_reach_is_503_with_retry_after_not_500(
         raise InterfaceError("SELECT 1", {}, Exception("the connection is closed"))
 
     monkeypatch.setattr(runtime, "read_session", closed)
+    assert client.get("/api/v1/publicity").status_code == 503
+
+    def cut_mid_transaction() -> AbstractContextManager[Any]:  # seen in the failover drill
+        raise PendingRollbackError("Can't reconnect until invalid transaction is rolled back")
+
+    monkeypatch.setattr(runtime, "read_session", cut_mid_transaction)
     assert client.get("/api/v1/publicity").status_code == 503
