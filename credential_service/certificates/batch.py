@@ -261,7 +261,7 @@ def _log_and_audit(
 
 def _file_entries(session: Session, issuer: Issuer, drafts: Sequence[_Draft]) -> None:
     """One entry in each holder's file, as ``service.issue_skill_certificate`` appends."""
-    records.append_entries(
+    records.append_entries_without_ids(
         session,
         [
             records.NewEntry(

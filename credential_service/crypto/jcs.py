@@ -7,8 +7,9 @@ Multilingual Plane, RFC 8785 output equals Python's sorted compact ``json.dumps`
   differ only when a name holds a character above U+FFFF;
 - strings are escaped the same way (ECMAScript JSON.stringify and ``json`` with
   ``ensure_ascii=False`` both escape only ``"``, ``\\`` and U+0000–U+001F, with the same short forms);
-- integers up to 2^53 print as themselves in both.
-Anything else (floats, large integers, lone surrogates, astral member names) goes to ``rfc8785``.
+- integers up to 2^53 print as themselves in both, and so does a float with an integral value in
+  RFC 8785 (85.0 is ``85``): such floats are written as the integers they equal (a score).
+Anything else (other floats, large integers, lone surrogates, astral member names) goes to ``rfc8785``.
 The equivalence is property-tested against ``rfc8785``.
 """
 
@@ -36,21 +37,25 @@ def _plain_text(text: str) -> bool:
     return _SURROGATE.search(text) is None
 
 
-def _fast_path_applies(value: Any) -> bool:
+_SLOW, _FAST, _FAST_WITH_INTEGRAL_FLOATS = 0, 1, 2
+
+
+def _fast_path_applies(value: Any) -> int:
+    """_FAST, _FAST_WITH_INTEGRAL_FLOATS (once those are ints) or _SLOW."""
     # Exact classes first (the common case, and cheaper than isinstance); subclasses after.
-    stack = [value]
+    stack, verdict = [value], _FAST
     while stack:
         item = stack.pop()
         cls = item.__class__
         if cls is str:
             if not item.isascii() and not _plain_text(item):
-                return False
+                return _SLOW
         elif cls is dict:
             for key, member in item.items():
                 if key.__class__ is not str and not isinstance(key, str):
-                    return False
+                    return _SLOW
                 if not key.isascii() and (max(key) > "\uffff" or not _plain_text(key)):
-                    return False
+                    return _SLOW
                 stack.append(member)
         elif cls is list:
             stack.extend(item)
@@ -58,10 +63,23 @@ def _fast_path_applies(value: Any) -> bool:
             continue
         elif cls is int:
             if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
-                return False
+                return _SLOW
+        elif cls is float and item.is_integer() and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+            verdict = _FAST_WITH_INTEGRAL_FLOATS
         elif not _fast_subclass(item, stack):
-            return False
-    return True
+            return _SLOW
+    return verdict
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    """``value`` with every float (all integral here: see _fast_path_applies) written as an int."""
+    if value.__class__ is float:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral_floats_as_ints(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(member) for member in value]
+    return value
 
 
 def _fast_subclass(item: Any, stack: list[Any]) -> bool:
@@ -83,7 +101,10 @@ def _fast_subclass(item: Any, stack: list[Any]) -> bool:
 
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of ``value``; raises JcsError if it has none."""
-    if _fast_path_applies(value):
+    verdict = _fast_path_applies(value)
+    if verdict != _SLOW:
+        if verdict == _FAST_WITH_INTEGRAL_FLOATS:
+            value = _integral_floats_as_ints(value)
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
     try:
         return bytes(rfc8785.dumps(value))
