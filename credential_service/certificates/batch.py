@@ -10,7 +10,7 @@ while this process signs (crypto/proof_pool.py: the key never leaves this proces
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -35,14 +35,14 @@ from credential_service.core.clock import to_xsd
 from credential_service.core.db import applied_on_standby_at_commit, table_of
 from credential_service.crypto.data_integrity import TransformationError
 from credential_service.crypto.jsonld import JsonLdError
-from credential_service.crypto.keystore import KeyStore
+from credential_service.crypto.keystore import KeyStore, Signer
 from credential_service.crypto.multibase import decode_ed25519_public_key
-from credential_service.crypto.proof_pool import prepare_many
+from credential_service.crypto.proof_pool import Prepared, prepare_many
 from credential_service.crypto.qr_token import sign_token
 from credential_service.crypto.status_list import StatusPurpose
 from credential_service.crypto.vcdm import credential_problems
 from credential_service.issuers import service as issuers
-from credential_service.issuers.models import Issuer
+from credential_service.issuers.models import Issuer, IssuerKey
 from credential_service.records import service as records
 from credential_service.records.rules import EntryKind
 from credential_service.transparency import service as transparency_log
@@ -97,12 +97,7 @@ def issue_skill_certificates(
     )
     key, signer = issuers.signer_for(issuer, keystore)  # read in this transaction: never a retired key
     applied_on_standby_at_commit(session)
-    drafts = _drafts(
-        session, settings, issuer, holders, occupation=occupation, level=level, exam_date=exam_date, now=now
-    )
-    public_key = decode_ed25519_public_key(key.public_key_multibase)
-    credentials: list[dict[str, Any]] = []
-    tokens: list[dict[str, Any]] = []
+    drafts = _drafts(session, settings, issuer, holders, _Award(occupation, level, exam_date, now))
     try:
         prepared = prepare_many(
             [d.credential for d in drafts],
@@ -111,26 +106,7 @@ def issue_skill_certificates(
             created=to_xsd(now),
         )
         _file_entries(session, issuer, drafts)  # while the workers canonicalise
-        for draft, ready in zip(drafts, prepared, strict=True):
-            credential_json, jcs = ready.signed(draft.credential, signer.sign(ready.to_sign.hash_data))
-            row = _credential_row(draft, issuer, key.verification_method, now)
-            row.update(credential_json=credential_json, digest=hashlib.sha256(jcs).hexdigest())
-            credentials.append(row)
-            claims = token_claims(
-                public_key,
-                issued_at=now,
-                certificate_number=row["certificate_number"],
-                digest=row["digest"],
-                revocation=(row["revocation_list_id"], row["revocation_index"]),
-                suspension=(row["suspension_list_id"], row["suspension_index"]),
-            )
-            tokens.append(
-                {
-                    "credential_id": row["credential_id"],
-                    "token": sign_token(claims, signer.sign),
-                    "created_at": now,
-                }
-            )
+        credentials, tokens = _signed_rows(drafts, prepared, issuer=issuer, key=key, signer=signer, now=now)
     except (JsonLdError, TransformationError) as exc:
         raise service.signing_refused(exc) from exc
     session.execute(insert(table_of(IssuedCredential)), credentials)
@@ -143,6 +119,42 @@ def issue_skill_certificates(
     return issued
 
 
+def _signed_rows(
+    drafts: Sequence[_Draft],
+    prepared: Iterable[Prepared],
+    *,
+    issuer: Issuer,
+    key: IssuerKey,
+    signer: Signer,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of the signed credentials and of their QR tokens, signed here (the key stays home)."""
+    public_key = decode_ed25519_public_key(key.public_key_multibase)
+    credentials: list[dict[str, Any]] = []
+    tokens: list[dict[str, Any]] = []
+    for draft, ready in zip(drafts, prepared, strict=True):
+        credential_json, jcs = ready.signed(draft.credential, signer.sign(ready.to_sign.hash_data))
+        row = _credential_row(draft, issuer, key.verification_method, now)
+        row.update(credential_json=credential_json, digest=hashlib.sha256(jcs).hexdigest())
+        credentials.append(row)
+        claims = token_claims(
+            public_key,
+            issued_at=now,
+            certificate_number=row["certificate_number"],
+            digest=row["digest"],
+            revocation=(row["revocation_list_id"], row["revocation_index"]),
+            suspension=(row["suspension_list_id"], row["suspension_index"]),
+        )
+        tokens.append(
+            {
+                "credential_id": row["credential_id"],
+                "token": sign_token(claims, signer.sign),
+                "created_at": now,
+            }
+        )
+    return credentials, tokens
+
+
 def _already_issued(session: Session, issuer: Issuer, keys: Sequence[str]) -> dict[str, str]:
     rows = session.execute(
         select(IssuedCredential.idempotency_key, IssuedCredential.certificate_number).where(
@@ -152,32 +164,37 @@ def _already_issued(session: Session, issuer: Issuer, keys: Sequence[str]) -> di
     return {key: number or "" for key, number in rows if key is not None}
 
 
+@dataclass(frozen=True)
+class _Award:
+    """What every certificate of a chunk shares."""
+
+    occupation: Occupation
+    level: SkillLevel
+    exam_date: date | None
+    at: datetime
+
+
 def _drafts(
     session: Session,
     settings: service.IssuanceSettings,
     issuer: Issuer,
     holders: Sequence[RecordedHolder],
-    *,
-    occupation: Occupation,
-    level: SkillLevel,
-    exam_date: date | None,
-    now: datetime,
+    award: _Award,
 ) -> list[_Draft]:
     """The unsigned credentials, numbered in order, each with its two status entries."""
     numbers = allocate_certificate_numbers(
-        session, organisation_code=issuer.code, year=now.year, level=level, count=len(holders)
+        session, organisation_code=issuer.code, year=award.at.year, level=award.level, count=len(holders)
     )
     drafts = []
     for holder, number in zip(holders, numbers, strict=True):
-        certificate = SkillCertificate(
-            certificate_number=number,
-            issuer_did=issuer.did,
-            issuer_name=issuer.name,
-            holder_name=holder.name,
-            occupation=occupation,
-            level=level,
-            issued_at=now,
-            exam_date=exam_date,
+        certificate = SkillCertificate.issued(
+            number,
+            issuer,
+            holder.name,
+            occupation=award.occupation,
+            level=award.level,
+            at=award.at,
+            exam_date=award.exam_date,
         )
         credential = skill_certificate_credential(certificate, public_base_url=settings.public_base_url)
         drafts.append(_Draft(holder, certificate, credential))

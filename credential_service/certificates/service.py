@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -398,17 +399,10 @@ def issue_skill_certificate(
         return existing
     check_may_issue(session, settings, issuer, [holder.name], occupation=occupation, level=level, at=now)
     number = allocate_certificate_number(session, organisation_code=issuer.code, year=now.year, level=level)
-    certificate = SkillCertificate(
-        certificate_number=number,
-        issuer_did=issuer.did,
-        issuer_name=issuer.name,
-        holder_name=holder.name,
-        occupation=occupation,
-        level=level,
-        issued_at=now,
-        exam_date=exam_date,
-        replaces=replaces,
+    certificate = SkillCertificate.issued(
+        number, issuer, holder.name, occupation=occupation, level=level, at=now, exam_date=exam_date
     )
+    certificate = dataclasses.replace(certificate, replaces=replaces)
     person = identity.register_person(
         session, data_key, identity.Identity(holder.document_type, holder.id_number), holder.name, now=now
     )
