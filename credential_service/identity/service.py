@@ -77,6 +77,15 @@ def get_person(session: Session, public_id: str) -> Person:
     return person
 
 
+def person_id_of(session: Session, public_id: str) -> int:
+    """The database id of the person ``public_id`` names: one indexed read, no entity (nor its cards)
+    loaded, for reads that need only the key. Raises PersonNotFound."""
+    found = session.scalar(select(Person.id).where(Person.public_id == public_id))
+    if found is None:
+        raise PersonNotFound()
+    return int(found)
+
+
 def register_person(
     session: Session, data_key: bytes, identity: Identity, name: str, *, now: datetime | None = None
 ) -> Person:

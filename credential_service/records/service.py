@@ -177,6 +177,11 @@ class TimelineEntry:
 
 def timeline(session: Session, person: Person) -> list[TimelineEntry]:
     """The whole file, oldest first, each entry marked with the correction that supersedes it."""
+    return timeline_of(session, person.id)
+
+
+def timeline_of(session: Session, person_id: int) -> list[TimelineEntry]:
+    """``timeline`` by the person's database id: one range read of the (person_id, seq) index."""
     rows = session.execute(
         select(
             FileEntry.seq,
@@ -189,7 +194,7 @@ def timeline(session: Session, person: Person) -> list[TimelineEntry]:
             FileEntry.reason,
             FileEntry.entry_hash,
         )
-        .where(FileEntry.person_id == person.id)
+        .where(FileEntry.person_id == person_id)
         .order_by(FileEntry.seq)
     ).all()
     superseded = {row.supersedes_seq: row.seq for row in rows if row.supersedes_seq is not None}
