@@ -71,6 +71,7 @@ from credential_service.identity.service import ID_NUMBER_PURPOSE, get_person  #
 from credential_service.records.models import FileEntry  # noqa: E402
 from credential_service.records.rules import GENESIS, ChainedFields, EntryKind, entry_hash  # noqa: E402
 from credential_service.records.service import timeline, verify_file  # noqa: E402
+from credential_service.worker.service import file_of  # noqa: E402
 
 DATA_KEY = hashlib.sha256(b"bench_file data key").digest()  # benchmark data only
 KEYSTORE_PASSPHRASE = "bench-file-passphrase"
@@ -732,7 +733,7 @@ class RawQuery:
 class HttpFile:
     """``GET /api/v1/me/file`` against uvicorn serving the app (a child process) on this database."""
 
-    def __init__(self, url: str, state_dir: Path) -> None:
+    def __init__(self, url: str, state_dir: Path, source: Path = ROOT) -> None:
         import httpx
 
         with socket.socket() as probe:
@@ -740,7 +741,7 @@ class HttpFile:
             port = probe.getsockname()[1]
         self.base = f"http://127.0.0.1:{port}"
         self.keystore = bench_keystore(state_dir)
-        env = {**os.environ, **server_env(url, state_dir / "keys", self.base)}
+        env = {**os.environ, **server_env(url, state_dir / "keys", self.base), "PYTHONPATH": str(source)}
         command = [
             sys.executable,
             "-m",
@@ -754,7 +755,7 @@ class HttpFile:
             "warning",
             "--no-access-log",
         ]
-        self.server = subprocess.Popen(command, env=env, cwd=ROOT)
+        self.server = subprocess.Popen(command, env=env, cwd=source)
         self.client = httpx.Client(base_url=self.base, timeout=60)
         self.tokens: dict[str, str] = {}
         deadline = time.monotonic() + 60
@@ -781,6 +782,10 @@ class HttpFile:
         """The status and the whole body (read, not parsed: parsing is the client's own work)."""
         response = self.client.get(FILE_ROUTE, headers={"Authorization": f"Bearer {self.token(public_id)}"})
         return response.status_code, response.content
+
+    def bare(self) -> int:
+        """``GET /healthz``: the same server's floor (HTTP, the app, one ``SELECT 1``)."""
+        return self.client.get("/healthz").status_code
 
     def close(self) -> None:
         self.client.close()
@@ -877,7 +882,7 @@ def summary(values: list[float]) -> dict[str, float]:
 def measure(
     factory: sessionmaker[Session],
     raw: RawQuery,
-    http: HttpFile | None,
+    servers: dict[str, HttpFile],
     sample: list[Sampled],
     *,
     rounds: int,
@@ -896,6 +901,10 @@ def measure(
             raise AssertionError(f"chain problems in a generated file: {problems[:3]}")
         return s.entries
 
+    def service_file_of(s: Sampled) -> int:
+        with session_scope(factory) as session:
+            return len(file_of(session, s.public_id))
+
     def service_person_only(s: Sampled) -> int:
         with session_scope(factory) as session:
             get_person(session, s.public_id)
@@ -911,21 +920,31 @@ def measure(
         return len(rows)
 
     methods: dict[str, Callable[[Sampled], int]] = {
+        "worker.file_of (service, as the route reads)": service_file_of,
         "timeline (service, session_scope + get_person)": service_timeline,
         "of which session_scope + get_person alone": service_person_only,
         "verify_file (chain check, for reference)": service_verify,
         "raw SELECT payload … ORDER BY seq (baseline)": raw_payload,
         "raw SELECT timeline columns + json.loads": raw_timeline,
     }
-    if http is not None:
+    for label, server in servers.items():
 
-        def over_http(s: Sampled) -> int:
-            status, body = http.get(s.public_id)
+        def over_http(s: Sampled, server: HttpFile = server) -> int:
+            status, body = server.get(s.public_id)
             if status != 200:
                 raise AssertionError(f"GET {FILE_ROUTE} answered {status}")
             return len(json.loads(body)) if warming else s.entries  # a JSON list, oldest first
 
-        methods[f"GET {FILE_ROUTE} (HTTP, uvicorn)"] = over_http
+        methods[f"GET {FILE_ROUTE} (HTTP, {label})"] = over_http
+    if "uvicorn" in servers:
+        floor = servers["uvicorn"]
+
+        def bare_route(s: Sampled) -> int:
+            if floor.bare() != 200:
+                raise AssertionError("GET /healthz failed")
+            return s.entries
+
+        methods["GET /healthz (HTTP, same server: the floor)"] = bare_route
 
     warming = True
     for s in sample:  # warm-up, and every method must see the whole file
@@ -998,23 +1017,28 @@ def run(args: argparse.Namespace, state_dir: Path) -> dict[str, Any]:
     rng = random.Random(args.seed + 1)
     sample = choose_sample(factory, rng, args.samples)
     raw = RawQuery(url)
-    http: HttpFile | None = None
+    servers: dict[str, HttpFile] = {}
     http_note = None
     if args.http:
-        http = HttpFile(url, state_dir)
-        status = http.status(sample[0].public_id)
-        if status != 200:
-            http_note = f"GET {FILE_ROUTE} answered {status}: HTTP not measured"
-            http.close()
-            http = None
+        sources = {"uvicorn": ROOT}
+        if args.compare_source:
+            sources[f"uvicorn, {args.compare_source}"] = args.compare_source.resolve()
+        for label, source in sources.items():
+            server = HttpFile(url, state_dir, source)
+            status = server.status(sample[0].public_id)
+            if status == 200:
+                servers[label] = server
+            else:
+                http_note = f"GET {FILE_ROUTE} answered {status} ({label}): not measured"
+                server.close()
     log(f"==> measuring {len(sample)} files × {args.rounds} rounds")
     try:
-        times, heaviest = measure(factory, raw, http, sample, rounds=args.rounds, rng=rng)
+        times, heaviest = measure(factory, raw, servers, sample, rounds=args.rounds, rng=rng)
         plan = raw.plan(TIMELINE_SQL, sample[0].person_id)
     finally:
         raw.close()
-        if http is not None:
-            http.close()
+        for server in servers.values():
+            server.close()
         engine.dispose()
     stats = {name: summary(values) for name, values in times.items()}
     baseline = next(name for name in stats if "(baseline)" in name)
@@ -1109,6 +1133,13 @@ def main() -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help=f"also GET {FILE_ROUTE} through uvicorn (skipped by itself while the route answers 404)",
+    )
+    parser.add_argument(
+        "--compare-source",
+        type=Path,
+        metavar="DIR",
+        help="also serve the app from another source tree (e.g. a checkout of main) on the same "
+        "database, measured interleaved with this one: before and after in one run",
     )
     parser.add_argument(
         "--profile",
