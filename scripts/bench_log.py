@@ -19,7 +19,8 @@ verifier:
 - the baseline, ``recompute``: read every leaf hash of the table and compute the same inclusion
   path from them (RFC 9162 §2.1.3.1 as written), i.e. a log that stores no subtree hashes.
 
-``--json`` for a machine-readable result; ``--keep DIR`` keeps the SQLite database; ``--profile N``
+``--json`` for a machine-readable result; ``--keep DIR`` keeps the SQLite database (``--reuse``
+measures it again: appends and checkpoints add to it); ``--profile N``
 prints cProfile's top N entries of the computed and of the cached proofs.
 """
 
@@ -29,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -233,6 +235,7 @@ def main() -> None:
         "--database-url", help="PostgreSQL URL of an EMPTY database (default: SQLite in a temp dir)"
     )
     parser.add_argument("--keep", type=Path, help="keep the SQLite database in this folder")
+    parser.add_argument("--reuse", action="store_true", help="measure the leaves of a kept database")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile: top N entries")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -249,9 +252,17 @@ def main() -> None:
     )
     runtime = build_runtime(settings, require_migrated=False)
     upgrade(runtime.engine)
-    print(f"filling the log with {args.leaves:,} leaves ({url.split(':')[0]}) …", file=sys.stderr)
     started = time.monotonic()
-    _fill(runtime.engine, args.leaves)
+    with runtime.read_session() as session:
+        kept = log.tree_size(session)
+    if kept and args.reuse:
+        args.leaves = kept
+        print(f"measuring the {kept:,} leaves already in the log", file=sys.stderr)
+    elif kept:
+        raise SystemExit(f"the log already holds {kept:,} leaves: pass --reuse to measure them")
+    else:
+        print(f"filling the log with {args.leaves:,} leaves ({url.split(':')[0]}) …", file=sys.stderr)
+        _fill(runtime.engine, args.leaves)
     filled = time.monotonic() - started
     result = {
         "leaves": args.leaves,
@@ -261,6 +272,8 @@ def main() -> None:
         **run(runtime, args.leaves, args.rounds, args.baseline_rounds, args.profile),
     }
     runtime.close()
+    if args.keep is None:
+        shutil.rmtree(folder, ignore_errors=True)  # the temporary database and keys
     if args.json:
         print(json.dumps(result, indent=2))
         return
