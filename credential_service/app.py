@@ -45,6 +45,7 @@ from credential_service.transparency.routes import router as transparency_router
 from credential_service.transparency.schedule import checkpoint_schedule
 from credential_service.verification.pages import router as verification_pages_router
 from credential_service.verification.routes import router as verification_router
+from credential_service.web.admission import AdmissionLimit
 from credential_service.web.http import BodySizeLimit, SecurityHeaders, problem
 from credential_service.web.observability import RequestObservation
 from credential_service.web.openapi import install as install_openapi
@@ -206,6 +207,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.add_middleware(
         BodySizeLimit, limit=runtime.settings.max_body_bytes, upload_limit=runtime.settings.max_upload_bytes
+    )
+    settings = runtime.settings
+    app.add_middleware(  # sheds load before any work; its 503s are measured and logged like any answer
+        AdmissionLimit,
+        max_in_flight=settings.max_in_flight,
+        max_waiting=settings.max_waiting,
+        max_wait_seconds=settings.max_wait_seconds,
     )
     app.add_middleware(SecurityHeaders, page_headers=PAGE_HEADERS)
     app.add_middleware(RequestObservation)  # outermost: measures and logs everything below

@@ -43,6 +43,10 @@ VERIFICATIONS = Counter(
     ["verdict", "channel"],
 )
 ISSUED = Counter("credential_issued_total", "Credentials signed and recorded by the registry")
+SHED = Counter(
+    "http_requests_shed_total",
+    "Requests refused with 503 before any work, the process being at its admission limit (decision 043)",
+)
 POOL_IN_USE = Gauge(
     "db_pool_connections_in_use",
     "Database connections checked out of the pool, all processes",
