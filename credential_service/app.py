@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, PendingRollbackError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.admin.pages import router as admin_pages_router
@@ -76,6 +76,8 @@ DOCS_HEADERS = {
     ),
     "Cache-Control": "public, max-age=300",
 }
+# A failover (scripts/cluster failover) takes a few seconds: clients come back after this many.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def _loc(parts: tuple[int | str, ...]) -> str:
@@ -131,6 +133,20 @@ def _data_problem(request: Request, _exc: Exception) -> Response:
     return error_page(request, error) if _is_page(request) else problem(error)
 
 
+def _database_unavailable(request: Request, _exc: Exception) -> Response:
+    """The database cannot be reached or dropped the connection (a restart, a failover to the
+    standby; PostgreSQL's classes 08, 40, 53, 57, 58): 503 with Retry-After, never a 500. A write cut
+    off during its commit may have committed: retrying with the same idempotency key is safe."""
+    error = ServiceError(
+        message="数据库暂时不可用，请稍后重试 / the database is unavailable: retry shortly",
+        code="database_unavailable",
+        status=503,
+    )
+    response = error_page(request, error) if _is_page(request) else problem(error)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def _http_problem(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error = ServiceError(message=str(exc.detail), code=f"http_{exc.status_code}", status=exc.status_code)
@@ -139,6 +155,48 @@ def _http_problem(_request: Request, exc: Exception) -> Response:
 
 def _unexpected_problem(_request: Request, _exc: Exception) -> Response:
     return problem(ServiceError(message="服务内部错误 / internal error", code="internal", status=500))
+
+
+# Starlette picks the handler of the most specific class; Exception answers the rest as a problem.
+PROBLEM_HANDLERS: tuple[tuple[type[Exception], Callable[[Request, Exception], Response]], ...] = (
+    (RequestValidationError, _validation_problem),
+    (ServiceError, _service_problem),
+    (SignInRequired, _to_signin),
+    (StarletteHTTPException, _http_problem),
+    (DataError, _data_problem),
+    (OperationalError, _database_unavailable),
+    (InterfaceError, _database_unavailable),  # "the connection is closed"
+    (PendingRollbackError, _database_unavailable),  # a statement after the connection died mid-transaction
+    (Exception, _unexpected_problem),
+)
+ROUTERS = (
+    web_router,
+    issuers_router,
+    certificates_router,
+    status_changes_router,
+    certificate_print_router,
+    verification_router,
+    verification_pages_router,
+    transparency_router,
+    identity_router,
+    records_router,
+    staff_router,
+    pages_router,
+    training_router,
+    organisations_router,
+    workflow_router,
+    organisation_pages_router,
+    workflow_pages_router,
+    admin_pages_router,
+    admin_subsidy_pages_router,
+    institution_pages_router,
+    subsidies_router,
+    subsidy_pages_router,
+    supervision_router,
+    supervision_pages_router,
+    statistics_router,
+    statistics_pages_router,
+)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -160,40 +218,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.add_exception_handler(RequestValidationError, _validation_problem)
-    app.add_exception_handler(ServiceError, _service_problem)
-    app.add_exception_handler(SignInRequired, _to_signin)
-    app.add_exception_handler(StarletteHTTPException, _http_problem)
-    app.add_exception_handler(DataError, _data_problem)
-    app.add_exception_handler(Exception, _unexpected_problem)
-    for router in (
-        web_router,
-        issuers_router,
-        certificates_router,
-        status_changes_router,
-        certificate_print_router,
-        verification_router,
-        verification_pages_router,
-        transparency_router,
-        identity_router,
-        records_router,
-        staff_router,
-        pages_router,
-        training_router,
-        organisations_router,
-        workflow_router,
-        organisation_pages_router,
-        workflow_pages_router,
-        admin_pages_router,
-        admin_subsidy_pages_router,
-        institution_pages_router,
-        subsidies_router,
-        subsidy_pages_router,
-        supervision_router,
-        supervision_pages_router,
-        statistics_router,
-        statistics_pages_router,
-    ):
+    for error, handler in PROBLEM_HANDLERS:
+        app.add_exception_handler(error, handler)
+    for router in ROUTERS:
         app.include_router(router)
     # The examples name the default deployment's DID; /docs shows this deployment's own.
     platform_did = issuer_did(runtime.settings.public_base_url, PLATFORM_CODE)

@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from credential_service.assessment import cli as assessment_cli
+from credential_service.audit import cli as audit_cli
 from credential_service.certificates import cli as certificates_cli
 from credential_service.core.config import load_settings
 from credential_service.core.db import make_engine
@@ -48,6 +49,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+WORKER_HEALTHCHECK_SECONDS = 30
 token_app = typer.Typer(help="Mint a short-lived access token for scripts.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 for part_commands in (
@@ -60,6 +62,7 @@ for part_commands in (
     subsidies_cli.app,
     supervision_cli.app,
     statistics_cli.app,
+    audit_cli.app,
 ):
     app.add_typer(part_commands)
 
@@ -133,6 +136,9 @@ def serve(
         access_log=False,  # uvicorn's access log prints raw paths (tokens): ours logs route templates
         log_config=json_log_config(),
         proxy_headers=False,  # X-Forwarded-For is read only from CS_TRUSTED_PROXIES (http.client_key)
+        # A worker imports the whole service before it answers the supervisor's ping: on a busy host
+        # that takes longer than uvicorn's 5 s, and the worker is killed and started again, in a loop.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

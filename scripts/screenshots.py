@@ -144,7 +144,10 @@ def staff_pages(shots: Shots, runtime: Runtime) -> None:
         ("admin-batches", "/admin/batches"),
         ("admin-objections", "/admin/objections"),
         ("admin-status-changes", "/admin/status-changes"),
+        ("admin-subsidies", "/admin/subsidies"),
         ("admin-recoveries", "/admin/recoveries"),
+        ("admin-cases", "/admin/cases"),
+        ("admin-dashboard", "/admin/dashboard"),
         ("admin-audit", "/admin/audit"),
     ):
         shots.take(name, path)
@@ -188,6 +191,7 @@ def main() -> int:
                 shots.take("employer-revoked", by_status["revoked"][0]["verificationUrl"])
                 employer_checks(shots, manifest)
                 shots.take("publicity", "/publicity")
+                shots.take("statistics", "/stats")
                 worker_pages(shots, manifest)
                 organisation_pages(shots, runtime, manifest)
                 institution_pages(shots, runtime, manifest)

@@ -109,3 +109,56 @@ def form_csrf(client: Any, page: str) -> str:
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(page).text)
     assert found, f"no CSRF field on {page}"
     return found.group(1)
+
+
+def submission_past_publicity(
+    runtime: Runtime, organisation_code: str, *, candidates: int, plan_ref: str = "BATCH", seed: int = 5
+) -> str:
+    """A plan and a result sheet of ``candidates`` passing candidates whose publicity is over: ready
+    to issue. Returns the submission's public id."""
+    import hashlib
+    import io
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from credential_service.assessment.workflow import plans, submissions
+    from credential_service.assessment.workflow.models import ResultSubmission
+    from credential_service.assessment.workflow.results.sheet import read_csv
+
+    occupation = builtin_occupation("6-18-02-04")
+    rng = random.Random(seed)
+    numbers = list(dict.fromkeys(demo_id_number(rng) for _ in range(candidates * 2)))[:candidates]
+    content = (
+        "证件类型,证件号码,姓名,理论知识成绩,技能操作成绩\n"
+        + "".join(f"居民身份证,{n},{demo_name(rng)},80,85\n" for n in numbers)
+    ).encode()
+    with runtime.session() as session:
+        organisation = organisations.get_organisation(session, organisation_code)
+        plans.file_plan(
+            session,
+            organisation,
+            plan_ref=plan_ref,
+            occupation_code=occupation.code,
+            subtype=occupation.subtype,
+            level=5,
+            exam_start=date(2026, 11, 2),
+            exam_end=date(2026, 11, 3),
+            examiners=[{"name": "考评员", "certificate_number": "KP0001"}],
+        )
+        submission = submissions.submit_results(
+            session,
+            runtime.keystore,
+            runtime.settings.data_key_bytes,
+            organisation,
+            plan_ref=plan_ref,
+            rows=read_csv(io.BytesIO(content)),
+            source="csv",
+            content_sha256=hashlib.sha256(content).hexdigest(),
+        )
+        session.execute(
+            update(ResultSubmission)
+            .where(ResultSubmission.id == submission.id)
+            .values(publicity_ends_on=date.today() - timedelta(days=1))
+        )
+        return submission.public_id

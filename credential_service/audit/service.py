@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -39,7 +39,7 @@ def record(
     return event
 
 
-def check(events: Sequence[AuditEvent]) -> list[int]:
+def check(events: Iterable[AuditEvent]) -> list[int]:
     """Sequence numbers where the chain breaks (altered, removed or re-ordered events)."""
     broken, previous, expected = [], GENESIS, 1
     for event in events:
@@ -58,3 +58,9 @@ def events(session: Session, *, action: str | None = None) -> list[AuditEvent]:
     if action is not None:
         query = query.where(AuditEvent.action == action)
     return list(session.scalars(query))
+
+
+def stream(session: Session, *, batch: int = 2000) -> Iterator[AuditEvent]:
+    """Every event in order, fetched ``batch`` at a time (the whole trail never sits in memory)."""
+    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    yield from session.scalars(query)

@@ -180,6 +180,16 @@ def replaced_evidence(old: ReplacedCertificate) -> dict[str, Any]:
     }
 
 
+def names_only(name: Any, registered_name: str) -> bool:
+    """Whether ``issuer.name`` says the registered name and nothing else, in any form VC DM 2.0
+    §4.6 allows: a string, a language value object (``{"@value", "@language"}``, maybe with
+    ``@direction``), or a list of them. Whether the form is well made is the data model's check."""
+    names = name if isinstance(name, list) else [name]
+    return bool(names) and all(
+        (item.get("@value") if isinstance(item, dict) else item) == registered_name for item in names
+    )
+
+
 def registry_only_problems(credential: dict[str, Any], registered_name: str) -> list[FieldError]:
     """What a caller of ``/credentials/issue`` may not write, because only the registry may say it
     (decision 022): a 职业技能等级证书 (its number, name, schema or occupation alignment: those come
@@ -187,7 +197,7 @@ def registry_only_problems(credential: dict[str, Any], registered_name: str) -> 
     ID number anywhere."""
     problems: list[FieldError] = []
     issuer = credential.get("issuer")
-    if isinstance(issuer, dict) and issuer.get("name", registered_name) != registered_name:
+    if isinstance(issuer, dict) and "name" in issuer and not names_only(issuer["name"], registered_name):
         problems.append(
             FieldError("issuer.name", f"以备案名称为准：{registered_name} / must be the registered name")
         )

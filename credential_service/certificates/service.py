@@ -188,9 +188,7 @@ def issue_credential(
         if existing is None:
             raise _id_taken() from None
         return existing
-    # Logged when it is logged: a credential dated in the past (a late record) is not backdated in
-    # the log, whose leaves only move forward in time past its checkpoints.
-    _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=max(now, utcnow()))
+    _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=now)
     session.info[_ISSUED_IN_TRANSACTION] = session.info.get(_ISSUED_IN_TRANSACTION, 0) + 1
     return record
 
@@ -296,7 +294,8 @@ def issue_requested_credential(
 
     The registry has the last word (decision 022): what only it may say (a skill certificate, its
     number, another issuer name, a clear ID number) is refused, the registered name is written
-    into an ``issuer`` object, and the organisation must be active. Raises CredentialRejected.
+    into an ``issuer`` object that names nobody, and the organisation must be active.
+    Raises CredentialRejected.
     """
     problems = (  # a document nested too deep is refused by issue_credential, before any walk
         []
@@ -308,7 +307,7 @@ def issue_requested_credential(
         problems.append(FieldError("options.credentialId", problem))
     if problems:
         raise CredentialRejected(problems)
-    if isinstance(credential.get("issuer"), dict):
+    if isinstance(credential.get("issuer"), dict) and "name" not in credential["issuer"]:
         credential = {**credential, "issuer": {**credential["issuer"], "name": issuer.name}}
     return issue_credential(
         session,

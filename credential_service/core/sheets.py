@@ -17,6 +17,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import IO, Any, BinaryIO
 from xml.parsers import expat
 
@@ -119,6 +120,21 @@ def read_sheet(
     if is_xlsx:
         return "xlsx", list(read_xlsx(stream, shape, limits))
     return "csv", list(read_csv(stream, shape, limits))
+
+
+# 2026-09-01, 2026/9/1, 2026.9.1, and Excel's date cells as read (2026-09-01 00:00:00).
+_SHEET_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?: 00:00:00)?$")
+
+
+def sheet_date(text: str) -> date | None:
+    """A date as officers write it in a sheet cell, or None when it is not one."""
+    match = _SHEET_DATE.match(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
 
 
 def _fields_of(header: Sequence[Any], shape: SheetShape) -> list[str | None]:

@@ -35,7 +35,6 @@ import hashlib
 import math
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, Final
@@ -44,6 +43,8 @@ import orjson
 from frozendict import frozendict
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
+
+from credential_service.crypto.context_memo import ContextMemo, local_context_key
 
 JsonObject = dict[str, Any]
 
@@ -309,54 +310,7 @@ def _check_property(prop: str, path: str, has_values: bool = True) -> None:
 _MEMO_MAX_ENTRIES: Final = 1024
 
 
-class _ContextMemo:
-    """Thread-safe LRU of processed active contexts (see the module docstring for the key)."""
-
-    def __init__(self, max_entries: int) -> None:
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[object, ...], tuple[object, object]] = OrderedDict()
-        self._max = max_entries
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple[object, ...], active_ctx: object) -> object | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            # The entry holds the active context, so an equal id() means the same object.
-            if entry is None or entry[0] is not active_ctx:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return entry[1]
-
-    def put(self, key: tuple[object, ...], active_ctx: object, result: object) -> None:
-        with self._lock:
-            self._entries[key] = (active_ctx, result)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-_CONTEXT_MEMO: Final = _ContextMemo(_MEMO_MAX_ENTRIES)
-
-
-def _local_context_key(local_ctx: object) -> object | None:
-    """Content key of a local context, or None if it cannot be keyed (then no memoisation)."""
-    if isinstance(local_ctx, str):
-        return local_ctx
-    try:
-        return orjson.dumps(local_ctx, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        return None
+_CONTEXT_MEMO: Final = ContextMemo(_MEMO_MAX_ENTRIES)
 
 
 def _dropped_in_graph_container(active_ctx: Any, active_property: Any, result: Any) -> bool:
@@ -504,7 +458,7 @@ class SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is unt
         # validation calls carry a cycle set and work on a context under construction.
         if not self._memoise or cycles or not isinstance(active_ctx, frozendict):
             return compute()
-        local_key = _local_context_key(local_ctx)
+        local_key = local_context_key(local_ctx)
         if local_key is None:
             return compute()
         key = (

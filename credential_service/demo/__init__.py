@@ -5,6 +5,7 @@ certificates (``workers``), assessment batches to try issuance with (``batches``
 from __future__ import annotations
 
 from credential_service.demo.batches import load_demo_batches
+from credential_service.demo.ports import DemoRuntime
 from credential_service.demo.workers import (
     DEMO_INSTITUTIONS,
     DEMO_ORGANISATIONS,
@@ -14,7 +15,6 @@ from credential_service.demo.workers import (
     demo_name,
     load_workers,
 )
-from credential_service.runtime import Runtime
 
 __all__ = [
     "DEMO_INSTITUTIONS",
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-def load_demo(runtime: Runtime, *, workers: int = 300, seed: int = 14) -> DemoManifest:
+def load_demo(runtime: DemoRuntime, *, workers: int = 300, seed: int = 14) -> DemoManifest:
     """Create the demo once (idempotent: a second run only reports what exists)."""
     manifest = load_workers(runtime, workers=workers, seed=seed)
     # An enterprise the demo registered itself (in 2024), so its batches can date from weeks ago.

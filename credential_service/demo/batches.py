@@ -20,8 +20,8 @@ from credential_service.assessment.workflow.errors import PlanNotFound
 from credential_service.assessment.workflow.results.sheet import read_csv
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import beijing_date, utcnow
+from credential_service.demo.ports import DemoRuntime
 from credential_service.demo.workers import demo_id_number, demo_name
-from credential_service.runtime import Runtime
 
 CANDIDATES = 8
 SHEET_HEADER = "证件类型,证件号码,姓名,理论知识成绩,技能操作成绩\n"
@@ -49,7 +49,7 @@ def _sheet(rng: random.Random) -> bytes:
     return (SHEET_HEADER + rows).encode()
 
 
-def load_demo_batches(runtime: Runtime, org_code: str, *, seed: int) -> list[dict[str, str]]:
+def load_demo_batches(runtime: DemoRuntime, org_code: str, *, seed: int) -> list[dict[str, str]]:
     """File the demo batches of ``org_code`` (once); each batch's plan, submission and publicity end."""
     listed: list[dict[str, str]] = []
     for batch in DEMO_BATCHES:

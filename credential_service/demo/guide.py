@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from credential_service.assessment.organisations import clients as organisation_clients
 from credential_service.core.clock import beijing_date, utcnow
+from credential_service.demo.ports import DemoRuntime
 from credential_service.demo.workers import DemoManifest
 from credential_service.identity.clients.models import ClientAuthMethod, OrganisationClient
 from credential_service.identity.signin import staff as staff_signin
 from credential_service.platform.tokens import Role
 from credential_service.records.training import signin as institution_signin
-from credential_service.runtime import Runtime
 
 GUIDE_ACTOR = "demo-guide"
 
@@ -43,7 +43,7 @@ class DemoGuide:
     subsidies: dict[str, Any]  # the worker's eligible certificate, the class ready to claim
 
 
-def fresh_organisation_sign_in(runtime: Runtime, code: str) -> OrganisationSignIn:
+def fresh_organisation_sign_in(runtime: DemoRuntime, code: str) -> OrganisationSignIn:
     """New client credentials for the demo organisation; those the guide printed before are revoked."""
     with runtime.session() as session:
         earlier = session.scalars(
@@ -65,7 +65,7 @@ def fresh_organisation_sign_in(runtime: Runtime, code: str) -> OrganisationSignI
     return OrganisationSignIn(url, code, created.client_id, created.client_secret)
 
 
-def institution_sign_in(runtime: Runtime, institution: dict[str, str]) -> dict[str, str]:
+def institution_sign_in(runtime: DemoRuntime, institution: dict[str, str]) -> dict[str, str]:
     with runtime.session() as session:
         link = institution_signin.signin_link(
             session, runtime.keystore, runtime.settings, institution["creditCode"]
@@ -73,7 +73,7 @@ def institution_sign_in(runtime: Runtime, institution: dict[str, str]) -> dict[s
     return {"name": institution["name"], "creditCode": institution["creditCode"], "link": link}
 
 
-def demo_guide(runtime: Runtime, manifest: DemoManifest) -> DemoGuide:
+def demo_guide(runtime: DemoRuntime, manifest: DemoManifest) -> DemoGuide:
     settings = runtime.settings
     by_status = manifest.certificates_by_status
     return DemoGuide(

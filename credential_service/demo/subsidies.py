@@ -18,11 +18,11 @@ from credential_service.assessment.occupations.rules import BUILTIN_OCCUPATIONS
 from credential_service.certificates import service as certificates
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import utcnow
+from credential_service.demo.ports import DemoRuntime
 from credential_service.identity.models import Person
 from credential_service.issuers import service as issuers
 from credential_service.records import staff
 from credential_service.records.training.models import Completion, Enrolment, Institution, TrainingClass
-from credential_service.runtime import Runtime
 from credential_service.subsidies import claims, decisions
 from credential_service.subsidies import service as rule_sets
 from credential_service.subsidies.models import ClaimState, SubsidyClaim
@@ -33,7 +33,7 @@ ACTOR = "admin:demo"
 OLD_CERTIFICATE_AGE = timedelta(days=396)  # 13 months: the 12-month deadline of the 技能提升补贴 has passed
 
 
-def _person(session: Session, runtime: Runtime, holder: certificates.Holder) -> Person:
+def _person(session: Session, runtime: DemoRuntime, holder: certificates.Holder) -> Person:
     found = staff.find_person(
         session, runtime.settings.data_key_bytes, holder.document_type.value, holder.id_number
     )
@@ -42,7 +42,7 @@ def _person(session: Session, runtime: Runtime, holder: certificates.Holder) -> 
 
 
 def insured(
-    session: Session, runtime: Runtime, person: Person, *, groups: frozenset[str] | None = None
+    session: Session, runtime: DemoRuntime, person: Person, *, groups: frozenset[str] | None = None
 ) -> None:
     """What the demo social-insurance source answers for the person: 24 insured months, employed,
     and a made-up card account derived from the person's public id."""
@@ -58,7 +58,7 @@ def insured(
     )
 
 
-def claim(session: Session, runtime: Runtime, person: Person, number: str) -> SubsidyClaim:
+def claim(session: Session, runtime: DemoRuntime, person: Person, number: str) -> SubsidyClaim:
     return claims.claim_skill_upgrade(
         session,
         runtime.social_insurance,
@@ -69,7 +69,7 @@ def claim(session: Session, runtime: Runtime, person: Person, number: str) -> Su
     ).claim
 
 
-def approve(session: Session, runtime: Runtime, filed: SubsidyClaim) -> None:
+def approve(session: Session, runtime: DemoRuntime, filed: SubsidyClaim) -> None:
     if filed.state in (ClaimState.ELIGIBLE, ClaimState.WAITING):
         decisions.decide(
             session,
@@ -82,7 +82,9 @@ def approve(session: Session, runtime: Runtime, filed: SubsidyClaim) -> None:
         )
 
 
-def paid_then_revoked(session: Session, runtime: Runtime, holder: certificates.Holder, number: str) -> None:
+def paid_then_revoked(
+    session: Session, runtime: DemoRuntime, holder: certificates.Holder, number: str
+) -> None:
     """The holder claims the 技能提升补贴 on the certificate and is paid: the revocation that follows
     puts the payment in the recovery register (decision 032)."""
     rule_sets.ensure_shipped_rule_sets(session, actor=ACTOR)
@@ -92,7 +94,7 @@ def paid_then_revoked(session: Session, runtime: Runtime, holder: certificates.H
 
 
 def load_subsidies(
-    runtime: Runtime,
+    runtime: DemoRuntime,
     manifest_certificates: list[dict[str, Any]],
     holders: list[certificates.Holder],
     free: list[int],
@@ -124,7 +126,7 @@ def load_subsidies(
 
 
 def _old_certificate(
-    session: Session, runtime: Runtime, holder: certificates.Holder, organisation: str
+    session: Session, runtime: DemoRuntime, holder: certificates.Holder, organisation: str
 ) -> str:
     """A certificate issued 13 months ago by a demo organisation (registered in 2024)."""
     issued = certificates.issue_skill_certificate(
@@ -144,7 +146,7 @@ def _old_certificate(
     return issued.certificate_number or ""
 
 
-def _class_ready_to_claim(session: Session, runtime: Runtime) -> dict[str, str]:
+def _class_ready_to_claim(session: Session, runtime: DemoRuntime) -> dict[str, str]:
     """The first demo class with completions and no claim, and its institution: its trainees are in
     an eligible group of the 职业培训补贴, so the institution's claim can be seen passing. Empty when
     every class was claimed (the visitor claimed them all)."""

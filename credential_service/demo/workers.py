@@ -28,6 +28,7 @@ from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.rules import STATES, Actor, StatusAction
 from credential_service.core.clock import BEIJING, beijing_today
 from credential_service.demo import subsidies as demo_subsidies
+from credential_service.demo.ports import DemoRuntime
 from credential_service.identity.credit_code import ALPHABET, credit_code_check_char
 from credential_service.identity.rules import DocumentType, gb11643_check_char, mask_id_number, mask_name
 from credential_service.issuers import service as issuers
@@ -44,7 +45,6 @@ from credential_service.records.training.schemas import (
     EnrolmentPosting,
     Trainee,
 )
-from credential_service.runtime import Runtime
 
 DEMO_ORGANISATIONS = (
     # (organisation code = [YS] + MOHRSS code + province + site serial, name as registered)
@@ -144,7 +144,9 @@ def _trainee(person: certificates.Holder) -> dict[str, str]:
     return {"document_type": person.document_type.value, "id_number": person.id_number, "name": person.name}
 
 
-def _run_class(runtime: Runtime, plan: _Class, passed: list[certificates.Holder], rng: random.Random) -> None:
+def _run_class(
+    runtime: DemoRuntime, plan: _Class, passed: list[certificates.Holder], rng: random.Random
+) -> None:
     """Open the class, enrol, check in, complete (``passed`` pass the completion assessment)."""
     data_key = runtime.settings.data_key_bytes
     rows = [_trainee(p) for p in plan.people]
@@ -220,7 +222,7 @@ def _completions(plan: _Class, passed: list[certificates.Holder], rng: random.Ra
     ]
 
 
-def load_workers(runtime: Runtime, *, workers: int, seed: int) -> DemoManifest:
+def load_workers(runtime: DemoRuntime, *, workers: int, seed: int) -> DemoManifest:
     """Create the demo's people, classes and certificates once (a second run only reports them)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     manifest = DemoManifest(workers=workers)
@@ -265,7 +267,9 @@ def load_workers(runtime: Runtime, *, workers: int, seed: int) -> DemoManifest:
     return manifest
 
 
-def _demo_organisations(session: Session, runtime: Runtime, manifest: DemoManifest, seed: int) -> list[str]:
+def _demo_organisations(
+    session: Session, runtime: DemoRuntime, manifest: DemoManifest, seed: int
+) -> list[str]:
     """Register the demo organisations (once) with the built-in occupations in scope; their codes."""
     org_rng = random.Random(f"{seed}:organisations")  # noqa: S311 - demo data
     scope = [
@@ -312,7 +316,7 @@ def _demo_institutions(session: Session, manifest: DemoManifest, codes: list[str
 
 
 def _demo_certificate(
-    runtime: Runtime,
+    runtime: DemoRuntime,
     manifest: DemoManifest,
     klass: _Class,
     person: certificates.Holder,
@@ -377,7 +381,7 @@ DEMO_CHANGES = (
 
 
 def _demo_status_changes(
-    runtime: Runtime, manifest: DemoManifest, holders: list[certificates.Holder], seed: int
+    runtime: DemoRuntime, manifest: DemoManifest, holders: list[certificates.Holder], seed: int
 ) -> list[int]:
     """Revoke, suspend and correct one demo certificate each (once: a second run only reports), and
     list every certificate under its status; the positions of the certificates changed."""
@@ -397,7 +401,7 @@ def _demo_status_changes(
 
 def _demo_change(
     session: Session,
-    runtime: Runtime,
+    runtime: DemoRuntime,
     *,
     number: str,
     holder: certificates.Holder,
@@ -437,7 +441,7 @@ def _demo_change(
     )
 
 
-def _by_status(runtime: Runtime, manifest: DemoManifest) -> dict[str, list[dict[str, Any]]]:
+def _by_status(runtime: DemoRuntime, manifest: DemoManifest) -> dict[str, list[dict[str, Any]]]:
     """Every manifest certificate under its status, with its verification URL; a correction's
     replacement is appended to the manifest and listed in turn."""
     base = runtime.settings.public_base_url

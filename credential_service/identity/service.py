@@ -217,13 +217,8 @@ def sign_in_worker(
         person.public_id,
     )
     minutes = settings.access_token_minutes
-    token = mint_token(
-        keystore,
-        issuer=settings.public_base_url,
-        audience=settings.public_base_url,
-        principal=principal,
-        minutes=minutes,
-    )
+    base = settings.public_base_url
+    token = mint_token(keystore, issuer=base, audience=base, principal=principal, minutes=minutes)
     return SignedIn(token, minutes * 60, person.public_id)
 
 

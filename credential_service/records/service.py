@@ -99,15 +99,16 @@ class NewEntry:
     idempotency_key: str | None = None
 
 
-def append_entries(session: Session, entries: Sequence[NewEntry]) -> int:
+def append_entries(session: Session, entries: Sequence[NewEntry]) -> list[int]:
     """Append many entries at once, each chained to the one before it in its person's file.
 
     The same rules as ``append_entry`` at a bulk cost: one statement locks every person concerned
     (in id order, so two bulk appends cannot deadlock), one query finds the end of each chain, one
-    bulk insert writes the entries (no ORM objects are kept). Returns how many were appended.
+    bulk insert writes the entries (no ORM objects are kept). Returns the new entries' ids, in the
+    order of ``entries`` (the postings that refer to them need them).
     """
     if not entries:
-        return 0
+        return []
     person_ids = sorted({entry.person_id for entry in entries})
     session.execute(select(Person.id).where(Person.id.in_(person_ids)).order_by(Person.id).with_for_update())
     last = (
@@ -156,8 +157,8 @@ def append_entries(session: Session, entries: Sequence[NewEntry]) -> int:
             }
         )
         heads[new.person_id] = (fields.seq, digest)
-    session.execute(insert(FileEntry), rows)
-    return len(rows)
+    inserted = session.execute(insert(FileEntry).returning(FileEntry.id, sort_by_parameter_order=True), rows)
+    return list(inserted.scalars())
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from credential_service.identity.models import Person
 from credential_service.records.rules import EntryKind
 from credential_service.records.training import service as training
 from credential_service.records.training.errors import InstitutionNotActive
-from credential_service.records.training.models import Completion, Enrolment, RosterMember, TrainingClass
+from credential_service.records.training.models import Completion, RosterMember, TrainingClass
 from credential_service.records.training.rules import InstitutionStatus
 from credential_service.subsidies.errors import (
     ClaimNotFound,
@@ -295,16 +295,7 @@ def claim_for_class(
     day = today or beijing_date(utcnow())
     if klass.end_date > day:
         raise ClassNotEnded(klass.end_date)
-    members = session.execute(
-        select(RosterMember.id, Person, Completion.id)
-        .join(Person, Person.id == RosterMember.person_id)
-        .outerjoin(
-            Enrolment, (Enrolment.class_id == RosterMember.class_id) & (Enrolment.person_id == Person.id)
-        )
-        .outerjoin(Completion, Completion.enrolment_id == Enrolment.id)
-        .where(RosterMember.class_id == klass.id)
-        .order_by(RosterMember.id)
-    ).all()
+    members = session.execute(training.roster_query(klass, RosterMember.id, Person, Completion.id)).all()
     if not any(completion for _, _, completion in members):
         raise NoCompletedTrainee()
     filed: list[Filed] = []

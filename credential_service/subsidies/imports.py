@@ -93,7 +93,6 @@ TYPES = {t.title_zh: t for t in SubsidyType} | {t.value: t for t in SubsidyType}
 DOCUMENT_TYPES = {name: kind for kind, name in DOCUMENT_TYPE_NAMES.items()} | {
     k.value: k for k in DocumentType
 }
-_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?: 00:00:00)?$")
 _ACCOUNT = re.compile(r"^\d{12,19}$")
 _REF = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
@@ -194,7 +193,7 @@ def parse_row(row: sheets.SheetRow, today: date) -> PaymentRow | list[Refusal]:
     amount = _fen(v.get("amount_yuan", ""))
     if amount is None:
         problem("amount_yuan", "金额应为正数，最多两位小数，如 1500.00 / a positive amount such as 1500.00")
-    paid_on = _day(v.get("paid_on", ""))
+    paid_on = sheets.sheet_date(v.get("paid_on", ""))
     if paid_on is None or paid_on > today:
         problem("paid_on", "日期应为不晚于今天的日期，如 2026-09-01 / a date not after today")
     account = v.get("account", "")
@@ -218,16 +217,6 @@ def _fen(text: str) -> int | None:
     if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")) or value > 10**7:
         return None
     return int(value * 100)
-
-
-def _day(text: str) -> date | None:
-    match = _DATE.match(text)
-    if match is None:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
 
 
 def check_format(stream: BinaryIO, limits: sheets.SheetLimits = IMPORT_LIMITS) -> list[Refusal]:

@@ -106,14 +106,25 @@ def _classes_touched(session: Session, scope: Scope) -> set[int]:
     ids = set(scope.class_ids)
     for (class_id,) in _where_in(session, select(Enrolment.class_id), Enrolment.person_id, scope.person_ids):
         ids.add(class_id)
-    teachers = {
-        t
-        for (t,) in _where_in(session, select(TrainingClass.teacher), TrainingClass.id, scope.class_ids)
-        if t
-    }
+    rows = _where_in(
+        session,
+        select(TrainingClass.teacher, TrainingClass.start_date, TrainingClass.end_date),
+        TrainingClass.id,
+        scope.class_ids,
+    )
+    teachers = {t for t, _, _ in rows if t}
     if teachers:
+        # only the teacher's classes that overlap these in time can clash with them (check-ins are
+        # within their class's dates): a teacher of many classes over the years is not read whole
+        first, last = min(start for _, start, _ in rows), max(end for _, _, end in rows)
         ids.update(
-            session.scalars(select(TrainingClass.id).where(TrainingClass.teacher.in_(sorted(teachers))))
+            session.scalars(
+                select(TrainingClass.id).where(
+                    TrainingClass.teacher.in_(sorted(teachers)),
+                    TrainingClass.start_date <= last,
+                    TrainingClass.end_date >= first,
+                )
+            )
         )
     return ids
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import TextClause, event, func, select, text
 from sqlalchemy.orm import Session
 
-from credential_service.core.clock import to_xsd, utcnow
+from credential_service.core.clock import as_utc, to_xsd, utcnow
 from credential_service.core.db import sequence_lock
 from credential_service.crypto import merkle
 from credential_service.crypto.checkpoint import Checkpoint, log_origin
@@ -96,10 +96,13 @@ def append(
     The leaf becomes provable once a checkpoint covering it is signed: see ``checkpoint_at_commit``.
     """
     kind = leaf_kind(kind)
-    logged_at = at or utcnow()
+    _lock(session)
+    # Never before a checkpoint already signed: one that excludes the leaf cannot be older than it
+    # (a record dated in the past, such as a late certificate, is logged when it is logged).
+    signed = session.scalar(select(LogCheckpoint.signed_at).order_by(LogCheckpoint.tree_size.desc()).limit(1))
+    logged_at = max(at or utcnow(), as_utc(signed)) if signed is not None else at or utcnow()
     body = canonical_json(leaf_document(kind, data, logged_at)).decode("utf-8")
     hashed = merkle.leaf_hash(body.encode("utf-8"))
-    _lock(session)
     index = tree_size(session)
     completed = merkle.parents_completed_by(index)
     # The left children of the nodes this leaf completes are already stored (the right ones we compute).

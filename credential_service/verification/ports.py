@@ -12,9 +12,10 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from credential_service.platform.runtime import Platform
+from credential_service.verification import service, tokens
 from credential_service.verification.keys import KeyDirectory
 from credential_service.verification.log_queue import VerificationLogQueue
-from credential_service.verification.tokens import SettledTokens
+from credential_service.verification.tokens import SettledTokens, TokenVerification
 from credential_service.verification.trust import VerificationSettings
 
 
@@ -44,3 +45,20 @@ def verifying_runtime(request: Request) -> VerifyingRuntime:
 
 
 VerifyingRuntimeDep = Annotated[VerifyingRuntime, Depends(verifying_runtime)]
+
+
+def verify_scanned(
+    token: str, request: Request, runtime: VerifyingRuntime, *, channel: str
+) -> TokenVerification:
+    """A scanned QR token verified, and the verification queued for the log (API and page alike)."""
+    result = tokens.verify_token(
+        token,
+        runtime.key_directory,
+        runtime.replica_session,
+        settings=runtime.verification,
+        settled=runtime.settled_tokens,
+    )
+    service.queue_log(
+        runtime.verification_log, result, channel=channel, user_agent=request.headers.get("user-agent")
+    )
+    return result

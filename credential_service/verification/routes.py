@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from credential_service.core import examples
 from credential_service.core.errors import FieldError, InvalidInput, ServiceError
 from credential_service.verification import lookup, service, tokens
-from credential_service.verification.ports import VerifyingRuntime, VerifyingRuntimeDep
+from credential_service.verification.ports import VerifyingRuntime, VerifyingRuntimeDep, verify_scanned
 from credential_service.verification.rules import (
     SELECTABLE_CHECKS,
     Check,
@@ -220,16 +220,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
                      "not_genuine or cannot_tell); a forged token is not_genuine"}},
 )  # fmt: skip
 def verify_token(token: str, request: Request, runtime: VerifyingRuntimeDep) -> JSON:
-    result = tokens.verify_token(
-        token,
-        runtime.key_directory,
-        runtime.replica_session,
-        settings=runtime.verification,
-        settled=runtime.settled_tokens,
-    )
-    service.queue_log(
-        runtime.verification_log, result, channel="api", user_agent=request.headers.get("user-agent")
-    )
+    result = verify_scanned(token, request, runtime, channel="api")
     return JSON(result.as_dict(), headers=NO_STORE)
 
 

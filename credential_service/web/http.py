@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credential_service.core.errors import Forbidden, ServiceError, TooManyRequests, Unauthorized
@@ -177,8 +177,10 @@ def session_principal(request: Request, runtime: Platform) -> tuple[Principal, s
     return principal, token
 
 
-def start_session(response: Response, token: str, *, max_age: int, public_base_url: str) -> None:
-    """Keep a page session's access token in an HttpOnly, SameSite=Lax cookie (Secure over https)."""
+def session_started(to: str, token: str, *, max_age: int, public_base_url: str) -> RedirectResponse:
+    """A redirect to the signed-in page ``to``, keeping the page session's access token in an
+    HttpOnly, SameSite=Lax cookie (Secure over https)."""
+    response = RedirectResponse(to, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -187,6 +189,7 @@ def start_session(response: Response, token: str, *, max_age: int, public_base_u
         samesite="lax",
         secure=public_base_url.startswith("https://"),
     )
+    return response
 
 
 def csrf_token(session_token: str) -> str:

@@ -24,7 +24,7 @@ from credential_service.web.http import (
     keep_form_nonce,
     rate_limit,
     session_principal,
-    start_session,
+    session_started,
 )
 from credential_service.web.templating import render
 
@@ -144,11 +144,9 @@ class LinkSignIn:
             answer = spend(token)
         except ServiceError as exc:
             return self.page(request, runtime, "", error=exc.message, status=exc.status)
-        response = RedirectResponse(self.home, status_code=303)
-        start_session(
-            response,
+        return session_started(
+            self.home,
             answer.access_token,
             max_age=answer.expires_in,
             public_base_url=runtime.settings.public_base_url,
         )
-        return response

@@ -26,7 +26,7 @@ from credential_service.web.http import (
     check_form_csrf,
     private_download,
     rate_limit,
-    start_session,
+    session_started,
 )
 from credential_service.web.i18n import FACT_LABELS, HIDDEN_FACTS, fact_text, pick_lang, yuan_text
 from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
@@ -87,14 +87,9 @@ def dev_signin(
     except ServiceError as exc:
         detail = "; ".join(f"{e.loc}: {e.reason}" for e in exc.errors) or exc.message
         return _signin_page(request, runtime, error=detail, status=exc.status)
-    response = RedirectResponse("/me", status_code=303)
-    start_session(
-        response,
-        signed_in.access_token,
-        max_age=signed_in.expires_in,
-        public_base_url=settings.public_base_url,
+    return session_started(
+        "/me", signed_in.access_token, max_age=signed_in.expires_in, public_base_url=settings.public_base_url
     )
-    return response
 
 
 @router.post("/signout")

@@ -1,14 +1,17 @@
-"""A loopback forwarder for the conformance run: adds the service's bearer token to each request.
+"""A loopback TLS forwarder for the conformance run: ``https://127.0.0.1:PORT`` → the service.
 
-The W3C suites post to an ``http:`` endpoint themselves, without the endpoint's headers
-(``TestEndpoints.post``), so ``/credentials/issue`` would answer 401: the suite is pointed at this
-forwarder instead, which sends each request on to the service with ``Authorization`` added.
-Usage: ``python forward.py PORT TARGET_BASE_URL`` with the token in ``CS_CONFORMANCE_TOKEN``.
+The W3C suites send a request through ``vc-test-suite-implementations`` — with the endpoint's
+``headers`` (our bearer token) and the VC API response unwrapped (``verifiableCredential``) —
+only when the endpoint is ``https:``; an ``http:`` endpoint they post to themselves, without
+headers and without unwrapping (``TestEndpoints.post``), which is not how they are run. So the
+suite is pointed at this forwarder, which ends TLS with a throw-away certificate (trusted by
+the run through ``NODE_EXTRA_CA_CERTS``) and sends each request on unchanged.
+Usage: ``python forward.py PORT TARGET_BASE_URL CERT_FILE KEY_FILE``.
 """
 
 from __future__ import annotations
 
-import os
+import ssl
 import sys
 import urllib.error
 import urllib.request
@@ -17,13 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Forward(BaseHTTPRequestHandler):
     target = ""
-    token = ""
 
     def _send_on(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in {"host", "content-length"}}
-        headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(
             self.target + self.path, data=body, headers=headers, method=self.command
         )
@@ -45,9 +46,13 @@ class Forward(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    port, target = int(sys.argv[1]), sys.argv[2].rstrip("/")
-    Forward.target, Forward.token = target, os.environ["CS_CONFORMANCE_TOKEN"]
-    ThreadingHTTPServer(("127.0.0.1", port), Forward).serve_forever()
+    port, target, cert, key = int(sys.argv[1]), sys.argv[2].rstrip("/"), sys.argv[3], sys.argv[4]
+    Forward.target = target
+    server = ThreadingHTTPServer(("127.0.0.1", port), Forward)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from credential_service.audit import service as audit
 from credential_service.core.clock import utcnow
+from credential_service.core.config import Settings
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime
@@ -64,3 +65,36 @@ def test_issuance_is_audited_in_its_transaction(
         (record.certificate_number, "system"),
         (issued.json()["verifiableCredential"]["id"], "admin:test"),
     ]
+
+
+def test_audit_verify_reports_where_the_chain_breaks(
+    runtime: Runtime, settings: Settings, organisation: Issuer
+) -> None:
+    """``credential-service audit verify``: clean on an untouched trail, exit 1 naming the altered
+    event once a row is edited behind the service's back."""
+    import json
+
+    from sqlalchemy import update
+    from typer.testing import CliRunner
+
+    from credential_service.audit.models import AuditEvent
+    from credential_service.cli import app as cli
+
+    issue_certificate(runtime, organisation)
+    env = {
+        "CS_DATABASE_URL": settings.database_url,
+        "CS_KEYSTORE_DIR": str(settings.keystore_dir),
+        "CS_KEYSTORE_PASSPHRASE": str(settings.keystore_passphrase),
+        "CS_PUBLIC_BASE_URL": settings.public_base_url,
+        "CS_ENVIRONMENT": "test",
+    }
+    clean = CliRunner().invoke(cli, ["audit", "verify", "--json"], env=env)
+    assert clean.exit_code == 0, clean.output
+    report = json.loads(clean.stdout)
+    assert report["clean"] and report["events"] >= 2 and report["broken"] == []
+
+    with runtime.session() as session:
+        session.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(actor="admin:someone-else"))
+    broken = CliRunner().invoke(cli, ["audit", "verify"], env=env)
+    assert broken.exit_code == 1
+    assert "event 2" in broken.output and "1 处断裂" in broken.output

@@ -4,13 +4,8 @@ standby (``CS_DATABASE_REPLICA_URL``) never misses a revocation that was answere
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,66 +14,27 @@ from credential_service.certificates import qr_codes
 from credential_service.certificates.status import service as status_changes
 from credential_service.certificates.status.rules import Actor, CertificateState, StatusAction
 from credential_service.core.clock import as_utc
-from credential_service.core.config import Settings
 from credential_service.issuers import service as issuers
 from credential_service.platform.tokens import STAFF_SCOPES, Principal, Role, mint_token
 from credential_service.runtime import Runtime, build_runtime
-from tests.conftest import need
+from tests.cluster import Cluster, running_cluster
 from tests.factories import issue_certificate, register_organisation
-from tests.servers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-CLUSTER = ROOT / "scripts" / "cluster"
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgres"], indirect=True)]
 
 
 @pytest.fixture
-def cluster(backend: str) -> Iterator[dict[str, str]]:
-    need(
-        None
-        if list(Path("/usr/lib/postgresql").glob("*/bin/pg_basebackup"))
-        else "PostgreSQL is not installed"
-    )
-    place = tempfile.mkdtemp(prefix="cs-cluster-")
-    os.chmod(place, 0o755)  # PostgreSQL's own user must reach its data directories
-    ports = {"CS_PORT": free_port(), "CS_PG_PORT": free_port(), "CS_PG_STANDBY_PORT": free_port()}
-    env = {
-        **os.environ,
-        **{k: str(v) for k, v in ports.items()},
-        "CS_CLUSTER_DIR": f"{place}/cluster",
-        "CS_CLUSTER_DEMO": "0",
-        "CS_WORKERS": "2",
-    }
-    up = subprocess.run([CLUSTER, "up"], check=False, env=env, capture_output=True, text=True, timeout=300)
-    try:
-        assert up.returncode == 0, up.stdout + up.stderr
-        printed = dict(
-            line.strip().removeprefix("export ").split("=", 1)
-            for line in up.stdout.splitlines()
-            if line.strip().startswith("export ")
-        )
-        yield {
-            **printed,
-            "status": subprocess.run(
-                [CLUSTER, "status"], check=False, env=env, capture_output=True, text=True
-            ).stdout,
-        }
-    finally:
-        subprocess.run([CLUSTER, "down"], check=False, env=env, capture_output=True, timeout=120)
-        shutil.rmtree(place, ignore_errors=True)
+def cluster(backend: str) -> Iterator[Cluster]:
+    with running_cluster() as running:
+        yield running
 
 
-def test_a_status_change_is_on_the_standby_when_its_commit_returns(cluster: dict[str, str]) -> None:
-    assert "standby1: streaming, sync" in cluster["status"], cluster["status"]
-    assert httpx.get(cluster["CS_PUBLIC_BASE_URL"] + "/healthz").json() == {"status": "ok"}
-    settings = Settings(
-        environment="development",
-        database_url=cluster["CS_DATABASE_URL"],
-        database_replica_url=cluster["CS_DATABASE_REPLICA_URL"],
-        keystore_dir=Path(cluster["CS_KEYSTORE_DIR"]),
-        keystore_passphrase="cluster demo passphrase",
-        public_base_url=cluster["CS_PUBLIC_BASE_URL"],
-    )
+def test_a_status_change_is_on_the_standby_when_its_commit_returns(cluster: Cluster) -> None:
+    status = cluster.run("status")
+    assert "standby1: streaming, sync" in status, status
+    settings = cluster.settings()
+    assert settings.database_replica_url
+    assert httpx.get(settings.public_base_url + "/healthz").json() == {"status": "ok"}
     runtime: Runtime = build_runtime(settings)
     try:
         organisation = register_organisation(runtime, "Y000014019901", "太原集群测试有限公司")
@@ -99,7 +55,7 @@ def test_a_status_change_is_on_the_standby_when_its_commit_returns(cluster: dict
                 )
                 assert seen.state == expected, (round_, seen.state)
         # The service's look-ups read the standby: a genuine QR token, then at once the revocation.
-        base = cluster["CS_PUBLIC_BASE_URL"]
+        base = settings.public_base_url
         staff = Principal(Role.ADMIN, "admin:cluster-test", STAFF_SCOPES[Role.ADMIN])
         bearer = {
             "Authorization": "Bearer "

@@ -330,3 +330,37 @@ def test_a_nul_character_is_refused_not_a_server_error(
             assert answer.headers["content-type"] == "application/problem+json"
     if backend == "postgres":
         assert answers[0].status_code == 422 and answers[0].json()["code"] == "unstorable_value"
+
+
+def test_a_database_out_of_reach_is_503_with_retry_after_not_500(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart or a failover to the standby (scripts/cluster failover): the answer says come back
+    shortly, as a problem document for the API and as a page for a person."""
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
+
+    def gone() -> AbstractContextManager[Any]:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(runtime, "read_session", gone)
+    api = client.get("/api/v1/publicity")
+    assert api.status_code == 503 and api.headers["retry-after"] == "5"
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["code"] == "database_unavailable"
+    page = client.get("/publicity")
+    assert page.status_code == 503 and page.headers["retry-after"] == "5"
+    assert page.headers["content-type"].startswith("text/html") and "数据库暂时不可用" in page.text
+
+    def closed() -> AbstractContextManager[Any]:  # a pooled connection whose server went away
+        raise InterfaceError("SELECT 1", {}, Exception("the connection is closed"))
+
+    monkeypatch.setattr(runtime, "read_session", closed)
+    assert client.get("/api/v1/publicity").status_code == 503
+
+    def cut_mid_transaction() -> AbstractContextManager[Any]:  # seen in the failover drill
+        raise PendingRollbackError("Can't reconnect until invalid transaction is rolled back")
+
+    monkeypatch.setattr(runtime, "read_session", cut_mid_transaction)
+    assert client.get("/api/v1/publicity").status_code == 503

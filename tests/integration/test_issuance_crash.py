@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
-import random
 import signal
 import subprocess
 import sys
-from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from credential_service.assessment.organisations import service as organisations
-from credential_service.assessment.workflow import plans, submissions
 from credential_service.assessment.workflow.models import Candidate, ResultSubmission
-from credential_service.assessment.workflow.results.sheet import read_csv
 from credential_service.certificates.models import IssuedCredential, StatusEntry
 from credential_service.certificates.rules import parse_number
 from credential_service.core.config import Settings
-from credential_service.demo import demo_id_number, demo_name
 from credential_service.runtime import Runtime
+from tests.factories import submission_past_publicity
 from tests.integration.test_assessment_workflow import _credit_code, _register
 from tests.integration.test_numbering import ROOT, _worker_env
 
@@ -36,39 +29,7 @@ def backend() -> str:
 @pytest.mark.slow
 def test_issuance_killed_part_way_and_rerun(runtime: Runtime, settings: Settings) -> None:
     code, _ = _register(runtime, "990009", _credit_code(9))
-    with runtime.session() as session:
-        organisation = organisations.get_organisation(session, code)
-        plans.file_plan(
-            session,
-            organisation,
-            plan_ref="CRASH",
-            occupation_code="6-18-02-04",
-            subtype="电焊工",
-            level=5,
-            exam_start=date(2026, 11, 2),
-            exam_end=date(2026, 11, 3),
-            examiners=[{"name": "考评员", "certificate_number": "KP0001"}],
-        )
-    rng = random.Random(5)
-    numbers = list(dict.fromkeys(demo_id_number(rng) for _ in range(CANDIDATES * 2)))[:CANDIDATES]
-    sheet = "证件类型,证件号码,姓名,理论知识成绩,技能操作成绩\n" + "".join(
-        f"居民身份证,{n},{demo_name(rng)},80,85\n" for n in numbers
-    )
-    content = sheet.encode()
-    with runtime.session() as session:
-        organisation = organisations.get_organisation(session, code)
-        submission = submissions.submit_results(
-            session,
-            runtime.keystore,
-            runtime.settings.data_key_bytes,
-            organisation,
-            plan_ref="CRASH",
-            rows=read_csv(io.BytesIO(content)),
-            source="csv",
-            content_sha256=hashlib.sha256(content).hexdigest(),
-        )
-        submission_id = submission.public_id
-        session.execute(update(ResultSubmission).values(publicity_ends_on=date.today() - timedelta(days=1)))
+    submission_id = submission_past_publicity(runtime, code, candidates=CANDIDATES, plan_ref="CRASH")
 
     command = [
         sys.executable,

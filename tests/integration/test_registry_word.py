@@ -43,6 +43,7 @@ from tests.factories import (
 OTHER_CODE = "Y000014040002"
 OTHER_NAME = "阳泉煤业（集团）有限责任公司"
 ID_NUMBER = "140521199712232987"  # valid check character; nobody's
+PLATFORM_NAME = "山西省职业技能评价服务平台"  # the platform as registered (issuers.service)
 
 
 def _issued_count(runtime: Runtime) -> int:
@@ -108,7 +109,52 @@ def test_the_registered_name_is_the_issuer_name(client: TestClient, admin_header
     credential["issuer"] = {"id": PLATFORM_DID, "type": ["Profile"]}
     answer = _issue(client, admin_headers, credential)
     assert answer.status_code == 201, answer.text
-    assert answer.json()["verifiableCredential"]["issuer"]["name"] == "山西省职业技能评价服务平台"
+    assert answer.json()["verifiableCredential"]["issuer"]["name"] == PLATFORM_NAME
+
+
+ISSUER_NAMES_ACCEPTED = {  # VC DM 2.0 §4.6: a string or language value objects, all of the registered name
+    "a string": PLATFORM_NAME,
+    "a language value": {"@value": PLATFORM_NAME, "@language": "zh-CN"},
+    "with direction": {"@value": PLATFORM_NAME, "@language": "zh-CN", "@direction": "ltr"},
+    "a list": [{"@value": PLATFORM_NAME, "@language": "zh-CN"}, {"@value": PLATFORM_NAME, "@language": "zh"}],
+}
+ISSUER_NAMES_REFUSED = {  # the W3C suite's names (test "If present (on `issuer`), the value of the name
+    # property MUST be …"): a caller may not name the issuer, whatever the form (decision 022, 033)
+    "another string": ("ExampleIssuer", "issuer.name"),
+    "another name in a language value": ({"@value": "ExampleIssuer", "@language": "en"}, "issuer.name"),
+    "another name among the registered": (
+        [{"@value": PLATFORM_NAME, "@language": "zh-CN"}, {"@value": "Chien", "@language": "fr"}],
+        "issuer.name",
+    ),
+    "an empty list": ([], "issuer.name"),
+    # not a language value object: JSON-LD expansion refuses it first
+    "the registered name with an extra key": (
+        {"@value": PLATFORM_NAME, "@language": "zh", "url": PLATFORM_DID},
+        "credential",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ISSUER_NAMES_ACCEPTED.values(), ids=ISSUER_NAMES_ACCEPTED.keys())
+def test_the_registered_name_may_be_written_in_any_form_the_model_allows(
+    client: TestClient, admin_headers: dict[str, str], name: Any
+) -> None:
+    credential = plain_credential()
+    credential["issuer"] = {"id": PLATFORM_DID, "name": name}
+    answer = _issue(client, admin_headers, credential)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["verifiableCredential"]["issuer"]["name"] == name  # as written: it says the same
+
+
+@pytest.mark.parametrize(("name", "loc"), ISSUER_NAMES_REFUSED.values(), ids=ISSUER_NAMES_REFUSED.keys())
+def test_no_other_issuer_name_is_signed(
+    client: TestClient, runtime: Runtime, admin_headers: dict[str, str], name: Any, loc: str
+) -> None:
+    credential = plain_credential()
+    credential["issuer"] = {"id": PLATFORM_DID, "name": name}
+    before = _issued_count(runtime)
+    assert loc in _locs(_issue(client, admin_headers, credential))
+    assert _issued_count(runtime) == before
 
 
 def test_a_suspended_organisation_issues_nothing(

@@ -146,9 +146,10 @@ def test_a_format_problem_anywhere_imports_nothing(
     runtime: Runtime, organisation: Issuer, rules_loaded: None
 ) -> None:
     who, number = _holder_with_certificate(runtime, organisation)
+    wrong_check = "1" if who.id_number.endswith("0") else "0"  # a check character that is wrong
     sheet = _sheet(
         _row(who, number, ref="ZF-0200"),
-        f"技能提升补贴,居民身份证,{who.id_number[:-1]}0,{who.name},{number},2000.00,{PAID_ON},{ACCOUNT},ZF-0201",
+        f"技能提升补贴,居民身份证,{who.id_number[:-1]}{wrong_check},{who.name},{number},2000.00,{PAID_ON},{ACCOUNT},ZF-0201",
         f"奖金,居民身份证,{who.id_number},{who.name},{number},-5,2026-02-30,12ab,=HYPERLINK(1)",
         _row(who, number, ref="ZF-0200"),  # the same reference twice in one file
     )

@@ -191,14 +191,8 @@ def issue_client_token(
     principal = Principal(
         Role.ORGANISATION, f"{CLIENT_SUBJECT}{client.client_id}", requested, tenant=organisation.code
     )
-    token = mint_token(
-        keystore,
-        issuer=settings.public_base_url,
-        audience=settings.public_base_url,
-        principal=principal,
-        minutes=minutes,
-        now=now,
-    )
+    base = settings.public_base_url
+    token = mint_token(keystore, issuer=base, audience=base, principal=principal, minutes=minutes, now=now)
     return TokenAnswer(access_token=token, expires_in=minutes * 60, scope=" ".join(sorted(requested)))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from credential_service.assessment.organisations import clients
 from credential_service.identity.clients.errors import OAuthError
@@ -16,7 +16,7 @@ from credential_service.web.http import (
     RuntimeDep,
     check_form_csrf,
     rate_limit,
-    start_session,
+    session_started,
 )
 from credential_service.web.sessions import PageSession, pre_session_form, sign_out, signed_in
 
@@ -54,14 +54,12 @@ def org_signin_post(
     except OAuthError as exc:
         context = {"title": "评价机构登录", "error": exc.message}
         return pre_session_form(request, runtime, "org_signin.html", context, status=401)
-    response = RedirectResponse("/org", status_code=303)
-    start_session(
-        response,
+    return session_started(
+        "/org",
         answer.access_token,
         max_age=answer.expires_in,
         public_base_url=runtime.settings.public_base_url,
     )
-    return response
 
 
 @router.post("/org/signout")

@@ -264,17 +264,18 @@ def scope_problems(
     if problems:
         return problems
     for i, row in enumerate(rows):
-        for j in range(i):
-            other = rows[j]
-            if _overlaps(row, other):
-                shared = _level_names(set(row.levels) & set(other.levels))
-                problems.append(
-                    FieldError(
-                        f"{loc}.{i}",
-                        f"与第 {j + 1} 行重叠（同一职业工种、等级 {shared}、日期交叉），请合并或调整日期 / "
-                        f"overlaps row {j} (same occupation and 工种, a shared level and shared days)",
-                    )
+        # The first earlier row it overlaps is enough to name: n identical rows give n - 1
+        # problems, not n²/2 (a 500-row scope stays a quick, readable answer).
+        j = next((j for j in range(i) if _overlaps(row, rows[j])), None)
+        if j is not None:
+            shared = _level_names(set(row.levels) & set(rows[j].levels))
+            problems.append(
+                FieldError(
+                    f"{loc}.{i}",
+                    f"与第 {j + 1} 行重叠（同一职业工种、等级 {shared}、日期交叉），请合并或调整日期 / "
+                    f"overlaps row {j} (same occupation and 工种, a shared level and shared days)",
                 )
+            )
     return problems
 
 

@@ -142,16 +142,8 @@ def org_plan_file(
     if body is not None:
         try:
             with runtime.session() as session:
-                plan = plans.file_plan(
-                    session,
-                    organisations.get_organisation(session, staff.tenant),
-                    plan_ref=body.plan_ref,
-                    occupation_code=body.occupation_code,
-                    subtype=body.subtype,
-                    level=body.level,
-                    exam_start=body.exam_start,
-                    exam_end=body.exam_end,
-                    examiners=[e.model_dump() for e in body.examiners],
+                plan = plans.file_requested_plan(
+                    session, organisations.get_organisation(session, staff.tenant), body
                 )
                 return RedirectResponse(f"/org/plans/{plan.plan_ref}?filed=1", status_code=303)
         except InvalidInput as exc:

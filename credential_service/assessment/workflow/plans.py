@@ -24,6 +24,7 @@ from credential_service.assessment.organisations.rules import (
 from credential_service.assessment.workflow.errors import PlanNotFound
 from credential_service.assessment.workflow.models import AssessmentPlan, CalendarDay
 from credential_service.assessment.workflow.rules import CalendarDayKind, WorkingCalendar
+from credential_service.assessment.workflow.schemas import PlanCreate
 from credential_service.audit import service as audit
 from credential_service.core.clock import beijing_date, utcnow
 from credential_service.core.errors import Conflict, FieldError, InvalidInput
@@ -64,6 +65,21 @@ def set_calendar_day(session: Session, day: date, kind: str, name: str, *, actor
     audit.record(session, actor=actor, action="calendar.set", subject=day.isoformat(),
                  detail={"kind": kind, "name": name})  # fmt: skip
     return entry
+
+
+def file_requested_plan(session: Session, organisation: Organisation, body: PlanCreate) -> AssessmentPlan:
+    """File the plan an organisation asked for (the API's body, or the page's form read as one)."""
+    return file_plan(
+        session,
+        organisation,
+        plan_ref=body.plan_ref,
+        occupation_code=body.occupation_code,
+        subtype=body.subtype,
+        level=body.level,
+        exam_start=body.exam_start,
+        exam_end=body.exam_end,
+        examiners=[e.model_dump() for e in body.examiners],
+    )
 
 
 def file_plan(

@@ -73,17 +73,7 @@ def _org_code(principal: Principal, scope: str) -> str:
 def file_plan(body: PlanCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> JSON:
     code = _org_code(principal, SCOPE_PLANS)
     with runtime.session() as session:
-        plan = plans.file_plan(
-            session,
-            organisations.get_organisation(session, code),
-            plan_ref=body.plan_ref,
-            occupation_code=body.occupation_code,
-            subtype=body.subtype,
-            level=body.level,
-            exam_start=body.exam_start,
-            exam_end=body.exam_end,
-            examiners=[e.model_dump() for e in body.examiners],
-        )
+        plan = plans.file_requested_plan(session, organisations.get_organisation(session, code), body)
         return JSON(
             {
                 "plan_ref": plan.plan_ref,

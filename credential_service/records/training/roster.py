@@ -44,8 +44,6 @@ ROSTER_SHEET = sheets.SheetShape(COLUMNS, frozenset({"document_type", "id_number
 ROSTER_LIMITS = sheets.SheetLimits(max_rows=MAX_ROSTER, max_cells=MAX_ROSTER * 8)
 EXAMPLE_ROW = ("居民身份证", "11010519491231002X", "张三", "")
 DOCUMENT_TYPES = {name: kind for kind, name in DOCUMENT_TYPE_NAMES.items()}
-# 2026-09-01, 2026/9/1, 2026.9.1, and Excel's date cells as read (2026-09-01 00:00:00).
-_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?: 00:00:00)?$")
 _INDEXED = re.compile(r"^(?:roster|enrolments)\.(\d+)(?:\.(\w+))?$")
 
 
@@ -158,13 +156,7 @@ def _parse(
 def _day(text: str, default_day: date) -> date | None:
     if not text:
         return default_day
-    match = _DATE.match(text)
-    if match is None:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
+    return sheets.sheet_date(text)
 
 
 def _by_row(errors: Sequence[FieldError], numbers: Sequence[int]) -> list[RowProblem]:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -255,10 +255,11 @@ class RosterLine:
     completed_on: date | None
 
 
-def roster_of(session: Session, klass: TrainingClass) -> list[RosterLine]:
-    """The class's roster in the order it was listed, each member with their progress."""
-    members = session.execute(
-        select(RosterMember.id, Person, Enrolment, Completion)
+def roster_query(klass: TrainingClass, *columns: Any) -> Select[Any]:
+    """``columns`` of each member of the class's roster, in listed order, with their enrolment and
+    completion when there is one (outer joins: a listed trainee may not have started)."""
+    return (
+        select(*columns)
         .join(Person, Person.id == RosterMember.person_id)
         .outerjoin(
             Enrolment, (Enrolment.class_id == RosterMember.class_id) & (Enrolment.person_id == Person.id)
@@ -267,6 +268,11 @@ def roster_of(session: Session, klass: TrainingClass) -> list[RosterLine]:
         .where(RosterMember.class_id == klass.id)
         .order_by(RosterMember.id)
     )
+
+
+def roster_of(session: Session, klass: TrainingClass) -> list[RosterLine]:
+    """The class's roster in the order it was listed, each member with their progress."""
+    members = session.execute(roster_query(klass, RosterMember.id, Person, Enrolment, Completion))
     events = attendance_counts(session, klass)
     return [
         RosterLine(

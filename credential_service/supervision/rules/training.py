@@ -200,8 +200,14 @@ def teacher_two_classes_at_once(facts: Facts) -> Iterator[Finding]:
     by_class = common.group(facts.checkins, lambda e: e.class_id)
     taught = [c for c in facts.classes.values() if c.teacher and c.id in by_class]
     for teacher, classes in common.group(taught, lambda c: (c.teacher or "").strip()).items():
+        # each class's slots once, and only pairs whose days overlap compared: a teacher of many
+        # classes over the years (one after another) costs linear, not quadratic, time
+        slots = {c.id: _slots(by_class[c.id]) for c in classes}
+        days = {c.id: (min(slots[c.id])[0], max(slots[c.id])[0]) for c in classes}
         for a, b in combinations(sorted(classes, key=lambda c: c.id), 2):
-            slots_a, slots_b = _slots(by_class[a.id]), _slots(by_class[b.id])
+            if days[a.id][1] < days[b.id][0] or days[b.id][1] < days[a.id][0]:
+                continue
+            slots_a, slots_b = slots[a.id], slots[b.id]
             clash = [s for s in sorted(slots_a) if s in slots_b and slots_a[s].place != slots_b[s].place]
             if clash:
                 first = clash[0]

@@ -6,9 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from credential_service.core.lru import BoundedLRU
-from credential_service.verification import service, tokens
 from credential_service.verification.pages.verdicts import VerdictView, page_lang
-from credential_service.verification.ports import VerifyingRuntimeDep
+from credential_service.verification.ports import VerifyingRuntimeDep, verify_scanned
 from credential_service.verification.rules import Verdict
 from credential_service.web.templating import PAGE_HEADERS, render
 
@@ -22,16 +21,7 @@ _RENDERED: BoundedLRU[tuple[object, ...], bytes] = BoundedLRU(2048)
 
 @router.get("/v/{token}")
 def verification_page(token: str, request: Request, runtime: VerifyingRuntimeDep) -> HTMLResponse:
-    result = tokens.verify_token(
-        token,
-        runtime.key_directory,
-        runtime.replica_session,
-        settings=runtime.verification,
-        settled=runtime.settled_tokens,
-    )
-    service.queue_log(
-        runtime.verification_log, result, channel="page", user_agent=request.headers.get("user-agent")
-    )
+    result = verify_scanned(token, request, runtime, channel="page")
     lang = page_lang(request)
     drawn_from = (request.url.path, lang, tuple(result.checks), result.certificate, result.status)
     rendered = _RENDERED.get(drawn_from) if "lang" not in request.query_params else None
