@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.admin.pages import router as admin_pages_router
@@ -167,6 +168,7 @@ PROBLEM_HANDLERS: tuple[tuple[type[Exception], Callable[[Request, Exception], Re
     (OperationalError, _database_unavailable),
     (InterfaceError, _database_unavailable),  # "the connection is closed"
     (PendingRollbackError, _database_unavailable),  # a statement after the connection died mid-transaction
+    (PoolTimeout, _database_unavailable),  # no pooled connection came free in time: overload, not a fault
     (Exception, _unexpected_problem),
 )
 ROUTERS = (

@@ -91,7 +91,7 @@ def exposition(database: Collector) -> tuple[bytes, str]:
     if os.environ.get(MULTIPROCESS_DIR):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
-        for collector in (HTTP_DURATION, VERIFICATIONS, ISSUED, POOL_IN_USE):
+        for collector in (HTTP_DURATION, VERIFICATIONS, ISSUED, SHED, POOL_IN_USE):
             registry.register(collector)
     registry.register(database)
     return generate_latest(registry), CONTENT_TYPE_LATEST
