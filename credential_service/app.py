@@ -241,6 +241,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(  # sheds load before any work; its 503s are measured and logged like any answer
         AdmissionLimit,
         max_in_flight=settings.max_in_flight,
+        max_writes_in_flight=settings.max_writes_in_flight,
         max_waiting=settings.max_waiting,
         max_wait_seconds=settings.max_wait_seconds,
     )

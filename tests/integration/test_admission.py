@@ -65,7 +65,7 @@ class Held:
 def served(runtime: Runtime) -> Iterator[tuple[str, Held]]:
     held = Held()
     app = create_app(runtime=runtime)
-    app.add_api_route(HOLD, held.hold, methods=["GET"])
+    app.add_api_route(HOLD, held.hold, methods=["GET", "POST"])
     try:
         with serve_in_thread(app, bind_loopback(), http="httptools") as url:
             yield url, held
@@ -77,9 +77,9 @@ def _shed() -> float:
     return REGISTRY.get_sample_value("http_requests_shed_total") or 0.0
 
 
-def _get(url: str, path: str, **headers: str) -> tuple[httpx.Response, float]:
+def _get(url: str, path: str, method: str = "GET", **headers: str) -> tuple[httpx.Response, float]:
     started = time.monotonic()
-    response = httpx.get(url + path, headers=headers, timeout=30)
+    response = httpx.request(method, url + path, headers=headers, timeout=30)
     return response, time.monotonic() - started
 
 
@@ -128,6 +128,25 @@ def test_within_the_limit_nothing_is_refused(served: tuple[str, Held]) -> None:
         held.released.set()  # the places pass down the queue, the longest waiter first
         statuses = [f.result()[0].status_code for f in (*holding, *queued)]
     assert statuses == [200] * 18
+
+
+@pytest.mark.parametrize(
+    "limits", [{"max_in_flight": 2, "max_writes_in_flight": 1, "max_waiting": 0, "max_wait_seconds": 0.5}]
+)
+def test_writes_have_places_of_their_own(served: tuple[str, Held]) -> None:
+    """A write waits on the database's single-writer chains: writes fill their own places, and
+    look-ups are still served beside them."""
+    url, held = served
+    with ThreadPoolExecutor(4) as pool:
+        writing = pool.submit(_get, url, HOLD, "POST")
+        held.wait_inside(1)
+        assert _get(url, HOLD, "POST")[0].status_code == 503  # the one place for writes is taken
+        reading = pool.submit(_get, url, HOLD)
+        held.wait_inside(1)
+        assert _get(url, PUBLIC)[0].status_code == 200  # the second place for reads
+        held.released.set()
+        assert writing.result()[0].status_code == 200 and reading.result()[0].status_code == 200
+    assert _get(url, HOLD, "POST")[0].status_code == 200
 
 
 @pytest.mark.parametrize("limits", [{"max_in_flight": 0, "max_waiting": 0, "max_wait_seconds": 0}])
