@@ -29,8 +29,9 @@
 
 Exit 1 if any 500 (or other 5xx but 503) is seen, by the generator or in the service's metrics, or
 if the normal phase has any error. Under overload the service is expected to refuse what it cannot
-do in time with 503 and ``Retry-After`` (``web.admission``, ``CS_MAX_IN_FLIGHT``; rate limits answer
-429) and to serve the recovery phase cleanly; both are reported.
+do in time with 503 and ``Retry-After`` (``web.admission``: ``CS_MAX_IN_FLIGHT`` reads and
+``CS_MAX_WRITES_IN_FLIGHT`` writes a process; rate limits answer 429) and to serve the recovery
+phase cleanly; both are reported.
 """
 
 from __future__ import annotations
@@ -288,11 +289,12 @@ def served_statuses(base: str) -> Counter[str]:
 async def phase(prepared: Prepared, rates: dict[str, float], seconds: float) -> dict[str, Any]:
     """The mix at fixed rates for ``seconds`` (open loop), until the last answer is back."""
     prepared.top_up_issuance(math.ceil(rates["issue"] * seconds * 1.1) + 10)
-    print(f"==> {seconds:g} s at " + ", ".join(f"{k} {r:,.1f}/s" for k, r in rates.items()), file=sys.stderr)
+    shown = ", ".join(f"{k} {r:,.1f}/s" for k, r in rates.items())
+    print(f"==> {seconds:.3g} s at {shown}", file=sys.stderr)
     cpu = time.process_time()
     samples, drained = await open_loop(prepared.target, rates, seconds)
     result = {
-        "seconds": seconds,
+        "seconds": round(seconds, 1),
         "rates": {k: round(r, 1) for k, r in rates.items()},
         "kinds": {kind: s.summary(seconds) for kind, s in samples.items()},
         "drained_seconds": round(drained, 2),
@@ -387,7 +389,7 @@ def arguments() -> argparse.Namespace:
         "--mix",
         type=parse_mix,
         default=parse_mix("verify=6,file=3,issue=1"),
-        help="requests of each kind (6,3,1)",
+        help="requests of each kind (verify=6,file=3,issue=1)",
     )
     add("--batch", type=int, default=1, help="candidates an issuance request issues (1)")
     add("--step-seconds", type=float, default=5, help="capacity: seconds a ramp step (5)")
@@ -412,7 +414,7 @@ def main() -> None:
             "batch": args.batch,
             "admission": {
                 name: os.environ.get(f"CS_{name.upper()}", getattr(defaults, name))
-                for name in ("max_in_flight", "max_waiting", "max_wait_seconds")
+                for name in ("max_in_flight", "max_writes_in_flight", "max_waiting", "max_wait_seconds")
             },
         }
         before = served_statuses(prepared.base)

@@ -26,6 +26,7 @@ from credential_service.runtime import Runtime
 from tests.servers import bind_loopback, serve_in_thread
 
 HOLD = "/api/v1/test-hold"
+Answer = Future[tuple[httpx.Response, float]]
 PUBLIC = "/api/v1/publicity"  # an ordinary public route: shed like any other
 
 
@@ -56,9 +57,12 @@ class Held:
         self.released.wait(timeout=20)
         return {"held": "done"}
 
-    def wait_inside(self, count: int) -> None:
+    def occupy(self, pool: ThreadPoolExecutor, url: str, count: int, method: str = "GET") -> list[Answer]:
+        """Send ``count`` held requests; once all are inside the app, their answers to come."""
+        sent = [pool.submit(_get, url, HOLD, method) for _ in range(count)]
         for _ in range(count):
             assert self.inside.acquire(timeout=10), "a held request did not reach the app"
+        return sent
 
 
 @pytest.fixture
@@ -89,8 +93,7 @@ def test_past_the_limit_refused_with_503_and_retry_after_then_served_again(
     url, held = served
     shed_before = _shed()
     with ThreadPoolExecutor(8) as pool:
-        holding = [pool.submit(_get, url, HOLD) for _ in range(2)]
-        held.wait_inside(2)  # both places taken
+        holding = held.occupy(pool, url, 2)  # both places taken
         waiting = [pool.submit(_get, url, PUBLIC) for _ in range(2)]
         time.sleep(0.15)  # both in the queue
         refused_at_once, seconds = _get(url, PUBLIC)  # the queue is full
@@ -119,11 +122,8 @@ def test_past_the_limit_refused_with_503_and_retry_after_then_served_again(
 def test_within_the_limit_nothing_is_refused(served: tuple[str, Held]) -> None:
     url, held = served
     with ThreadPoolExecutor(18) as pool:
-        holding = [pool.submit(_get, url, HOLD) for _ in range(2)]
-        held.wait_inside(2)
-        queued: list[Future[tuple[httpx.Response, float]]] = [
-            pool.submit(_get, url, PUBLIC) for _ in range(16)
-        ]
+        holding = held.occupy(pool, url, 2)
+        queued = [pool.submit(_get, url, PUBLIC) for _ in range(16)]
         time.sleep(0.2)
         held.released.set()  # the places pass down the queue, the longest waiter first
         statuses = [f.result()[0].status_code for f in (*holding, *queued)]
@@ -138,11 +138,9 @@ def test_writes_have_places_of_their_own(served: tuple[str, Held]) -> None:
     look-ups are still served beside them."""
     url, held = served
     with ThreadPoolExecutor(4) as pool:
-        writing = pool.submit(_get, url, HOLD, "POST")
-        held.wait_inside(1)
+        [writing] = held.occupy(pool, url, 1, "POST")
         assert _get(url, HOLD, "POST")[0].status_code == 503  # the one place for writes is taken
-        reading = pool.submit(_get, url, HOLD)
-        held.wait_inside(1)
+        [reading] = held.occupy(pool, url, 1)
         assert _get(url, PUBLIC)[0].status_code == 200  # the second place for reads
         held.released.set()
         assert writing.result()[0].status_code == 200 and reading.result()[0].status_code == 200
@@ -153,8 +151,7 @@ def test_writes_have_places_of_their_own(served: tuple[str, Held]) -> None:
 def test_no_limit_when_max_in_flight_is_zero(served: tuple[str, Held]) -> None:
     url, held = served
     with ThreadPoolExecutor(6) as pool:
-        holding = [pool.submit(_get, url, HOLD) for _ in range(5)]
-        held.wait_inside(5)
+        holding = held.occupy(pool, url, 5)
         assert _get(url, PUBLIC)[0].status_code == 200
         held.released.set()
         assert [f.result()[0].status_code for f in holding] == [200] * 5
