@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credential_service.admin.pages import router as admin_pages_router
@@ -45,6 +46,7 @@ from credential_service.transparency.routes import router as transparency_router
 from credential_service.transparency.schedule import checkpoint_schedule
 from credential_service.verification.pages import router as verification_pages_router
 from credential_service.verification.routes import router as verification_router
+from credential_service.web.admission import AdmissionLimit
 from credential_service.web.http import BodySizeLimit, SecurityHeaders, problem
 from credential_service.web.observability import RequestObservation
 from credential_service.web.openapi import install as install_openapi
@@ -166,6 +168,7 @@ PROBLEM_HANDLERS: tuple[tuple[type[Exception], Callable[[Request, Exception], Re
     (OperationalError, _database_unavailable),
     (InterfaceError, _database_unavailable),  # "the connection is closed"
     (PendingRollbackError, _database_unavailable),  # a statement after the connection died mid-transaction
+    (PoolTimeout, _database_unavailable),  # no pooled connection came free in time: overload, not a fault
     (Exception, _unexpected_problem),
 )
 ROUTERS = (
@@ -233,6 +236,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.add_middleware(
         BodySizeLimit, limit=runtime.settings.max_body_bytes, upload_limit=runtime.settings.max_upload_bytes
+    )
+    settings = runtime.settings
+    app.add_middleware(  # sheds load before any work; its 503s are measured and logged like any answer
+        AdmissionLimit,
+        max_in_flight=settings.max_in_flight,
+        max_writes_in_flight=settings.max_writes_in_flight,
+        max_waiting=settings.max_waiting,
+        max_wait_seconds=settings.max_wait_seconds,
     )
     app.add_middleware(SecurityHeaders, page_headers=PAGE_HEADERS)
     app.add_middleware(RequestObservation)  # outermost: measures and logs everything below

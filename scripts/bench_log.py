@@ -6,15 +6,22 @@ bulk inserts of the leaves and their perfect subtree hashes, exactly what ``log.
 then signs a checkpoint with a real platform key. Measured, each proof checked with the RFC 9162
 verifier:
 
-- ``inclusion``: ``proofs.inclusion_proof`` for a random leaf against the checkpoint (what
-  ``GET /log/proof/inclusion`` pays below HTTP), in its own read-only transaction;
-- ``consistency``: ``proofs.consistency_proof`` from a random older size to the checkpoint;
+- ``inclusion, computed``: ``proofs.inclusion_proof`` for a random leaf against the checkpoint (what
+  ``GET /log/proof/inclusion`` pays below HTTP), in its own read-only transaction, with the
+  per-checkpoint proof cache emptied first (the proof read from the stored subtrees and checked
+  before it is kept: the first ask of a leaf);
+- ``inclusion, cached``: right after, the same leaf again (a QR code scanned again, a monitor asking
+  again): served from the cache (decision 045). Interleaved, so both see the same machine;
+- ``consistency, computed`` / ``consistency, cached``: ``proofs.consistency_proof`` from a random
+  older size to the checkpoint, likewise;
 - ``append``: ``log.append`` of one more leaf and the checkpoint signed at commit (what an issuance
   adds), in its own transaction;
 - the baseline, ``recompute``: read every leaf hash of the table and compute the same inclusion
   path from them (RFC 9162 §2.1.3.1 as written), i.e. a log that stores no subtree hashes.
 
-``--json`` for a machine-readable result; ``--keep DIR`` keeps the SQLite database.
+``--json`` for a machine-readable result; ``--keep DIR`` keeps the SQLite database (``--reuse``
+measures it again: appends and checkpoints add to it); ``--profile N``
+prints cProfile's top N entries of the computed and of the cached proofs.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -108,6 +116,34 @@ def _timed(rounds: int, action: Any) -> list[float]:
     return times
 
 
+def _first_and_again(rounds: int, action: Any, draw: Any) -> tuple[list[float], list[float]]:
+    """``action(x)`` timed with the proof cache emptied, then again on the same ``x`` (now kept)."""
+    first, again = [], []
+    for _ in range(rounds):
+        value = draw()
+        proofs.forget_proofs()
+        for times in (first, again):
+            start = time.perf_counter()
+            action(value)
+            times.append((time.perf_counter() - start) * 1000)
+    return first, again
+
+
+def _profiled(rounds: int, action: Any, before: Any, top: int) -> str:
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    for _ in range(rounds):
+        if before is not None:
+            before()
+        profiler.runcall(action)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
 def _summary(times: list[float]) -> dict[str, float]:
     ordered = sorted(times)
     return {
@@ -117,7 +153,7 @@ def _summary(times: list[float]) -> dict[str, float]:
     }
 
 
-def run(runtime: Runtime, size: int, rounds: int, baseline_rounds: int) -> dict[str, Any]:
+def run(runtime: Runtime, size: int, rounds: int, baseline_rounds: int, profile: int = 0) -> dict[str, Any]:
     rng = random.Random(7)
     with runtime.session() as session:
         issuers.ensure_platform_issuer(session, runtime.keystore, public_base_url=BASE_URL)
@@ -125,16 +161,16 @@ def run(runtime: Runtime, size: int, rounds: int, baseline_rounds: int) -> dict[
         root = bytes.fromhex(signed.root_hash)
     assert signed.tree_size == size
 
-    def inclusion() -> None:
-        index = rng.randrange(size)
+    def inclusion(index: int | None = None) -> None:
+        index = rng.randrange(size) if index is None else index
         with runtime.read_session() as session:
             proof = proofs.inclusion_proof(
                 session, proofs.find_leaf(session, leaf_index=index), tree_size=size
             )
         merkle.verify_inclusion(index, size, bytes.fromhex(proof.leaf.leaf_hash), proof.audit_path, root)
 
-    def consistency() -> None:
-        old = rng.randrange(1, size)
+    def consistency(old: int | None = None) -> None:
+        old = rng.randrange(1, size) if old is None else old
         with runtime.read_session() as session:
             proof = proofs.consistency_proof(session, old, size)
             old_root = log.root_hash(session, old)
@@ -163,16 +199,31 @@ def run(runtime: Runtime, size: int, rounds: int, baseline_rounds: int) -> dict[
             log.checkpoint_at_commit(session, runtime.keystore, public_base_url=BASE_URL)
         appended += 1
 
+    included = _first_and_again(rounds, inclusion, lambda: rng.randrange(size))
+    consistent = _first_and_again(rounds, consistency, lambda: rng.randrange(1, size))
     results = {
-        "inclusion": _summary(_timed(rounds, inclusion)),
-        "consistency": _summary(_timed(rounds, consistency)),
+        "inclusion, computed": _summary(included[0]),
+        "inclusion, cached": _summary(included[1]),
+        "consistency, computed": _summary(consistent[0]),
+        "consistency, cached": _summary(consistent[1]),
         "recompute (baseline)": _summary(_timed(baseline_rounds, recompute)),
     }
+    profiles = {}
+    if profile:
+        kept = rng.randrange(size)
+        inclusion(kept)
+        profiles = {
+            "inclusion, computed": _profiled(rounds, inclusion, proofs.forget_proofs, profile),
+            "inclusion, cached": _profiled(rounds, lambda: inclusion(kept), None, profile),
+        }
     results["append + checkpoint"] = _summary(_timed(min(rounds, 200), append))
     baseline = results["recompute (baseline)"]["median_ms"]
-    for name in ("inclusion", "consistency"):
-        results[name]["x_faster_than_baseline"] = round(baseline / results[name]["median_ms"], 1)
-    return results
+    for kind in ("inclusion", "consistency"):
+        computed, cached = results[f"{kind}, computed"], results[f"{kind}, cached"]
+        for numbers in (computed, cached):
+            numbers["x_faster_than_baseline"] = round(baseline / numbers["median_ms"], 1)
+        cached["x_faster_than_computed"] = round(computed["median_ms"] / cached["median_ms"], 2)
+    return {"results": results, "profiles": profiles}
 
 
 def main() -> None:
@@ -184,6 +235,8 @@ def main() -> None:
         "--database-url", help="PostgreSQL URL of an EMPTY database (default: SQLite in a temp dir)"
     )
     parser.add_argument("--keep", type=Path, help="keep the SQLite database in this folder")
+    parser.add_argument("--reuse", action="store_true", help="measure the leaves of a kept database")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile: top N entries")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -199,18 +252,28 @@ def main() -> None:
     )
     runtime = build_runtime(settings, require_migrated=False)
     upgrade(runtime.engine)
-    print(f"filling the log with {args.leaves:,} leaves ({url.split(':')[0]}) …", file=sys.stderr)
     started = time.monotonic()
-    _fill(runtime.engine, args.leaves)
+    with runtime.read_session() as session:
+        kept = log.tree_size(session)
+    if kept and args.reuse:
+        args.leaves = kept
+        print(f"measuring the {kept:,} leaves already in the log", file=sys.stderr)
+    elif kept:
+        raise SystemExit(f"the log already holds {kept:,} leaves: pass --reuse to measure them")
+    else:
+        print(f"filling the log with {args.leaves:,} leaves ({url.split(':')[0]}) …", file=sys.stderr)
+        _fill(runtime.engine, args.leaves)
     filled = time.monotonic() - started
     result = {
         "leaves": args.leaves,
         "database": url.split(":")[0],
         "fill_seconds": round(filled, 1),
         "measured_at": to_xsd(datetime.now(UTC)),
-        "results": run(runtime, args.leaves, args.rounds, args.baseline_rounds),
+        **run(runtime, args.leaves, args.rounds, args.baseline_rounds, args.profile),
     }
     runtime.close()
+    if args.keep is None:
+        shutil.rmtree(folder, ignore_errors=True)  # the temporary database and keys
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -221,9 +284,13 @@ def main() -> None:
             if "x_faster_than_baseline" in numbers
             else ""
         )
+        if "x_faster_than_computed" in numbers:
+            extra += f", {numbers['x_faster_than_computed']}x computed"
         print(
             f"  {name:<22} median {numbers['median_ms']:>9.3f} ms   p95 {numbers['p95_ms']:>9.3f} ms{extra}"
         )
+    for name, text in result["profiles"].items():
+        print(f"\ncProfile, {name}:\n{text}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Real server processes for tests that need more than one: ``credential-service serve`` on a free
-loopback port, with the environment of a test's settings."""
+"""Real servers for tests: ``credential-service serve`` processes on a free loopback port, with the
+environment of a test's settings; or uvicorn in a thread of the test (``serve_in_thread``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+import uvicorn
+from starlette.types import ASGIApp
 
 from credential_service.core.config import Settings
 
@@ -58,3 +64,46 @@ def stop(servers: list[subprocess.Popen[bytes]]) -> str:
         server.terminate()
         printed += server.communicate(timeout=20)[0].decode(errors="replace")
     return printed
+
+
+def bind_loopback() -> socket.socket:
+    """A socket bound to a free loopback port, for a server started later (its URL known before)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@contextmanager
+def serve_in_thread(app: ASGIApp, sock: socket.socket, *, http: str = "h11") -> Iterator[str]:
+    """Run ``app`` with uvicorn on the bound ``sock`` in a daemon thread until the block ends; its URL."""
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        http=http,
+        ws="none",
+        timeout_graceful_shutdown=3,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="test-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            pytest.fail("the live uvicorn server did not start")
+        time.sleep(0.01)
+    try:
+        yield url_of(sock)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        if thread.is_alive():
+            pytest.fail("the live uvicorn server did not stop within 10 s")

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     verify_bulk_rows_per_hour: int = Field(default=2_000, ge=1)
     # Genuine QR verifications kept per process (about 3 KB each; 0: none), decision 040.
     verify_settled_tokens: int = Field(default=10_000, ge=0)
+    # Load shedding per process (web.admission, decision 043): reads and writes worked on at once
+    # (0: no limit at all; writes 0: in the readers' places), requests waiting for a place (per
+    # kind), and how long one waits before it is answered 503.
+    max_in_flight: int = Field(default=8, ge=0)
+    max_writes_in_flight: int = Field(default=2, ge=0)
+    max_waiting: int = Field(default=32, ge=0)
+    max_wait_seconds: float = Field(default=1.0, ge=0, le=60)
     # Sign-in attempts per client (worker assertion, development form, organisation page, OAuth
     # token endpoint): slows password and client-secret guessing.
     signin_attempts_per_minute: int = Field(default=10, ge=1)

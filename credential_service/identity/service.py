@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -75,6 +75,18 @@ def get_person(session: Session, public_id: str) -> Person:
     if person is None:
         raise PersonNotFound()
     return person
+
+
+_PERSON_ID = select(Person.id).where(Person.public_id == bindparam("public_id"))  # built once
+
+
+def person_id_of(session: Session, public_id: str) -> int:
+    """The database id of the person ``public_id`` names: one indexed read, no entity (nor its cards)
+    loaded, for reads that need only the key. Raises PersonNotFound."""
+    found = session.scalar(_PERSON_ID, {"public_id": public_id})
+    if found is None:
+        raise PersonNotFound()
+    return int(found)
 
 
 def register_person(

@@ -43,6 +43,10 @@ VERIFICATIONS = Counter(
     ["verdict", "channel"],
 )
 ISSUED = Counter("credential_issued_total", "Credentials signed and recorded by the registry")
+SHED = Counter(
+    "http_requests_shed_total",
+    "Requests refused with 503 before any work, the process being at its admission limit (decision 043)",
+)
 POOL_IN_USE = Gauge(
     "db_pool_connections_in_use",
     "Database connections checked out of the pool, all processes",
@@ -87,7 +91,7 @@ def exposition(database: Collector) -> tuple[bytes, str]:
     if os.environ.get(MULTIPROCESS_DIR):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
-        for collector in (HTTP_DURATION, VERIFICATIONS, ISSUED, POOL_IN_USE):
+        for collector in (HTTP_DURATION, VERIFICATIONS, ISSUED, SHED, POOL_IN_USE):
             registry.register(collector)
     registry.register(database)
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,11 +1,22 @@
 """Serving the log: leaves by index, hash or credential, inclusion and consistency proofs against a
-signed checkpoint, pages of leaves for monitors, and the log's part of an offline trust bundle."""
+signed checkpoint, pages of leaves for monitors, and the log's part of an offline trust bundle.
+
+A proof against a signed checkpoint never changes: the checkpoint's root hash commits to every leaf
+below its size, so (root hash, size, leaf index) names one audit path and (root hash, size, older
+size) one consistency proof, forever, in every process and every database. Proofs are therefore kept
+in a per-process bounded LRU under those immutable facts: no invalidation is needed (an append makes
+a new checkpoint, hence new keys, and never changes an old proof), and another process's cache can
+never disagree with this one's. Only a proof that verifies against the checkpoint is kept: one
+computed from damaged storage is served as it is (the verifier then reports it) but never cached.
+Damage done to storage after a proof was kept is ``log verify``'s to find. Decision 045.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.core.errors import FieldError, InvalidInput
+from credential_service.core.lru import BoundedLRU
 from credential_service.crypto import merkle
 from credential_service.transparency.errors import CheckpointNotFound, LeafNotFound, NotYetInCheckpoint
 from credential_service.transparency.models import LogCheckpoint, LogLeaf
@@ -26,7 +38,14 @@ from credential_service.transparency.service import (
     tree_size,
 )
 
+log = logging.getLogger(__name__)
+
 MAX_PAGE = 1000  # leaves per /log/leaves page
+# Proofs kept per process: a path on a billion leaves is 30 hashes (960 bytes joined), so ~20 MB.
+PROOF_CACHE_SIZE = 16_384
+# ("inclusion" | "consistency", checkpoint root hash (hex), checkpoint size, leaf index | older size)
+ProofKey = tuple[str, str, int, int]
+_PROOFS: BoundedLRU[ProofKey, bytes] = BoundedLRU(PROOF_CACHE_SIZE)  # the hashes joined: one object
 
 
 @dataclass(frozen=True)
@@ -66,9 +85,32 @@ class ConsistencyProof:
         }
 
 
-def _range_hashes(session: Session, ranges: list[merkle.Range]) -> list[bytes]:
-    nodes = fetch_nodes(session, merkle.nodes_for(ranges))
-    return [merkle.range_hash(start, end, nodes.__getitem__) for start, end in ranges]
+def _kept(key: ProofKey) -> list[bytes] | None:
+    """The proof named by ``key`` (see the module docstring) if this process holds it."""
+    joined = _PROOFS.get(key)
+    if joined is None:
+        return None
+    return [joined[i : i + merkle.HASH_SIZE] for i in range(0, len(joined), merkle.HASH_SIZE)]
+
+
+def _keep(key: ProofKey, proof: list[bytes], check: Callable[[], None]) -> list[bytes]:
+    """Keep ``proof`` if ``check()`` (the RFC 9162 verifier) accepts it; return it either way."""
+    try:
+        check()
+    except merkle.ProofError as exc:
+        log.warning("transparency log: a %s proof failed its own check (%s): run `log verify`", key[0], exc)
+        return proof
+    _PROOFS.put(key, b"".join(proof))
+    return proof
+
+
+def forget_proofs() -> None:
+    """Empty this process's proof cache (tests and benchmarks compare cached and computed proofs)."""
+    _PROOFS.clear()
+
+
+def cached_proofs() -> int:
+    return len(_PROOFS)
 
 
 def find_leaf(
@@ -115,7 +157,15 @@ def inclusion_proof(session: Session, leaf: LogLeaf, *, tree_size: int | None = 
         signed = get_checkpoint(session, tree_size)
     if leaf.leaf_index >= signed.tree_size:
         raise NotYetInCheckpoint(leaf.leaf_index, signed.tree_size)
-    path = _range_hashes(session, merkle.inclusion_ranges(leaf.leaf_index, signed.tree_size))
+    index, size, root = leaf.leaf_index, signed.tree_size, bytes.fromhex(signed.root_hash)
+    key: ProofKey = ("inclusion", signed.root_hash, size, index)
+    path = _kept(key)
+    if path is None:
+        ranges = merkle.inclusion_ranges(index, size)
+        nodes = fetch_nodes(session, merkle.nodes_for(ranges))
+        computed = [merkle.range_hash(start, end, nodes.__getitem__) for start, end in ranges]
+        leaf_hash = bytes.fromhex(leaf.leaf_hash)
+        path = _keep(key, computed, lambda: merkle.verify_inclusion(index, size, leaf_hash, computed, root))
     return InclusionProof(leaf=leaf, tree_size=signed.tree_size, audit_path=path, checkpoint=signed)
 
 
@@ -130,7 +180,16 @@ def consistency_proof(session: Session, first: int, second: int | None = None) -
             "from 必须在 0 与 to 之间 / from must be between 0 and to",
             [FieldError("from", f"must be between 0 and {signed.tree_size}")],
         )
-    proof = _range_hashes(session, merkle.consistency_ranges(first, signed.tree_size))
+    size, root = signed.tree_size, bytes.fromhex(signed.root_hash)
+    key: ProofKey = ("consistency", signed.root_hash, size, first)
+    proof = _kept(key)
+    if proof is None:
+        ranges = merkle.consistency_ranges(first, size)
+        # The older tree's root comes with the same look-up: the proof is checked before it is kept.
+        nodes = fetch_nodes(session, merkle.nodes_for(ranges) | set(merkle.root_nodes(first)))
+        computed = [merkle.range_hash(start, end, nodes.__getitem__) for start, end in ranges]
+        old_root = merkle.root_from_nodes(first, nodes)
+        proof = _keep(key, computed, lambda: merkle.verify_consistency(first, size, old_root, root, computed))
     return ConsistencyProof(
         first=first,
         second=signed.tree_size,

@@ -3,10 +3,11 @@
 Some errors come from one place for every route rather than from the route itself: a body that is
 not JSON (400) or too large (413, BodySizeLimit), a request that breaks the declared schema (422),
 no or a bad token (401) and a role that may not call it (403, via ``CurrentPrincipal``), a path
-whose resource does not exist (404). Declaring those by hand on ~80 routes drifts; they are added
-here from what each route actually has (a body, parameters, the principal dependency). Errors that
-only some routes raise (409, 415, 429, 503) stay declared on those routes. Every error is an RFC 9457
-problem document (``application/problem+json``), never FastAPI's default ``HTTPValidationError``.
+whose resource does not exist (404), a process at its admission limit (503, web.admission).
+Declaring those by hand on ~80 routes drifts; they are added here from what each route actually
+has (a body, parameters, the principal dependency). Errors that only some routes raise (409, 415,
+429) stay declared on those routes. Every error is an RFC 9457 problem document
+(``application/problem+json``), never FastAPI's default ``HTTPValidationError``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ SHARED_DESCRIPTIONS = {
     "404": "no such resource",
     "413": "the body is larger than the limit",
     "422": "the request breaks the schema or a rule: which field and why",
+    "503": "the service is busy (its admission limit, decision 043) or the database is out of reach: "
+    "try again after Retry-After seconds",
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -97,7 +100,7 @@ def complete_error_responses(document: dict[str, Any], routes: list[BaseRoute]) 
             if operation is None:
                 continue
             responses: dict[str, Any] = operation.setdefault("responses", {})
-            shared: list[str] = []
+            shared = ["503"]  # any request may find the process at its admission limit
             if route.body_field is not None or "requestBody" in operation:
                 shared += ["400", "413"]
             if _has_parameters(route.dependant) or "requestBody" in operation:
@@ -109,7 +112,7 @@ def complete_error_responses(document: dict[str, Any], routes: list[BaseRoute]) 
             for status in shared:
                 responses.setdefault(status, {"description": SHARED_DESCRIPTIONS[status]})
             for status, response in responses.items():
-                if status.startswith("4"):
+                if status.startswith("4") or status == "503":
                     _problem_content(response)
     schemas = document["components"]["schemas"]
     _hoist_defs(document.get("paths", {}), schemas)

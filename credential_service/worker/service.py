@@ -22,6 +22,7 @@ from credential_service.certificates import service as certificates
 from credential_service.core.clock import to_xsd, utcnow
 from credential_service.core.errors import FieldError, InvalidInput, NotFound
 from credential_service.crypto.keystore import KeyStore
+from credential_service.identity import service as identity
 from credential_service.identity.models import Person
 from credential_service.platform.metrics import VERIFICATIONS
 from credential_service.records import service as records
@@ -66,6 +67,13 @@ def profile(person: Person) -> Profile:
 
 def my_file(session: Session, person: Person) -> list[records.TimelineEntry]:
     return records.timeline(session, person)
+
+
+def file_of(session: Session, public_id: str) -> list[records.TimelineEntry]:
+    """The whole file of the worker ``public_id`` (from their token): two indexed reads, the person's
+    id then the entries, and no Person entity built (GET /api/v1/me/file, decision 045). Raises
+    PersonNotFound."""
+    return records.timeline_of(session, identity.person_id_of(session, public_id))
 
 
 def my_certificates(session: Session, person: Person) -> list[holders.CertificateSummary]:

@@ -21,16 +21,12 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from credential_service.app import create_app
 from credential_service.core.config import Settings
@@ -40,9 +36,9 @@ from credential_service.runtime import Runtime, build_runtime
 from tests.conftest import ORG_CODE, ORG_NAME, need
 from tests.e2e import CHROMIUM, CHROMIUM_ARGS, PHONE, save_screenshot
 from tests.factories import register_organisation
+from tests.servers import bind_loopback, serve_in_thread, url_of
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -69,58 +65,16 @@ def backend() -> str:
 # --------------------------------------------------------------------------------------- server
 
 
-def _bind() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def _url(sock: socket.socket) -> str:
-    return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
-@contextmanager
-def _serve(app: FastAPI, sock: socket.socket) -> Iterator[str]:
-    """Run ``app`` with uvicorn on the bound ``sock`` in a daemon thread until the block ends."""
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        http="h11",
-        ws="none",
-        timeout_graceful_shutdown=3,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            pytest.fail("the live uvicorn server did not start")
-        time.sleep(0.01)
-    try:
-        yield _url(sock)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        if thread.is_alive():
-            pytest.fail("the live uvicorn server did not stop within 10 s")
-
-
 @pytest.fixture
 def live_server(runtime: Runtime) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:PORT``) of uvicorn serving the shared ``runtime``."""
-    with _serve(create_app(runtime=runtime), _bind()) as url:
+    with serve_in_thread(create_app(runtime=runtime), bind_loopback()) as url:
         yield url
 
 
 @pytest.fixture
 def _live_site_socket() -> Iterator[socket.socket]:
-    sock = _bind()
+    sock = bind_loopback()
     yield sock
     sock.close()
 
@@ -130,7 +84,7 @@ def live_runtime(
     request: pytest.FixtureRequest, tmp_path: Path, _live_site_socket: socket.socket
 ) -> Iterator[Runtime]:
     """A runtime whose ``public_base_url`` is the URL ``live_site`` serves it on."""
-    base = _url(_live_site_socket)
+    base = url_of(_live_site_socket)
     database = tmp_path / "live.sqlite3"
     shutil.copy(request.getfixturevalue("sqlite_template"), database)
     settings = Settings(
@@ -153,7 +107,7 @@ def live_runtime(
 @pytest.fixture
 def live_site(live_runtime: Runtime, _live_site_socket: socket.socket) -> Iterator[str]:
     """Serves ``live_runtime``; yields its URL, equal to ``live_runtime.settings.public_base_url``."""
-    with _serve(create_app(runtime=live_runtime), _live_site_socket) as url:
+    with serve_in_thread(create_app(runtime=live_runtime), _live_site_socket) as url:
         assert url == live_runtime.settings.public_base_url
         yield url
 

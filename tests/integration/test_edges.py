@@ -38,7 +38,10 @@ from tests.factories import issue_certificate
 from tests.integration.test_assessment_workflow import PLAN
 
 SCOPE = ScopeRowInput("6-18-02-04", "电焊工", (5, 4, 3), date(2026, 1, 1), date(2028, 12, 31))
-QUICK = 1.0  # seconds: a read must answer within this while a writer holds the database
+# Seconds a read may take while a writer holds the database. A read that waited for the writer would
+# wait until it ends (PostgreSQL) or for the 30 s busy timeout (SQLite); the margin is for a busy
+# machine (2.2 s was seen with benchmarks running beside the suite).
+QUICK = 10.0
 
 
 def _register(runtime: Runtime) -> str:
