@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from credential_service.audit.models import AuditEvent
 from credential_service.audit.rules import GENESIS, link_hash
 from credential_service.core.clock import utcnow
-from credential_service.core.db import sequence_lock
+from credential_service.core.db import sequence_lock, table_of
 from credential_service.crypto.jcs import canonical_json
 
 AUDIT_LOCK_KEY = 0x43535F4155444954  # "CS_AUDIT": the audit trail's single writer (PostgreSQL)
@@ -37,6 +39,64 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event for ``record_many``."""
+
+    actor: str
+    action: str
+    subject: str
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Link:
+    """An event as the chain hashes it (``rules.ChainedEvent``), before it is a row."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    detail: str
+    prev_hash: str
+    event_hash: str = ""
+
+
+def record_many(session: Session, events: Sequence[NewEvent]) -> int:
+    """Append many events, chained in order, as ``record`` would one by one: one look-up of the
+    chain's end and one bulk insert (a batch issuance's chunk). Returns how many."""
+    if not events:
+        return 0
+    sequence_lock(session, AUDIT_LOCK_KEY)
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.event_hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last.seq, last.event_hash) if last is not None else (0, GENESIS)
+    at = utcnow()
+    rows = []
+    for new in events:
+        seq += 1
+        link = _Link(
+            seq, at, new.actor, new.action, new.subject, canonical_json(dict(new.detail)).decode(), prev_hash
+        )
+        prev_hash = link_hash(link.prev_hash, link)
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": new.actor,
+                "action": new.action,
+                "subject": new.subject,
+                "detail": link.detail,
+                "prev_hash": link.prev_hash,
+                "event_hash": prev_hash,
+            }
+        )
+    session.execute(insert(table_of(AuditEvent)), rows)
+    return len(rows)
 
 
 def check(events: Iterable[AuditEvent]) -> list[int]:

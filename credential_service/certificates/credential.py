@@ -7,7 +7,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from credential_service.certificates.rules import SkillLevel
@@ -59,6 +59,31 @@ class SkillCertificate:
     issued_at: datetime
     exam_date: date | None = None
     replaces: ReplacedCertificate | None = None
+
+    @classmethod
+    def issued(
+        cls,
+        number: str,
+        issuer: RegisteredIssuer,
+        holder_name: str,
+        *,
+        occupation: Occupation,
+        level: SkillLevel,
+        at: datetime,
+        exam_date: date | None,
+    ) -> SkillCertificate:
+        """Certificate ``number`` of ``holder_name``, issued ``at`` in the organisation's name."""
+        return cls(number, issuer.did, issuer.name, holder_name, occupation, level, at, exam_date)
+
+
+class RegisteredIssuer(Protocol):
+    """What a certificate takes from its issuer's registration."""
+
+    @property
+    def did(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 def skill_certificate_credential(cert: SkillCertificate, *, public_base_url: str) -> dict[str, Any]:

@@ -74,7 +74,8 @@ class StatusEntry(Base):
 
 
 class CertificateQRCode(Base):
-    """The QR code of a certificate: its signed token and the images, rendered once at issuance."""
+    """The QR code of a certificate: its token, signed at issuance, and the images, drawn on the
+    first request for them and kept (None until then: decision 044)."""
 
     __tablename__ = "certificate_qr_codes"
 
@@ -82,6 +83,6 @@ class CertificateQRCode(Base):
         ForeignKey("issued_credentials.credential_id"), primary_key=True
     )
     token: Mapped[str] = mapped_column(String(300), unique=True)
-    png: Mapped[bytes] = mapped_column(LargeBinary)
-    svg: Mapped[str] = mapped_column(Text)
+    png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    svg: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -27,12 +27,22 @@ def allocate_certificate_number(
     session: Session, *, organisation_code: str, year: int, level: SkillLevel
 ) -> str:
     """The next free 22-character number for this organisation, year and level."""
+    return allocate_certificate_numbers(
+        session, organisation_code=organisation_code, year=year, level=level, count=1
+    )[0]
+
+
+def allocate_certificate_numbers(
+    session: Session, *, organisation_code: str, year: int, level: SkillLevel, count: int
+) -> list[str]:
+    """The next ``count`` free numbers for this organisation, year and level, consecutive: one
+    counter update however many (a batch's chunk)."""
     prefix = number_prefix(organisation_code, year, level)
     _ensure_counter(session, prefix)
-    serial = session.execute(
+    last = session.execute(
         update(CertificateNumberCounter)
         .where(CertificateNumberCounter.prefix == prefix)
-        .values(last_serial=CertificateNumberCounter.last_serial + 1)
+        .values(last_serial=CertificateNumberCounter.last_serial + count)
         .returning(CertificateNumberCounter.last_serial)
     ).scalar_one()
-    return format_number(prefix, serial)
+    return [format_number(prefix, serial) for serial in range(last - count + 1, last + 1)]

@@ -1,9 +1,11 @@
-"""A certificate's QR code: sign the token, draw it as PNG and SVG once, keep both."""
+"""A certificate's QR code: its token signed at issuance, its PNG and SVG drawn on first request
+and kept (decision 044: drawing is the costly part, and most certificates are never printed)."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
 
 import qrcode
 import qrcode.constants
@@ -119,32 +121,47 @@ def _token_key(record: IssuedCredential, session: Session) -> IssuerKey:
 def _claims(record: IssuedCredential, public_key: bytes) -> TokenClaims:
     if record.certificate_number is None:
         raise ValueError("only skill certificates carry a QR code")
-    revocation = suspension = None
-    if record.revocation_list_id is not None and record.revocation_index is not None:
-        revocation = StatusRef(record.revocation_list_id, record.revocation_index)
-    if record.suspension_list_id is not None and record.suspension_index is not None:
-        suspension = StatusRef(record.suspension_list_id, record.suspension_index)
-    return TokenClaims(
-        key_fingerprint=key_fingerprint(public_key),
-        issued_on=beijing_date(record.issued_at),
+    return token_claims(
+        public_key,
+        issued_at=record.issued_at,
         certificate_number=record.certificate_number,
-        credential_digest=record.digest,
-        revocation=revocation,
-        suspension=suspension,
+        digest=record.digest,
+        revocation=(record.revocation_list_id, record.revocation_index),
+        suspension=(record.suspension_list_id, record.suspension_index),
     )
 
 
-def create_qr(
-    session: Session, keystore: KeyStore, record: IssuedCredential, *, public_base_url: str
-) -> CertificateQRCode:
-    """Sign the token and draw it; called in the issuance transaction."""
+def token_claims(
+    public_key: bytes,
+    *,
+    issued_at: datetime,
+    certificate_number: str,
+    digest: str,
+    revocation: tuple[str | None, int | None],
+    suspension: tuple[str | None, int | None],
+) -> TokenClaims:
+    """What a certificate's token says: the signing key, the issue date, the number, the digest of
+    the credential and its two status entries ((list id, index), either None when it has none)."""
+    return TokenClaims(
+        key_fingerprint=key_fingerprint(public_key),
+        issued_on=beijing_date(issued_at),
+        certificate_number=certificate_number,
+        credential_digest=digest,
+        revocation=_status_ref(*revocation),
+        suspension=_status_ref(*suspension),
+    )
+
+
+def _status_ref(list_id: str | None, index: int | None) -> StatusRef | None:
+    return None if list_id is None or index is None else StatusRef(list_id, index)
+
+
+def create_qr(session: Session, keystore: KeyStore, record: IssuedCredential) -> CertificateQRCode:
+    """Sign the certificate's token and keep it (the image is drawn on first request)."""
     key = _token_key(record, session)
     public_key = decode_ed25519_public_key(key.public_key_multibase)
     token = sign_token(_claims(record, public_key), keystore.signer(key.keystore_id).sign)
-    png, svg = render(verification_url(public_base_url, token))
-    stored = CertificateQRCode(
-        credential_id=record.credential_id, token=token, png=png, svg=svg, created_at=utcnow()
-    )
+    stored = CertificateQRCode(credential_id=record.credential_id, token=token, created_at=utcnow())
     session.add(stored)
     session.flush()
     return stored
@@ -160,16 +177,18 @@ def find_with_token(session: Session, certificate_number: str) -> tuple[IssuedCr
     return None if found is None else (found[0], found[1])
 
 
+def qr_token(session: Session, keystore: KeyStore, record: IssuedCredential) -> CertificateQRCode:
+    """The certificate's stored token, signed now if it has none yet."""
+    return session.get(CertificateQRCode, record.credential_id) or create_qr(session, keystore, record)
+
+
 def certificate_qr(
     session: Session, keystore: KeyStore, record: IssuedCredential, *, public_base_url: str
 ) -> CertificateQR:
-    """The stored QR code, or (for a certificate issued before QR codes existed) a new stored one."""
-    stored = session.get(CertificateQRCode, record.credential_id)
-    if stored is None:
-        stored = create_qr(session, keystore, record, public_base_url=public_base_url)
-    return CertificateQR(
-        token=stored.token,
-        url=verification_url(public_base_url, stored.token),
-        png=stored.png,
-        svg=stored.svg,
-    )
+    """The certificate's QR code, drawn on its first request and kept; a certificate issued before
+    QR codes existed gets its token now. Write session: the first request stores what it draws."""
+    stored = qr_token(session, keystore, record)
+    url = verification_url(public_base_url, stored.token)
+    if stored.png is None or stored.svg is None:
+        stored.png, stored.svg = render(url)
+    return CertificateQR(token=stored.token, url=url, png=stored.png, svg=stored.svg)

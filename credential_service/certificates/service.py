@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
@@ -43,7 +45,6 @@ from credential_service.crypto.keystore import KeyStore, Signer
 from credential_service.crypto.status_list import StatusPurpose
 from credential_service.crypto.vcdm import MAX_NESTING, credential_problems, too_deep
 from credential_service.identity import service as identity
-from credential_service.identity.models import Person
 from credential_service.identity.rules import DocumentType, id_number_problem, name_problem
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer, IssuerKey
@@ -189,16 +190,35 @@ def issue_credential(
             raise _id_taken() from None
         return existing
     _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=now)
-    session.info[_ISSUED_IN_TRANSACTION] = session.info.get(_ISSUED_IN_TRANSACTION, 0) + 1
+    count_issued(session, 1)
     return record
 
 
 # Issued credentials are counted (metrics) when their transaction commits, not when signed.
 _ISSUED_IN_TRANSACTION = "credentials_issued"
+# Certificate numbers issued by bulk insert in this transaction (no ORM object announces them).
+_BULK_ISSUED_NUMBERS = "certificates_issued_in_bulk"
+
+
+def count_issued(session: Session, count: int) -> None:
+    """Count ``count`` credentials issued in this transaction, for the metrics at commit."""
+    session.info[_ISSUED_IN_TRANSACTION] = session.info.get(_ISSUED_IN_TRANSACTION, 0) + count
+
+
+def note_issued_in_bulk(session: Session, numbers: Sequence[str]) -> None:
+    """Announce certificates written by bulk insert to this transaction's before-commit checks."""
+    session.info.setdefault(_BULK_ISSUED_NUMBERS, []).extend(numbers)
+    count_issued(session, len(numbers))
+
+
+def issued_in_bulk(session: Session) -> list[str]:
+    """The certificate numbers this transaction issued by bulk insert (read before it commits)."""
+    return list(session.info.get(_BULK_ISSUED_NUMBERS, ()))
 
 
 @event.listens_for(Session, "after_commit")
 def _count_issued(session: Session) -> None:
+    session.info.pop(_BULK_ISSUED_NUMBERS, None)
     if issued := session.info.pop(_ISSUED_IN_TRANSACTION, 0):
         ISSUED.inc(issued)
 
@@ -206,6 +226,7 @@ def _count_issued(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_issued(session: Session) -> None:
     session.info.pop(_ISSUED_IN_TRANSACTION, None)
+    session.info.pop(_BULK_ISSUED_NUMBERS, None)
 
 
 def _with_status_entries(
@@ -241,9 +262,14 @@ def _signed(
             sign=signer.sign,
         )
     except (JsonLdError, TransformationError) as exc:
-        where = getattr(exc, "path", None) or _context_path(exc) or "credential"
-        raise CredentialRejected([FieldError(where, str(exc))]) from exc
+        raise signing_refused(exc) from exc
     return signed
+
+
+def signing_refused(exc: JsonLdError | TransformationError) -> CredentialRejected:
+    """A credential JSON-LD or JCS cannot sign, as the caller's problem (with where)."""
+    where = getattr(exc, "path", None) or _context_path(exc) or "credential"
+    return CredentialRejected([FieldError(where, str(exc))])
 
 
 def _log_and_audit(
@@ -371,19 +397,12 @@ def issue_skill_certificate(
     existing = _find_idempotent(session, issuer, idempotency_key)
     if existing is not None:
         return existing
-    _check_may_issue(session, settings, issuer, holder, occupation=occupation, level=level, at=now)
+    check_may_issue(session, settings, issuer, [holder.name], occupation=occupation, level=level, at=now)
     number = allocate_certificate_number(session, organisation_code=issuer.code, year=now.year, level=level)
-    certificate = SkillCertificate(
-        certificate_number=number,
-        issuer_did=issuer.did,
-        issuer_name=issuer.name,
-        holder_name=holder.name,
-        occupation=occupation,
-        level=level,
-        issued_at=now,
-        exam_date=exam_date,
-        replaces=replaces,
+    certificate = SkillCertificate.issued(
+        number, issuer, holder.name, occupation=occupation, level=level, at=now, exam_date=exam_date
     )
+    certificate = dataclasses.replace(certificate, replaces=replaces)
     person = identity.register_person(
         session, data_key, identity.Identity(holder.document_type, holder.id_number), holder.name, now=now
     )
@@ -400,16 +419,24 @@ def issue_skill_certificate(
         now=now,
         actor=actor,
     )
-    _file_entry(session, person, record, issuer, certificate)
-    qr_codes.certificate_qr(session, keystore, record, public_base_url=settings.public_base_url)
+    records.append_entry(
+        session,
+        person,
+        EntryKind.CERTIFICATE_ISSUED,
+        file_facts(certificate, record.credential_id),
+        source=f"organisation:{issuer.code}",
+        occurred_at=certificate.issued_at,
+        idempotency_key=f"certificate:{certificate.certificate_number}",
+    )
+    qr_codes.qr_token(session, keystore, record)
     return record
 
 
-def _check_may_issue(
+def check_may_issue(
     session: Session,
     settings: IssuanceSettings,
     issuer: Issuer,
-    holder: Holder,
+    holder_names: Sequence[str],
     *,
     occupation: Occupation,
     level: SkillLevel,
@@ -418,38 +445,29 @@ def _check_may_issue(
     """The registry's word and the name rule, on every path (the workflow, corrections, the CLI,
     the demo): CredentialRejected with every problem."""
     refused = settings.registry(session, issuer, at=at, occupation=occupation, level=level)
-    bad_name = name_problem(holder.name)
-    if bad_name is not None:
-        refused.append(FieldError("credentialSubject.name", bad_name))
+    refused.extend(
+        FieldError("credentialSubject.name", bad_name)
+        for bad_name in map(name_problem, holder_names)
+        if bad_name is not None
+    )
     if refused:
         raise CredentialRejected(refused)
 
 
-def _file_entry(
-    session: Session, person: Person, record: IssuedCredential, issuer: Issuer, certificate: SkillCertificate
-) -> None:
-    """What the holder's file says about a certificate issued to them (once per number)."""
+def file_facts(certificate: SkillCertificate, credential_id: str) -> dict[str, Any]:
+    """What the holder's file says about a certificate issued to them (one entry per number)."""
     occupation, replaces = certificate.occupation, certificate.replaces
-    facts = {
+    return {
         "certificateNumber": certificate.certificate_number,
         "certificateType": "职业技能等级证书",
         "occupationCode": occupation.code,
         "occupationName": occupation.name,
         "subtype": occupation.subtype or NO_SUBTYPE,
         "level": certificate.level.title_zh,
-        "issuer": issuer.name,
-        "credentialId": record.credential_id,
+        "issuer": certificate.issuer_name,
+        "credentialId": credential_id,
         **({"supersedes": replaces.certificate_number} if replaces is not None else {}),
     }
-    records.append_entry(
-        session,
-        person,
-        EntryKind.CERTIFICATE_ISSUED,
-        facts,
-        source=f"organisation:{issuer.code}",
-        occurred_at=certificate.issued_at,
-        idempotency_key=f"certificate:{certificate.certificate_number}",
-    )
 
 
 def find_by_number(session: Session, certificate_number: str) -> IssuedCredential | None:

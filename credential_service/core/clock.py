@@ -58,7 +58,8 @@ def to_xsd(moment: datetime) -> str:
     """``2026-11-27T04:54:02Z`` for an aware datetime."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime (a quarter of the time: many are written per certificate)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
 def parse_xsd(text: str) -> datetime:

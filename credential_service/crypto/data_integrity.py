@@ -227,6 +227,38 @@ def create_proof(
     raises :class:`.jsonld.DataLossError`, :class:`.jsonld.UnsafeValueError` and other
     :class:`.jsonld.JsonLdError`; :class:`ProofGenerationError` for bad options or signature.
     """
+    to_sign = proof_to_sign(
+        document,
+        cryptosuite=cryptosuite,
+        verification_method=verification_method,
+        created=created,
+        proof_purpose=proof_purpose,
+        challenge=challenge,
+        domain=domain,
+    )
+    return attach_proof(document, to_sign, sign(to_sign.hash_data))  # Step 6 (rdfc step 5)
+
+
+@dataclass(frozen=True, slots=True)
+class ProofToSign:
+    """Create Proof up to the signature: the proof without ``proofValue`` and the 64-byte hash data."""
+
+    proof: dict[str, Any]
+    hash_data: bytes
+
+
+def proof_to_sign(
+    document: Mapping[str, Any],
+    *,
+    cryptosuite: Cryptosuite,
+    verification_method: str,
+    created: datetime | str,
+    proof_purpose: str = "assertionMethod",
+    challenge: str | None = None,
+    domain: str | None = None,
+) -> ProofToSign:
+    """Create Proof steps 1–5 (rdfc 1–4): all of its cost but the signature, and no key needed, so
+    batch issuance runs it in worker processes (crypto/proof_pool.py). Raises as :func:`create_proof`."""
     suite = _check_suite(cryptosuite)
     if not isinstance(document, Mapping):
         raise ProofGenerationError("the document must be a JSON object")
@@ -250,12 +282,16 @@ def create_proof(
         jsonld.expand_safe(unsecured)
     canonical_config = proof_configuration(proof, unsecured, suite)  # Step 3 (rdfc step 2)
     transformed = transform(unsecured, suite)  # Step 4 (rdfc step 3)
-    data = hash_data(canonical_config, transformed)  # Step 5 (rdfc step 4)
-    signature = sign(data)  # Step 6 (rdfc step 5): Proof Serialization
+    return ProofToSign(proof, hash_data(canonical_config, transformed))  # Step 5 (rdfc step 4)
+
+
+def attach_proof(document: Mapping[str, Any], to_sign: ProofToSign, signature: bytes) -> dict[str, Any]:
+    """Create Proof steps 6–8: a copy of ``document`` carrying the proof with ``signature`` (the
+    Ed25519 signature of ``to_sign.hash_data``). Raises ProofGenerationError for a wrong length."""
     if not isinstance(signature, bytes) or len(signature) != ED25519_SIGNATURE_LENGTH:
         raise ProofGenerationError("sign() must return a 64-byte Ed25519 signature")
-    proof["proofValue"] = encode_base58btc(signature)  # Step 7 (rdfc step 6)
-
+    proof = {**to_sign.proof, "proofValue": encode_base58btc(signature)}  # Step 7 (rdfc step 6)
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
     secured = _copy_with(document, unsecured)
     existing = secured.get("proof")
     if existing is None:

@@ -7,8 +7,9 @@ Multilingual Plane, RFC 8785 output equals Python's sorted compact ``json.dumps`
   differ only when a name holds a character above U+FFFF;
 - strings are escaped the same way (ECMAScript JSON.stringify and ``json`` with
   ``ensure_ascii=False`` both escape only ``"``, ``\\`` and U+0000–U+001F, with the same short forms);
-- integers up to 2^53 print as themselves in both.
-Anything else (floats, large integers, lone surrogates, astral member names) goes to ``rfc8785``.
+- integers up to 2^53 print as themselves in both, and so does a float with an integral value in
+  RFC 8785 (85.0 is ``85``): such floats are written as the integers they equal (a score).
+Anything else (other floats, large integers, lone surrogates, astral member names) goes to ``rfc8785``.
 The equivalence is property-tested against ``rfc8785``.
 """
 
@@ -35,35 +36,74 @@ def _plain_text(text: str) -> bool:
     return _SURROGATE.search(text) is None
 
 
-def _fast_path_applies(value: Any) -> bool:
-    stack = [value]
+_SLOW, _FAST, _FAST_WITH_INTEGRAL_FLOATS = 0, 1, 2
+
+
+def _fast_path_applies(value: Any) -> int:
+    """_FAST, _FAST_WITH_INTEGRAL_FLOATS (once those are ints) or _SLOW."""
+    # Exact classes first (the common case, and cheaper than isinstance); subclasses after.
+    stack, verdict = [value], _FAST
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
+        cls = item.__class__
+        if cls is str:
             if not item.isascii() and not _plain_text(item):
-                return False
-        elif isinstance(item, bool) or item is None:
-            continue
-        elif isinstance(item, int):
-            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
-                return False
-        elif isinstance(item, dict):
+                return _SLOW
+        elif cls is dict:
             for key, member in item.items():
-                if not isinstance(key, str):
-                    return False
+                if key.__class__ is not str and not isinstance(key, str):
+                    return _SLOW
                 if not key.isascii() and (max(key) > "\uffff" or not _plain_text(key)):
-                    return False
+                    return _SLOW
                 stack.append(member)
-        elif isinstance(item, list):
+        elif cls is list:
             stack.extend(item)
-        else:  # floats and anything else: the exact, slow path
-            return False
-    return True
+        elif item is None or cls is bool:
+            continue
+        elif cls is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return _SLOW
+        elif cls is float and item.is_integer() and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+            verdict = _FAST_WITH_INTEGRAL_FLOATS
+        elif not _fast_subclass(item, stack):
+            return _SLOW
+    return verdict
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    """``value`` with every float (all integral here: see _fast_path_applies) written as an int."""
+    if value.__class__ is float:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral_floats_as_ints(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(member) for member in value]
+    return value
+
+
+def _fast_subclass(item: Any, stack: list[Any]) -> bool:
+    """The checks above for subclasses of str, bool, int, dict and list (an enum member…)."""
+    if isinstance(item, str):
+        return item.isascii() or _plain_text(item)
+    if isinstance(item, bool):
+        return True
+    if isinstance(item, int):
+        return -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER
+    if isinstance(item, dict):
+        stack.append(dict(item))
+        return True
+    if isinstance(item, list):
+        stack.extend(item)
+        return True
+    return False  # floats and anything else: the exact, slow path
 
 
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of ``value``; raises JcsError if it has none."""
-    if _fast_path_applies(value):
+    verdict = _fast_path_applies(value)
+    if verdict != _SLOW:
+        if verdict == _FAST_WITH_INTEGRAL_FLOATS:
+            value = _integral_floats_as_ints(value)
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
     try:
         return bytes(rfc8785.dumps(value))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -253,6 +253,13 @@ _WRITES = ("INSERT", "UPDATE")
 _TABLE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
 
 
+def _texts(rows: list[Any]) -> Iterator[str]:
+    for row in rows:
+        for value in row.values() if isinstance(row, dict) else row or ():
+            if isinstance(value, str):
+                yield value
+
+
 def refuse_clear_id_numbers(
     _conn: Connection, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
 ) -> None:
@@ -262,6 +269,10 @@ def refuse_clear_id_numbers(
     if not statement.lstrip()[:6].upper().startswith(_WRITES):
         return
     rows = parameters if isinstance(parameters, list) else [parameters]
+    # One scan of every text value joined by a line break (never part of a number, so nothing is
+    # found across two values): a bulk insert is checked at the cost of one regex search.
+    if not stored_value_holds_id_number("\n".join(_texts(rows))):
+        return
     for row in rows:
         named = row.items() if isinstance(row, dict) else (("", value) for value in row or ())
         for column, value in named:

@@ -1,6 +1,7 @@
 """The incremental run: when a transaction records enrolments, check-ins, completions or issued
-certificates, the checks those postings trigger run over what they touch, in the same transaction,
-just before it commits (decision 036). Wired by the composition root for the service's sessions.
+certificates (ORM rows or a batch's bulk insert), the checks those postings trigger run over what
+they touch, in the same transaction, just before it commits (decision 036). Wired by the
+composition root for the service's sessions.
 
 A failing check never fails the posting: its savepoint is rolled back, the failure logged, and the
 next full scan finds what it would have.
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
+from credential_service.certificates import service as certificates
 from credential_service.certificates.models import IssuedCredential
 from credential_service.records.training.models import AttendanceEvent, Completion, Enrolment
 from credential_service.supervision import service
@@ -62,6 +64,10 @@ class _Watcher:
         if session.in_nested_transaction():
             return  # a savepoint being released: wait for the real commit
         arrived: _Arrived | None = session.info.pop(_ARRIVED, None)
+        if bulk := certificates.issued_in_bulk(session):  # written without ORM objects
+            arrived = arrived or _Arrived()
+            arrived.triggers.add(Trigger.CERTIFICATE)
+            arrived.scope.certificate_numbers.update(bulk)
         if arrived is None:
             return
         scope = arrived.scope

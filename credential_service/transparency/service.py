@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import TextClause, event, func, select, text
+from sqlalchemy import TextClause, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import as_utc, to_xsd, utcnow
-from credential_service.core.db import sequence_lock
+from credential_service.core.db import sequence_lock, table_of
 from credential_service.crypto import merkle
 from credential_service.crypto.checkpoint import Checkpoint, log_origin
 from credential_service.crypto.checkpoint import sign_checkpoint as sign_note
@@ -95,37 +95,70 @@ def append(
     value and optionally reason); ``at`` is the logged-at time (default now). Raises InvalidInput.
     The leaf becomes provable once a checkpoint covering it is signed: see ``checkpoint_at_commit``.
     """
+    return append_many(session, kind, [data], at=at)[0]
+
+
+def append_many(
+    session: Session, kind: LeafKind | str, items: Sequence[Mapping[str, Any]], *, at: datetime | None = None
+) -> list[LeafRef]:
+    """Append one leaf per item, in order, as ``append`` does, at a bulk cost: the subtree hashes
+    the new leaves complete are computed here (those left of the first new leaf, at most one per
+    level, read in one query) and every row is written in one bulk insert per table."""
     kind = leaf_kind(kind)
     _lock(session)
-    # Never before a checkpoint already signed: one that excludes the leaf cannot be older than it
-    # (a record dated in the past, such as a late certificate, is logged when it is logged).
-    signed = session.scalar(select(LogCheckpoint.signed_at).order_by(LogCheckpoint.tree_size.desc()).limit(1))
-    logged_at = max(at or utcnow(), as_utc(signed)) if signed is not None else at or utcnow()
-    body = canonical_json(leaf_document(kind, data, logged_at)).decode("utf-8")
-    hashed = merkle.leaf_hash(body.encode("utf-8"))
-    index = tree_size(session)
-    completed = merkle.parents_completed_by(index)
-    # The left children of the nodes this leaf completes are already stored (the right ones we compute).
-    stored = fetch_nodes(session, [(level - 1, 2 * position) for level, position in completed])
-    nodes = [LogNode(level=0, node_index=index, node_hash=hashed.hex())]
-    current = hashed
-    for level, position in completed:
-        current = merkle.node_hash(stored[(level - 1, 2 * position)], current)
-        nodes.append(LogNode(level=level, node_index=position, node_hash=current.hex()))
-    credential_id = data.get("credentialId")
-    session.add(
-        LogLeaf(
-            leaf_index=index,
-            kind=kind.value,
-            credential_id=credential_id if isinstance(credential_id, str) else None,
-            logged_at=logged_at,
-            leaf_data=body,
-            leaf_hash=hashed.hex(),
-        )
+    logged_at = _logged_at(session, at)
+    leaves = []
+    for data in items:
+        body = canonical_json(leaf_document(kind, data, logged_at)).decode("utf-8")
+        credential_id = data.get("credentialId")
+        leaves.append((body, merkle.leaf_hash(body.encode("utf-8")), credential_id))
+    first = tree_size(session)
+    completed = [(index, merkle.parents_completed_by(index)) for index in range(first, first + len(leaves))]
+    # A left child covering only leaves before ``first`` is stored; the others are computed below.
+    stored = fetch_nodes(
+        session,
+        [
+            (level - 1, 2 * position)
+            for _, parents in completed
+            for level, position in parents
+            if (2 * position + 1) << (level - 1) <= first
+        ],
     )
-    session.add_all(nodes)
-    session.flush()
-    return LeafRef(index=index, leaf_hash=hashed.hex(), logged_at=logged_at, kind=kind)
+    known: dict[merkle.Node, bytes] = dict(stored)
+    leaf_rows: list[dict[str, Any]] = []
+    node_rows: list[dict[str, Any]] = []
+    refs: list[LeafRef] = []
+    for (index, parents), (body, hashed, credential_id) in zip(completed, leaves, strict=True):
+        leaf_rows.append(
+            {
+                "leaf_index": index,
+                "kind": kind.value,
+                "credential_id": credential_id if isinstance(credential_id, str) else None,
+                "logged_at": logged_at,
+                "leaf_data": body,
+                "leaf_hash": hashed.hex(),
+            }
+        )
+        node_rows.append({"level": 0, "node_index": index, "node_hash": hashed.hex()})
+        known[(0, index)] = current = hashed
+        for level, position in parents:
+            current = merkle.node_hash(known[(level - 1, 2 * position)], current)
+            known[(level, position)] = current
+            node_rows.append({"level": level, "node_index": position, "node_hash": current.hex()})
+        refs.append(LeafRef(index=index, leaf_hash=hashed.hex(), logged_at=logged_at, kind=kind))
+    if leaf_rows:
+        session.execute(insert(table_of(LogLeaf)), leaf_rows)
+        session.execute(insert(table_of(LogNode)), node_rows)
+    return refs
+
+
+def _logged_at(session: Session, at: datetime | None) -> datetime:
+    """``at`` (default now), never before a checkpoint already signed: one that excludes a leaf
+    cannot be older than it (a record dated in the past, such as a late certificate, is logged when
+    it is logged). Read under the log's lock."""
+    logged_at = at or utcnow()
+    signed = session.scalar(select(LogCheckpoint.signed_at).order_by(LogCheckpoint.tree_size.desc()).limit(1))
+    return max(logged_at, as_utc(signed)) if signed is not None else logged_at
 
 
 def root_hash(session: Session, size: int) -> bytes:

@@ -13,6 +13,7 @@ from pyzbar.pyzbar import ZBarSymbol, decode
 from sqlalchemy import select
 
 from credential_service.certificates.models import CertificateQRCode, IssuedCredential
+from credential_service.certificates.qr_codes import certificate_qr
 from credential_service.issuers import service as issuers
 from credential_service.runtime import Runtime
 from tests.conftest import ORG_CODE
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 
 
 def _scanned_url(runtime: Runtime, record: IssuedCredential) -> str:
-    with runtime.session() as session:
+    with runtime.session() as session:  # the image is drawn on its first request (decision 044)
+        certificate_qr(session, runtime.keystore, record, public_base_url=runtime.settings.public_base_url)
         png = session.scalar(
             select(CertificateQRCode.png).where(CertificateQRCode.credential_id == record.credential_id)
         )

@@ -209,3 +209,16 @@ def test_the_stored_value_guard_never_matches_digests_or_certificate_numbers() -
         "2026-12-04T08:02:38Z",
     ):
         assert not stored_value_holds_id_number(value)
+
+
+# The guard's first formulation, kept as the reference for the faster one.
+_STORED_ID_REFERENCE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]?|\d{15})(?![0-9A-Za-z])")
+
+
+@given(st.text(alphabet="0123456789Xx aA-中１\n", max_size=60))
+def test_stored_id_pattern_finds_what_the_reference_finds(text: str) -> None:
+    from credential_service.identity.rules import _STORED_ID  # the pattern itself
+
+    assert [m.span() for m in _STORED_ID.finditer(text)] == [
+        m.span() for m in _STORED_ID_REFERENCE.finditer(text)
+    ]

@@ -379,7 +379,7 @@ def _record_chunk(
             )
         )
     session.execute(insert(Candidate), candidates)
-    records.append_entries(session, entries)
+    records.append_entries_without_ids(session, entries)
 
 
 def get_submission(session: Session, organisation: Organisation, public_id: str) -> ResultSubmission:

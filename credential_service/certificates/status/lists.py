@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,7 +44,8 @@ class StatusAssignment:
         return {
             "id": f"{url}#{self.index}",
             "type": "BitstringStatusListEntry",
-            "statusPurpose": self.purpose,
+            # the plain string: an enum member would send signing down RDFC's slow path (decision 039)
+            "statusPurpose": str(self.purpose),
             "statusListIndex": str(self.index),
             "statusListCredential": url,
         }
@@ -53,11 +55,11 @@ def list_url(public_base_url: str, list_id: str) -> str:
     return f"{public_base_url.rstrip('/')}/status/{list_id}"
 
 
-def _open_list(session: Session, issuer: Issuer, purpose: StatusPurpose, size: int) -> tuple[str, int]:
-    """(list id, size) of the issuer's current list for ``purpose`` with room left, creating one when
-    needed. Reads two columns: the bitstring itself is not needed to hand out an index."""
+def _open_list(session: Session, issuer: Issuer, purpose: StatusPurpose, size: int) -> tuple[str, int, int]:
+    """(list id, size, room left) of the issuer's current list for ``purpose`` with room left,
+    creating one when needed. Reads three columns: the bitstring is not needed to hand out indexes."""
     current = session.execute(
-        select(StatusList.list_id, StatusList.size)
+        select(StatusList.list_id, StatusList.size, StatusList.used)
         .where(
             StatusList.issuer_id == issuer.id,
             StatusList.purpose == purpose,
@@ -67,7 +69,7 @@ def _open_list(session: Session, issuer: Issuer, purpose: StatusPurpose, size: i
         .limit(1)
     ).first()
     if current is not None:
-        return current.list_id, current.size
+        return current.list_id, current.size, _room(current.size, current.used)
     created = StatusList(
         list_id=f"{purpose[0]}{secrets.token_hex(8)}",
         issuer_id=issuer.id,
@@ -81,34 +83,66 @@ def _open_list(session: Session, issuer: Issuer, purpose: StatusPurpose, size: i
     )
     session.add(created)
     session.flush()
-    return created.list_id, created.size
+    return created.list_id, created.size, _room(size, 0)
+
+
+def _room(size: int, used: int) -> int:
+    """Indexes a list may still hand out (``used < size * FILL_RATIO`` holds before each one)."""
+    return math.ceil(size * FILL_RATIO) - used
 
 
 def assign_status(
     session: Session, issuer: Issuer, purpose: StatusPurpose, credential_id: str, *, size: int
 ) -> StatusAssignment:
     """Reserve a random, never-used index; the unique (list, index) constraint settles races."""
-    list_id, list_size = _open_list(session, issuer, purpose, size)
+    return assign_statuses(session, issuer, purpose, [credential_id], size=size)[0]
+
+
+def assign_statuses(
+    session: Session, issuer: Issuer, purpose: StatusPurpose, credential_ids: Sequence[str], *, size: int
+) -> list[StatusAssignment]:
+    """A random, never-used index for each credential (in order), a list filled only to half and
+    a new one opened when it is: a few statements however many credentials."""
+    assigned: list[StatusAssignment] = []
+    while len(assigned) < len(credential_ids):
+        list_id, list_size, room = _open_list(session, issuer, purpose, size)
+        wanted = credential_ids[len(assigned) : len(assigned) + room]
+        indexes = _reserve_indexes(session, list_id, list_size, wanted)
+        session.execute(
+            update(StatusList).where(StatusList.list_id == list_id).values(used=StatusList.used + len(wanted))
+        )
+        assigned.extend(StatusAssignment(list_id, indexes[c], purpose) for c in wanted)
+    return assigned
+
+
+def _reserve_indexes(
+    session: Session, list_id: str, list_size: int, credential_ids: Sequence[str]
+) -> dict[str, int]:
+    """Random free indexes of one list for ``credential_ids``. A taken index (or one a concurrent
+    issuance just took) inserts nothing and is drawn again. (No savepoint: the conflict is not an
+    error that would abort the transaction.)"""
     table = StatusEntry.__table__
     assert isinstance(table, Table)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    reserved: dict[str, int] = {}
     for _ in range(MAX_INDEX_TRIES):
-        index = secrets.randbelow(list_size)
-        # A taken index (or one a concurrent issuance just took) inserts nothing: try another.
-        # (No savepoint per attempt: the conflict is not an error that would abort the transaction.)
+        waiting = [c for c in credential_ids if c not in reserved]
+        if not waiting:
+            return reserved
+        drawn: dict[int, str] = {}
+        for credential_id in waiting:
+            index = secrets.randbelow(list_size)
+            while index in drawn:
+                index = secrets.randbelow(list_size)
+            drawn[index] = credential_id
         # RETURNING, not rowcount: psycopg 3.3 reports -1 for an INSERT … ON CONFLICT on PostgreSQL.
-        reserved = session.execute(
+        taken = session.scalars(
             insert(table)
-            .values(list_id=list_id, index=index, credential_id=credential_id)
             .on_conflict_do_nothing(index_elements=["list_id", "index"])
-            .returning(table.c.index)
-        ).first()
-        if reserved is None:
-            continue
-        session.execute(
-            update(StatusList).where(StatusList.list_id == list_id).values(used=StatusList.used + 1)
-        )
-        return StatusAssignment(list_id, index, purpose)
+            .returning(table.c.index),
+            [{"list_id": list_id, "index": i, "credential_id": c} for i, c in drawn.items()],
+        ).all()
+        reserved.update((drawn[index], index) for index in taken)
     raise RuntimeError("no free status index found")  # only if FILL_RATIO were ignored
 
 

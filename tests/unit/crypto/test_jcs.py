@@ -56,3 +56,20 @@ def test_values_jcs_cannot_represent_are_refused() -> None:
 def test_a_realistic_credential_takes_the_fast_path_with_identical_bytes() -> None:
     credential = json.loads((Path(__file__).parents[2] / "vectors/ob3/ob3-unsigned.json").read_text())
     assert canonical_json(credential) == rfc8785.dumps(credential)
+
+
+def test_integral_floats_take_the_fast_path_with_identical_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scores are floats that are mostly whole (85.0): RFC 8785 writes them as the integers they equal.
+    values = [
+        {"theory": 85.0, "skill": -0.0, "review": None, "edge": float(2**53 - 1), "list": [1.0, {"x": 60.0}]},
+        [0.0, -3.0, 1e15],
+    ]
+    expected = [rfc8785.dumps(value) for value in values]
+    monkeypatch.setattr(rfc8785, "dumps", lambda value: pytest.fail(f"slow path for {value!r}"))
+    assert [canonical_json(value) for value in values] == expected
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False).map(float.__floor__).map(float))
+def test_any_whole_float_equals_rfc8785(value: float) -> None:
+    document = {"score": value, "scores": [value, 1.0]}
+    assert canonical_json(document) == rfc8785.dumps(document)
