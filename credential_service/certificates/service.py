@@ -180,17 +180,24 @@ def issue_credential(
         suspension_list_id=suspension.list_id,
         suspension_index=suspension.index,
     )
+    stored = _stored_once(session, issuer, record)
+    if stored is record:
+        _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=now)
+        count_issued(session, 1)
+    return stored
+
+
+def _stored_once(session: Session, issuer: Issuer, record: IssuedCredential) -> IssuedCredential:
+    """``record`` stored; or, when a concurrent retry with the same idempotency key committed first,
+    the credential it issued (the same answer to the same request)."""
     try:
         with session.begin_nested():
             session.add(record)
     except IntegrityError:
-        # A concurrent retry with the same idempotency key committed first: answer with its result.
-        existing = _find_idempotent(session, issuer, idempotency_key)
+        existing = _find_idempotent(session, issuer, record.idempotency_key)
         if existing is None:
             raise _id_taken() from None
         return existing
-    _log_and_audit(session, keystore, settings, issuer, record, actor=actor, at=now)
-    count_issued(session, 1)
     return record
 
 
