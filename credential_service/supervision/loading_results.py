@@ -28,11 +28,21 @@ if TYPE_CHECKING:
 ENDING_ACTIONS = ("revoke", "supersede")  # a certificate no longer in force
 
 
-def _ended(session: Session) -> set[str]:
+def _ended(session: Session, numbers: Collection[str] | None = None) -> set[str]:
+    """The certificates no longer in force: all of them, or those among ``numbers`` (a posting's
+    scope: its cost follows the scope, not the whole register)."""
     query = select(CertificateStatusChange.certificate_number).where(
         CertificateStatusChange.action.in_(ENDING_ACTIONS)
     )
-    return set(session.scalars(query))
+    if numbers is None:
+        return set(session.scalars(query))
+    wanted = sorted(numbers)
+    chunks = (wanted[i : i + 1000] for i in range(0, len(wanted), 1000))
+    return {
+        n
+        for chunk in chunks
+        for n in session.scalars(query.where(CertificateStatusChange.certificate_number.in_(chunk)))
+    }
 
 
 def certificates(session: Session, scope: Scope | None) -> list[CertificateFacts]:
@@ -45,6 +55,7 @@ def certificates(session: Session, scope: Scope | None) -> list[CertificateFacts
             Organisation.id,
             Organisation.code,
             Organisation.credit_code,
+            IssuedCredential.certificate_number,
         )
         .outerjoin(Person, Person.id_blind_index == IssuedCredential.holder_index)
         .outerjoin(Organisation, Organisation.issuer_id == IssuedCredential.issuer_id)
@@ -62,12 +73,13 @@ def certificates(session: Session, scope: Scope | None) -> list[CertificateFacts
             session.scalars(select(Person.id_blind_index).where(Person.id.in_(sorted(scope.person_ids))))
         )
         query = query.where(IssuedCredential.holder_index.in_(sorted(h for h in holders if h)))
-    ended = _ended(session)
-    return [_certificate(row, ended) for row in session.execute(query)]
+    rows = session.execute(query).all()
+    ended = _ended(session, None if scope is None else {number for *_, number in rows if number is not None})
+    return [_certificate(row, ended) for row in rows]
 
 
 def _certificate(row: Any, ended: set[str]) -> CertificateFacts:
-    credential_json, person_id, organisation_id, code, credit_code = row
+    credential_json, person_id, organisation_id, code, credit_code, _ = row
     fields = certificate_fields(json.loads(credential_json))
     return CertificateFacts(
         number=fields.certificate_number,
