@@ -65,7 +65,7 @@ sys.path.insert(0, str(ROOT))
 from fastapi import FastAPI  # noqa: E402
 from sqlalchemy import Engine, event, func, select  # noqa: E402
 
-from credential_service.app import create_app  # noqa: E402
+from credential_service.app import create_app, freeze_loaded_objects  # noqa: E402
 from credential_service.certificates.models import CertificateQRCode  # noqa: E402
 from credential_service.core.config import Settings  # noqa: E402
 from credential_service.core.db import make_engine  # noqa: E402
@@ -101,8 +101,11 @@ def add_bare_route(app: FastAPI) -> FastAPI:
 
 
 def bench_app() -> FastAPI:
-    """``uvicorn --factory bench_verify:bench_app``: the service from CS_* settings + the bare route."""
-    return add_bare_route(create_app())
+    """``uvicorn --factory bench_verify:bench_app``: the service from CS_* settings + the bare route,
+    as ``credential_service.asgi`` serves it."""
+    app = add_bare_route(create_app())
+    freeze_loaded_objects()
+    return app
 
 
 # ---------------------------------------------------------------------------------------------
