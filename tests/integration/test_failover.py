@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
+from credential_service.assessment.workflow.issuance import CHUNK
 from credential_service.assessment.workflow.models import Candidate
 from credential_service.certificates.models import IssuedCredential
 from credential_service.certificates.rules import parse_number
@@ -38,8 +39,10 @@ from tests.factories import plain_credential, register_organisation, submission_
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgres"], indirect=True)]
 
 ORG = "S000014019902"
-CANDIDATES = 160
-STOP_AFTER = 30  # certificates of the batch committed before the primary is stopped
+# A batch is issued a chunk per transaction: the primary is stopped once the first chunk is on the
+# standby, with four more to go (each takes a good half second), so it always stops mid-batch.
+STOP_AFTER = CHUNK  # certificates of the batch committed before the primary is stopped
+CANDIDATES = 5 * CHUNK
 
 
 @pytest.fixture
