@@ -45,7 +45,7 @@ def code(runtime: Runtime) -> str:
             scope=[SCOPE],
             actor="admin:test",
         )
-        for ref in ("P1", "P2", "P3", "P4"):
+        for ref in ("P1", "P2", "P2b", "P3", "P3b", "P4"):
             plans.file_plan(
                 session,
                 organisations.get_organisation(session, registered.code),
@@ -169,6 +169,9 @@ def test_memory_does_not_grow_with_the_sheet(runtime: Runtime, code: str) -> Non
         return high
 
     peak("P1", CHUNK_ROWS, 4)  # caches (compiled statements, …) warm up
-    small, large = peak("P2", 3 * CHUNK_ROWS, 5), peak("P3", 15 * CHUNK_ROWS, 6)
+    # tracemalloc also counts what other threads of the test process allocate meanwhile (a
+    # background thread left by an earlier test): each size is measured twice, the lower kept.
+    small = min(peak("P2", 3 * CHUNK_ROWS, 5), peak("P2b", 3 * CHUNK_ROWS, 7))
+    large = min(peak("P3", 15 * CHUNK_ROWS, 6), peak("P3b", 15 * CHUNK_ROWS, 8))
     # Five times the rows: the same peak (one chunk at a time), well short of growing with the file.
     assert large < small * 1.3, (small, large)
