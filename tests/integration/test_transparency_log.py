@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
-import random
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +21,7 @@ from sqlalchemy import delete, func, select, text, update
 from typer.testing import CliRunner
 
 from credential_service.app import create_app
-from credential_service.assessment.organisations import service as organisations
-from credential_service.assessment.workflow import issuance, plans, submissions
-from credential_service.assessment.workflow.models import ResultSubmission
-from credential_service.assessment.workflow.results.sheet import read_csv
+from credential_service.assessment.workflow import issuance
 from credential_service.certificates.models import IssuedCredential
 from credential_service.cli import app as cli
 from credential_service.core.clock import beijing_text, parse_xsd, to_xsd, utcnow
@@ -37,7 +32,6 @@ from credential_service.crypto.checkpoint import OpenedCheckpoint, open_checkpoi
 from credential_service.crypto.data_integrity import create_proof
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.multibase import decode_ed25519_public_key
-from credential_service.demo import demo_id_number, demo_name
 from credential_service.issuers import service as issuers
 from credential_service.issuers.models import Issuer
 from credential_service.runtime import Runtime, build_runtime
@@ -48,7 +42,7 @@ from credential_service.transparency.monitor import MonitorFailure, check_once
 from credential_service.verification.trust import BundleTrust, DatabaseTrust
 from credential_service.verification.verifier import verify_credential
 from tests.conftest import BASE_URL
-from tests.factories import holder, issue_certificate
+from tests.factories import holder, issue_certificate, submission_past_publicity
 from tests.integration.test_assessment_workflow import _credit_code, _register
 
 
@@ -175,42 +169,7 @@ def test_inclusion_proofs_from_the_api_verify_against_the_signed_checkpoint(
 
 def _batch(runtime: Runtime, code: str, plan_ref: str, candidates: int, seed: int) -> int:
     """A whole batch through the evaluation workflow: plan, results, publicity over, issue."""
-    with runtime.session() as session:
-        organisation = organisations.get_organisation(session, code)
-        plans.file_plan(
-            session,
-            organisation,
-            plan_ref=plan_ref,
-            occupation_code="6-18-02-04",
-            subtype="电焊工",
-            level=5,
-            exam_start=date(2026, 11, 2),
-            exam_end=date(2026, 11, 3),
-            examiners=[{"name": "考评员", "certificate_number": "KP0001"}],
-        )
-    rng = random.Random(seed)
-    numbers = list(dict.fromkeys(demo_id_number(rng) for _ in range(candidates * 2)))[:candidates]
-    content = (
-        "证件类型,证件号码,姓名,理论知识成绩,技能操作成绩\n"
-        + "".join(f"居民身份证,{n},{demo_name(rng)},80,85\n" for n in numbers)
-    ).encode()
-    with runtime.session() as session:
-        submission = submissions.submit_results(
-            session,
-            runtime.keystore,
-            runtime.settings.data_key_bytes,
-            organisations.get_organisation(session, code),
-            plan_ref=plan_ref,
-            rows=read_csv(io.BytesIO(content)),
-            source="csv",
-            content_sha256=hashlib.sha256(content).hexdigest(),
-        )
-        public_id = submission.public_id
-        session.execute(
-            update(ResultSubmission)
-            .where(ResultSubmission.public_id == public_id)
-            .values(publicity_ends_on=date.today() - timedelta(days=1))
-        )
+    public_id = submission_past_publicity(runtime, code, candidates=candidates, plan_ref=plan_ref, seed=seed)
     return issuance.issue_submission(
         runtime.session,
         runtime.keystore,
