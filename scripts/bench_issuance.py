@@ -8,7 +8,8 @@ memory is traced on a batch a fifth of the size and on another of the full size,
 neither submission nor issuance grows with the batch (``*_peak_ratio`` ≈ 1). Prints certificates
 per second, with the bare signing rate of the same certificate (``create_proof``, one core) measured
 in the same run as the baseline. ``--profile FILE`` writes cProfile statistics of the timed
-submission and issuance (read them with ``python -m pstats FILE``).
+submission to ``FILE.submit`` and of the issuance to ``FILE.issue`` (read them with
+``python -m pstats``).
 """
 
 from __future__ import annotations
@@ -86,6 +87,20 @@ def issue(runtime, code: str, public_id: str) -> int:  # type: ignore[no-untyped
         public_id,
         data_key=runtime.settings.data_key_bytes,
     )
+
+
+def _timed(work, profile: Path | None, phase: str):  # type: ignore[no-untyped-def]
+    """(result, seconds) of ``work()``; profiled into ``profile`` with ``.phase`` added, if given."""
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
+    started = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{profile}.{phase}")
+    return result, seconds
 
 
 def traced(work):  # type: ignore[no-untyped-def]
@@ -168,9 +183,12 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=10_000)
     parser.add_argument("--database-url")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--profile", type=Path, help="write cProfile statistics of submit + issue here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write cProfile statistics of the submission to FILE.submit, of the issuance to FILE.issue",
+    )
     args = parser.parse_args()
-    profiler = cProfile.Profile() if args.profile else None
     folder = Path(tempfile.mkdtemp(prefix="bench-issuance-"))
     rng = random.Random(10)
     runtime, code = set_up(args, folder, rng)
@@ -190,17 +208,10 @@ def main() -> None:
     small_id, small_submit_peak = traced(lambda: submit(runtime, code, "SMALL", sheets["SMALL"]))
     _, small_issue_peak = traced(lambda: issue(runtime, code, small_id))
 
-    if profiler is not None:
-        profiler.enable()
-    started = time.perf_counter()
-    public_id = submit(runtime, code, "BENCH", sheets["BENCH"])
-    submit_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    issued = issue(runtime, code, public_id)
-    issue_seconds = time.perf_counter() - started
-    if profiler is not None:
-        profiler.disable()
-        profiler.dump_stats(args.profile)
+    public_id, submit_seconds = _timed(
+        lambda: submit(runtime, code, "BENCH", sheets["BENCH"]), args.profile, "submit"
+    )
+    issued, issue_seconds = _timed(lambda: issue(runtime, code, public_id), args.profile, "issue")
     large_id, large_submit_peak = traced(lambda: submit(runtime, code, "MEMORY", sheets["MEMORY"]))
     _, large_issue_peak = traced(lambda: issue(runtime, code, large_id))
     rate = sign_rate(runtime, code)

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.audit.models import AuditEvent
 from credential_service.audit.rules import GENESIS, link_hash
 from credential_service.core.clock import utcnow
-from credential_service.core.db import sequence_lock, table_of
+from credential_service.core.db import bulk_insert, sequence_lock, table_of
 from credential_service.crypto.jcs import canonical_json
 
 AUDIT_LOCK_KEY = 0x43535F4155444954  # "CS_AUDIT": the audit trail's single writer (PostgreSQL)
@@ -95,7 +95,7 @@ def record_many(session: Session, events: Sequence[NewEvent]) -> int:
                 "event_hash": prev_hash,
             }
         )
-    session.execute(insert(table_of(AuditEvent)), rows)
+    bulk_insert(session, table_of(AuditEvent), rows)
     return len(rows)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credential_service.audit import service as audit
@@ -32,7 +32,12 @@ from credential_service.certificates.qr_codes import token_claims
 from credential_service.certificates.rules import SkillLevel
 from credential_service.certificates.status.lists import StatusAssignment, assign_statuses
 from credential_service.core.clock import to_xsd
-from credential_service.core.db import applied_on_standby_at_commit, table_of
+from credential_service.core.db import (
+    applied_on_standby_at_commit,
+    bulk_insert,
+    planned_as_tables_grow,
+    table_of,
+)
 from credential_service.crypto.data_integrity import TransformationError
 from credential_service.crypto.jsonld import JsonLdError
 from credential_service.crypto.keystore import KeyStore, Signer
@@ -97,6 +102,7 @@ def issue_skill_certificates(
     )
     key, signer = issuers.signer_for(issuer, keystore)  # read in this transaction: never a retired key
     applied_on_standby_at_commit(session)
+    planned_as_tables_grow(session)
     drafts = _drafts(session, settings, issuer, holders, _Award(occupation, level, exam_date, now))
     try:
         prepared = prepare_many(
@@ -109,8 +115,8 @@ def issue_skill_certificates(
         credentials, tokens = _signed_rows(drafts, prepared, issuer=issuer, key=key, signer=signer, now=now)
     except (JsonLdError, TransformationError) as exc:
         raise service.signing_refused(exc) from exc
-    session.execute(insert(table_of(IssuedCredential)), credentials)
-    session.execute(insert(table_of(CertificateQRCode)), tokens)
+    bulk_insert(session, table_of(IssuedCredential), credentials)
+    bulk_insert(session, table_of(CertificateQRCode), tokens)
     _log_and_audit(
         session, settings, keystore, issuer, drafts=drafts, credentials=credentials, actor=actor, now=now
     )

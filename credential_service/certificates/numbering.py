@@ -7,20 +7,17 @@ two certificates the same number (a crash before commit rolls the counter back w
 
 from __future__ import annotations
 
-from sqlalchemy import Table, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from credential_service.certificates.models import CertificateNumberCounter
 from credential_service.certificates.rules import SkillLevel, format_number, number_prefix
+from credential_service.core.db import dialect_insert, table_of
 
 
 def _ensure_counter(session: Session, prefix: str) -> None:
-    table = CertificateNumberCounter.__table__
-    assert isinstance(table, Table)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(table).values(prefix=prefix, last_serial=0).on_conflict_do_nothing())
+    insert = dialect_insert(session)(table_of(CertificateNumberCounter))
+    session.execute(insert.values(prefix=prefix, last_serial=0).on_conflict_do_nothing())
 
 
 def allocate_certificate_number(

@@ -7,13 +7,16 @@ request dependency across a thread hop: that pattern deadlocks the pool under a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event, insert, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -41,6 +44,45 @@ def table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike)."""
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (each with the same columns) the backend's fastest way: COPY on PostgreSQL,
+    one stream with no statement to parse or plan per row (a multi-row INSERT of 500 rows costs
+    psycopg more to turn into a query than the server to run); ``executemany`` on SQLite.
+
+    Whoever listens before each statement (the clear-ID-number guard, decision 022) is told of the
+    rows as for any insert, and a failure raises the same SQLAlchemy error an INSERT would."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    session.flush()  # rows the ORM still holds may be what these refer to
+    connection = session.connection()
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer
+    columns = [table.c[name] for name in rows[0]]
+    statement = (
+        f"COPY {quote.format_table(table)} ({', '.join(quote.format_column(c) for c in columns)}) FROM STDIN"
+    )
+    connection.dispatch.before_cursor_execute(connection, None, statement, rows, None, True)
+    processed = [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[name] if bind is None else bind(row[name]) for name, bind in processed])
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(
+            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -104,7 +146,9 @@ def make_engine(url: str, *, single_reads: bool = False) -> Engine:
     if url.startswith("postgresql"):
         if single_reads:
             return create_engine(url, pool_size=5, max_overflow=10, **autocommit)
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine.dialect.use_insertmanyvalues_wo_returning = True
+        return engine
     raise ConfigurationError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 
 
@@ -134,6 +178,16 @@ def sequence_lock(session: Session, key: int) -> None:
     frees it)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def planned_as_tables_grow(session: Session) -> None:
+    """For a transaction that fills the tables it reads (a result sheet, a chunk of issuance):
+    PostgreSQL plans each statement with the tables' size at that moment
+    (``plan_cache_mode = force_custom_plan``), not once for the connection's prepared statement.
+    A plan made while a table was small is a sequential scan the whole batch then repeats: measured,
+    15–45 ms a look-up of 100 people instead of under 1 ms. SQLite: nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def applied_on_standby_at_commit(session: Session) -> None:

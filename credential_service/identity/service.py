@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from credential_service.audit import service as audit
 from credential_service.core.clock import beijing_today, utcnow
 from credential_service.core.config import Settings
+from credential_service.core.db import dialect_insert, table_of
 from credential_service.core.errors import FieldError, InvalidInput
 from credential_service.crypto.keystore import FileKeyStore
 from credential_service.crypto.sealed import seal, unseal
@@ -161,11 +161,8 @@ def register_people(
                     "created_at": created,
                 }
             )
-        table = Person.__table__
-        assert isinstance(table, Table)
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(insert(table).on_conflict_do_nothing(index_elements=["id_blind_index"]), rows)
+        insert = dialect_insert(session)(table_of(Person))
+        session.execute(insert.on_conflict_do_nothing(index_elements=["id_blind_index"]), rows)
         found |= people_by_blind_index(session, [index for index, _, _ in missing])
     return found
 
@@ -249,8 +246,8 @@ def reveal_id_number(session: Session, data_key: bytes, public_id: str, *, actor
     return clear_id_number(data_key, person)
 
 
-_WRITES = ("INSERT", "UPDATE")
-_TABLE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
+_WRITES = ("INSERT", "UPDATE", "COPY")  # COPY … FROM STDIN: core.db.bulk_insert on PostgreSQL
+_TABLE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|COPY)\s+\"?(\w+)", re.IGNORECASE)
 
 
 def _texts(rows: list[Any]) -> Iterator[str]:
@@ -264,7 +261,7 @@ def refuse_clear_id_numbers(
     _conn: Connection, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
 ) -> None:
     """The last guard (decision 022): no INSERT or UPDATE writes a value holding a clear ID number,
-    whatever the path (ORM or bulk Core insert, API, page, CLI). Raises InvalidInput naming the table
+    whatever the path (ORM, bulk Core insert or COPY, API, page, CLI). Raises InvalidInput naming the table
     and, where the driver's parameters are named, the column; nothing is written."""
     if not statement.lstrip()[:6].upper().startswith(_WRITES):
         return

@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
-from credential_service.core.db import applied_on_standby_at_commit
-from credential_service.platform.limits import dialect_insert
+from credential_service.core.db import applied_on_standby_at_commit, dialect_insert
 from credential_service.platform.models import CacheGeneration
 
 # What a verification rests on besides the certificate's own record: the issuers' keys (created,

@@ -15,13 +15,11 @@ import random
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from credential_service.core.db import dialect_insert
 from credential_service.core.ratelimit import refill
 from credential_service.platform.models import RateLimitBucket
 
@@ -82,8 +80,3 @@ class SharedRateLimiter:
                     )
                 )
         return retry
-
-
-def dialect_insert(session: Session) -> Callable[..., Any]:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike)."""
-    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

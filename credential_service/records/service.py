@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import utcnow
-from credential_service.core.db import table_of
+from credential_service.core.db import bulk_insert, table_of
 from credential_service.crypto.jcs import canonical_json
 from credential_service.identity.models import Person
 from credential_service.records.errors import InvalidCorrection
@@ -118,10 +118,9 @@ def append_entries(session: Session, entries: Sequence[NewEntry]) -> list[int]:
 
 def append_entries_without_ids(session: Session, entries: Sequence[NewEntry]) -> int:
     """``append_entries`` for callers that need no ids back (a submission, a batch issuance): one
-    ``executemany`` (ids returned in order cost SQLite one statement per row). Returns how many."""
+    bulk insert (ids returned in order cost SQLite one statement per row). Returns how many."""
     rows = _chained_rows(session, entries)
-    if rows:
-        session.execute(insert(table_of(FileEntry)), rows)
+    bulk_insert(session, table_of(FileEntry), rows)
     return len(rows)
 
 

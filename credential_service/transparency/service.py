@@ -20,11 +20,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import TextClause, event, func, insert, select, text
+from sqlalchemy import TextClause, event, func, select, text
 from sqlalchemy.orm import Session
 
 from credential_service.core.clock import as_utc, to_xsd, utcnow
-from credential_service.core.db import sequence_lock, table_of
+from credential_service.core.db import bulk_insert, sequence_lock, table_of
 from credential_service.crypto import merkle
 from credential_service.crypto.checkpoint import Checkpoint, log_origin
 from credential_service.crypto.checkpoint import sign_checkpoint as sign_note
@@ -146,9 +146,8 @@ def append_many(
             known[(level, position)] = current
             node_rows.append({"level": level, "node_index": position, "node_hash": current.hex()})
         refs.append(LeafRef(index=index, leaf_hash=hashed.hex(), logged_at=logged_at, kind=kind))
-    if leaf_rows:
-        session.execute(insert(table_of(LogLeaf)), leaf_rows)
-        session.execute(insert(table_of(LogNode)), node_rows)
+    bulk_insert(session, table_of(LogLeaf), leaf_rows)
+    bulk_insert(session, table_of(LogNode), node_rows)
     return refs
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import jwt
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,7 @@ from credential_service.audit import service as audit
 from credential_service.certificates import holders
 from credential_service.certificates.rules import SkillLevel
 from credential_service.core.clock import BEIJING, to_xsd, utcnow
+from credential_service.core.db import bulk_insert, dialect_insert, planned_as_tables_grow, table_of
 from credential_service.core.errors import FieldError
 from credential_service.crypto.jcs import canonical_json
 from credential_service.crypto.keystore import FileKeyStore
@@ -92,22 +93,30 @@ class _SheetLookups:
         indexes = self._indexes(first_rows)
         if not indexes:
             return {}
-        earlier = {
+        # Note every identity at once; the insert skips those noted before, which are looked up
+        # alone. (Not a look-up first: PostgreSQL plans ``sheet_id = ? AND identity_key IN (…)`` on
+        # a table filled in this transaction as a scan of the whole sheet, once per chunk.)
+        table = table_of(SheetIdentity)
+        noted = self.session.scalars(
+            dialect_insert(self.session)(table)
+            .on_conflict_do_nothing(index_elements=["sheet_id", "identity_key"])
+            .returning(table.c.identity_key),
+            [
+                {"sheet_id": self.sheet_id, "identity_key": key, "row_number": first_rows[who]}
+                for key, who in indexes.items()
+            ],
+        )
+        seen = [(self.sheet_id, key) for key in indexes.keys() - set(noted)]
+        if not seen:
+            return {}
+        return {
             indexes[key]: row
             for key, row in self.session.execute(
-                select(SheetIdentity.identity_key, SheetIdentity.row_number).where(
-                    SheetIdentity.sheet_id == self.sheet_id, SheetIdentity.identity_key.in_(list(indexes))
+                select(table.c.identity_key, table.c.row_number).where(
+                    tuple_(table.c.sheet_id, table.c.identity_key).in_(seen)
                 )
             )
         }
-        noted = [
-            {"sheet_id": self.sheet_id, "identity_key": key, "row_number": first_rows[who]}
-            for key, who in indexes.items()
-            if who not in earlier
-        ]
-        if noted:
-            self.session.execute(insert(SheetIdentity), noted)
-        return earlier
 
     def recorded_names(self, identities: Collection[Identity]) -> dict[Identity, str]:
         indexes = self._indexes(identities)
@@ -147,6 +156,7 @@ def check_sheet(
     Memory stays flat however long the sheet: one chunk, the counts and the first
     ``MAX_LISTED_ERRORS`` problems.
     """
+    planned_as_tables_grow(session)
     lookups = _SheetLookups(session, data_key, plan, sheet_id)
     summary = SheetSummary()
     for chunk in check_rows(rows, level=plan.level, lookups=lookups):
@@ -378,7 +388,7 @@ def _record_chunk(
                 idempotency_key=f"exam:{submission.public_id}:{person.public_id}",
             )
         )
-    session.execute(insert(Candidate), candidates)
+    bulk_insert(session, table_of(Candidate), candidates)
     records.append_entries_without_ids(session, entries)
 
 

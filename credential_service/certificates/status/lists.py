@@ -11,13 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ScalarSelect, Table, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from credential_service.certificates.errors import StatusListNotFound
 from credential_service.certificates.models import StatusEntry, StatusList
 from credential_service.core.clock import to_xsd, utcnow
-from credential_service.core.db import OpenSession
+from credential_service.core.db import OpenSession, dialect_insert
 from credential_service.crypto import status_list as bits_codec
 from credential_service.crypto.data_integrity import create_proof
 from credential_service.crypto.keystore import KeyStore
@@ -123,7 +122,6 @@ def _reserve_indexes(
     error that would abort the transaction.)"""
     table = StatusEntry.__table__
     assert isinstance(table, Table)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     reserved: dict[str, int] = {}
     for _ in range(MAX_INDEX_TRIES):
         waiting = [c for c in credential_ids if c not in reserved]
@@ -137,7 +135,7 @@ def _reserve_indexes(
             drawn[index] = credential_id
         # RETURNING, not rowcount: psycopg 3.3 reports -1 for an INSERT … ON CONFLICT on PostgreSQL.
         taken = session.scalars(
-            insert(table)
+            dialect_insert(session)(table)
             .on_conflict_do_nothing(index_elements=["list_id", "index"])
             .returning(table.c.index),
             [{"list_id": list_id, "index": i, "credential_id": c} for i, c in drawn.items()],
