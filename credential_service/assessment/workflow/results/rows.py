@@ -28,7 +28,7 @@ COLUMN_NAMES = {
     "skill": "技能操作成绩",
     "review": "综合评审成绩",
 }
-CHUNK_ROWS = 100  # rows checked (and recorded) together: bounds memory (~6 KiB a row), batches the queries
+CHUNK_ROWS = 500  # rows checked (and recorded) together: bounds memory (~6 KiB a row), batches the queries
 MAX_LISTED_ERRORS = 1_000  # problems listed one by one; beyond that only their number is given
 
 # (证件类型, 证件号码 normalised): who a row is about. The number stays in memory for one chunk only.
