@@ -21,8 +21,24 @@ class MultibaseError(ValueError):
     """A value is not in the multibase encoding it must be in."""
 
 
+_BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_PAIRS = [high + low for high in _BASE58_ALPHABET for low in _BASE58_ALPHABET]  # 58² digits
+_TEN_DIGITS = 58**10  # under 2⁵⁹: a machine word
+
+
 def encode_base58btc(data: bytes) -> Multibase:
-    return Multibase("z" + base58.b58encode(data).decode("ascii"))
+    """``z`` and base58-btc of ``data``. Ten digits per big-integer division, two per table
+    look-up: half the time of ``base58.b58encode`` (one division and one concatenation per
+    digit), which each proof value paid at issuance. Checked against it in the tests."""
+    number = int.from_bytes(data, "big")
+    pairs: list[str] = []
+    while number:
+        number, ten = divmod(number, _TEN_DIGITS)
+        for _ in range(5):
+            ten, pair = divmod(ten, 58 * 58)
+            pairs.append(_BASE58_PAIRS[pair])
+    digits = "".join(reversed(pairs)).lstrip("1")  # the last group's leading zeros are not digits
+    return Multibase("z" + "1" * (len(data) - len(data.lstrip(b"\0"))) + digits)
 
 
 def decode_base58btc(value: str) -> bytes:

@@ -85,11 +85,17 @@ class _SheetLookups:
 
     def __init__(self, session: Session, data_key: bytes, plan: AssessmentPlan, sheet_id: str) -> None:
         self.session, self.data_key, self.plan, self.sheet_id = session, data_key, plan, sheet_id
+        self._chunk_indexes: dict[Identity, str] = {}  # the current chunk's: each look-up asks again
 
-    def _indexes(self, identities: Iterable[Identity]) -> dict[str, Identity]:
-        return {blind_index(self.data_key, t, n): (t, n) for t, n in identities}
+    def _indexes(self, identities: Collection[Identity]) -> dict[str, Identity]:
+        known = self._chunk_indexes
+        for who in identities:
+            if who not in known:
+                known[who] = blind_index(self.data_key, *who)
+        return {known[who]: who for who in identities}
 
     def earlier_rows(self, first_rows: Mapping[Identity, int]) -> dict[Identity, int]:
+        self._chunk_indexes = {}  # asked first for each chunk
         indexes = self._indexes(first_rows)
         if not indexes:
             return {}
