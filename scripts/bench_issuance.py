@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import update  # noqa: E402
 
-from credential_service.app import freeze_loaded_objects  # noqa: E402
 from credential_service.assessment.organisations import service as organisations  # noqa: E402
 from credential_service.assessment.organisations.rules import ScopeRowInput  # noqa: E402
 from credential_service.assessment.workflow import issuance, plans, submissions  # noqa: E402
@@ -206,7 +205,6 @@ def main() -> None:
     for ref, path in sheets.items():
         write_sheet(path, people, sizes[ref], rng)
     issue(runtime, code, submit(runtime, code, "WARM", sheets["WARM"]))  # first use: caches, processes
-    freeze_loaded_objects()  # as a server process does once its app is built (asgi.py)
     small_id, small_submit_peak = traced(lambda: submit(runtime, code, "SMALL", sheets["SMALL"]))
     _, small_issue_peak = traced(lambda: issue(runtime, code, small_id))
 

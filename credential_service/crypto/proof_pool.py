@@ -72,46 +72,31 @@ def _shared_pool() -> Executor | None:
         return _pool
 
 
-# Stands for the proof value while the proof's texts are worked out (private use: JSON and JCS
-# write it as it is, and no proof member holds it).
-_VALUE_MARK: Final = "\ue000proofValue\ue000"
-
-
-@dataclass(frozen=True, slots=True)
-class _Texts:
-    """What signing splices together: the document's JSON text, its JCS in two halves (the members
-    before and after ``proof``), and the member ``proof`` in JSON and in JCS, each in two halves
-    around the proof value."""
-
-    json_text: str
-    jcs_halves: tuple[bytes, bytes]
-    proof_json: tuple[str, str]
-    proof_jcs: tuple[bytes, bytes]
-
-
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A document ready to sign: its proof to sign and, worked out beside it so that signing costs
-    the caller next to nothing, the texts signing splices (None when the document already has a
-    proof, or a key not a string)."""
+    the caller next to nothing, the document's JSON text and its JCS in two halves, the members
+    before and after ``proof`` (None when the document already has a proof, or a key not a string)."""
 
     to_sign: ProofToSign
-    texts: _Texts | None = None
+    json_text: str | None = None
+    jcs_halves: tuple[bytes, bytes] | None = None
 
     def signed(self, document: Mapping[str, Any], signature: bytes) -> tuple[str, bytes]:
         """The signed document (``attach_proof``) as JSON text (``json.dumps``, ``ensure_ascii``
         off) and as JCS bytes, from ``signature`` of ``to_sign.hash_data``. Raises as attach_proof."""
-        texts = self.texts
-        if texts is None:
+        if self.json_text is None or self.jcs_halves is None:
             secured = attach_proof(document, self.to_sign, signature)
             return json.dumps(secured, ensure_ascii=False), canonical_json(secured)
         if len(signature) != ED25519_SIGNATURE_LENGTH:
             raise ProofGenerationError("sign() must return a 64-byte Ed25519 signature")
-        value = encode_base58btc(signature)  # base58: nothing to escape in JSON or JCS
+        proof = {**self.to_sign.proof, "proofValue": encode_base58btc(signature)}
         # attach_proof appends the member "proof" last; JCS sorts it in between the two halves.
-        text = ", ".join(m for m in (texts.json_text[1:-1], value.join(texts.proof_json)) if m)
-        before, after = texts.jcs_halves
-        jcs = b",".join(m for m in (before[1:-1], value.encode().join(texts.proof_jcs), after[1:-1]) if m)
+        text = ", ".join(
+            m for m in (self.json_text[1:-1], '"proof": ' + json.dumps(proof, ensure_ascii=False)) if m
+        )
+        before, after = self.jcs_halves
+        jcs = b",".join(m for m in (before[1:-1], b'"proof":' + canonical_json(proof), after[1:-1]) if m)
         return "{" + text + "}", b"{" + jcs + b"}"
 
 
@@ -130,18 +115,7 @@ def prepare(
         canonical_json({k: v for k, v in document.items() if k < PROOF}),
         canonical_json({k: v for k, v in document.items() if k > PROOF}),
     )
-    marked = {**to_sign.proof, "proofValue": _VALUE_MARK}
-    proof_json = ('"proof": ' + json.dumps(marked, ensure_ascii=False)).split(_VALUE_MARK)
-    proof_jcs = (b'"proof":' + canonical_json(marked)).split(_VALUE_MARK.encode())
-    if len(proof_json) != 2 or len(proof_jcs) != 2:  # the mark met elsewhere in the proof
-        return Prepared(to_sign)
-    texts = _Texts(
-        json.dumps(document, ensure_ascii=False),
-        halves,
-        (proof_json[0], proof_json[1]),
-        (proof_jcs[0], proof_jcs[1]),
-    )
-    return Prepared(to_sign, texts)
+    return Prepared(to_sign, json.dumps(document, ensure_ascii=False), halves)
 
 
 def _exit_with(owner: int) -> None:

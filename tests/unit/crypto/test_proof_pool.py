@@ -17,7 +17,7 @@ import pytest
 
 from credential_service.crypto.data_integrity import attach_proof, create_proof
 from credential_service.crypto.jcs import canonical_json
-from credential_service.crypto.proof_pool import _VALUE_MARK, POOL_FROM, prepare, prepare_many
+from credential_service.crypto.proof_pool import POOL_FROM, prepare, prepare_many
 
 from .conftest import realistic_ob3_credential
 
@@ -121,16 +121,3 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def test_a_proof_holding_the_value_mark_is_signed_the_long_way(test_signer: Callable[[bytes], bytes]) -> None:
-    document = realistic_ob3_credential()
-    odd_vm = VM + _VALUE_MARK
-    prepared = prepare(document, cryptosuite="eddsa-rdfc-2022", verification_method=odd_vm, created=CREATED)
-    assert prepared.texts is None
-    signature = test_signer(prepared.to_sign.hash_data)
-    secured = attach_proof(document, prepared.to_sign, signature)
-    assert prepared.signed(document, signature) == (
-        json.dumps(secured, ensure_ascii=False),
-        canonical_json(secured),
-    )
