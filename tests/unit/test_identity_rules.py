@@ -222,3 +222,30 @@ def test_stored_id_pattern_finds_what_the_reference_finds(text: str) -> None:
     assert [m.span() for m in _STORED_ID.finditer(text)] == [
         m.span() for m in _STORED_ID_REFERENCE.finditer(text)
     ]
+
+
+# Pieces a stored value is made of: digit runs around the lengths that matter, letters, X, separators,
+# Chinese, and digits that are not ASCII (full-width, Arabic-Indic, mathematical bold, beyond U+FFFF).
+_PIECES = st.one_of(
+    st.integers(min_value=13, max_value=20).map(lambda n: "1" * n),
+    st.text(alphabet="0123456789", min_size=1, max_size=20),
+    st.sampled_from(["X", "x", "a", "Z", " ", "-", "\n", "号码", "（", "，", "é", "\ud800"]),
+    st.sampled_from(["１", "٣", "𝟎", "😀"]),
+)
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_the_fast_scan_finds_exactly_what_the_pattern_finds(text: str) -> None:
+    from credential_service.identity.rules import _STORED_ID, stored_id_runs
+
+    assert list(stored_id_runs(text)) == [found.group() for found in _STORED_ID.finditer(text)]
+
+
+def test_the_fast_scan_knows_every_digit_the_pattern_knows() -> None:
+    from credential_service.identity.rules import _OTHER_BMP_DIGIT
+
+    digit = re.compile(r"\d")
+    for point in range(128, 0x10000):
+        assert bool(digit.match(chr(point))) == bool(_OTHER_BMP_DIGIT.match(chr(point))), hex(point)
+    # Above U+FFFF every character takes four bytes in UTF-8, and any such text is searched by the pattern.
+    assert digit.match("\U0001d7ce") and len("\U0001d7ce".encode()) == 4
