@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event, insert, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -54,31 +54,44 @@ def dialect_insert(session: Session) -> Callable[..., Any]:
 def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (each with the same columns) the backend's fastest way: COPY on PostgreSQL,
     one stream with no statement to parse or plan per row (a multi-row INSERT of 500 rows costs
-    psycopg more to turn into a query than the server to run); ``executemany`` on SQLite.
+    psycopg more to turn into a query than the server to run); on SQLite, the driver's own
+    ``executemany`` of one prepared statement, without SQLAlchemy building each row's parameters.
+    Python-side column defaults are not applied: ``rows`` carry every value to be written.
 
     Whoever listens before each statement (the clear-ID-number guard, decision 022) is told of the
-    rows as for any insert, and a failure raises the same SQLAlchemy error an INSERT would."""
+    rows by column name as for any insert, and a failure raises the same SQLAlchemy error an INSERT
+    would."""
     if not rows:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), rows)
         return
     session.flush()  # rows the ORM still holds may be what these refer to
     connection = session.connection()
     dialect = connection.dialect
     quote = dialect.identifier_preparer
     columns = [table.c[name] for name in rows[0]]
-    statement = (
-        f"COPY {quote.format_table(table)} ({', '.join(quote.format_column(c) for c in columns)}) FROM STDIN"
+    binds = [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+    written = (
+        rows
+        if all(bind is None for _, bind in binds)
+        else [{name: row[name] if bind is None else bind(row[name]) for name, bind in binds} for row in rows]
     )
-    connection.dispatch.before_cursor_execute(connection, None, statement, rows, None, True)
-    processed = [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+    target = f"{quote.format_table(table)} ({', '.join(quote.format_column(c) for c in columns)})"
+    copying = dialect.name == "postgresql"
+    # Names quoted by the dialect; every value bound.
+    statement = (
+        f"COPY {target} FROM STDIN"
+        if copying
+        else f"INSERT INTO {target} VALUES ({', '.join(f':{c.name}' for c in columns)})"  # noqa: S608
+    )
+    connection.dispatch.before_cursor_execute(connection, None, statement, written, None, True)
     driver = connection.connection.driver_connection
     assert driver is not None  # a checked-out connection always has one
     try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[name] if bind is None else bind(row[name]) for name, bind in processed])
+        if copying:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in written:
+                    copy.write_row([row[c.name] for c in columns])
+        else:
+            driver.executemany(statement, written)
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
             statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
