@@ -183,10 +183,12 @@ def stored_value_holds_id_number(text: str) -> bool:
 
 def stored_id_runs(text: str) -> Iterator[str]:
     """What ``_STORED_ID.finditer(text)`` finds, in order, without running it over all of ``text``."""
-    if text.isascii():
-        shape = text.encode("ascii").translate(_SHAPE)
+    # str's own methods: a subclass overriding them must not blind the guard (the pattern reads the
+    # characters themselves).
+    if str.isascii(text):
+        shape = str.encode(text, "ascii").translate(_SHAPE)
     else:
-        utf8 = text.encode("utf-8", "surrogatepass")
+        utf8 = str.encode(text, "utf-8", "surrogatepass")
         others = utf8.translate(None, _ASCII_BYTES)
         if any(lead in others for lead in _UTF8_FOUR_BYTE_LEADS) or _OTHER_BMP_DIGIT.search(
             others.decode("utf-8", "surrogatepass")

@@ -249,3 +249,17 @@ def test_the_fast_scan_knows_every_digit_the_pattern_knows() -> None:
         assert bool(digit.match(chr(point))) == bool(_OTHER_BMP_DIGIT.match(chr(point))), hex(point)
     # Above U+FFFF every character takes four bytes in UTF-8, and any such text is searched by the pattern.
     assert digit.match("\U0001d7ce") and len("\U0001d7ce".encode()) == 4
+
+
+class _Blinding(str):
+    """A str whose own methods would hide its characters from a scan that trusted them."""
+
+    def isascii(self) -> bool:
+        return False
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return b""
+
+
+def test_a_str_subclass_cannot_blind_the_guard() -> None:
+    assert stored_value_holds_id_number(_Blinding('{"note": "号码 140521199712232987"}'))
